@@ -1,0 +1,112 @@
+"""The pytest plugin behind every suite: `@pytest.mark.req("ID")`, coverage listing, the scorecard.
+
+Registered through the `pytest11` entry point, so any pytest run in an environment with civic-harness
+installed knows the marker. Unknown IDs stop the run at collection: a typo must never read as coverage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from . import requirements
+from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals, verdicts
+
+PLUGIN_NAME = "civic-harness-requirements"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("civic-harness", "requirement coverage (civic-harness)")
+    group.addoption(
+        "--req-coverage",
+        action="store_true",
+        help="list, per requirement ID, the collected checks that cover it, and run nothing",
+    )
+    group.addoption("--scorecard", action="store_true", help="print the per-requirement scorecard at the end")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "req(*ids): the requirement IDs (docs/REQUIREMENTS.md) this check proves")
+    config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for mark in item.iter_markers("req"):
+        if not mark.args:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.req needs at least one requirement ID")
+        ids += [str(a) for a in mark.args]
+    return list(dict.fromkeys(ids))
+
+
+class RequirementTracker:
+    """Which checks cover which IDs, and how each check ended."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.catalogue = requirements.load()
+        self.covers: dict[str, list[str]] = {}
+        self.outcomes: dict[str, str] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        unknown: list[str] = []
+        for item in session.items:
+            ids = requirement_ids(item)
+            bad = [rid for rid in ids if rid not in self.catalogue]
+            if bad:
+                unknown.append(f"{item.nodeid}: {', '.join(bad)}")
+            if ids:
+                self.covers[item.nodeid] = ids
+        if unknown:
+            raise pytest.UsageError(
+                f"unknown requirement IDs (not in {requirements.catalogue_path().name}):\n  " + "\n  ".join(unknown)
+            )
+
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        if not self.config.getoption("req_coverage"):
+            return None
+        tw = self.config.get_terminal_writer()
+        by_id: dict[str, list[str]] = {rid: [] for rid in self.catalogue}
+        for test, ids in self.covers.items():
+            for rid in ids:
+                by_id[rid].append(test)
+        tw.line()
+        for rid, tests in by_id.items():
+            tw.line(
+                f"{rid:<10} {len(tests):>3} check(s)" if tests else f"{rid:<10}   - NOT COVERED",
+                red=not tests,
+            )
+            for test in tests:
+                tw.line(f"           {test}")
+        gaps = sum(1 for t in by_id.values() if not t)
+        tw.line(f"\n{len(by_id) - gaps} of {len(by_id)} requirement IDs covered; {gaps} gaps")
+        return True  # run nothing
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        previous = self.outcomes.get(report.nodeid)
+        if report.failed:
+            self.outcomes[report.nodeid] = "failed"
+        elif report.skipped and previous != "failed":
+            self.outcomes[report.nodeid] = "skipped"
+        elif report.when == "call" and report.passed and previous is None:
+            self.outcomes[report.nodeid] = "passed"
+
+    def verdicts(self) -> list[Verdict]:
+        return verdicts(self.catalogue, self.covers, self.outcomes)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.config.getoption("scorecard") or self.config.getoption("req_coverage"):
+            return
+        results = self.verdicts()
+        colours = {PASS: "green", FAIL: "red", SKIPPED: "yellow", NOT_COVERED: "yellow"}
+        tw = terminalreporter
+        tw.section("requirement scorecard")
+        for v in results:
+            detail = f"{len(v.checks)} check(s)" if v.checks else "no check"
+            tw.line(f"{v.requirement.id:<10} {v.status.upper():<12} {detail}", **{colours[v.status]: True})
+        counts = totals(results)
+        tw.line(
+            f"{counts[PASS]} pass, {counts[FAIL]} fail, {counts[SKIPPED]} skipped, "
+            f"{counts[NOT_COVERED]} not covered (gaps, not passes) of {len(results)} requirement IDs"
+        )

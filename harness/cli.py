@@ -1,0 +1,188 @@
+"""`civic-harness`: a thin command line over the library (Stack, simulators, conformance runner)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from simulators.kit import SimConfig, SimulatorSpec
+from simulators.kit import city as demo_city
+
+from .registry import SIMULATORS, NotBuilt, built_simulators, load_simulator
+from .stack import Stack
+
+EXIT_USAGE = 2
+
+
+def _user(text: str) -> tuple[str, str]:
+    login, sep, password = text.partition(":")
+    if not sep or not login or not password:
+        raise argparse.ArgumentTypeError("expected LOGIN:PASSWORD")
+    return login, password
+
+
+def _kit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the generated data (default 0)")
+    p.add_argument("--no-strict", dest="strict", action="store_false", help="accept requests that break the contract")
+    p.add_argument(
+        "--no-response-validation",
+        dest="validate_responses",
+        action="store_false",
+        help="do not check the simulator's own answers against the contract",
+    )
+    p.add_argument("--journal-size", type=int, default=10_000, help="entries kept in the request journal")
+    p.add_argument(
+        "--user",
+        dest="users",
+        action="append",
+        type=_user,
+        metavar="LOGIN:PASSWORD",
+        help="a user the simulator accepts (repeatable; default harness:harness)",
+    )
+
+
+def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="civic-harness",
+        description="Simulators, contracts, conformance suites and load tests for civic 311 integrations.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sim = sub.add_parser("sim", help="run one simulator in the foreground")
+    sim.add_argument("name", help=f"one of {', '.join(SIMULATORS)} (or module:SPEC)")
+    _kit_arguments(sim)
+    if sim_spec is not None and sim_spec.add_arguments is not None:
+        sim_spec.add_arguments(sim.add_argument_group(f"{sim_spec.name} options"))
+
+    up = sub.add_parser("up", help="every bundled simulator (and the gateway, once built) on free ports")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--seed", type=int, default=0)
+    up.add_argument("--json", action="store_true", help="print one JSON line with the URLs, then keep serving")
+
+    sub.add_parser("gateway", help="run the reference gateway")
+
+    conf = sub.add_parser("conformance", help="run the conformance suites and print the scorecard")
+    conf.add_argument("--suite", action="append", help="providers, gateway, or one suite name (repeatable)")
+    conf.add_argument("--seed", type=int, default=0, help="seed for the bundled stack and hypothesis")
+    conf.add_argument("--target", action="append", default=[], metavar="NAME=URL", help="an external server")
+    conf.add_argument("-k", dest="keyword", help="pytest -k expression")
+    conf.add_argument("-m", dest="marker", help="pytest -m expression")
+    conf.add_argument("-q", "--quiet", action="store_true")
+
+    cert = sub.add_parser("certify", help="certify a vendor API against its contract")
+    cert.add_argument("name")
+    cert.add_argument("--url", required=True)
+
+    load = sub.add_parser("load", help="run a locust load profile")
+    load.add_argument("profile")
+    return parser
+
+
+def sim_config(spec: SimulatorSpec, args: argparse.Namespace) -> SimConfig:
+    kwargs: dict[str, Any] = {
+        "seed": args.seed,
+        "strict": args.strict,
+        "validate_responses": args.validate_responses,
+        "journal_size": args.journal_size,
+    }
+    if args.users:
+        kwargs["users"] = tuple(args.users)
+    if spec.config_from_args is not None:
+        kwargs.update(spec.config_from_args(args))
+    return spec.config_type(**kwargs)
+
+
+async def _serve(stack: Stack, announce: Any) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with stack:
+        announce(stack)
+        await stop.wait()
+
+
+def cmd_sim(spec: SimulatorSpec, args: argparse.Namespace) -> int:
+    config = sim_config(spec, args)
+    stack = Stack({args.name: config}, host=args.host, ports={args.name: args.port})
+    asyncio.run(_serve(stack, lambda s: print(f"listening on {s.url(args.name)}", flush=True)))
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    names = built_simulators()
+    configs = {name: load_simulator(name).config_type(seed=args.seed) for name in names}
+    stack = Stack(configs, host=args.host)
+
+    def announce(s: Stack) -> None:
+        summary = {
+            "gateway": None,  # the reference gateway is not built yet
+            "simulators": s.urls,
+            "admin_token": None,
+            "sample_point": demo_city.SAMPLE_POINT,
+        }
+        if args.json:
+            print(json.dumps(summary), flush=True)
+            return
+        for name, url in s.urls.items():
+            print(f"{name:<10} {url}  (control plane {url}/_sim/)")
+        missing = [n for n in SIMULATORS if n not in s.urls]
+        if missing:
+            print(f"not built yet: {', '.join(missing)}, gateway")
+        print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
+        print("serving until interrupted (Ctrl-C)", flush=True)
+
+    asyncio.run(_serve(stack, announce))
+    return 0
+
+
+def not_built(what: str) -> int:
+    print(f"civic-harness: {what} is not built yet in this version", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    spec: SimulatorSpec | None = None
+    if len(argv) >= 2 and argv[0] == "sim" and not argv[1].startswith("-"):
+        try:
+            spec = load_simulator(argv[1])
+        except NotBuilt:
+            return not_built(f"the {argv[1]} simulator")
+        except (LookupError, ImportError, TypeError) as exc:
+            print(f"civic-harness: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    args = build_parser(spec).parse_args(argv)
+    try:
+        if args.command == "sim":
+            assert spec is not None
+            return cmd_sim(spec, args)
+        if args.command == "up":
+            return cmd_up(args)
+        if args.command == "conformance":
+            from .conformance_cli import run_conformance
+
+            return run_conformance(args)
+        if args.command == "gateway":
+            return not_built("the reference gateway")
+        if args.command == "certify":
+            return not_built("certify")
+        if args.command == "load":
+            return not_built("load")
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:  # e.g. the port is taken
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

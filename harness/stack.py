@@ -1,0 +1,126 @@
+"""`Stack`: the bundled simulators (and, once built, the gateway) in-process on free loopback ports.
+
+Tests and the CLI both use it. `async with Stack(...)` inside an event loop; `ThreadedStack` runs the same
+stack on a loop of its own thread, for synchronous callers (pytest suites, schemathesis, the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from simulators.kit import SimConfig, create_app
+
+from .registry import load_simulator
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    name: str
+    url: str
+    app: web.Application
+    runner: web.AppRunner
+
+
+class Stack:
+    def __init__(
+        self,
+        simulators: Mapping[str, SimConfig | None] | None = None,
+        *,
+        host: str = LOOPBACK,
+        ports: Mapping[str, int] | None = None,
+        shutdown_timeout: float = 2.0,
+    ) -> None:
+        self.wanted = dict(simulators or {})
+        self.host = host
+        self.ports = dict(ports or {})
+        self.shutdown_timeout = shutdown_timeout
+        self.running: dict[str, Running] = {}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: r.url for name, r in self.running.items()}
+
+    def url(self, name: str) -> str:
+        return self.running[name].url
+
+    def app(self, name: str) -> web.Application:
+        return self.running[name].app
+
+    async def start(self) -> Stack:
+        try:
+            for name, config in self.wanted.items():
+                spec = load_simulator(name)
+                app = create_app(spec, config)
+                await self._serve(name, app)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def _serve(self, name: str, app: web.Application) -> None:
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.ports.get(name, 0))
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        shown = f"[{host}]" if ":" in host else host
+        self.running[name] = Running(name, f"http://{shown}:{port}", app, runner)
+
+    async def stop(self) -> None:
+        running, self.running = self.running, {}
+        for r in reversed(list(running.values())):
+            await r.runner.cleanup()
+
+    async def __aenter__(self) -> Stack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+
+class ThreadedStack:
+    """A `Stack` served from a background thread's event loop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.stack = Stack(*args, **kwargs)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="civic-harness-stack", daemon=True)
+
+    def _call(self, coro: Any) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result()
+
+    def start(self) -> ThreadedStack:
+        self._thread.start()
+        try:
+            self._call(self.stack.start())
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._call(self.stack.stop())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop.close()
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return self.stack.urls
+
+    def __enter__(self) -> ThreadedStack:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

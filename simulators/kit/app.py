@@ -1,0 +1,40 @@
+"""`create_app(spec, config)`: one simulator as an aiohttp application, with the kit around it."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from contracts import load_contract
+
+from .appkeys import BACKEND, CONFIG, DIALECT, FAULTS, JOURNAL, SPEC, VALIDATOR, BackendSlot
+from .contract import ContractValidator
+from .control import build_backend, control_errors, setup_control_routes
+from .faults import FaultSet
+from .journal import Journal
+from .middleware import simulator_middleware
+from .spec import SimConfig, SimulatorSpec
+
+
+def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Application:
+    config = config if config is not None else spec.config_type()
+    if not isinstance(config, spec.config_type):
+        raise TypeError(f"{spec.name} needs a {spec.config_type.__name__}, got {type(config).__name__}")
+    dialect = spec.dialect_for(config)
+    app = web.Application(
+        middlewares=[control_errors, simulator_middleware],
+        client_max_size=config.max_body_bytes,
+    )
+    app[SPEC] = spec
+    app[CONFIG] = config
+    app[DIALECT] = dialect
+    app[JOURNAL] = Journal(config.journal_size, config.journal_body_limit, dialect.secret_keys)
+    app[FAULTS] = FaultSet(config.seed)
+    app[VALIDATOR] = ContractValidator(
+        load_contract(spec.contract),
+        case_insensitive=dialect.case_insensitive_paths,
+        json_loads=dialect.json_loads,
+    )
+    app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
+    setup_control_routes(app)
+    spec.setup_routes(app)
+    return app

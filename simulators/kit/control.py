@@ -1,0 +1,265 @@
+"""The `/_sim/` control plane: reset, seed, journal, faults, operator actions, state.
+
+Never part of a vendor contract. Its own error shape is `{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema_rs
+from aiohttp import web
+
+from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SPEC
+from .faults import FaultSpecError, parse_rule
+from .seeding import canonical_digest
+from .spec import ActionError, SimConfig, SimulatorSpec
+
+MAX_SEED_SIZE = 5_000_000
+_ACTION_VALIDATORS: dict[int, Any] = {}
+
+
+def control_error(status: int, code: str, message: str, details: Any = None) -> web.Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return web.json_response({"error": body}, status=status)
+
+
+class BadJson(Exception):
+    pass
+
+
+async def _json_payload(request: web.Request) -> Any:
+    """The JSON body; an empty body counts as `{}`."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise BadJson(f"body is not JSON: {exc}") from exc
+
+
+@web.middleware
+async def control_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Bad JSON sent to the control plane gets the control plane's own error shape."""
+    try:
+        return await handler(request)
+    except BadJson as exc:
+        return control_error(400, "invalid_json", str(exc))
+
+
+def build_backend(spec: SimulatorSpec, config: SimConfig, seed: int, sizes: Mapping[str, int]) -> Any:
+    backend = spec.new_backend(config)
+    backend.seed(seed, {**backend.seed_sizes, **config.seed_sizes, **sizes})
+    return backend
+
+
+def check_sizes(backend_sizes: Mapping[str, int], payload: Mapping[str, Any]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    problems = []
+    for key, value in payload.items():
+        if key == "seed":
+            continue
+        if key not in backend_sizes:
+            problems.append(f"{key}: unknown size (known: {', '.join(sorted(backend_sizes)) or 'none'})")
+        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED_SIZE:
+            problems.append(f"{key}: must be an integer from 0 to {MAX_SEED_SIZE}")
+        else:
+            sizes[key] = value
+    if problems:
+        raise ValueError("; ".join(problems))
+    return sizes
+
+
+async def info(request: web.Request) -> web.Response:
+    app = request.app
+    spec, config = app[SPEC], app[CONFIG]
+    return web.json_response(
+        {
+            "simulator": spec.name,
+            "description": spec.description,
+            "config": config.describe(),
+            "seed_sizes": dict(app[BACKEND].current.seed_sizes),
+            "actions": [a.name for a in spec.actions],
+            "journal": dict(app[JOURNAL].stats()),
+        }
+    )
+
+
+async def state(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND].current
+    return web.json_response({"counts": dict(backend.counts()), "digest": canonical_digest(backend.snapshot())})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """Back to the state the simulator started in: seeded data, no faults, an empty journal."""
+    app = request.app
+    config = app[CONFIG]
+    app[BACKEND].current = build_backend(app[SPEC], config, config.seed, {})
+    app[FAULTS].clear()
+    app[JOURNAL].clear()
+    return web.json_response({"reset": True, "seed": config.seed, "counts": dict(app[BACKEND].current.counts())})
+
+
+async def seed(request: web.Request) -> web.Response:
+    app = request.app
+    payload = await _json_payload(request)
+    if not isinstance(payload, dict):
+        return control_error(422, "invalid_seed", 'body must be a JSON object like {"seed": 7, ...sizes}')
+    seed_value = payload.get("seed", app[CONFIG].seed)
+    if not isinstance(seed_value, int) or isinstance(seed_value, bool):
+        return control_error(422, "invalid_seed", "seed: must be an integer")
+    spec, config = app[SPEC], app[CONFIG]
+    try:
+        sizes = check_sizes(app[BACKEND].current.seed_sizes, payload)
+    except ValueError as exc:
+        return control_error(422, "invalid_seed", str(exc))
+    started = time.perf_counter()
+    app[BACKEND].current = build_backend(spec, config, seed_value, sizes)
+    return web.json_response(
+        {
+            "seed": seed_value,
+            "counts": dict(app[BACKEND].current.counts()),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+async def get_journal(request: web.Request) -> web.Response:
+    journal = request.app[JOURNAL]
+    q = request.query
+    try:
+        since = int(q["since"]) if "since" in q else None
+        limit = int(q["limit"]) if "limit" in q else None
+    except ValueError:
+        return control_error(400, "invalid_filter", "since and limit must be integers")
+    violations = q.get("violations", "false").lower() in ("1", "true", "yes")
+    entries = journal.select(
+        operation=q.get("operation") or q.get("route"),
+        path=q.get("path"),
+        method=q.get("method"),
+        since=since,
+        violations_only=violations,
+        source=q.get("source"),
+        limit=limit,
+    )
+    return web.json_response({**journal.stats(), "entries": [journal.render(e) for e in entries]})
+
+
+async def clear_journal(request: web.Request) -> web.Response:
+    request.app[JOURNAL].clear()
+    return web.json_response({"cleared": True})
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return web.json_response({"faults": [r.as_json() for r in request.app[FAULTS].rules()]})
+
+
+async def add_faults(request: web.Request) -> web.Response:
+    """One rule as an object, or several as a list (all or none are added)."""
+    payload = await _json_payload(request)
+    items = payload if isinstance(payload, list) else [payload]
+    faults = request.app[FAULTS]
+    problems: list[str] = []
+    for i, item in enumerate(items):
+        try:
+            parse_rule(item, 0)
+        except FaultSpecError as exc:
+            problems += [f"[{i}] {p}" if len(items) > 1 else p for p in exc.problems]
+    if problems:
+        return control_error(422, "invalid_fault", "; ".join(problems), details=problems)
+    added = [faults.add(item).as_json() for item in items]
+    return web.json_response({"faults": added}, status=201)
+
+
+async def delete_faults(request: web.Request) -> web.Response:
+    request.app[FAULTS].clear()
+    return web.json_response({"cleared": True})
+
+
+async def delete_fault(request: web.Request) -> web.Response:
+    try:
+        rule_id = int(request.match_info["fault_id"])
+    except ValueError:
+        return control_error(404, "no_such_fault", "fault ids are integers")
+    if not request.app[FAULTS].remove(rule_id):
+        return control_error(404, "no_such_fault", f"no active fault {rule_id}")
+    return web.json_response({"deleted": rule_id})
+
+
+async def list_actions(request: web.Request) -> web.Response:
+    spec = request.app[SPEC]
+    return web.json_response(
+        {"actions": [{"name": a.name, "description": a.description, "schema": a.schema} for a in spec.actions]}
+    )
+
+
+async def run_action(request: web.Request) -> web.Response:
+    app = request.app
+    name = request.match_info["name"]
+    action = next((a for a in app[SPEC].actions if a.name == name), None)
+    if action is None:
+        known = ", ".join(a.name for a in app[SPEC].actions)
+        return control_error(404, "no_such_action", f"no action {name!r}; known: {known}")
+    journal = app[JOURNAL]
+    started = time.perf_counter()
+    raw = await request.read()
+    entry = journal.start(
+        source="operator",
+        method=request.method,
+        path=request.path,
+        query=request.query.items(),
+        headers=request.headers.items(),
+        content_type=request.content_type,
+        body=raw,
+    )
+    entry.operation = f"action:{name}"
+    try:
+        response = await _run_action(request, action)
+    except BadJson as exc:
+        response = control_error(400, "invalid_json", str(exc))
+    journal.finish(
+        entry, status=response.status, content_type=response.content_type, body=response.body, started=started
+    )
+    return response
+
+
+async def _run_action(request: web.Request, action: Any) -> web.Response:
+    payload = await _json_payload(request)
+    validator = _ACTION_VALIDATORS.get(id(action.schema))
+    if validator is None:
+        validator = _ACTION_VALIDATORS[id(action.schema)] = jsonschema_rs.Draft202012Validator(action.schema)
+    errors = [
+        f"{'/'.join(map(str, e.instance_path)) or 'payload'}: {e.message}" for e in validator.iter_errors(payload)
+    ]
+    if errors:
+        return control_error(422, "invalid_payload", "; ".join(errors), details=errors)
+    try:
+        result = action.run(request.app[BACKEND].current, payload)
+        if inspect.isawaitable(result):
+            result = await result
+    except ActionError as exc:
+        return control_error(exc.status, exc.code, exc.message)
+    return web.json_response({"action": action.name, "result": result})
+
+
+def setup_control_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/_sim/", info)
+    r.add_get("/_sim/state", state)
+    r.add_post("/_sim/reset", reset)
+    r.add_post("/_sim/seed", seed)
+    r.add_get("/_sim/journal", get_journal)
+    r.add_delete("/_sim/journal", clear_journal)
+    r.add_get("/_sim/faults", list_faults)
+    r.add_post("/_sim/faults", add_faults)
+    r.add_delete("/_sim/faults", delete_faults)
+    r.add_delete("/_sim/faults/{fault_id}", delete_fault)
+    r.add_get("/_sim/actions", list_actions)
+    r.add_post("/_sim/actions/{name}", run_action)

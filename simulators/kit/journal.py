@@ -1,0 +1,156 @@
+"""The request journal: a bounded ring buffer of what crossed the wire.
+
+The hot path only appends a slotted record holding references and byte slices; masking secrets,
+decoding and JSON shaping happen when somebody reads the journal, not on every request.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .contract import Violation
+from .secrets import mask_body, mask_headers, mask_query
+
+
+@dataclass(slots=True)
+class Entry:
+    id: int
+    time: float
+    source: str  # "client" for vendor-API calls, "operator" for /_sim/actions
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
+    content_type: str
+    body: bytes
+    body_size: int
+    operation: str | None = None
+    status: int | None = None  # None when no answer was sent (reset, timeout)
+    response_content_type: str = ""
+    response_body: bytes = b""
+    response_size: int = 0
+    duration_ms: float = 0.0
+    violations: list[Violation] = field(default_factory=list)
+    fault: dict[str, Any] | None = None
+
+
+class Journal:
+    def __init__(self, size: int = 10_000, body_limit: int = 4096, secret_keys: Iterable[str] = ()) -> None:
+        if size < 1:
+            raise ValueError("journal size must be at least 1")
+        self.size = size
+        self.body_limit = body_limit
+        self.secret_keys = frozenset(k.lower() for k in secret_keys)
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+        self.total = 0  # every entry ever recorded, including those that fell off the ring
+
+    def start(
+        self,
+        *,
+        source: str,
+        method: str,
+        path: str,
+        query: Iterable[tuple[str, str]],
+        headers: Iterable[tuple[str, str]],
+        content_type: str,
+        body: bytes,
+    ) -> Entry:
+        entry = Entry(
+            id=next(self._ids),
+            time=time.time(),
+            source=source,
+            method=method,
+            path=path,
+            query=tuple(query),
+            headers=tuple(headers),
+            content_type=content_type,
+            body=body[: self.body_limit],
+            body_size=len(body),
+        )
+        return entry
+
+    def finish(
+        self,
+        entry: Entry,
+        *,
+        status: int | None,
+        content_type: str = "",
+        body: bytes | None = None,
+        started: float,
+    ) -> None:
+        entry.status = status
+        entry.response_content_type = content_type
+        if body is not None:
+            entry.response_body = body[: self.body_limit]
+            entry.response_size = len(body)
+        entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._entries.append(entry)
+        self.total += 1
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def select(
+        self,
+        *,
+        operation: str | None = None,
+        path: str | None = None,
+        method: str | None = None,
+        since: int | None = None,
+        violations_only: bool = False,
+        source: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        out = []
+        for e in self._entries:
+            if since is not None and e.id <= since:
+                continue
+            if method is not None and e.method != method.upper():
+                continue
+            if operation is not None and (e.operation or "").lower() != operation.lower():
+                continue
+            if path is not None and path.lower() not in e.path.lower():
+                continue
+            if violations_only and not e.violations:
+                continue
+            if source is not None and e.source != source:
+                continue
+            out.append(e)
+        return out[-limit:] if limit else out
+
+    def render(self, entry: Entry) -> dict[str, Any]:
+        """The JSON shape of one entry, secrets masked."""
+        keys = self.secret_keys
+        return {
+            "id": entry.id,
+            "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
+            "source": entry.source,
+            "method": entry.method,
+            "path": entry.path,
+            "operation": entry.operation,
+            "query": mask_query(entry.query, keys),
+            "headers": mask_headers(entry.headers, keys),
+            "body": mask_body(entry.body, entry.content_type, keys),
+            "body_size": entry.body_size,
+            "body_truncated": entry.body_size > len(entry.body),
+            "status": entry.status,
+            "response_body": mask_body(entry.response_body, entry.response_content_type, keys),
+            "response_size": entry.response_size,
+            "response_truncated": entry.response_size > len(entry.response_body),
+            "duration_ms": entry.duration_ms,
+            "violations": [v.as_json() for v in entry.violations],
+            "fault": entry.fault,
+        }
+
+    def stats(self) -> Mapping[str, int]:
+        return {"size": self.size, "held": len(self._entries), "total": self.total}

@@ -1,0 +1,193 @@
+"""The one middleware every vendor route passes through: journal, strict contract checks, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import struct
+import time
+from typing import Any
+
+from aiohttp import web
+
+from . import faults as fk
+from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
+from .contract import FORM_TYPES, Violation, media_type
+from .journal import Entry, Journal
+from .secrets import MASK, is_secret
+
+log = logging.getLogger("civic_harness.simulators")
+CONTROL_PREFIX = "/_sim"
+
+
+def reset_connection(request: web.Request) -> None:
+    """Drop the connection with a TCP RST, as a crashed or overloaded server would."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+
+
+async def hold_until_client_gives_up(request: web.Request, limit_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def read_body(request: web.Request, journal: Journal) -> tuple[bytes, Any]:
+    """(bytes for the journal, parsed form or None). A multipart body is journaled as a summary."""
+    mt = media_type(request.content_type) if request.body_exists else ""
+    if mt == "multipart/form-data":
+        form = await request.post()
+        summary: dict[str, Any] = {}
+        for name, value in form.items():
+            if isinstance(value, str):
+                summary[name] = MASK if is_secret(name, journal.secret_keys) else value
+            else:
+                summary[name] = f"<file {value.filename!r}, {value.content_type}>"
+        return json.dumps(summary).encode(), form
+    body = await request.read() if request.body_exists else b""
+    form = await request.post() if mt in FORM_TYPES else None
+    return body, form
+
+
+@web.middleware
+async def simulator_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    path = request.path
+    if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+        return await handler(request)
+
+    app = request.app
+    spec, config, journal = app[SPEC], app[CONFIG], app[JOURNAL]
+    dialect = app[DIALECT]
+    started = time.perf_counter()
+    try:
+        body, form = await read_body(request, journal)
+    except web.HTTPRequestEntityTooLarge:
+        return dialect.error(413, "too_large", f"request body exceeds {config.max_body_bytes} bytes")
+    except ValueError:
+        body, form = b"", None  # an unparseable form: the contract check below reports it
+
+    entry = journal.start(
+        source="client",
+        method=request.method,
+        path=path,
+        query=request.query.items(),
+        headers=request.headers.items(),
+        content_type=request.content_type if request.body_exists else "",
+        body=body,
+    )
+    if media_type(request.content_type) == "multipart/form-data":
+        entry.body_size = request.content_length or len(body)
+
+    validator = app[VALIDATOR]
+    op, path_params, path_known = validator.match(request.method, path)
+    request[OPERATION] = op
+    if op is None:
+        problem = "method not allowed for this path" if path_known else "no such operation in the contract"
+        entry.violations = [Violation("request", "path", f"{request.method} {path}: {problem}")]
+    else:
+        entry.operation = op.operation_id
+        entry.violations = validator.validate_request(
+            op, path_params, request.query, request.headers, request.content_type, body, form
+        )
+    if entry.violations and config.strict:
+        return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
+
+    fault_set = app[FAULTS]
+    fault: fk.FaultRule | None = None
+    if fault_set:
+        delay_ms, delays, fault = fault_set.pick(request.method, path, entry.operation)
+        if delays:
+            entry.fault = {
+                "kind": fk.LATENCY,
+                "rules": [r.id for r in delays],
+                "added_latency_ms": round(delay_ms, 3),
+            }
+            await asyncio.sleep(delay_ms / 1000)
+        if fault is not None:
+            entry.fault = {**fault.describe(), **({"added_latency_ms": round(delay_ms, 3)} if delays else {})}
+            early = await _apply_fault_before(request, fault, dialect, journal, entry, started)
+            if early is not None:
+                return early
+
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _finish(journal, entry, exc, started)
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("simulator %s failed on %s %s", spec.name, request.method, path)
+        entry.violations.append(Violation("response", "server", "the simulator raised an exception"))
+        return _finish(journal, entry, dialect.error(500, "internal_error", "Internal server error"), started)
+
+    if fault is not None and fault.kind == fk.APPLY_THEN_FAIL:
+        # The effect is committed; the client never learns it.
+        if fault.then == "reset":
+            _finish(journal, entry, None, started)
+            reset_connection(request)
+            raise asyncio.CancelledError
+        return _finish(journal, entry, dialect.error(fault.status or 502, "fault", _fault_message(fault)), started)
+
+    if op is not None and config.validate_responses and isinstance(response, web.Response):
+        body_bytes = response.body if isinstance(response.body, bytes) else None
+        problems = validator.validate_response(op, response.status, response.content_type, body_bytes)
+        if problems:
+            log.error("simulator %s broke its contract on %s: %s", spec.name, op.operation_id, problems)
+            entry.violations += problems
+    return _finish(journal, entry, response, started)
+
+
+async def _apply_fault_before(
+    request: web.Request, fault: fk.FaultRule, dialect: Any, journal: Journal, entry: Entry, started: float
+) -> web.StreamResponse | None:
+    kind = fault.kind
+    if kind == fk.ERROR:
+        return _finish(journal, entry, dialect.error(fault.status or 500, "fault", _fault_message(fault)), started)
+    if kind == fk.RATE_LIMIT:
+        resp = dialect.error(429, "rate_limited", fault.message or "Too many requests")
+        resp.headers["Retry-After"] = str(fault.retry_after)
+        return _finish(journal, entry, resp, started)
+    if kind == fk.MALFORMED:
+        resp = web.Response(
+            status=fault.status or 200,
+            body=dialect.malformed_body,
+            content_type=dialect.malformed_content_type,
+        )
+        return _finish(journal, entry, resp, started)
+    if kind in (fk.RESET, fk.TIMEOUT):
+        if kind == fk.TIMEOUT:
+            await hold_until_client_gives_up(request, fault.timeout_s)
+        _finish(journal, entry, None, started)
+        reset_connection(request)
+        raise asyncio.CancelledError
+    return None  # apply_then_fail runs the handler first
+
+
+def _fault_message(fault: fk.FaultRule) -> str:
+    return fault.message or f"Injected {fault.kind.replace('_', ' ')} (fault {fault.id})"
+
+
+def _finish(journal: Journal, entry: Entry, response: web.StreamResponse | None, started: float) -> Any:
+    if response is None:
+        journal.finish(entry, status=None, started=started)
+        return None
+    body = getattr(response, "body", None)
+    journal.finish(
+        entry,
+        status=response.status,
+        content_type=response.content_type or "",
+        body=body if isinstance(body, bytes) else None,
+        started=started,
+    )
+    return response

@@ -1,0 +1,125 @@
+"""What a simulator hands the kit: its configuration, its vendor dialect, its backend and its actions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from .contract import JsonLoads, Operation, Violation
+
+DEFAULT_USERS: tuple[tuple[str, str], ...] = (("harness", "harness"),)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimConfig:
+    """Options every simulator has. A simulator subclasses it for its own (version, licences, ...)."""
+
+    seed: int = 0
+    strict: bool = True
+    validate_responses: bool = True
+    journal_size: int = 10_000
+    journal_body_limit: int = 4096
+    max_body_bytes: int = 32 * 1024 * 1024
+    users: tuple[tuple[str, str], ...] = DEFAULT_USERS
+    seed_sizes: Mapping[str, int] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration as the control plane shows it: user names, never passwords."""
+        out: dict[str, Any] = {}
+        for name in _field_names(self):
+            value = getattr(self, name)
+            if name == "users":
+                value = [login for login, _ in value]
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, (tuple, frozenset, set)):
+                value = sorted(value) if isinstance(value, (frozenset, set)) else list(value)
+            out[name] = value
+        return out
+
+
+def _field_names(obj: Any) -> list[str]:
+    names: list[str] = []
+    for klass in reversed(type(obj).__mro__):
+        names += [n for n in getattr(klass, "__dataclass_fields__", {}) if n not in names]
+    return names
+
+
+class Backend(Protocol):
+    """A simulator's state and rules, no HTTP in it (moto's `models.py`)."""
+
+    seed_sizes: Mapping[str, int]  # the sizes `seed` understands, with their defaults
+
+    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]: ...
+
+    def counts(self) -> Mapping[str, int]: ...
+
+    def snapshot(self) -> Any: ...
+
+
+class ActionError(Exception):
+    """An operator action that cannot be done as asked (unknown record, wrong state)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What a city worker does in the vendor's own UI, exposed as `POST /_sim/actions/{name}`."""
+
+    name: str
+    run: Callable[[Any, dict[str, Any]], Any | Awaitable[Any]]  # (backend, payload) -> JSON-able result
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    description: str = ""
+
+    def dialect_for(self, config: SimConfig) -> Dialect:
+        return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How the vendor shapes its errors; the kit answers faults and strict-mode rejections with it."""
+
+    # (HTTP status, short code, message) -> the vendor's error response
+    error: Callable[[int, str, str], web.Response]
+    # (violations, operation or None when no operation matched) -> the vendor's rejection
+    reject: Callable[[list[Violation], Operation | None], web.Response] | None = None
+    malformed_body: bytes = b'{"status": "ok", "data": {"items": [{"id": 1, "na'
+    malformed_content_type: str = "application/json"
+    case_insensitive_paths: bool = False
+    json_loads: JsonLoads = json.loads
+    secret_keys: frozenset[str] = frozenset()
+
+    def rejection(self, violations: list[Violation], op: Operation | None) -> web.Response:
+        if self.reject is not None:
+            return self.reject(violations, op)
+        if op is None:
+            return self.error(404, "not_found", violations[0].message)
+        return self.error(400, "invalid_request", "; ".join(f"{v.location}: {v.message}" for v in violations))
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorSpec:
+    name: str
+    contract: str | Path
+    # One dialect, or a function of the configuration when the wire format depends on it (versions).
+    dialect: Dialect | Callable[[Any], Dialect]
+    new_backend: Callable[[Any], Backend]  # (config) -> a fresh, empty backend
+    setup_routes: Callable[[web.Application], None]
+    config_type: type[SimConfig] = SimConfig
+    actions: tuple[Action, ...] = ()
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    # (parsed CLI arguments) -> keyword arguments for config_type beyond the kit's own
+    config_from_args: Callable[[argparse.Namespace], dict[str, Any]] | None = None
+    description: str = ""
+
+    def dialect_for(self, config: SimConfig) -> Dialect:
+        return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)

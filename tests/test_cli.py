@@ -1,0 +1,83 @@
+"""The console script, run as a user runs it: a real subprocess, real ports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "harness.cli"]
+
+
+@contextmanager
+def running(*args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    proc = subprocess.Popen([*CLI, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        yield proc, line
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.load(resp)
+
+
+@pytest.mark.req("H-SIM-1")
+def test_sim_prints_its_url_once_ready_and_serves_the_control_plane():
+    with running("sim", "tests.kit_sim:SPEC", "--port", "0", "--seed", "3", "--user", "clerk:pw") as (proc, line):
+        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        info = get_json(match.group(1) + "/_sim/")
+        assert info["config"]["seed"] == 3 and info["config"]["users"] == ["clerk"]
+        assert get_json(match.group(1) + "/api/items/1")["id"] == 1
+    assert proc.returncode == 0  # SIGTERM is a clean stop
+
+
+def test_sim_refuses_an_unknown_simulator():
+    result = subprocess.run([*CLI, "sim", "nosuch"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "unknown simulator 'nosuch'" in result.stderr
+
+
+def test_a_taken_port_is_a_clear_error():
+    with running("sim", "tests.kit_sim:SPEC") as (_, line):
+        port = line.rsplit(":", 1)[1].strip()
+        result = subprocess.run(
+            [*CLI, "sim", "tests.kit_sim:SPEC", "--port", port], cwd=ROOT, capture_output=True, text=True
+        )
+    assert result.returncode == 2 and "address already in use" in result.stderr.lower()
+
+
+@pytest.mark.parametrize(
+    "args", [["gateway"], ["certify", "cityworks", "--url", "http://127.0.0.1:1"], ["load", "citizens"]]
+)
+def test_parts_not_built_yet_say_so_and_exit_2(args):
+    result = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "not built yet" in result.stderr
+
+
+def test_every_subcommand_has_help():
+    for sub in ("sim", "up", "gateway", "conformance", "certify", "load"):
+        result = subprocess.run([*CLI, sub, "--help"], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0 and "usage: civic-harness" in result.stdout
+
+
+def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
+    with running("up", "--json") as (_, line):
+        summary = json.loads(line)
+        assert set(summary) == {"gateway", "simulators", "admin_token", "sample_point"}
+        for name, url in summary["simulators"].items():
+            assert get_json(url + "/_sim/")["simulator"] == name
+    from simulators.kit import city
+
+    assert city.contains(summary["sample_point"]["long"], summary["sample_point"]["lat"])

@@ -1,0 +1,98 @@
+"""The request journal: what it records, that secrets never come out of it, that it stays bounded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulators.kit import SimConfig
+from simulators.kit.journal import Journal
+
+from .conftest import start_sim
+
+pytestmark = pytest.mark.req("H-SIM-1")
+
+
+async def test_an_entry_holds_the_whole_exchange(kit_sim):
+    async with kit_sim.http.get(f"{kit_sim.url}/api/items", params={"limit": "2", "offset": "1"}) as resp:
+        body = await resp.json()
+    (entry,) = await kit_sim.journal()
+    assert entry["method"] == "GET" and entry["path"] == "/api/items" and entry["operation"] == "listItems"
+    assert entry["query"] == {"limit": "2", "offset": "1"}
+    assert entry["status"] == 200 and entry["response_body"] == body
+    assert entry["duration_ms"] > 0 and entry["fault"] is None and entry["violations"] == []
+    assert entry["id"] == 1 and entry["time"].endswith("+00:00")
+
+
+async def test_secrets_are_masked_in_headers_query_form_json_and_responses(kit_sim):
+    secret = "hunter2-very-secret"
+    data = {"data": json.dumps({"LoginName": "clerk", "Password": secret}), "token": secret}
+    headers = {"Authorization": f"Bearer {secret}", "Cookie": f"session={secret}"}
+    async with kit_sim.http.post(
+        f"{kit_sim.url}/api/login", params={"token": secret}, data=data, headers=headers
+    ) as resp:
+        assert resp.status == 200
+    async with kit_sim.http.post(f"{kit_sim.url}/api/items", json={"title": "x", "password": secret}) as resp:
+        pass  # rejected by strict mode; journaled all the same
+    status, raw = await kit_sim.control("GET", "journal")
+    assert status == 200
+    text = json.dumps(raw)
+    assert secret not in text and "tok-clerk" not in text
+    login = raw["entries"][0]
+    assert login["headers"]["Authorization"] == "***" and login["query"]["token"] == "***"
+    assert login["body"]["token"] == "***" and '"Password": "***"' in login["body"]["data"]
+    assert login["response_body"] == {"token": "***"}
+
+
+async def test_the_journal_is_a_bounded_ring_with_a_running_total():
+    async for sim in start_sim(SimConfig(journal_size=25)):
+        for _ in range(60):
+            async with sim.http.get(f"{sim.url}/api/items/1") as resp:
+                assert resp.status == 200
+        status, body = await sim.control("GET", "journal")
+        assert status == 200
+        assert (body["size"], body["held"], body["total"]) == (25, 25, 60)
+        assert [e["id"] for e in body["entries"]] == list(range(36, 61))
+
+
+def test_a_million_entries_keep_the_journal_at_its_size():
+    journal = Journal(size=1000)
+    for i in range(1_000_000):
+        entry = journal.start(
+            source="client", method="GET", path=f"/{i}", query=(), headers=(), content_type="", body=b""
+        )
+        journal.finish(entry, status=200, body=b"{}", started=0.0)
+    assert len(journal) == 1000 and journal.total == 1_000_000
+    assert journal.select()[0].path == "/999000"
+
+
+async def test_bodies_are_truncated_at_the_configured_limit():
+    async for sim in start_sim(SimConfig(journal_body_limit=64)):
+        async with sim.http.post(f"{sim.url}/api/items", json={"title": "x" * 150}) as resp:
+            assert resp.status == 201
+        (entry,) = await sim.journal()
+        assert entry["body_truncated"] and entry["response_truncated"]
+        assert entry["body_size"] > 150 and len(entry["body"]) <= 64
+
+
+async def test_filters_by_operation_method_since_and_violations(kit_sim):
+    async with kit_sim.http.get(f"{kit_sim.url}/api/items") as resp:
+        await resp.read()
+    async with kit_sim.http.post(f"{kit_sim.url}/api/items", json={"title": "a"}) as resp:
+        await resp.read()
+    async with kit_sim.http.post(f"{kit_sim.url}/api/items", json={}) as resp:
+        await resp.read()
+    async with kit_sim.http.get(f"{kit_sim.url}/api/items/2") as resp:
+        await resp.read()
+    assert [e["id"] for e in await kit_sim.journal(method="POST")] == [2, 3]
+    assert [e["id"] for e in await kit_sim.journal(operation="getItem")] == [4]
+    assert [e["id"] for e in await kit_sim.journal(route="createItem")] == [2, 3]
+    assert [e["id"] for e in await kit_sim.journal(since=2)] == [3, 4]
+    assert [e["id"] for e in await kit_sim.journal(violations=True)] == [3]
+    assert [e["id"] for e in await kit_sim.journal(path="/api/items/")] == [4]
+    assert [e["id"] for e in await kit_sim.journal(limit=1)] == [4]
+    status, body = await kit_sim.control("GET", "journal", params={"since": "x"})
+    assert status == 400 and body["error"]["code"] == "invalid_filter"
+    assert (await kit_sim.control("DELETE", "journal"))[0] == 200
+    assert await kit_sim.journal() == []
