@@ -1,0 +1,43 @@
+"""The Cityworks simulator: service requests and work orders as Cityworks 2013 to 23 serve them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from simulators.kit import Operation, SimulatorSpec
+from simulators.kit import create_app as _create_app
+
+from .actions import ACTIONS
+from .config import VERSIONS, CityworksConfig, add_arguments, config_from_args, family
+from .dialect import make_dialect
+from .routes import setup_routes
+from .state import CityworksState
+
+
+def serves(config: CityworksConfig, op: Operation) -> bool:
+    versions = op.spec.get("x-versions")
+    return versions is None or config.family in versions
+
+
+SPEC = SimulatorSpec(
+    name="cityworks",
+    contract="cityworks",
+    dialect=make_dialect,
+    new_backend=CityworksState,
+    setup_routes=setup_routes,
+    config_type=CityworksConfig,
+    actions=ACTIONS,
+    add_arguments=add_arguments,
+    config_from_args=config_from_args,
+    description="Cityworks REST services (Citizen Engagement / service requests and Work Order Basic)",
+    available=serves,
+)
+
+
+def create_app(config: CityworksConfig | None = None, **kwargs: Any) -> web.Application:
+    return _create_app(SPEC, config if config is not None else CityworksConfig(**kwargs))
+
+
+__all__ = ["SPEC", "VERSIONS", "CityworksConfig", "CityworksState", "create_app", "family"]

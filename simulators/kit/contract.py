@@ -37,6 +37,7 @@ class Param:
     name: str
     required: bool
     schema: dict[str, Any]
+    json: bool = False  # `content: {application/json: ...}`: the value is JSON text to decode first
 
 
 @dataclass(slots=True)
@@ -120,7 +121,10 @@ class ContractValidator:
                 )
                 for raw in [*shared, *spec.get("parameters", [])]:
                     p = self.resolve(raw)
-                    param = Param(p["name"], bool(p.get("required")), p.get("schema", {}))
+                    content = p.get("content") or {}
+                    json_media = next((c for mt, c in content.items() if media_type(mt).endswith("json")), None)
+                    schema = json_media.get("schema", {}) if json_media is not None else p.get("schema", {})
+                    param = Param(p["name"], bool(p.get("required")), schema, json=json_media is not None)
                     if p["in"] == "query":
                         op.query.append(param)
                     elif p["in"] == "header":
@@ -243,6 +247,12 @@ class ContractValidator:
         return out + self.check_schema(schema, flat, "request", "body")
 
     def _check_value(self, param: Param, raw: Any, where: str) -> list[Violation]:
+        if param.json:
+            try:
+                value = self.json_loads(raw[-1] if isinstance(raw, list) else raw)
+            except (ValueError, TypeError) as exc:
+                return [Violation("request", f"{where}.{param.name}", f"parameter is not valid JSON: {exc}")]
+            return self.check_schema(param.schema, value, "request", f"{where}.{param.name}$")
         value = self._coerce(param.schema, raw)
         return self.check_schema(param.schema, value, "request", f"{where}.{param.name}")
 

@@ -90,9 +90,13 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
 
     validator = app[VALIDATOR]
     op, path_params, path_known = validator.match(request.method, path)
+    if op is not None and spec.available is not None and not spec.available(config, op):
+        op, path_known = None, False
+        problem = "not served by this configuration (see the operation's x-versions)"
+    else:
+        problem = "method not allowed for this path" if path_known else "no such operation in the contract"
     request[OPERATION] = op
     if op is None:
-        problem = "method not allowed for this path" if path_known else "no such operation in the contract"
         entry.violations = [Violation("request", "path", f"{request.method} {path}: {problem}")]
     else:
         entry.operation = op.operation_id

@@ -79,6 +79,9 @@ class Action:
     run: Callable[[Any, dict[str, Any]], Any | Awaitable[Any]]  # (backend, payload) -> JSON-able result
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     description: str = ""
+    # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
+    # An operation it does not serve is treated like a path the contract does not have.
+    available: Callable[[Any, Operation], bool] | None = None
 
     def dialect_for(self, config: SimConfig) -> Dialect:
         return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)
@@ -120,6 +123,9 @@ class SimulatorSpec:
     # (parsed CLI arguments) -> keyword arguments for config_type beyond the kit's own
     config_from_args: Callable[[argparse.Namespace], dict[str, Any]] | None = None
     description: str = ""
+    # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
+    # An operation it does not serve is treated like a path the contract does not have.
+    available: Callable[[Any, Operation], bool] | None = None
 
     def dialect_for(self, config: SimConfig) -> Dialect:
         return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)

@@ -1,0 +1,136 @@
+"""How Cityworks speaks: the response envelope, its message items and codes, its lenient JSON.
+
+Everything answers HTTP 200 with `Status` telling the outcome (0 Ok, 1 Error, 2 Unauthorized,
+3 InvalidCredentials); an unknown service path is an IIS/ASP.NET HTML 404.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import json5
+from aiohttp import web
+
+from simulators.kit import Dialect, Operation, Violation
+
+from .config import CityworksConfig
+
+OK, ERROR, UNAUTHORIZED, INVALID_CREDENTIALS = 0, 1, 2, 3
+MSG_SUCCESS, MSG_WARNING, MSG_ERROR = 0, 1, 2
+
+NULL_DATE = "0001-01-01T00:00:00"  # how Cityworks writes "no date"
+UNSET_NUMBER = -9999.0  # how Cityworks writes "no number"
+
+# Error codes (vendor-notes/cityworks.md). Auth service:
+AUTH_UNKNOWN, EMPLOYEE_NOT_FOUND, INACTIVE_USER, INVALID_CREDENTIALS_CODE = 1, 2, 3, 4
+# Service request / work order services:
+INVALID_REQUEST_ID = 2
+NOT_AUTHORIZED_TO_VIEW, NOT_AUTHORIZED_TO_UPDATE, NOT_AUTHORIZED_TO_CREATE = 3, 4, 5
+NOT_AUTHORIZED_TO_CANCEL, NOT_AUTHORIZED_TO_DELETE, NOT_AUTHORIZED_TO_CLOSE = 6, 7, 8
+INVALID_FIELD = 30
+STATUS_CANT_BE_CLOSED, STATUS_CANT_BE_CANCELED = 31, 32
+REQUIRED_FIELDS, REQUIRED_CUSTOM_FIELDS, ITEM_NOT_FOUND = 33, 34, 35
+
+IIS_NOT_FOUND = (
+    "<!DOCTYPE html><html><head><title>The resource cannot be found.</title></head><body>"
+    "<h1>Server Error in '/' Application.</h1><h2><i>The resource cannot be found.</i></h2>"
+    "</body></html>"
+)
+
+
+class CityworksError(Exception):
+    """A failure the handler reports in the envelope (HTTP 200, Status != 0)."""
+
+    def __init__(self, status: int, code: int, name: str, text: str, service: str = "") -> None:
+        super().__init__(text)
+        self.status = status
+        self.item = message_item(code, name, text, service)
+
+
+def message_item(code: int, name: str, text: str, service: str = "", kind: int = MSG_ERROR) -> dict[str, Any]:
+    return {
+        "Code": code,
+        "DebugDetails": None,
+        "DisplayText": text,
+        "InnerMessage": None,
+        "MessageType": kind,
+        "Name": name,
+        "Service": service,
+    }
+
+
+def envelope(
+    value: Any,
+    *,
+    legacy: bool,
+    status: int = OK,
+    message: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    if legacy:
+        return {"Status": status, "Message": message, "Value": value}
+    return {
+        "Value": value,
+        "Status": status,
+        "Message": message,
+        "ErrorMessages": errors or [],
+        "WarningMessages": warnings or [],
+        "SuccessMessages": [],
+    }
+
+
+def ok(config: CityworksConfig, value: Any, warnings: list[dict[str, Any]] | None = None) -> web.Response:
+    return _json(envelope(value, legacy=config.uses_legacy_envelope, warnings=warnings))
+
+
+def failure(config: CityworksConfig, err: CityworksError, http_status: int = 200) -> web.Response:
+    body = envelope(None, legacy=config.uses_legacy_envelope, status=err.status, message=err.item["DisplayText"])
+    if not config.uses_legacy_envelope:
+        body["ErrorMessages"] = [err.item]
+    return _json(body, http_status)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(body), status=status, content_type="application/json")
+
+
+def lenient_loads(text: str) -> Any:
+    """Cityworks' server (Json.NET) takes single quotes, unquoted names and trailing commas."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json5.loads(text)
+
+
+def cw_date(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S") if when is not None else NULL_DATE
+
+
+def make_dialect(config: CityworksConfig) -> Dialect:
+    def error(http_status: int, code: str, text: str) -> web.Response:
+        item = message_item(1, code, text)
+        body = envelope(None, legacy=config.uses_legacy_envelope, status=ERROR, message=text)
+        if not config.uses_legacy_envelope:
+            body["ErrorMessages"] = [item]
+        return _json(body, http_status)
+
+    def reject(violations: list[Violation], op: Operation | None) -> web.Response:
+        if op is None:
+            return web.Response(status=404, text=IIS_NOT_FOUND, content_type="text/html")
+        items = [message_item(INVALID_FIELD, "InvalidField", f"{v.location}: {v.message}") for v in violations]
+        body = envelope(None, legacy=config.uses_legacy_envelope, status=ERROR, message=items[0]["DisplayText"])
+        if not config.uses_legacy_envelope:
+            body["ErrorMessages"] = items
+        return _json(body)
+
+    return Dialect(
+        error=error,
+        reject=reject,
+        malformed_body=b'{"Value":{"RequestId":1,"Status":"OP',
+        case_insensitive_paths=True,
+        json_loads=lenient_loads,
+        secret_keys=frozenset({"password", "token"}),
+    )
