@@ -24,6 +24,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="list, per requirement ID, the collected checks that cover it, and run nothing",
     )
     group.addoption("--scorecard", action="store_true", help="print the per-requirement scorecard at the end")
+    targets = parser.getgroup("civic-harness-targets", "what the conformance suites certify (civic-harness)")
+    targets.addoption(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="certify this server instead of the bundled NAME (cityworks, opengov, arcgis, city-api, gateway)",
+    )
+    targets.addoption("--harness-seed", type=int, default=0, help="seed for the bundled stack")
+    targets.addoption("--cw-version", default="23", help="Cityworks version the target speaks (2013 ... 23)")
+    targets.addoption(
+        "--cw-licences", default="sr,wo", help="Cityworks APIs the target is licensed for: sr, wo or sr,wo"
+    )
+    targets.addoption("--cw-user", default="harness", help="Cityworks login name")
+    targets.addoption(
+        "--cw-password",
+        default=None,
+        help="Cityworks password (better: the CIVIC_HARNESS_CW_PASSWORD environment variable; never echoed)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,105 @@
+"""Fixtures of the Cityworks provider suite: the target (a given URL, or the bundled simulator) and a client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from .client import CityworksClient, family
+
+NAME = "cityworks"
+
+
+@dataclass
+class Target:
+    url: str
+    version: str
+    licences: frozenset[str]
+    login: str
+    password: str
+    bundled: bool
+    control: bool  # whether the server has the simulator control plane (/_sim/)
+
+    @property
+    def family(self) -> str:
+        return family(self.version)
+
+    def client(self) -> CityworksClient:
+        return CityworksClient(self.url, self.version, self.login, self.password)
+
+    def sim(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.url}/_sim/{path}", timeout=30, **kwargs)
+
+    def action(self, name: str, **payload) -> dict:
+        resp = self.sim("POST", f"actions/{name}", json=payload)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["result"]
+
+
+def _targets(config: pytest.Config) -> dict[str, str]:
+    out = {}
+    for item in config.getoption("target"):
+        name, sep, url = item.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            raise pytest.UsageError(f"--target expects NAME=URL, got {item!r}")
+        out[name] = url.rstrip("/")
+    return out
+
+
+def _has_control_plane(url: str) -> bool:
+    try:
+        resp = requests.get(f"{url}/_sim/", timeout=5)
+        return resp.status_code == 200 and resp.json().get("simulator") == NAME
+    except (requests.RequestException, ValueError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    config = request.config
+    version = config.getoption("cw_version")
+    licences = frozenset(p.strip() for p in config.getoption("cw_licences").split(",") if p.strip())
+    login = config.getoption("cw_user")
+    password = config.getoption("cw_password") or os.environ.get("CIVIC_HARNESS_CW_PASSWORD") or "harness"
+    url = _targets(config).get(NAME)
+    if url is not None:
+        yield Target(url, version, licences, login, password, bundled=False, control=_has_control_plane(url))
+        return
+    from harness.bundled import simulator_config
+    from harness.stack import ThreadedStack
+
+    sim_config = simulator_config(
+        NAME, version=version, licences=licences, seed=config.getoption("harness_seed"), users=((login, password),)
+    )
+    with ThreadedStack({NAME: sim_config}) as stack:
+        yield Target(stack.urls[NAME], version, licences, login, password, bundled=True, control=True)
+
+
+@pytest.fixture(scope="session")
+def cw(cw_target: Target) -> CityworksClient:
+    return cw_target.client()
+
+
+@pytest.fixture
+def needs_control(cw_target: Target) -> Target:
+    """For checks that must arrange data the way a city worker would (simulators only)."""
+    if not cw_target.control:
+        pytest.skip("needs the simulator control plane (/_sim/) to arrange data; not available on this target")
+    return cw_target
+
+
+def needs_licence(target: Target, licence: str) -> None:
+    if licence not in target.licences:
+        pytest.skip(f"the target is not licensed for {licence}")
+
+
+@pytest.fixture(scope="session")
+def probe(cw_target: Target) -> str:
+    """A cheap authenticated call the target is licensed for (both take `ForPublicOnly`)."""
+    if "sr" in cw_target.licences:
+        return "/Services/Ams/ServiceRequest/Problems"
+    return "/Services/Ams/WorkOrder/Templates"

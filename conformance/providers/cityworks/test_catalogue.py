@@ -1,0 +1,99 @@
+"""Categories and their questions: public problems and templates (CW-CAT-1), QA (CW-QA-1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import needs_licence
+
+PROBLEMS = "/Services/Ams/ServiceRequest/Problems"
+TEMPLATES = "/Services/Ams/WorkOrder/Templates"
+QA = "/Services/Ams/ServiceRequest/QA"
+
+
+@pytest.mark.req("CW-CAT-1")
+def test_public_problems_are_a_subset_of_all_problems(cw, cw_target):
+    needs_licence(cw_target, "sr")
+    every = {p["ProblemSid"]: p for p in cw.call(PROBLEMS, {}).value}
+    public = cw.call(PROBLEMS, {"ForPublicOnly": True}).value
+    assert public, "the target offers no public problem type at all"
+    assert {p["ProblemSid"] for p in public} <= set(every)
+    for p in public:
+        assert p == every[p["ProblemSid"]]
+
+
+@pytest.mark.req("CW-CAT-1")
+def test_a_problem_hidden_from_the_public_is_not_offered(cw, needs_control):
+    needs_licence(needs_control, "sr")
+    hidden = needs_control.action("add-problem", ProblemCode="INTERNAL", Description="Internal only", public=False)
+    shown = needs_control.action("add-problem", ProblemCode="PUBLICNEW", Description="New public type", public=True)
+    public = {p["ProblemSid"] for p in cw.call(PROBLEMS, {"ForPublicOnly": True}).value}
+    every = {p["ProblemSid"] for p in cw.call(PROBLEMS, {}).value}
+    assert hidden["ProblemSid"] in every and hidden["ProblemSid"] not in public
+    assert shown["ProblemSid"] in public
+
+
+@pytest.mark.req("CW-CAT-1")
+def test_a_template_hidden_from_the_public_is_not_offered(cw, needs_control):
+    needs_licence(needs_control, "wo")
+    hidden = needs_control.action("add-template", Description="Internal crew task", EntityType="STREET", public=False)
+    public = {t["WOTemplateId"] for t in cw.call(TEMPLATES, {"ForPublicOnly": True}).value}
+    every = {t["WOTemplateId"] for t in cw.call(TEMPLATES, {}).value}
+    assert hidden["WOTemplateId"] in every and hidden["WOTemplateId"] not in public
+    assert public <= every
+
+
+@pytest.mark.req("CW-CAT-1")
+def test_templates_filter_by_entity_type(cw, cw_target):
+    needs_licence(cw_target, "wo")
+    every = cw.call(TEMPLATES, {}).value
+    assert every
+    entity = every[0]["ApplyToEntity"]
+    some = cw.call(TEMPLATES, {"EntityType": entity}).value
+    assert some and all(t["ApplyToEntity"].upper() == entity.upper() for t in some)
+
+
+@pytest.mark.req("CW-QA-1")
+def test_every_public_problem_has_a_coherent_question_set(cw, cw_target):
+    needs_licence(cw_target, "sr")
+    public = cw.call(PROBLEMS, {"ForPublicOnly": True}).value[:25]
+    with_questions = 0
+    for problem in public:
+        qa = cw.call(QA, {"ProblemSid": problem["ProblemSid"]}).value
+        assert qa["ProblemSid"] == problem["ProblemSid"]
+        question_ids = [q["QuestionId"] for q in qa["Questions"]]
+        assert len(question_ids) == len(set(question_ids))
+        sequences = [q["QuestionSequence"] for q in qa["Questions"]]
+        assert sequences == sorted(sequences)
+        for answer in qa["Answers"]:
+            assert answer["QuestionId"] in question_ids, f"answer {answer['AnswerId']} belongs to no question"
+            assert answer.get("NextQuestionId", 0) in (0, None, *question_ids)
+        with_questions += bool(question_ids)
+    assert with_questions, "no public problem carries a question: QA cannot be certified"
+
+
+@pytest.mark.req("CW-QA-1")
+def test_template_qa_agrees_with_per_problem_qa(cw, cw_target):
+    needs_licence(cw_target, "sr")
+    sids = [p["ProblemSid"] for p in cw.call(PROBLEMS, {"ForPublicOnly": True}).value[:5]]
+    together = cw.call("/Services/Ams/ServiceRequestTemplate/QA", {"ProblemSids": sids}).value
+    assert [qa["ProblemSid"] for qa in together] == sids
+    for qa in together:
+        assert qa == cw.call(QA, {"ProblemSid": qa["ProblemSid"]}).value
+
+
+@pytest.mark.req("CW-QA-1")
+def test_qa_of_an_unknown_problem_is_an_error_envelope(cw, cw_target):
+    needs_licence(cw_target, "sr")
+    reply = cw.call(QA, {"ProblemSid": 987_654_321})
+    assert reply.http_status == 200 and reply.status == 1 and reply.envelope["Value"] is None
+
+
+@pytest.mark.req("CW-QA-1")
+def test_a_changed_question_text_shows_at_once(cw, needs_control):
+    needs_licence(needs_control, "sr")
+    problem = needs_control.action("add-problem", ProblemCode="QTEST", Description="Question test", public=True)
+    question = needs_control.action("add-question", ProblemSid=problem["ProblemSid"], Question="Your e-mail?")
+    needs_control.action("change-question", QuestionId=question["QuestionId"], Question="Your phone number?")
+    qa = cw.call(QA, {"ProblemSid": problem["ProblemSid"]}).value
+    assert [q["Question"] for q in qa["Questions"]] == ["Your phone number?"]

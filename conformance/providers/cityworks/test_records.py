@@ -1,0 +1,274 @@
+"""Service requests and work orders: create then read, comments in order, attachments byte-exact,
+search and paging to exhaustion, state changes and the error envelope."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+
+import pytest
+
+from .conftest import needs_licence
+
+SR = "/Services/Ams/ServiceRequest"
+WO = "/Services/Ams/WorkOrder"
+ATT = "/Services/Ams/Attachments"
+ERROR = 1
+
+
+def public_problem_with_answers(cw) -> tuple[int, list[dict]]:
+    for problem in cw.call(f"{SR}/Problems", {"ForPublicOnly": True}).value:
+        qa = cw.call(f"{SR}/QA", {"ProblemSid": problem["ProblemSid"]}).value
+        if qa["Answers"]:
+            return problem["ProblemSid"], qa["Answers"]
+    pytest.fail("no public problem with answers to submit")
+
+
+@pytest.fixture
+def sr_licence(cw_target):
+    needs_licence(cw_target, "sr")
+
+
+@pytest.fixture
+def wo_licence(cw_target):
+    needs_licence(cw_target, "wo")
+
+
+@pytest.fixture
+def new_request(cw, sr_licence) -> dict:
+    problem_sid, answers = public_problem_with_answers(cw)
+    ref = f"harness-{uuid.uuid4()}"
+    data = {
+        "ProblemSid": problem_sid,
+        "X": -78.6375,
+        "Y": 35.785,
+        "Address": "100 Main St",
+        "City": "Harnessville",
+        "Zip": "27601",
+        "Details": "Deep pothole in the right lane",
+        "CallerFirstName": "Ada",
+        "CallerLastName": "Lovelace",
+        "CallerEmail": "ada@example.org",
+        "OtherSystemId": ref,
+        "InitiatedByApp": "civic-harness",
+        "Answers": [{"AnswerId": answers[0]["AnswerId"], "AnswerValue": "Yes"}],
+    }
+    created = cw.call(f"{SR}/Create", data).value
+    return {"sent": data, "created": created, "answer": answers[0]}
+
+
+@pytest.mark.req("CW-SUB-1")
+def test_a_created_request_reads_back_with_what_was_sent(cw, new_request):
+    sent, created = new_request["sent"], new_request["created"]
+    rid = created["RequestId"]
+    assert isinstance(rid, int)
+    read = cw.call(f"{SR}/ById", {"RequestId": rid}).value
+    assert read == cw.call(f"{SR}/ByIds", {"RequestIds": [rid]}).value[0]
+    assert read["ProblemSid"] == sent["ProblemSid"]
+    assert (read["SRX"], read["SRY"]) == (sent["X"], sent["Y"])
+    assert read["ProbAddress"] == sent["Address"] and read["Details"] == sent["Details"]
+    assert read["OtherSystemId"] == sent["OtherSystemId"] and read["InitiatedByApp"] == "civic-harness"
+    assert read["IsClosed"] is False and read["Cancel"] is False
+
+
+@pytest.mark.req("CW-SUB-1")
+def test_a_request_is_found_by_the_integrations_own_reference(cw, new_request):
+    ref, rid = new_request["sent"]["OtherSystemId"], new_request["created"]["RequestId"]
+    assert [r["RequestId"] for r in cw.call(f"{SR}/ByOtherSystemId", {"OtherSystemId": ref}).value] == [rid]
+    assert cw.call(f"{SR}/Search", {"OtherSystemId": [ref]}).value == [rid]
+    assert cw.call(f"{SR}/ByOtherSystemId", {"OtherSystemId": f"{ref}-absent"}).value == []
+
+
+@pytest.mark.req("CW-SUB-1")
+def test_answers_arrive_with_the_request(cw, new_request):
+    answers = cw.call(f"{SR}/Answers", {"RequestId": new_request["created"]["RequestId"]})
+    if answers.http_status == 404:
+        pytest.skip("this server has no ServiceRequest/Answers (an inferred operation)")
+    (answer,) = answers.value
+    assert answer["AnswerId"] == new_request["answer"]["AnswerId"] and answer["AnswerValue"] == "Yes"
+
+
+@pytest.mark.req("CW-SUB-1")
+@pytest.mark.parametrize(
+    "data",
+    [{"X": 1.0}, {"ProblemSid": 987_654_321}, {"ProblemSid": None}],
+    ids=["no-problem", "unknown-problem", "null-problem"],
+)
+def test_a_bad_create_is_an_error_envelope_and_creates_nothing(cw, sr_licence, data):
+    before = cw.call(f"{SR}/Search", {}).value
+    reply = cw.call(f"{SR}/Create", data)
+    assert reply.http_status == 200 and reply.status == ERROR and reply.envelope["Value"] is None
+    if not cw.legacy:
+        item = reply.envelope["ErrorMessages"][0]
+        assert {"Code", "DisplayText", "MessageType", "Name"} <= set(item) and item["MessageType"] == 2
+    assert cw.call(f"{SR}/Search", {}).value == before
+
+
+@pytest.mark.req("CW-SUB-1")
+def test_an_answer_of_another_problem_is_refused(cw, sr_licence):
+    problems = cw.call(f"{SR}/Problems", {"ForPublicOnly": True}).value
+    qas = [cw.call(f"{SR}/QA", {"ProblemSid": p["ProblemSid"]}).value for p in problems[:30]]
+    with_answers = [qa for qa in qas if qa["Answers"]]
+    if len(with_answers) < 2:
+        pytest.skip("needs two problem types with answers")
+    first, second = with_answers[:2]
+    reply = cw.call(
+        f"{SR}/Create", {"ProblemSid": first["ProblemSid"], "Answers": [{"AnswerId": second["Answers"][0]["AnswerId"]}]}
+    )
+    assert reply.status == ERROR
+
+
+@pytest.mark.req("CW-COM-1")
+def test_comments_come_back_in_the_order_they_were_added(cw, new_request):
+    rid = new_request["created"]["RequestId"]
+    texts = ["First: crew notified", "To SCF: Second, for the public", "Third  with  spaces and ünïcödé"]
+    added = [
+        cw.call(f"{SR}/AddComments", {"RequestId": rid, "Comments": texts[0]}).value,
+        cw.call("/Services/Ams/Comment/Add", {"ActivityType": 1, "ActivitySid": rid, "Comments": texts[1]}).value,
+        cw.call(f"{SR}/AddComments", {"RequestId": rid, "Comments": texts[2]}).value,
+    ]
+    assert [c["Comments"] for c in added] == texts
+    listed = cw.call(f"{SR}/Comments", {"RequestId": rid}).value
+    assert [c["Comments"] for c in listed] == texts
+    by_sid = cw.call("/Services/Ams/Comment/ByActivitySids", {"ActivityType": 1, "ActivitySids": [rid]}).value
+    assert [c["Comments"] for c in by_sid[str(rid)]] == texts
+    assert len({c["CommentId"] for c in listed}) == 3
+
+
+@pytest.mark.req("CW-COM-1")
+def test_an_empty_comment_is_refused(cw, new_request):
+    rid = new_request["created"]["RequestId"]
+    assert cw.call(f"{SR}/AddComments", {"RequestId": rid, "Comments": ""}).status == ERROR
+    assert cw.call(f"{SR}/Comments", {"RequestId": rid}).value == []
+
+
+@pytest.mark.req("CW-SUB-2", "CW-COM-2")
+@pytest.mark.parametrize("size", [1, 70_000, 1_500_000])
+def test_attachments_come_back_byte_for_byte(cw, new_request, size):
+    rid = new_request["created"]["RequestId"]
+    content = os.urandom(size)
+    files = {"file": ("pothole photo.jpg", content, "image/jpeg")}
+    attached = cw.call(
+        f"{ATT}/AddRequestAttachment", {"RequestId": rid, "Comments": "To SCF: the photo"}, files=files
+    ).value
+    listed = cw.call(f"{ATT}/RequestAttachments", {"RequestIds": [rid]}).value
+    assert [a["Id"] for a in listed] == [attached["Id"]]
+    assert listed[0]["Comments"] == "To SCF: the photo"
+    download = cw.call(f"{ATT}/DownloadRequestAttachment", {"AttachmentId": attached["Id"]})
+    assert download.http_status == 200
+    assert hashlib.sha256(download.raw).hexdigest() == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.req("CW-SUB-2")
+def test_an_upload_without_a_file_is_refused(cw, new_request):
+    rid = new_request["created"]["RequestId"]
+    reply = cw.call(f"{ATT}/AddRequestAttachment", {"RequestId": rid}, files={"other": ("x.txt", b"x", "text/plain")})
+    assert reply.status == ERROR
+    assert cw.call(f"{ATT}/RequestAttachments", {"RequestIds": [rid]}).value == []
+
+
+@pytest.mark.req("CW-IMP-1")
+def test_search_and_batched_reads_reach_every_request(cw, sr_licence):
+    ids = cw.call(f"{SR}/Search", {}).value
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    seen = []
+    for start in range(0, len(ids), 500):  # as integrations page: Search, then ByIds in batches of 500
+        seen += [r["RequestId"] for r in cw.call(f"{SR}/ByIds", {"RequestIds": ids[start : start + 500]}).value]
+    assert seen == ids
+    assert cw.call(f"{SR}/Search", {"MaxResults": 3}).value == ids[:3]
+
+
+@pytest.mark.req("CW-IMP-1")
+def test_date_windows_partition_the_requests(cw, sr_licence):
+    ids = cw.call(f"{SR}/Search", {}).value
+    sample = cw.call(f"{SR}/ByIds", {"RequestIds": ids[:200]}).value
+    dates = sorted(r["DateTimeInit"] for r in sample)
+    middle = dates[len(dates) // 2]
+    early = set(cw.call(f"{SR}/Search", {"DateTimeInitEnd": middle}).value)
+    late = set(cw.call(f"{SR}/Search", {"DateTimeInitBegin": middle}).value)
+    assert early | late == set(ids)
+    assert all(r["DateTimeInit"] <= middle for r in sample if r["RequestId"] in early)
+    assert all(r["DateTimeInit"] >= middle for r in sample if r["RequestId"] in late)
+
+
+@pytest.mark.req("CW-IMP-1")
+def test_search_filters_combine(cw, new_request):
+    ref, rid = new_request["sent"]["OtherSystemId"], new_request["created"]["RequestId"]
+    assert cw.call(f"{SR}/Search", {"OtherSystemId": [ref], "Closed": False}).value == [rid]
+    assert cw.call(f"{SR}/Search", {"OtherSystemId": [ref], "Closed": True}).value == []
+    assert rid in cw.call(f"{SR}/Search", {"CallerEmail": ["ADA@example.org"]}).value
+    assert cw.call(f"{SR}/Search", {"OtherSystemId": [ref], "InitiatedByApp": ["civic-harness"]}).value == [rid]
+
+
+@pytest.mark.req("CW-UPD-1")
+def test_close_reopen_and_cancel_change_the_state_clients_poll(cw, new_request):
+    rid = new_request["created"]["RequestId"]
+    closed = cw.call(f"{SR}/Close", {"RequestIds": [rid]}).value[0]
+    assert closed["IsClosed"] is True and closed["DateTimeClosed"] != "0001-01-01T00:00:00"
+    assert rid in cw.call(f"{SR}/Search", {"Closed": True, "RequestIds": [rid]}).value
+    assert cw.call(f"{SR}/Cancel", {"RequestIds": [rid]}).status == ERROR  # a closed request cannot be canceled
+    reopened = cw.call(f"{SR}/Reopen", {"RequestIds": [rid]}).value[0]
+    assert reopened["IsClosed"] is False
+    canceled = cw.call(f"{SR}/Cancel", {"RequestIds": [rid]}).value[0]
+    assert canceled["Cancel"] is True
+    assert cw.call(f"{SR}/Close", {"RequestIds": [rid]}).status == ERROR  # a canceled one cannot be closed
+
+
+@pytest.mark.req("CW-SUB-1")
+def test_unknown_request_ids_are_error_envelopes(cw, sr_licence):
+    for path, data in (
+        ("ById", {"RequestId": 987_654_321}),
+        ("ByIds", {"RequestIds": [987_654_321]}),
+        ("Close", {"RequestIds": [987_654_321]}),
+        ("AddComments", {"RequestId": 987_654_321, "Comments": "x"}),
+    ):
+        reply = cw.call(f"{SR}/{path}", data)
+        assert reply.http_status == 200 and reply.status == ERROR, path
+
+
+@pytest.mark.req("CW-SUB-1", "CW-COM-1")
+def test_work_orders_create_read_comment_and_close(cw, wo_licence):
+    template = cw.call(f"{WO}/Templates", {"ForPublicOnly": True}).value[0]
+    created = cw.call(
+        f"{WO}/Create",
+        {
+            "EntityType": template["ApplyToEntity"],
+            "WOTemplateId": template["WOTemplateId"],
+            "X": -78.63,
+            "Y": 35.78,
+            "Address": "5 Oak Ave",
+            "InitiatedByApp": "civic-harness",
+        },
+    ).value
+    (wo,) = created
+    read = cw.call(f"{WO}/ById", {"WorkOrderId": wo["WorkOrderId"]}).value
+    assert read["WOTemplateId"] == template["WOTemplateId"] and read["WOAddress"] == "5 Oak Ave"
+    assert wo["WorkOrderId"] in cw.call(f"{WO}/Search", {}).value
+    for text in ("one", "two"):
+        data = {"ActivityType": 2, "ActivitySid": wo["WorkOrderSid"], "Comments": text}
+        assert cw.call("/Services/Ams/Comment/Add", data).value["ActivityType"] == 2
+    comments = cw.call(
+        "/Services/Ams/Comment/ByActivitySids", {"ActivityType": 2, "ActivitySids": [wo["WorkOrderSid"]]}
+    ).value
+    assert [c["Comments"] for c in comments[str(wo["WorkOrderSid"])]] == ["one", "two"]
+    assert cw.call(f"{WO}/Close", {"WorkOrderIds": [wo["WorkOrderId"]]}).value[0]["IsClosed"] is True
+
+
+@pytest.mark.req("CW-SUB-2")
+def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
+    template = cw.call(f"{WO}/Templates", {}).value[0]
+    (wo,) = cw.call(
+        f"{WO}/Create", {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"]}
+    ).value
+    content = os.urandom(50_000)
+    files = {"file": ("crew.png", content, "image/png")}
+    attached = cw.call(f"{ATT}/AddWorkOrderAttachment", {"WorkOrderId": wo["WorkOrderId"]}, files=files).value
+    download = cw.call(f"{ATT}/DownloadWorkOrderAttachment", {"AttachmentId": attached["Id"]})
+    assert download.raw == content
+
+
+@pytest.mark.req("CW-SUB-1")
+def test_a_work_order_without_a_template_is_refused(cw, wo_licence):
+    reply = cw.call(f"{WO}/Create", {"EntityType": "STREET"})
+    assert reply.status == ERROR
