@@ -20,6 +20,7 @@ from simulators.kit import SimConfig, create_app
 from .registry import load_simulator
 
 LOOPBACK = "127.0.0.1"
+MAX_LINE = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,15 @@ class Stack:
         return self
 
     async def _serve(self, name: str, app: web.Application) -> None:
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
+        # Generous request-line and header limits: vendor servers take long GET query strings (Cityworks'
+        # `data=`), and a fuzzer must reach the handler, not aiohttp's parser limit.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=self.shutdown_timeout,
+            max_line_size=MAX_LINE,
+            max_field_size=MAX_LINE,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.ports.get(name, 0))
         await site.start()

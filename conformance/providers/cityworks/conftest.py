@@ -76,7 +76,16 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         NAME, version=version, licences=licences, seed=config.getoption("harness_seed"), users=((login, password),)
     )
     with ThreadedStack({NAME: sim_config}) as stack:
-        yield Target(stack.urls[NAME], version, licences, login, password, bundled=True, control=True)
+        target = Target(stack.urls[NAME], version, licences, login, password, bundled=True, control=True)
+        yield target
+        # The bundled simulator checks its own answers against the contract; any breach is our bug.
+        broken = [
+            (e["operation"], v)
+            for e in target.sim("GET", "journal", params={"violations": "true"}).json()["entries"]
+            for v in e["violations"]
+            if v["where"] == "response"
+        ]
+        assert not broken, f"the bundled simulator broke its own contract: {broken[:5]}"
 
 
 @pytest.fixture(scope="session")
