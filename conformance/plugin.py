@@ -24,6 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="list, per requirement ID, the collected checks that cover it, and run nothing",
     )
     group.addoption("--scorecard", action="store_true", help="print the per-requirement scorecard at the end")
+    group.addoption(
+        "--scorecard-scope",
+        choices=("all", "covered"),
+        default="all",
+        help="all requirement IDs (gaps shown as not covered), or only those the selected checks cover",
+    )
     targets = parser.getgroup("civic-harness-targets", "what the conformance suites certify (civic-harness)")
     targets.addoption(
         "--target",
@@ -57,6 +63,18 @@ def requirement_ids(item: pytest.Item) -> list[str]:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.req needs at least one requirement ID")
         ids += [str(a) for a in mark.args]
     return list(dict.fromkeys(ids))
+
+
+def suite_of(nodeid: str) -> str:
+    """`providers/cityworks` for a check in conformance/providers/cityworks/..., else its file's folder."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    if "providers" in parts:
+        i = parts.index("providers")
+        return "/".join(parts[i : i + 2])
+    if "gateway" in parts:
+        return "gateway"
+    return "/".join(parts[:-1]) or parts[0]
 
 
 class RequirementTracker:
@@ -118,14 +136,21 @@ class RequirementTracker:
         if not self.config.getoption("scorecard") or self.config.getoption("req_coverage"):
             return
         results = self.verdicts()
+        if self.config.getoption("scorecard_scope") == "covered":
+            results = [v for v in results if v.checks]
         colours = {PASS: "green", FAIL: "red", SKIPPED: "yellow", NOT_COVERED: "yellow"}
         tw = terminalreporter
         tw.section("requirement scorecard")
         for v in results:
-            detail = f"{len(v.checks)} check(s)" if v.checks else "no check"
+            detail = (
+                f"{len(v.checks)} check(s) in {', '.join(sorted({suite_of(t) for t in v.checks}))}"
+                if v.checks
+                else "no check"
+            )
             tw.line(f"{v.requirement.id:<10} {v.status.upper():<12} {detail}", **{colours[v.status]: True})
         counts = totals(results)
         tw.line(
             f"{counts[PASS]} pass, {counts[FAIL]} fail, {counts[SKIPPED]} skipped, "
             f"{counts[NOT_COVERED]} not covered (gaps, not passes) of {len(results)} requirement IDs"
+            + (" in this suite's scope" if self.config.getoption("scorecard_scope") == "covered" else "")
         )

@@ -76,9 +76,15 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     conf.add_argument("-m", dest="marker", help="pytest -m expression")
     conf.add_argument("-q", "--quiet", action="store_true")
 
-    cert = sub.add_parser("certify", help="certify a vendor API against its contract")
-    cert.add_argument("name")
-    cert.add_argument("--url", required=True)
+    cert = sub.add_parser("certify", help="certify a vendor API against its contract, verdict per requirement ID")
+    cert.add_argument("name", help="which provider suite: cityworks")
+    cert.add_argument("--url", required=True, help="the API's base URL (for Cityworks: the site, before /Services)")
+    cert.add_argument("--version", help="the vendor version the API speaks (Cityworks: 2013 ... 23)")
+    cert.add_argument("--username", help="login name")
+    cert.add_argument(
+        "--password", help="password (better: CIVIC_HARNESS_CW_PASSWORD in the environment; never echoed)"
+    )
+    cert.add_argument("--licences", help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo)")
 
     load = sub.add_parser("load", help="run a locust load profile")
     load.add_argument("profile")
@@ -159,7 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (LookupError, ImportError, TypeError) as exc:
             print(f"civic-harness: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    args = build_parser(spec).parse_args(argv)
+    parser = build_parser(spec)
+    args, passthrough = parser.parse_known_args(argv)
+    if passthrough and args.command not in ("conformance", "certify"):
+        parser.error(f"unrecognized arguments: {' '.join(passthrough)}")
     try:
         if args.command == "sim":
             assert spec is not None
@@ -169,11 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "conformance":
             from .conformance_cli import run_conformance
 
-            return run_conformance(args)
+            return run_conformance(args, passthrough)
         if args.command == "gateway":
             return not_built("the reference gateway")
         if args.command == "certify":
-            return not_built("certify")
+            from .conformance_cli import run_certify
+
+            return run_certify(args, passthrough)
         if args.command == "load":
             return not_built("load")
     except KeyboardInterrupt:

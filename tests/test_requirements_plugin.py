@@ -71,7 +71,7 @@ def test_scorecard_shows_pass_fail_skip_and_gaps(pytester):
         [
             "*requirement scorecard*",
             "AGY-1      SKIPPED*",
-            "CW-QA-2    FAIL*2 check(s)",
+            "CW-QA-2    FAIL*2 check(s) in *",
             "CW-QA-4    FAIL*",
             "0 pass, 2 fail, 1 skipped, 56 not covered (gaps, not passes) of 59 requirement IDs",
         ]

@@ -11,6 +11,14 @@ from simulators.kit import SimConfig
 MINOR_15 = tuple(f"15.{n}" for n in range(9))
 VERSIONS = ("2013", "2014", "2015", *MINOR_15, "23")
 LICENCES = frozenset({"sr", "wo"})
+# Deliberately wrong behaviours, to prove a conformance suite notices them. Never on by default.
+DEFECTS = {
+    "ignore-public-flag": "ForPublicOnly is ignored: non-public problems and templates are offered",
+    "reorder-comments": "comments come back newest first",
+    "corrupt-attachments": "downloads flip the first byte of the file",
+    "ignore-licences": "unlicensed APIs answer as if licensed",
+    "accept-any-token": "any non-empty token is accepted",
+}
 
 
 def family(version: str) -> str:
@@ -34,10 +42,14 @@ class CityworksConfig(SimConfig):
     token_ttl_s: int = 8 * 3600
     # The password a login takes when it comes through Cityworks Online (its token) is accepted too.
     online_login: bool = True
+    defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
             raise ValueError(f"unknown Cityworks version {self.version!r}; one of {', '.join(VERSIONS)}")
+        bad = set(self.defects) - set(DEFECTS)
+        if bad:
+            raise ValueError(f"unknown defects {sorted(bad)}; known: {', '.join(DEFECTS)}")
         unknown = set(self.licences) - LICENCES
         if unknown or not self.licences:
             raise ValueError(f"licences must be a non-empty subset of sr, wo (got {sorted(self.licences)})")
@@ -79,6 +91,14 @@ def add_arguments(group: Any) -> None:
         help="response envelope: by version (auto), the 2015+ one (full) or {Status, Message, Value} (legacy)",
     )
     group.add_argument("--token-ttl", type=int, default=8 * 3600, help="token lifetime in seconds")
+    group.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        choices=sorted(DEFECTS),
+        help="a deliberately wrong behaviour, to prove a suite notices it (repeatable): "
+        + "; ".join(f"{k}: {v}" for k, v in DEFECTS.items()),
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -88,4 +108,5 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "accept_token_param_on_23": args.accept_token_param_on_23,
         "legacy_envelope": {"auto": None, "full": False, "legacy": True}[args.envelope],
         "token_ttl_s": args.token_ttl,
+        "defects": frozenset(args.defect),
     }

@@ -106,7 +106,11 @@ def lenient_loads(text: str) -> Any:
 
 
 def cw_date(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S") if when is not None else NULL_DATE
+    """Cityworks' date text. isoformat pads the year to four digits (strftime's %Y does not below
+    1000), which keeps the text sortable: searches compare dates as text."""
+    if when is None:
+        return NULL_DATE
+    return when.replace(tzinfo=None, microsecond=0).isoformat(timespec="seconds")
 
 
 def make_dialect(config: CityworksConfig) -> Dialect:

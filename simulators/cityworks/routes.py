@@ -354,7 +354,7 @@ def wo_statuses(c: Call) -> Any:
 
 
 def require_licence(config: CityworksConfig, licence: str | None) -> None:
-    if licence and licence not in config.licences:
+    if licence and licence not in config.licences and "ignore-licences" not in config.defects:
         raise CityworksError(
             UNAUTHORIZED,
             NOT_AUTHORIZED_TO_VIEW,
@@ -393,9 +393,12 @@ async def services(request: web.Request) -> web.StreamResponse:
             token_param = source.get("token") if source is not None else None
             token = token_from_request(config, token_param or None, request.headers.get("Authorization"))
             claims = state.signer.verify(token)
-            if claims is None or claims.kind != "site":
+            if "accept-any-token" in config.defects:
+                employee = next(iter(state.employees.values()))
+            elif claims is None or claims.kind != "site":
                 raise unauthorized("Invalid or expired token")
-            employee = state.employee(claims.login)
+            else:
+                employee = state.employee(claims.login)
             if employee is None:
                 raise unauthorized("Invalid or expired token")
         require_licence(config, op.spec.get("x-licence"))

@@ -226,6 +226,7 @@ class CityworksState:
         return question
 
     def list_problems(self, public_only: bool) -> list[dict[str, Any]]:
+        public_only = public_only and "ignore-public-flag" not in self.config.defects
         sids = sorted(self.public_problems) if public_only else sorted(self.problems)
         return [dict(self.problems[s]) for s in sids]
 
@@ -530,6 +531,8 @@ class CityworksState:
         for sid in sids:
             self._activity(activity_type, sid)
             out[str(sid)] = [dict(c) for c in self.comments.get((activity_type, sid), [])]
+            if "reorder-comments" in self.config.defects:
+                out[str(sid)].reverse()
         return out
 
     # -- attachments -------------------------------------------------------------------------------
@@ -572,7 +575,10 @@ class CityworksState:
         owner = "RequestId" if activity_type == ACTIVITY_SR else "WorkOrderId"
         if record is None or owner not in record:
             raise CityworksError(ERROR, ITEM_NOT_FOUND, "ItemNotFound", f"Attachment {att_id} not found")
-        return record, self.attachment_bytes[att_id]
+        content = self.attachment_bytes[att_id]
+        if "corrupt-attachments" in self.config.defects and content:
+            content = bytes([content[0] ^ 0xFF]) + content[1:]
+        return record, content
 
     # -- work orders -------------------------------------------------------------------------------
 
@@ -593,6 +599,7 @@ class CityworksState:
         return template
 
     def list_templates(self, entity_types: list[str] | None, public_only: bool) -> list[dict[str, Any]]:
+        public_only = public_only and "ignore-public-flag" not in self.config.defects
         ids = self.public_templates if public_only else self.templates.keys()
         wanted = {e.upper() for e in entity_types} if entity_types else None
         out = [self.templates[t] for t in sorted(ids, key=_natural)]

@@ -1,0 +1,90 @@
+"""`civic-harness conformance` and `certify`: run the suites with pytest in this process.
+
+Exit codes: 0 every selected check passed; 1 a check failed; 2 usage error or unreachable target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import pytest
+import requests
+
+from conformance import suites
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+INI = suites.ROOT / "pytest.ini"
+# How each provider suite spells its options (the suites are plain pytest; this maps the CLI onto them).
+CERTIFY_OPTIONS = {
+    "cityworks": {"version": "--cw-version", "username": "--cw-user", "licences": "--cw-licences"},
+}
+PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD"}
+
+
+def _pytest(paths: Sequence[str], extra: Sequence[str]) -> int:
+    args = [*paths, "-c", str(INI), "--rootdir", str(suites.ROOT), "--scorecard", *extra]
+    code = pytest.main(args)
+    if code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return EXIT_FAILED
+    return EXIT_USAGE  # interrupted, internal error, usage error, or nothing collected
+
+
+def reachable(url: str) -> str | None:
+    """None when something answers HTTP at `url`, else the reason."""
+    try:
+        requests.get(url, timeout=10)
+    except requests.RequestException as exc:
+        return f"{url} is unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def run_conformance(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> int:
+    try:
+        chosen = suites.select(args.suite)
+    except LookupError as exc:
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not chosen:
+        print("civic-harness: no conformance suite is built yet", file=sys.stderr)
+        return EXIT_USAGE
+    for target in args.target:
+        _, _, url = target.partition("=")
+        problem = reachable(url) if url else f"--target expects NAME=URL, got {target!r}"
+        if problem:
+            print(f"civic-harness: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+    extra = [f"--harness-seed={args.seed}", *(f"--target={t}" for t in args.target)]
+    if args.keyword:
+        extra += ["-k", args.keyword]
+    if args.marker:
+        extra += ["-m", args.marker]
+    if args.quiet:
+        extra.append("-q")
+    print(f"civic-harness conformance: suites {', '.join(chosen)}; seed {args.seed}", flush=True)
+    return _pytest([str(p) for p in chosen.values()], [*extra, *passthrough])
+
+
+def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> int:
+    available = suites.provider_suites()
+    if args.name not in available:
+        print(f"civic-harness: no provider suite {args.name!r}; built: {', '.join(available)}", file=sys.stderr)
+        return EXIT_USAGE
+    problem = reachable(args.url)
+    if problem:
+        print(f"civic-harness: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    mapping = CERTIFY_OPTIONS.get(args.name, {})
+    extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
+    for option in ("version", "username", "licences"):
+        value = getattr(args, option, None)
+        if value is not None and option in mapping:
+            extra.append(f"{mapping[option]}={value}")
+    if args.password is not None and args.name in PASSWORD_ENV:
+        os.environ[PASSWORD_ENV[args.name]] = args.password  # not on a command line others can read
+    print(f"civic-harness certify: {args.name} at {args.url}", flush=True)
+    return _pytest([str(available[args.name])], [*extra, *passthrough])
