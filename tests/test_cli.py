@@ -58,9 +58,7 @@ def test_a_taken_port_is_a_clear_error():
     assert result.returncode == 2 and "address already in use" in result.stderr.lower()
 
 
-@pytest.mark.parametrize(
-    "args", [["gateway"], ["certify", "cityworks", "--url", "http://127.0.0.1:1"], ["load", "citizens"]]
-)
+@pytest.mark.parametrize("args", [["gateway"], ["load", "citizens"]])
 def test_parts_not_built_yet_say_so_and_exit_2(args):
     result = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "not built yet" in result.stderr
@@ -81,3 +79,13 @@ def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
     from simulators.kit import city
 
     assert city.contains(summary["sample_point"]["long"], summary["sample_point"]["lat"])
+
+
+def test_unbuilt_simulators_say_so_and_exit_2():
+    result = subprocess.run([*CLI, "sim", "opengov"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "not built yet" in result.stderr
+
+
+def test_unknown_options_are_refused_outside_the_suite_commands():
+    result = subprocess.run([*CLI, "up", "--bogus"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr

@@ -82,7 +82,7 @@ def test_template_qa_agrees_with_per_problem_qa(cw, cw_target):
         assert qa == cw.call(QA, {"ProblemSid": qa["ProblemSid"]}).value
 
 
-@pytest.mark.req("CW-QA-1")
+@pytest.mark.req("CW-QA-1", "CW-API-5")
 def test_qa_of_an_unknown_problem_is_an_error_envelope(cw, cw_target):
     needs_licence(cw_target, "sr")
     reply = cw.call(QA, {"ProblemSid": 987_654_321})

@@ -1,6 +1,6 @@
 """Every operation of contracts/cityworks.yaml against the target, with schemathesis-generated calls:
 valid calls (positive) and calls that break the contract (negative). Either way the server must answer
-HTTP 200 with a well-formed envelope that matches the contract, never a server error (CW-VER-1)."""
+HTTP 200 with a well-formed envelope that matches the contract, never a server error (CW-VER-1, CW-API-5)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def check_envelope(response: Any) -> None:
         assert body.get("Status") in (0, 1, 2, 3), f"Status {body.get('Status')!r} is not a Cityworks status"
 
 
-@pytest.mark.req("CW-VER-1")
+@pytest.mark.req("CW-VER-1", "CW-API-5")
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"])
 @pytest.mark.parametrize("path", GET_PATHS)
 def test_operation_answers_by_the_contract(cw, cw_target, cw_schema, path, mode):

@@ -58,7 +58,7 @@ def new_request(cw, sr_licence) -> dict:
     return {"sent": data, "created": created, "answer": answers[0]}
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-1")
 def test_a_created_request_reads_back_with_what_was_sent(cw, new_request):
     sent, created = new_request["sent"], new_request["created"]
     rid = created["RequestId"]
@@ -72,7 +72,7 @@ def test_a_created_request_reads_back_with_what_was_sent(cw, new_request):
     assert read["IsClosed"] is False and read["Cancel"] is False
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-1")
 def test_a_request_is_found_by_the_integrations_own_reference(cw, new_request):
     ref, rid = new_request["sent"]["OtherSystemId"], new_request["created"]["RequestId"]
     assert [r["RequestId"] for r in cw.call(f"{SR}/ByOtherSystemId", {"OtherSystemId": ref}).value] == [rid]
@@ -80,7 +80,7 @@ def test_a_request_is_found_by_the_integrations_own_reference(cw, new_request):
     assert cw.call(f"{SR}/ByOtherSystemId", {"OtherSystemId": f"{ref}-absent"}).value == []
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-1")
 def test_answers_arrive_with_the_request(cw, new_request):
     answers = cw.call(f"{SR}/Answers", {"RequestId": new_request["created"]["RequestId"]})
     if answers.http_status == 404:
@@ -89,7 +89,7 @@ def test_answers_arrive_with_the_request(cw, new_request):
     assert answer["AnswerId"] == new_request["answer"]["AnswerId"] and answer["AnswerValue"] == "Yes"
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-1", "CW-API-5")
 @pytest.mark.parametrize(
     "data",
     [{"X": 1.0}, {"ProblemSid": 987_654_321}, {"ProblemSid": None}],
@@ -105,7 +105,7 @@ def test_a_bad_create_is_an_error_envelope_and_creates_nothing(cw, sr_licence, d
     assert cw.call(f"{SR}/Search", {}).value == before
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-1")
 def test_an_answer_of_another_problem_is_refused(cw, sr_licence):
     problems = cw.call(f"{SR}/Problems", {"ForPublicOnly": True}).value
     qas = [cw.call(f"{SR}/QA", {"ProblemSid": p["ProblemSid"]}).value for p in problems[:30]]
@@ -119,7 +119,7 @@ def test_an_answer_of_another_problem_is_refused(cw, sr_licence):
     assert reply.status == ERROR
 
 
-@pytest.mark.req("CW-COM-1")
+@pytest.mark.req("CW-API-2")
 def test_comments_come_back_in_the_order_they_were_added(cw, new_request):
     rid = new_request["created"]["RequestId"]
     texts = ["First: crew notified", "To SCF: Second, for the public", "Third  with  spaces and ünïcödé"]
@@ -136,14 +136,14 @@ def test_comments_come_back_in_the_order_they_were_added(cw, new_request):
     assert len({c["CommentId"] for c in listed}) == 3
 
 
-@pytest.mark.req("CW-COM-1")
+@pytest.mark.req("CW-API-2")
 def test_an_empty_comment_is_refused(cw, new_request):
     rid = new_request["created"]["RequestId"]
     assert cw.call(f"{SR}/AddComments", {"RequestId": rid, "Comments": ""}).status == ERROR
     assert cw.call(f"{SR}/Comments", {"RequestId": rid}).value == []
 
 
-@pytest.mark.req("CW-SUB-2", "CW-COM-2")
+@pytest.mark.req("CW-SUB-2")
 @pytest.mark.parametrize("size", [1, 70_000, 1_500_000])
 def test_attachments_come_back_byte_for_byte(cw, new_request, size):
     rid = new_request["created"]["RequestId"]
@@ -160,7 +160,7 @@ def test_attachments_come_back_byte_for_byte(cw, new_request, size):
     assert hashlib.sha256(download.raw).hexdigest() == hashlib.sha256(content).hexdigest()
 
 
-@pytest.mark.req("CW-SUB-2")
+@pytest.mark.req("CW-SUB-2", "CW-API-5")
 def test_an_upload_without_a_file_is_refused(cw, new_request):
     rid = new_request["created"]["RequestId"]
     reply = cw.call(f"{ATT}/AddRequestAttachment", {"RequestId": rid}, files={"other": ("x.txt", b"x", "text/plain")})
@@ -168,7 +168,7 @@ def test_an_upload_without_a_file_is_refused(cw, new_request):
     assert cw.call(f"{ATT}/RequestAttachments", {"RequestIds": [rid]}).value == []
 
 
-@pytest.mark.req("CW-IMP-1")
+@pytest.mark.req("CW-API-3")
 def test_search_and_batched_reads_reach_every_request(cw, sr_licence):
     ids = cw.call(f"{SR}/Search", {}).value
     assert ids == sorted(ids) and len(ids) == len(set(ids))
@@ -179,7 +179,7 @@ def test_search_and_batched_reads_reach_every_request(cw, sr_licence):
     assert cw.call(f"{SR}/Search", {"MaxResults": 3}).value == ids[:3]
 
 
-@pytest.mark.req("CW-IMP-1")
+@pytest.mark.req("CW-API-3")
 def test_date_windows_partition_the_requests(cw, sr_licence):
     ids = cw.call(f"{SR}/Search", {}).value
     sample = cw.call(f"{SR}/ByIds", {"RequestIds": ids[:200]}).value
@@ -192,7 +192,7 @@ def test_date_windows_partition_the_requests(cw, sr_licence):
     assert all(r["DateTimeInit"] >= middle for r in sample if r["RequestId"] in late)
 
 
-@pytest.mark.req("CW-IMP-1")
+@pytest.mark.req("CW-API-3")
 def test_search_filters_combine(cw, new_request):
     ref, rid = new_request["sent"]["OtherSystemId"], new_request["created"]["RequestId"]
     assert cw.call(f"{SR}/Search", {"OtherSystemId": [ref], "Closed": False}).value == [rid]
@@ -201,7 +201,7 @@ def test_search_filters_combine(cw, new_request):
     assert cw.call(f"{SR}/Search", {"OtherSystemId": [ref], "InitiatedByApp": ["civic-harness"]}).value == [rid]
 
 
-@pytest.mark.req("CW-UPD-1")
+@pytest.mark.req("CW-API-4")
 def test_close_reopen_and_cancel_change_the_state_clients_poll(cw, new_request):
     rid = new_request["created"]["RequestId"]
     closed = cw.call(f"{SR}/Close", {"RequestIds": [rid]}).value[0]
@@ -215,7 +215,7 @@ def test_close_reopen_and_cancel_change_the_state_clients_poll(cw, new_request):
     assert cw.call(f"{SR}/Close", {"RequestIds": [rid]}).status == ERROR  # a canceled one cannot be closed
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-5")
 def test_unknown_request_ids_are_error_envelopes(cw, sr_licence):
     for path, data in (
         ("ById", {"RequestId": 987_654_321}),
@@ -227,7 +227,7 @@ def test_unknown_request_ids_are_error_envelopes(cw, sr_licence):
         assert reply.http_status == 200 and reply.status == ERROR, path
 
 
-@pytest.mark.req("CW-SUB-1", "CW-COM-1")
+@pytest.mark.req("CW-API-1", "CW-API-2", "CW-API-4")
 def test_work_orders_create_read_comment_and_close(cw, wo_licence):
     template = cw.call(f"{WO}/Templates", {"ForPublicOnly": True}).value[0]
     created = cw.call(
@@ -268,7 +268,7 @@ def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
     assert download.raw == content
 
 
-@pytest.mark.req("CW-SUB-1")
+@pytest.mark.req("CW-API-1", "CW-API-5")
 def test_a_work_order_without_a_template_is_refused(cw, wo_licence):
     reply = cw.call(f"{WO}/Create", {"EntityType": "STREET"})
     assert reply.status == ERROR
