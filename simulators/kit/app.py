@@ -35,6 +35,7 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
         json_loads=dialect.json_loads,
     )
     app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
+    app.cleanup_ctx.extend(spec.cleanup_ctx)
     setup_control_routes(app)
     spec.setup_routes(app)
     return app

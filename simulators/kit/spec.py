@@ -79,6 +79,8 @@ class Action:
     run: Callable[[Any, dict[str, Any]], Any | Awaitable[Any]]  # (backend, payload) -> JSON-able result
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     description: str = ""
+    # Resources a simulator opens and closes with its app (aiohttp cleanup contexts).
+    cleanup_ctx: tuple[Callable[[web.Application], Any], ...] = ()
     # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
     # An operation it does not serve is treated like a path the contract does not have.
     available: Callable[[Any, Operation], bool] | None = None
@@ -123,6 +125,8 @@ class SimulatorSpec:
     # (parsed CLI arguments) -> keyword arguments for config_type beyond the kit's own
     config_from_args: Callable[[argparse.Namespace], dict[str, Any]] | None = None
     description: str = ""
+    # Resources a simulator opens and closes with its app (aiohttp cleanup contexts).
+    cleanup_ctx: tuple[Callable[[web.Application], Any], ...] = ()
     # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
     # An operation it does not serve is treated like a path the contract does not have.
     available: Callable[[Any, Operation], bool] | None = None
