@@ -14,6 +14,7 @@ import json5
 from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
+from simulators.kit.contract import JSON_VALUE
 
 from .config import CityworksConfig
 
@@ -94,7 +95,9 @@ def failure(config: CityworksConfig, err: CityworksError, http_status: int = 200
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(body), status=status, content_type="application/json")
+    response = web.Response(text=json.dumps(body), status=status, content_type="application/json")
+    response[JSON_VALUE] = body
+    return response
 
 
 def lenient_loads(text: str) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema_rs
+from aiohttp import web
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -20,6 +21,10 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UPLOADED_FILE = "<uploaded file>"
 
 JsonLoads = Callable[[str], Any]
+NOT_DECODED: Any = object()
+# A handler that builds its JSON answer itself may put the value here (`response[JSON_VALUE] = value`),
+# so strict mode checks it without parsing the bytes it just wrote.
+JSON_VALUE: web.ResponseKey[Any] = web.ResponseKey("sim_json_value", object)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,16 @@ class ContractValidator:
         self._flags = re.IGNORECASE if case_insensitive else 0
         self._compiled: dict[int, Any] = {}
         self.operations = self._build_operations()
+        self._case_insensitive = case_insensitive
+        # Concrete paths resolve by one dict lookup; only templated ones need the regex scan.
+        self._literal: dict[str, dict[str, Operation]] = {}
+        self._templated = [op for op in self.operations if "{" in op.path_template]
+        for op in self.operations:
+            if "{" not in op.path_template:
+                self._literal.setdefault(self._key(op.path_template), {})[op.method] = op
+
+    def _key(self, path: str) -> str:
+        return path.lower() if self._case_insensitive else path
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -157,13 +172,18 @@ class ContractValidator:
 
     def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], bool]:
         """(operation, path parameters, whether the path exists under any method)."""
+        method = method.upper()
+        by_method = self._literal.get(self._key(path))
+        if by_method is not None:
+            op = by_method.get(method)
+            return op, {}, True
         path_known = False
-        for op in self.operations:
+        for op in self._templated:
             m = op.pattern.match(path)
             if m is None:
                 continue
             path_known = True
-            if op.method == method.upper():
+            if op.method == method:
                 return op, m.groupdict(), True
         return None, {}, path_known
 
@@ -279,8 +299,9 @@ class ContractValidator:
         return raw
 
     def validate_response(
-        self, op: Operation, status: int, content_type: str | None, body: bytes | None
+        self, op: Operation, status: int, content_type: str | None, body: bytes | None, decoded: Any = NOT_DECODED
     ) -> list[Violation]:
+        """`decoded`: the body as the handler built it, when known, to spare parsing it again."""
         declared = (
             op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("DEFAULT")
         )
@@ -296,10 +317,12 @@ class ContractValidator:
             return [Violation("response", "content-type", f"{mt!r} is not declared for status {status}")]
         if not mt.endswith("json") or body is None:
             return []
-        try:
-            instance = json.loads(body)
-        except ValueError as exc:
-            return [Violation("response", "body", f"body is not valid JSON: {exc}")]
+        instance = decoded
+        if instance is NOT_DECODED:
+            try:
+                instance = json.loads(body)
+            except ValueError as exc:
+                return [Violation("response", "body", f"body is not valid JSON: {exc}")]
         return self.check_schema(schema, instance, "response", "body")
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
-from .contract import FORM_TYPES, Violation, media_type
+from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, Violation, media_type
 from .journal import Entry, Journal
 from .secrets import MASK, is_secret
 
@@ -145,7 +145,8 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
 
     if op is not None and config.validate_responses and isinstance(response, web.Response):
         body_bytes = response.body if isinstance(response.body, bytes) else None
-        problems = validator.validate_response(op, response.status, response.content_type, body_bytes)
+        decoded = response.get(JSON_VALUE, NOT_DECODED)
+        problems = validator.validate_response(op, response.status, response.content_type, body_bytes, decoded)
         if problems:
             log.error("simulator %s broke its contract on %s: %s", spec.name, op.operation_id, problems)
             entry.violations += problems
