@@ -176,6 +176,10 @@ def remove_question(state: CityworksState, payload: dict[str, Any]) -> Any:
             if question["QuestionId"] == payload["QuestionId"]:
                 qa["Questions"].remove(question)
                 qa["Answers"] = [a for a in qa["Answers"] if a["QuestionId"] != question["QuestionId"]]
+                for answer in qa["Answers"]:  # branches into the removed question now lead nowhere
+                    if answer["NextQuestionId"] == question["QuestionId"]:
+                        answer["NextQuestionId"] = 0
+                qa["BranchingModel"] = any(a["NextQuestionId"] for a in qa["Answers"])
                 return question
     raise ActionError(404, "not_found", f"QuestionId {payload['QuestionId']} not found")
 

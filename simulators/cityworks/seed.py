@@ -101,6 +101,9 @@ def seed_state(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> No
         problem = state.add_problem(code, description, public=rng.random() < 0.75)
         for text, answers in rng.sample(QUESTIONS, rng.randrange(0, 5)):
             state.add_question(problem["ProblemSid"], text, answers)
+        qa = state.qa[problem["ProblemSid"]]
+        if len(qa["Questions"]) >= 3 and rng.random() < 0.4:
+            branch(qa)
 
     for n in range(sizes["templates"]):
         entity, description = TEMPLATES[n % len(TEMPLATES)]
@@ -168,3 +171,13 @@ def seed_state(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> No
         state.add_comment(1, rid, COMMENTS[rng.randrange(len(COMMENTS))], clerk)
         stored = state.comments[(1, rid)][-1]  # seeded data carries seeded dates, not the wall clock
         stored["DateCreated"] = stored["LastModified"] = state.requests[rid]["DateTimeInit"]
+
+
+def branch(qa: dict) -> None:
+    """Branching QA: the first question's first answer skips straight to the last question."""
+    first, last = qa["Questions"][0]["QuestionId"], qa["Questions"][-1]["QuestionId"]
+    qa["BranchingModel"] = True
+    for answer in qa["Answers"]:
+        if answer["QuestionId"] == first:
+            answer["NextQuestionId"] = last
+            break

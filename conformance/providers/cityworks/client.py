@@ -110,7 +110,10 @@ class CityworksClient:
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip()
         body: Any = resp.content
         if ctype == "application/json":
-            body = resp.json()
+            try:
+                body = resp.json()
+            except ValueError:
+                body = resp.text  # a broken body stays visible as text; `.envelope` then fails clearly
         elif ctype.startswith("text/"):
             body = resp.text
         return Reply(resp.status_code, ctype, body, resp.content)

@@ -69,6 +69,12 @@ def test_every_public_problem_has_a_coherent_question_set(cw, cw_target):
             assert answer["QuestionId"] in question_ids, f"answer {answer['AnswerId']} belongs to no question"
             assert answer.get("NextQuestionId", 0) in (0, None, *question_ids)
         with_questions += bool(question_ids)
+        if qa.get("BranchingModel"):
+            branches = [a for a in qa["Answers"] if a.get("NextQuestionId")]
+            assert branches, "a branching problem type needs an answer that leads somewhere"
+            for answer in branches:
+                here = question_ids.index(answer["QuestionId"])
+                assert question_ids.index(answer["NextQuestionId"]) > here, "a branch must lead forward"
     assert with_questions, "no public problem carries a question: QA cannot be certified"
 
 
