@@ -72,9 +72,19 @@ def test_the_suite_passes_against_a_single_licence_site(licences):
             "CW-MODE-1",
         ),
         ({"legacy_envelope": True}, [], "envelope", "CW-VER-1"),
+        ({"legacy_envelope": True}, [], "by_the_contract and Problems", "CW-API-5"),
         ({"accept_token_param_on_23": True}, [], "scheme", "CW-VER-2"),
     ],
-    ids=["public-flag", "comment-order", "attachments", "any-token", "licences", "envelope", "token-param-on-23"],
+    ids=[
+        "public-flag",
+        "comment-order",
+        "attachments",
+        "any-token",
+        "licences",
+        "envelope",
+        "envelope-schemathesis",
+        "token-param-on-23",
+    ],
 )
 def test_the_suite_fails_with_the_right_ids_against_wrong_modes(options, certify_args, select, failing):
     with simulator(version="23", **options) as url:
