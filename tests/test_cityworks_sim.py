@@ -279,3 +279,13 @@ def test_cityworks_dates_sort_as_text_the_way_they_sort_as_dates(a, b):
     a, b = a.replace(microsecond=0), b.replace(microsecond=0)
     assert (cw_date(a) < cw_date(b)) == (a < b)
     assert datetime.fromisoformat(cw_date(a)) == a
+
+
+@pytest.mark.req("CW-VER-2")
+async def test_a_post_may_carry_its_token_in_the_query_string_before_23():
+    async with Stack({"cityworks": CityworksConfig(version="15.8")}) as stack, aiohttp.ClientSession() as http:
+        client = Client(http, stack.url("cityworks"), version="15.8")
+        await client.login()
+        url = f"{stack.url('cityworks')}/Services/Ams/ServiceRequest/Problems"
+        async with http.post(url, params={"token": client.token}, data={"data": "{}"}) as resp:
+            assert (await resp.json())["Status"] == 0

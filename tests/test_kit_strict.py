@@ -130,3 +130,14 @@ async def test_a_multipart_upload_without_its_required_file_is_rejected(kit_sim)
     async with kit_sim.http.post(f"{kit_sim.url}/api/upload", data=form) as resp:
         assert resp.status == 400
         assert "file" in (await resp.json())["error"]["message"]
+
+
+async def test_an_oversized_body_is_refused_in_the_vendor_format_and_journaled():
+    async for sim in start_sim(SimConfig(max_body_bytes=1024)):
+        before = await item_total(sim)
+        async with sim.http.post(f"{sim.url}/api/items", json={"title": "x" * 5000}) as resp:
+            assert resp.status == 413
+            assert (await resp.json())["error"]["code"] == "too_large"
+        assert await item_total(sim) == before
+        (entry,) = await sim.journal(violations=True)
+        assert entry["status"] == 413 and entry["body_size"] > 5000

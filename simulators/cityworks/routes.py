@@ -377,6 +377,13 @@ def decode_data(raw: Any) -> dict[str, Any]:
     return data
 
 
+def param(form: Any, request: web.Request, name: str) -> Any:
+    """A call's argument from the form body, else the query string (clients mix them, e.g. POST ?token=)."""
+    if form and name in form:
+        return form[name]
+    return request.query.get(name)
+
+
 async def services(request: web.Request) -> web.StreamResponse:
     op = request[OPERATION]
     config: CityworksConfig = request.app[CONFIG]  # type: ignore[assignment]
@@ -386,11 +393,10 @@ async def services(request: web.Request) -> web.StreamResponse:
     state: CityworksState = backend(request)
     try:
         form = await request.post() if request.method == "POST" else None
-        source = form if form else request.query
-        data = decode_data(source.get("data") if source is not None else None)
+        data = decode_data(param(form, request, "data"))
         employee = None
         if method.auth:
-            token_param = source.get("token") if source is not None else None
+            token_param = param(form, request, "token")
             token = token_from_request(config, token_param or None, request.headers.get("Authorization"))
             claims = state.signer.verify(token)
             if "accept-any-token" in config.defects:

@@ -5,6 +5,7 @@ Never part of a vendor contract. Its own error shape is `{"error": {"code", "mes
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import time
@@ -121,7 +122,9 @@ async def seed(request: web.Request) -> web.Response:
     except ValueError as exc:
         return control_error(422, "invalid_seed", str(exc))
     started = time.perf_counter()
-    app[BACKEND].current = build_backend(spec, config, seed_value, sizes)
+    # A large seed takes seconds; build it off the event loop so the simulator keeps answering meanwhile.
+    loop = asyncio.get_running_loop()
+    app[BACKEND].current = await loop.run_in_executor(None, build_backend, spec, config, seed_value, sizes)
     return web.json_response(
         {
             "seed": seed_value,

@@ -69,10 +69,11 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
     spec, config, journal = app[SPEC], app[CONFIG], app[JOURNAL]
     dialect = app[DIALECT]
     started = time.perf_counter()
+    too_large = False
     try:
         body, form = await read_body(request, journal)
     except web.HTTPRequestEntityTooLarge:
-        return dialect.error(413, "too_large", f"request body exceeds {config.max_body_bytes} bytes")
+        body, form, too_large = b"", None, True
     except ValueError:
         body, form = b"", None  # an unparseable form: the contract check below reports it
 
@@ -85,8 +86,12 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
         content_type=request.content_type if request.body_exists else "",
         body=body,
     )
-    if media_type(request.content_type) == "multipart/form-data":
+    if media_type(request.content_type) == "multipart/form-data" or too_large:
         entry.body_size = request.content_length or len(body)
+    if too_large:
+        message = f"request body exceeds {config.max_body_bytes} bytes"
+        entry.violations = [Violation("request", "body", message)]
+        return _finish(journal, entry, dialect.error(413, "too_large", message), started)
 
     validator = app[VALIDATOR]
     op, path_params, path_known = validator.match(request.method, path)
