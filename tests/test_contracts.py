@@ -41,3 +41,19 @@ def test_a_broken_contract_is_caught(tmp_path):
 def test_contracts_are_parsed_once():
     path = CONTRACTS[-1]
     assert load_contract(path) is load_contract(str(path))
+
+
+def test_every_example_matches_its_schema(contract):
+    validator = ContractValidator(contract)
+    checked = 0
+    for op in validator.operations:
+        for status, response in (op.spec.get("responses") or {}).items():
+            response = validator.resolve(response)
+            for media, content in (response.get("content") or {}).items():
+                for name, example in (content.get("examples") or {}).items():
+                    value = validator.resolve(example)["value"]
+                    problems = validator.check_schema(content["schema"], value, "response", "body")
+                    assert not problems, f"{op.operation_id} {status} {media} example {name}: {problems}"
+                    checked += 1
+    if "examples" in str(contract):
+        assert checked, "the contract has examples but none was checked"
