@@ -61,6 +61,13 @@ def build_backend(spec: SimulatorSpec, config: SimConfig, seed: int, sizes: Mapp
     return backend
 
 
+async def rebuild(app: web.Application, seed: int, sizes: Mapping[str, int]) -> None:
+    """A fresh backend swapped in. A large seed takes seconds, so it is built off the event loop and the
+    simulator keeps answering (from the old state) meanwhile."""
+    loop = asyncio.get_running_loop()
+    app[BACKEND].current = await loop.run_in_executor(None, build_backend, app[SPEC], app[CONFIG], seed, sizes)
+
+
 def check_sizes(backend_sizes: Mapping[str, int], payload: Mapping[str, Any]) -> dict[str, int]:
     sizes: dict[str, int] = {}
     problems = []
@@ -102,7 +109,7 @@ async def reset(request: web.Request) -> web.Response:
     """Back to the state the simulator started in: seeded data, no faults, an empty journal."""
     app = request.app
     config = app[CONFIG]
-    app[BACKEND].current = build_backend(app[SPEC], config, config.seed, {})
+    await rebuild(app, config.seed, {})
     app[FAULTS].clear()
     app[JOURNAL].clear()
     return web.json_response({"reset": True, "seed": config.seed, "counts": dict(app[BACKEND].current.counts())})
@@ -116,15 +123,12 @@ async def seed(request: web.Request) -> web.Response:
     seed_value = payload.get("seed", app[CONFIG].seed)
     if not isinstance(seed_value, int) or isinstance(seed_value, bool):
         return control_error(422, "invalid_seed", "seed: must be an integer")
-    spec, config = app[SPEC], app[CONFIG]
     try:
         sizes = check_sizes(app[BACKEND].current.seed_sizes, payload)
     except ValueError as exc:
         return control_error(422, "invalid_seed", str(exc))
     started = time.perf_counter()
-    # A large seed takes seconds; build it off the event loop so the simulator keeps answering meanwhile.
-    loop = asyncio.get_running_loop()
-    app[BACKEND].current = await loop.run_in_executor(None, build_backend, spec, config, seed_value, sizes)
+    await rebuild(app, seed_value, sizes)
     return web.json_response(
         {
             "seed": seed_value,
