@@ -45,6 +45,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     targets.addoption("--cw-user", default="harness", help="Cityworks login name")
     targets.addoption(
+        "--geo-service-path",
+        default="/arcgis/rest/services/World/GeocodeServer",
+        help="the locator path on the ArcGIS target (a city server: /server/rest/services/Folder/Name/GeocodeServer)",
+    )
+    targets.addoption("--geo-token", default=None, help="token for an ArcGIS target that requires one")
+    targets.addoption(
+        "--geo-point", default=None, help="lon,lat where the target has an address (default: the demo city)"
+    )
+    targets.addoption(
+        "--geo-far-point", default="-30.0,-45.0", help="lon,lat with no address near (default: the South Atlantic)"
+    )
+    targets.addoption(
         "--cw-password",
         default=None,
         help="Cityworks password (better: the CIVIC_HARNESS_CW_PASSWORD environment variable; never echoed)",

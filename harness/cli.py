@@ -77,7 +77,7 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     conf.add_argument("-q", "--quiet", action="store_true")
 
     cert = sub.add_parser("certify", help="certify a vendor API against its contract, verdict per requirement ID")
-    cert.add_argument("name", help="which provider suite: cityworks")
+    cert.add_argument("name", help="which provider suite: cityworks or arcgis")
     cert.add_argument("--url", required=True, help="the API's base URL (for Cityworks: the site, before /Services)")
     cert.add_argument("--version", help="the vendor version the API speaks (Cityworks: 2013 ... 23)")
     cert.add_argument("--username", help="login name")
@@ -85,6 +85,10 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
         "--password", help="password (better: CIVIC_HARNESS_CW_PASSWORD in the environment; never echoed)"
     )
     cert.add_argument("--licences", help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo)")
+    cert.add_argument(
+        "--service-path", help="ArcGIS: the locator's path, e.g. /arcgis/rest/services/World/GeocodeServer"
+    )
+    cert.add_argument("--token", help="ArcGIS: a token, when the server requires one")
 
     load = sub.add_parser("load", help="run a locust load profile")
     load.add_argument("profile")

@@ -20,6 +20,7 @@ INI = suites.ROOT / "pytest.ini"
 # How each provider suite spells its options (the suites are plain pytest; this maps the CLI onto them).
 CERTIFY_OPTIONS = {
     "cityworks": {"version": "--cw-version", "username": "--cw-user", "licences": "--cw-licences"},
+    "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
 }
 PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD"}
 
@@ -80,7 +81,7 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> in
         return EXIT_USAGE
     mapping = CERTIFY_OPTIONS.get(args.name, {})
     extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
-    for option in ("version", "username", "licences"):
+    for option in ("version", "username", "licences", "service_path", "token"):
         value = getattr(args, option, None)
         if value is not None and option in mapping:
             extra.append(f"{mapping[option]}={value}")

@@ -1,0 +1,36 @@
+"""The ArcGIS geocoder simulator: Esri's World Geocoder or a customer's ArcGIS Server locator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from simulators.kit import SimulatorSpec
+from simulators.kit import create_app as _create_app
+
+from .actions import ACTIONS
+from .config import ArcgisConfig, add_arguments, config_from_args
+from .dialect import DIALECT
+from .routes import setup_routes
+from .state import GeocoderState
+
+SPEC = SimulatorSpec(
+    name="arcgis",
+    contract="arcgis-geocode",
+    dialect=DIALECT,
+    new_backend=GeocoderState,
+    setup_routes=setup_routes,
+    config_type=ArcgisConfig,
+    actions=ACTIONS,
+    add_arguments=add_arguments,
+    config_from_args=config_from_args,
+    description="ArcGIS REST GeocodeServer: reverseGeocode and findAddressCandidates",
+)
+
+
+def create_app(config: ArcgisConfig | None = None, **kwargs: Any) -> web.Application:
+    return _create_app(SPEC, config if config is not None else ArcgisConfig(**kwargs))
+
+
+__all__ = ["SPEC", "ArcgisConfig", "GeocoderState", "create_app"]

@@ -255,7 +255,8 @@ class ContractValidator:
             values = form.getall(name) if hasattr(form, "getall") else [form[name]]
             values = [v if isinstance(v, str) else UPLOADED_FILE for v in values]
             prop = self.resolve(props.get(name, {}))
-            flat[name] = values if self._is_array(prop) else values[-1]
+            # Form values are text, like query strings: read them as the property's type says.
+            flat[name] = self._coerce(prop, values if self._is_array(prop) else values[-1])
             inner = prop.get("contentSchema")
             if inner is not None and prop.get("contentMediaType", "").endswith("json"):
                 try:

@@ -1,0 +1,91 @@
+"""Fixtures of the ArcGIS geocoder provider suite: the target (a given URL, or the bundled simulator)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+NAME = "arcgis"
+TIMEOUT_S = 30
+
+
+@dataclass
+class Geocoder:
+    url: str  # the server, e.g. https://geocode.arcgis.com
+    service_path: str  # e.g. /arcgis/rest/services/World/GeocodeServer
+    token: str | None
+    point: tuple[float, float]  # lon, lat with an address near
+    far_point: tuple[float, float]  # lon, lat with none
+    bundled: bool
+
+    def call(self, operation: str, method: str = "GET", with_token: bool = True, **params: Any) -> requests.Response:
+        params = {"f": "json", **params}
+        if with_token and self.token and "token" not in params:
+            params["token"] = self.token
+        url = self.url + self.service_path + (f"/{operation}" if operation else "")
+        if method == "POST":
+            return requests.post(url, data=params, timeout=TIMEOUT_S)
+        return requests.get(url, params=params, timeout=TIMEOUT_S)
+
+    def json(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        resp = self.call(operation, **kwargs)
+        assert resp.headers.get("Content-Type", "").startswith("application/json"), resp.text[:200]
+        return resp.json()
+
+
+def _lonlat(text: str) -> tuple[float, float]:
+    lon, lat = (float(v) for v in text.split(","))
+    return lon, lat
+
+
+def _target_url(config: pytest.Config) -> str | None:
+    for item in config.getoption("target"):
+        name, _, url = item.partition("=")
+        if name == NAME:
+            return url.rstrip("/")
+    return None
+
+
+def _default_point() -> tuple[float, float]:
+    from simulators.kit import city  # the demo city's point, which the bundled simulators share
+
+    return city.SAMPLE_POINT["long"], city.SAMPLE_POINT["lat"]
+
+
+@pytest.fixture(scope="session")
+def geo_target(request: pytest.FixtureRequest) -> Iterator[Geocoder]:
+    config = request.config
+    point = _lonlat(config.getoption("geo_point")) if config.getoption("geo_point") else _default_point()
+    far = _lonlat(config.getoption("geo_far_point"))
+    path, token = config.getoption("geo_service_path"), config.getoption("geo_token")
+    url = _target_url(config)
+    if url is not None:
+        yield Geocoder(url, path, token, point, far, bundled=False)
+        return
+    from harness.bundled import simulator_config
+    from harness.stack import ThreadedStack
+
+    with ThreadedStack({NAME: simulator_config(NAME, seed=config.getoption("harness_seed"))}) as stack:
+        yield Geocoder(stack.urls[NAME], path, token, point, far, bundled=True)
+
+
+@pytest.fixture(scope="session")
+def customer_server(geo_target: Geocoder) -> Iterator[Geocoder]:
+    """A server that requires a token under its own path: a second bundled simulator configured like a city's
+    own ArcGIS Server, or the target itself when it was given with a token."""
+    if not geo_target.bundled:
+        if not geo_target.token:
+            pytest.skip("give --geo-token to certify a server that requires tokens")
+        yield geo_target
+        return
+    from harness.bundled import simulator_config
+    from harness.stack import ThreadedStack
+
+    config = simulator_config(NAME, instance="server", service="Locators/City", require_token=True, tokens=("t0ken",))
+    with ThreadedStack({NAME: config}) as stack:
+        path = "/server/rest/services/Locators/City/GeocodeServer"
+        yield Geocoder(stack.urls[NAME], path, "t0ken", geo_target.point, geo_target.far_point, bundled=True)

@@ -1,0 +1,117 @@
+"""Reverse and forward geocoding as 311 integrations call them (GEO-API-1 ... GEO-API-4)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+NO_ADDRESS = "Unable to find address for the specified location."
+
+
+def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat = math.radians((a[1] + b[1]) / 2)
+    return math.hypot((a[0] - b[0]) * 111_320 * math.cos(lat), (a[1] - b[1]) * 110_540)
+
+
+def xy(point: tuple[float, float]) -> str:
+    return f"{point[0]},{point[1]}"
+
+
+@pytest.mark.req("GEO-API-1")
+def test_reverse_geocode_answers_the_documented_shape(geo_target):
+    body = geo_target.json("reverseGeocode", location=xy(geo_target.point))
+    address, location = body["address"], body["location"]
+    for field in ("Match_addr", "LongLabel", "Address", "City", "Region", "Postal", "CountryCode"):
+        assert isinstance(address[field], str), field
+    assert address["Address"] and address["Match_addr"].startswith(address["Address"])
+    assert location["spatialReference"]["wkid"] == 4326
+    assert metres(geo_target.point, (location["x"], location["y"])) < 500
+
+
+@pytest.mark.req("GEO-API-1")
+def test_get_post_and_json_points_agree(geo_target):
+    by_get = geo_target.json("reverseGeocode", location=xy(geo_target.point))
+    by_post = geo_target.json("reverseGeocode", method="POST", location=xy(geo_target.point))
+    lon, lat = geo_target.point
+    as_json = json.dumps({"x": lon, "y": lat, "spatialReference": {"wkid": 4326}})
+    by_json = geo_target.json("reverseGeocode", location=as_json)
+    assert by_get["address"] == by_post["address"] == by_json["address"]
+
+
+@pytest.mark.req("GEO-API-1")
+def test_out_sr_web_mercator(geo_target):
+    wgs = geo_target.json("reverseGeocode", location=xy(geo_target.point))["location"]
+    merc = geo_target.json("reverseGeocode", location=xy(geo_target.point), outSR="102100")["location"]
+    assert merc["spatialReference"].get("latestWkid", merc["spatialReference"]["wkid"]) in (3857, 102100)
+    r = 6378137.0
+    lon = math.degrees(merc["x"] / r)
+    lat = math.degrees(2 * math.atan(math.exp(merc["y"] / r)) - math.pi / 2)
+    assert metres((lon, lat), (wgs["x"], wgs["y"])) < 1
+
+
+@pytest.mark.req("GEO-API-1")
+def test_pretty_json_is_the_same_answer(geo_target):
+    plain = geo_target.call("reverseGeocode", location=xy(geo_target.point))
+    pretty = geo_target.call("reverseGeocode", location=xy(geo_target.point), f="pjson")
+    assert pretty.json() == plain.json() and len(pretty.text) > len(plain.text)
+
+
+@pytest.mark.req("GEO-API-2")
+def test_no_address_near_the_point_is_the_documented_error(geo_target):
+    resp = geo_target.call("reverseGeocode", location=xy(geo_target.far_point))
+    body = resp.json()
+    assert resp.status_code in (200, 400), "the error comes as HTTP 200 (some servers use the code as status)"
+    assert body["error"]["code"] == 400 and NO_ADDRESS in body["error"].get("details", [])
+    assert "address" not in body
+
+
+@pytest.mark.req("GEO-API-2")
+@pytest.mark.parametrize("location", ["", "abc", "1,2,3", "200,95", '{"x": "a"}', "nan,nan"])
+def test_invalid_locations_are_error_objects(geo_target, location):
+    resp = geo_target.call("reverseGeocode", location=location)
+    assert resp.status_code < 500
+    body = resp.json()
+    assert body["error"]["code"] == 400 and "address" not in body
+
+
+@pytest.mark.req("GEO-API-4")
+def test_find_address_candidates_finds_the_reverse_geocoded_address(geo_target):
+    found = geo_target.json("reverseGeocode", location=xy(geo_target.point))
+    address = found["address"]
+    single = (
+        f"{address['Address']}, {address['City']}, {address['RegionAbbr'] or address['Region']} {address['Postal']}"
+    )
+    body = geo_target.json("findAddressCandidates", SingleLine=single, outFields="*", maxLocations=5)
+    assert body["spatialReference"]["wkid"] in (4326, 102100)
+    candidates = body["candidates"]
+    assert 1 <= len(candidates) <= 5
+    best = candidates[0]
+    assert best["score"] >= 90 and best["address"].startswith(address["Address"])
+    assert (
+        metres((best["location"]["x"], best["location"]["y"]), (found["location"]["x"], found["location"]["y"])) < 200
+    )
+    assert best["attributes"]["Match_addr"]
+
+
+@pytest.mark.req("GEO-API-4")
+def test_max_locations_is_honoured(geo_target):
+    body = geo_target.json("findAddressCandidates", SingleLine="1", maxLocations=2)
+    assert len(body["candidates"]) <= 2
+
+
+@pytest.mark.req("GEO-API-3")
+def test_a_customer_server_wants_its_token(customer_server):
+    location = xy(customer_server.point)
+    missing = customer_server.json("reverseGeocode", with_token=False, location=location)
+    assert missing["error"]["code"] == 499
+    wrong = customer_server.json("reverseGeocode", location=location, token="not-the-token")
+    assert wrong["error"]["code"] == 498
+    assert "address" in customer_server.json("reverseGeocode", location=location)
+
+
+@pytest.mark.req("GEO-API-3")
+def test_the_service_description_answers_under_the_service_path(customer_server):
+    body = customer_server.json("")
+    assert "ReverseGeocode" in body["capabilities"] and body["spatialReference"]["wkid"] == 4326

@@ -1,0 +1,68 @@
+"""ArcGIS geocoder simulator options: where the service lives and whether it wants a token."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from simulators.kit import SimConfig
+
+# Deliberately wrong behaviours, to prove a conformance suite notices them. Never on by default.
+DEFECTS = {
+    "empty-address-instead-of-error": "no address near the point answers an empty address, not the error",
+    "ignore-outsr": "outSR is ignored: locations always come back in WGS84",
+    "ignore-token": "a server that requires a token answers without one",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArcgisConfig(SimConfig):
+    # The Esri World Geocoder by default; a customer server is e.g. instance "server", service "Locators/City".
+    instance: str = "arcgis"
+    service: str = "World"
+    require_token: bool = False
+    tokens: tuple[str, ...] = ("harness-token",)
+    search_radius_m: float = 150.0  # reverseGeocode's default `distance`
+    defects: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        parts = [self.instance, *self.service.split("/")]
+        if not all(p and p.replace("_", "").replace("-", "").isalnum() for p in parts) or len(parts) > 3:
+            raise ValueError("instance and service are path segments (service may be folder/name)")
+        if set(self.defects) - set(DEFECTS):
+            raise ValueError(f"unknown defects {sorted(set(self.defects) - set(DEFECTS))}; known: {', '.join(DEFECTS)}")
+        if self.search_radius_m <= 0:
+            raise ValueError("search_radius_m must be positive")
+
+    @property
+    def service_path(self) -> str:
+        return f"/{self.instance}/rest/services/{self.service}/GeocodeServer"
+
+
+def add_arguments(group: Any) -> None:
+    group.add_argument("--instance", default="arcgis", help="the ArcGIS Server instance segment (default arcgis)")
+    group.add_argument("--service", default="World", help="the locator service, optionally folder/name (default World)")
+    group.add_argument("--require-token", action="store_true", help="answer 499 Token Required without a token")
+    group.add_argument("--token", action="append", dest="tokens", help="a token the server accepts (repeatable)")
+    group.add_argument("--search-radius", type=float, default=150.0, help="default reverse-geocode distance, metres")
+    group.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        choices=sorted(DEFECTS),
+        help="a deliberately wrong behaviour, to prove a suite notices it (repeatable)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "instance": args.instance,
+        "service": args.service,
+        "require_token": args.require_token,
+        "search_radius_m": args.search_radius,
+        "defects": frozenset(args.defect),
+    }
+    if args.tokens:
+        out["tokens"] = tuple(args.tokens)
+    return out

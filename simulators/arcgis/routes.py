@@ -1,0 +1,237 @@
+"""ArcGIS GeocodeServer on the wire: the service root, reverseGeocode and findAddressCandidates, by GET or
+form POST, at the configured service path."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+
+from simulators.kit import CONFIG, OPERATION, backend
+
+from .config import ArcgisConfig
+from .dialect import INVALID_INPUT, ArcgisError, answer
+from .state import GeocoderState, labels
+
+WGS84 = {"wkid": 4326, "latestWkid": 4326}
+WEB_MERCATOR = {"wkid": 102100, "latestWkid": 3857}
+MERCATOR_IDS = (102100, 102113, 3857, 900913)
+R = 6378137.0
+EMPTY = dict.fromkeys(
+    ("AddNum", "Address", "City", "Subregion", "Region", "RegionAbbr", "Postal", "CntryName", "CountryCode"), ""
+)
+
+
+def to_mercator(lon: float, lat: float) -> tuple[float, float]:
+    return math.radians(lon) * R, math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * R
+
+
+def from_mercator(x: float, y: float) -> tuple[float, float]:
+    return math.degrees(x / R), math.degrees(2 * math.atan(math.exp(y / R)) - math.pi / 2)
+
+
+def bad_input(detail: str) -> ArcgisError:
+    return ArcgisError(400, "Unable to complete operation.", [INVALID_INPUT, detail])
+
+
+def parse_location(raw: str | None) -> tuple[float, float]:
+    """`x,y` (WGS84 lon,lat) or a JSON point with an optional spatialReference (WGS84 or Web Mercator)."""
+    if not raw or not raw.strip():
+        raise bad_input("'location' parameter is required.")
+    raw = raw.strip()
+    wkid = 4326
+    try:
+        if raw.startswith("{"):
+            point = json.loads(raw)
+            x, y = float(point["x"]), float(point["y"])
+            sr = point.get("spatialReference") or {}
+            wkid = int(sr.get("latestWkid") or sr.get("wkid") or 4326)
+        else:
+            x_text, y_text = raw.split(",")
+            x, y = float(x_text), float(y_text)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise bad_input(f"'location' is not a point: {raw[:100]}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise bad_input("'location' is not a point")
+    if wkid in MERCATOR_IDS:
+        x, y = from_mercator(x, y)
+    elif wkid != 4326:
+        raise bad_input(f"spatial reference {wkid} is not supported")
+    if not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise bad_input("'location' is outside the valid range")
+    return x, y
+
+
+def out_sr(raw: str | None) -> dict[str, int]:
+    if not raw:
+        return WGS84
+    try:
+        wkid = int(json.loads(raw).get("wkid")) if raw.strip().startswith("{") else int(raw)
+    except (ValueError, TypeError, AttributeError):
+        raise bad_input(f"'outSR' is not a spatial reference: {raw[:50]}") from None
+    if wkid in MERCATOR_IDS:
+        return WEB_MERCATOR
+    if wkid == 4326:
+        return WGS84
+    raise bad_input(f"spatial reference {wkid} is not supported")
+
+
+def point(lon: float, lat: float, sr: dict[str, int]) -> dict[str, Any]:
+    x, y = to_mercator(lon, lat) if sr is WEB_MERCATOR else (lon, lat)
+    return {"x": x, "y": y, "spatialReference": sr}
+
+
+def address_fields(a: dict[str, Any]) -> dict[str, str]:
+    return {
+        **labels(a),
+        "Addr_type": "PointAddress",
+        "Type": "",
+        "PlaceName": "",
+        "AddNum": a["AddNum"],
+        "Address": a["Address"],
+        "Block": "",
+        "Sector": "",
+        "Neighborhood": "",
+        "District": "",
+        "City": a["City"],
+        "MetroArea": "",
+        "Subregion": a["Subregion"],
+        "Region": a["Region"],
+        "RegionAbbr": a["RegionAbbr"],
+        "Territory": "",
+        "Postal": a["Postal"],
+        "PostalExt": "",
+        "CntryName": a["CntryName"],
+        "CountryCode": a["CountryCode"],
+    }
+
+
+def reverse_geocode(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
+    lon, lat = parse_location(p.get("location"))
+    distance = None
+    if p.get("distance"):
+        try:
+            distance = float(p["distance"])
+        except ValueError:
+            raise bad_input("'distance' is not a number") from None
+        if not (0 < distance <= 50_000):
+            raise bad_input("'distance' must be between 0 and 50000 metres")
+    sr = out_sr(p.get("outsr"))
+    if "ignore-outsr" in state.config.defects:
+        sr = WGS84
+    try:
+        found = state.reverse(lon, lat, distance)
+    except ArcgisError:
+        if "empty-address-instead-of-error" not in state.config.defects:
+            raise
+        return {"address": {k: "" for k in address_fields(EMPTY)}, "location": point(lon, lat, sr)}
+    return {"address": address_fields(found), "location": point(found["lon"], found["lat"], sr)}
+
+
+def find_candidates(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
+    text = p.get("singleline") or " ".join(p[k] for k in ("address", "city", "region", "postal") if p.get(k))
+    try:
+        limit = int(p.get("maxlocations") or 50)
+    except ValueError:
+        raise bad_input("'maxLocations' is not a number") from None
+    sr = out_sr(p.get("outsr"))
+    wanted = [f.strip() for f in (p.get("outfields") or "").split(",") if f.strip()]
+    candidates = []
+    for score, a in state.find(text, max(1, min(limit, 50))):
+        everything = {**address_fields(a), "Score": score, "X": a["lon"], "Y": a["lat"]}
+        attributes = everything if "*" in wanted else {k: everything[k] for k in wanted if k in everything}
+        location = point(a["lon"], a["lat"], sr)
+        pad = 0.0005 if sr is WGS84 else 55.0
+        candidates.append(
+            {
+                "address": labels(a)["Match_addr"],
+                "location": {"x": location["x"], "y": location["y"]},
+                "score": score,
+                "attributes": attributes,
+                "extent": {
+                    "xmin": location["x"] - pad,
+                    "ymin": location["y"] - pad,
+                    "xmax": location["x"] + pad,
+                    "ymax": location["y"] + pad,
+                },
+            }
+        )
+    return {"spatialReference": sr, "candidates": candidates}
+
+
+def service_info(config: ArcgisConfig) -> dict[str, Any]:
+    return {
+        "currentVersion": 11.1,
+        "serviceDescription": f"civic-harness geocoder for {config.service} (a simulator of ArcGIS GeocodeServer)",
+        "addressFields": [
+            {"name": "Address", "type": "esriFieldTypeString", "alias": "Address", "required": False, "length": 100},
+            {"name": "City", "type": "esriFieldTypeString", "alias": "City", "required": False, "length": 50},
+            {"name": "Region", "type": "esriFieldTypeString", "alias": "State", "required": False, "length": 50},
+            {"name": "Postal", "type": "esriFieldTypeString", "alias": "ZIP", "required": False, "length": 20},
+        ],
+        "singleLineAddressField": {"name": "SingleLine", "type": "esriFieldTypeString", "alias": "Full Address"},
+        "candidateFields": [
+            {"name": "Match_addr", "type": "esriFieldTypeString"},
+            {"name": "Score", "type": "esriFieldTypeDouble"},
+        ],
+        "spatialReference": WGS84,
+        "locatorProperties": {"MinimumMatchScore": "80", "MinimumCandidateScore": "80"},
+        "capabilities": "Geocode,ReverseGeocode",
+    }
+
+
+OPERATIONS = {"root": None, "reverseGeocode": reverse_geocode, "findAddressCandidates": find_candidates}
+
+
+def check_token(config: ArcgisConfig, p: dict[str, Any], request: web.Request) -> None:
+    if not config.require_token or "ignore-token" in config.defects:
+        return
+    token = p.get("token")
+    header = request.headers.get("X-Esri-Authorization", "")
+    if not token and header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    if not token:
+        raise ArcgisError(499, "Token Required", [])
+    if token not in config.tokens:
+        raise ArcgisError(498, "Invalid Token", [])
+
+
+async def geocode_server(request: web.Request) -> web.StreamResponse:
+    op = request[OPERATION]
+    config: ArcgisConfig = request.app[CONFIG]  # type: ignore[assignment]
+    form = await request.post() if request.method == "POST" else {}
+    # ArcGIS reads parameter names case-insensitively (geopy sends `singleLine`, Esri's docs `SingleLine`).
+    p = {k.lower(): v for k, v in [*request.query.items(), *((k, v) for k, v in form.items() if isinstance(v, str))]}
+    pretty = p.get("f") == "pjson"
+    try:
+        if op is None:
+            raise ArcgisError(400, "Invalid URL", ["Invalid URL"])
+        instance, service = service_of(request.path)
+        if instance.lower() != config.instance.lower() or service.lower() != config.service.lower():
+            raise ArcgisError(404, "Service not found.", [f"No service {service!r} on this server."])
+        check_token(config, p, request)
+        if p.get("f") == "html":
+            return web.Response(
+                text=f"<html><body><h2>{config.service} (GeocodeServer)</h2></body></html>", content_type="text/html"
+            )
+        run = OPERATIONS[op.spec["x-operation"]]
+        value = service_info(config) if run is None else run(p, backend(request))
+    except ArcgisError as err:
+        return answer(err.body(), pretty)
+    return answer(value, pretty)
+
+
+def service_of(path: str) -> tuple[str, str]:
+    """("arcgis", "World") from /arcgis/rest/services/World/GeocodeServer/..., folders included."""
+    parts = path.strip("/").split("/")
+    lower = [p.lower() for p in parts]
+    end = lower.index("geocodeserver") if "geocodeserver" in lower else len(parts)
+    return parts[0], "/".join(parts[3:end])
+
+
+def setup_routes(app: web.Application) -> None:
+    # One route: the kit has matched the contract operation (paths are case-insensitive, as ArcGIS's are).
+    app.router.add_route("GET", "/{path:.*}", geocode_server)
+    app.router.add_route("POST", "/{path:.*}", geocode_server)

@@ -1,0 +1,110 @@
+"""The ArcGIS geocoder simulator: a standard client library against the command-line simulator, the
+provider suite green against it and red against wrong modes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from geopy.geocoders import ArcGIS
+
+from harness.bundled import simulator_config
+from harness.stack import ThreadedStack
+from simulators.arcgis import ArcgisConfig
+from simulators.kit import city
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def cli_simulator(*args: str) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "sim", "arcgis", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        yield re.fullmatch(r"listening on http://(\S+)\n", proc.stdout.readline()).group(1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.req("GEO-API-1", "GEO-API-4")
+def test_geopy_reverse_and_forward_geocode_against_the_simulator():
+    with cli_simulator("--seed", "4") as host:
+        geocoder = ArcGIS(scheme="http", domain=host, timeout=10)
+        lat, lon = city.SAMPLE_POINT["lat"], city.SAMPLE_POINT["long"]
+        found = geocoder.reverse(f"{lat}, {lon}")
+        assert found is not None and found.address.startswith("1 Civic Center Plaza, Harnessville")
+        assert abs(found.latitude - lat) < 0.001 and abs(found.longitude - lon) < 0.001
+        assert geocoder.reverse("-45.0, -30.0") is None  # the South Atlantic: "no address" is no match, not a failure
+        forward = geocoder.geocode("1 Civic Center Plaza, Harnessville, NC")
+        assert forward is not None and abs(forward.latitude - lat) < 0.001
+
+
+def certify(url: str, *args: str) -> tuple[int, str, dict[str, str]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "certify", "arcgis", "--url", url, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    verdicts = dict(re.findall(r"^([A-Z]+(?:-[A-Z]+)*-\d+)\s+(PASS|FAIL|SKIPPED|NOT COVERED)", result.stdout, re.M))
+    return result.returncode, result.stdout + result.stderr, verdicts
+
+
+@contextmanager
+def simulator(**options) -> Iterator[str]:
+    with ThreadedStack({"arcgis": simulator_config("arcgis", **options)}) as stack:
+        yield stack.urls["arcgis"]
+
+
+@pytest.mark.req("H-CON-1", "GEO-API-1", "GEO-API-2", "GEO-API-3")
+def test_the_suite_passes_against_the_world_geocoder_and_a_city_server():
+    with simulator(seed=2) as url:
+        code, output, verdicts = certify(url)
+    assert code == 0, output[-3000:]
+    assert {verdicts[f"GEO-API-{n}"] for n in (1, 2, 4)} == {"PASS"}
+    assert verdicts["GEO-API-3"] == "SKIPPED"  # a URL given without --token: token checks cannot run
+    path = "/server/rest/services/Locators/City/GeocodeServer"
+    with simulator(instance="server", service="Locators/City", require_token=True, tokens=("s3cret",)) as url:
+        code, output, verdicts = certify(url, "--service-path", path, "--token", "s3cret")
+    assert code == 0, output[-3000:]
+    assert verdicts["GEO-API-3"] == "PASS"
+    assert "s3cret" not in output
+
+
+@pytest.mark.req("H-CON-1")
+@pytest.mark.parametrize(
+    "defect, select, failing",
+    [
+        ("empty-address-instead-of-error", "no_address", "GEO-API-2"),
+        ("ignore-outsr", "out_sr", "GEO-API-1"),
+    ],
+)
+def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, failing):
+    with simulator(defects=frozenset({defect})) as url:
+        code, output, verdicts = certify(url, "-k", select)
+    assert code == 1 and verdicts[failing] == "FAIL", output[-3000:]
+
+
+@pytest.mark.req("H-CON-1")
+def test_a_city_server_that_ignores_its_token_fails():
+    path = "/server/rest/services/Locators/City/GeocodeServer"
+    options = {"instance": "server", "service": "Locators/City", "require_token": True, "tokens": ("s3cret",)}
+    with simulator(defects=frozenset({"ignore-token"}), **options) as url:
+        code, output, verdicts = certify(url, "--service-path", path, "--token", "s3cret", "-k", "token")
+    assert code == 1 and verdicts["GEO-API-3"] == "FAIL", output[-3000:]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"instance": "a/b"}, {"service": "a/b/c/d"}, {"search_radius_m": 0}, {"defects": frozenset({"x"})}]
+)
+def test_bad_configuration_is_refused(bad):
+    with pytest.raises(ValueError):
+        ArcgisConfig(**bad)
