@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from geopy.geocoders import ArcGIS
 
-from harness.bundled import simulator_config
-from harness.stack import ThreadedStack
 from simulators.arcgis import ArcgisConfig
 from simulators.kit import city
+
+from .certify_runner import certify, simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,34 +46,16 @@ def test_geopy_reverse_and_forward_geocode_against_the_simulator():
         assert forward is not None and abs(forward.latitude - lat) < 0.001
 
 
-def certify(url: str, *args: str) -> tuple[int, str, dict[str, str]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "arcgis", "--url", url, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    verdicts = dict(re.findall(r"^([A-Z]+(?:-[A-Z]+)*-\d+)\s+(PASS|FAIL|SKIPPED|NOT COVERED)", result.stdout, re.M))
-    return result.returncode, result.stdout + result.stderr, verdicts
-
-
-@contextmanager
-def simulator(**options) -> Iterator[str]:
-    with ThreadedStack({"arcgis": simulator_config("arcgis", **options)}) as stack:
-        yield stack.urls["arcgis"]
-
-
 @pytest.mark.req("H-CON-1", "GEO-API-1", "GEO-API-2", "GEO-API-3")
 def test_the_suite_passes_against_the_world_geocoder_and_a_city_server():
-    with simulator(seed=2) as url:
-        code, output, verdicts = certify(url)
+    with simulator("arcgis", seed=2) as url:
+        code, output, verdicts = certify("arcgis", url)
     assert code == 0, output[-3000:]
     assert {verdicts[f"GEO-API-{n}"] for n in (1, 2, 4)} == {"PASS"}
     assert verdicts["GEO-API-3"] == "SKIPPED"  # a URL given without --token: token checks cannot run
     path = "/server/rest/services/Locators/City/GeocodeServer"
-    with simulator(instance="server", service="Locators/City", require_token=True, tokens=("s3cret",)) as url:
-        code, output, verdicts = certify(url, "--service-path", path, "--token", "s3cret")
+    with simulator("arcgis", instance="server", service="Locators/City", require_token=True, tokens=("s3cret",)) as url:
+        code, output, verdicts = certify("arcgis", url, "--service-path", path, "--token", "s3cret")
     assert code == 0, output[-3000:]
     assert verdicts["GEO-API-3"] == "PASS"
     assert "s3cret" not in output
@@ -88,8 +70,8 @@ def test_the_suite_passes_against_the_world_geocoder_and_a_city_server():
     ],
 )
 def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, failing):
-    with simulator(defects=frozenset({defect})) as url:
-        code, output, verdicts = certify(url, "-k", select)
+    with simulator("arcgis", defects=frozenset({defect})) as url:
+        code, output, verdicts = certify("arcgis", url, "-k", select)
     assert code == 1 and verdicts[failing] == "FAIL", output[-3000:]
 
 
@@ -97,8 +79,8 @@ def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, 
 def test_a_city_server_that_ignores_its_token_fails():
     path = "/server/rest/services/Locators/City/GeocodeServer"
     options = {"instance": "server", "service": "Locators/City", "require_token": True, "tokens": ("s3cret",)}
-    with simulator(defects=frozenset({"ignore-token"}), **options) as url:
-        code, output, verdicts = certify(url, "--service-path", path, "--token", "s3cret", "-k", "token")
+    with simulator("arcgis", defects=frozenset({"ignore-token"}), **options) as url:
+        code, output, verdicts = certify("arcgis", url, "--service-path", path, "--token", "s3cret", "-k", "token")
     assert code == 1 and verdicts["GEO-API-3"] == "FAIL", output[-3000:]
 
 

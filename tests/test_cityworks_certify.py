@@ -3,46 +3,18 @@ simulator in every version family and licence set, red, naming the right IDs, ag
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 import requests
 
-from harness.bundled import simulator_config
-from harness.stack import ThreadedStack
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def simulator(**options) -> Iterator[str]:
-    with ThreadedStack({"cityworks": simulator_config("cityworks", **options)}) as stack:
-        yield stack.urls["cityworks"]
-
-
-def certify(url: str, *args: str) -> tuple[int, str, dict[str, str]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "cityworks", "--url", url, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    verdicts = dict(re.findall(r"^([A-Z]+(?:-[A-Z]+)*-\d+)\s+(PASS|FAIL|SKIPPED|NOT COVERED)", result.stdout, re.M))
-    return result.returncode, result.stdout + result.stderr, verdicts
+from .certify_runner import certify, simulator
 
 
 @pytest.mark.slow
 @pytest.mark.req("H-CON-1", "CW-VER-1")
 @pytest.mark.parametrize("version", ["2013", "2014", "2015", "15.8", "23"])
 def test_the_suite_passes_against_every_version_family(version):
-    with simulator(version=version, seed=3) as url:
-        code, output, verdicts = certify(url, "--version", version)
+    with simulator("cityworks", version=version, seed=3) as url:
+        code, output, verdicts = certify("cityworks", url, "--version", version)
     assert code == 0, output[-3000:]
     assert verdicts["CW-VER-1"] == verdicts["CW-VER-2"] == verdicts["CW-SUB-2"] == "PASS"
     assert "FAIL" not in verdicts.values()
@@ -51,8 +23,10 @@ def test_the_suite_passes_against_every_version_family(version):
 @pytest.mark.req("CW-MODE-1")
 @pytest.mark.parametrize("licences", ["sr", "wo"])
 def test_the_suite_passes_against_a_single_licence_site(licences):
-    with simulator(version="23", licences=frozenset({licences})) as url:
-        code, output, verdicts = certify(url, "--licences", licences, "-k", "licences or auth or catalogue")
+    with simulator("cityworks", version="23", licences=frozenset({licences})) as url:
+        code, output, verdicts = certify(
+            "cityworks", url, "--licences", licences, "-k", "licences or auth or catalogue"
+        )
     assert code == 0, output[-3000:]
     assert verdicts["CW-MODE-1"] == "PASS"
 
@@ -87,22 +61,22 @@ def test_the_suite_passes_against_a_single_licence_site(licences):
     ],
 )
 def test_the_suite_fails_with_the_right_ids_against_wrong_modes(options, certify_args, select, failing):
-    with simulator(version="23", **options) as url:
-        code, output, verdicts = certify(url, *certify_args, "-k", select)
+    with simulator("cityworks", version="23", **options) as url:
+        code, output, verdicts = certify("cityworks", url, *certify_args, "-k", select)
     assert code == 1, output[-3000:]
     assert verdicts[failing] == "FAIL", output[-3000:]
 
 
 @pytest.mark.req("H-CON-1", "H-SIM-2")
 def test_the_suite_fails_when_the_server_errors():
-    with simulator(version="23") as url:
+    with simulator("cityworks", version="23") as url:
         fault = {"kind": "error", "status": 500, "path": "/Services/Ams/ServiceRequest/QA"}
         assert requests.post(f"{url}/_sim/faults", json=fault, timeout=10).status_code == 201
-        code, output, verdicts = certify(url, "-k", "catalogue")
+        code, output, verdicts = certify("cityworks", url, "-k", "catalogue")
     assert code == 1 and verdicts["CW-QA-1"] == "FAIL", output[-3000:]
     assert verdicts["CW-CAT-1"] == "PASS"  # only the broken operation's requirement fails
 
 
 def test_an_unreachable_target_is_a_usage_error():
-    code, output, _ = certify("http://127.0.0.1:9")
+    code, output, _ = certify("cityworks", "http://127.0.0.1:9")
     assert code == 2 and "unreachable" in output

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiohttp import web
-
 from simulators.kit import SimulatorSpec
-from simulators.kit import create_app as _create_app
 
 from .actions import ACTIONS
 from .config import ArcgisConfig, add_arguments, config_from_args
@@ -29,8 +24,6 @@ SPEC = SimulatorSpec(
 )
 
 
-def create_app(config: ArcgisConfig | None = None, **kwargs: Any) -> web.Application:
-    return _create_app(SPEC, config if config is not None else ArcgisConfig(**kwargs))
-
+create_app = SPEC.create_app
 
 __all__ = ["SPEC", "ArcgisConfig", "GeocoderState", "create_app"]

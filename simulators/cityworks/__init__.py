@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiohttp import web
-
 from simulators.kit import Operation, SimulatorSpec
-from simulators.kit import create_app as _create_app
 
 from .actions import ACTIONS
 from .config import VERSIONS, CityworksConfig, add_arguments, config_from_args, family
@@ -36,8 +31,6 @@ SPEC = SimulatorSpec(
 )
 
 
-def create_app(config: CityworksConfig | None = None, **kwargs: Any) -> web.Application:
-    return _create_app(SPEC, config if config is not None else CityworksConfig(**kwargs))
-
+create_app = SPEC.create_app
 
 __all__ = ["SPEC", "VERSIONS", "CityworksConfig", "CityworksState", "create_app", "family"]

@@ -85,6 +85,12 @@ class Action:
     # An operation it does not serve is treated like a path the contract does not have.
     available: Callable[[Any, Operation], bool] | None = None
 
+    def create_app(self, config: SimConfig | None = None, **options: Any) -> web.Application:
+        """This simulator as an aiohttp application: from a config, or from the config's fields."""
+        from .app import create_app  # app.py builds on this module
+
+        return create_app(self, config if config is not None else self.config_type(**options))
+
     def dialect_for(self, config: SimConfig) -> Dialect:
         return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)
 
@@ -130,6 +136,12 @@ class SimulatorSpec:
     # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
     # An operation it does not serve is treated like a path the contract does not have.
     available: Callable[[Any, Operation], bool] | None = None
+
+    def create_app(self, config: SimConfig | None = None, **options: Any) -> web.Application:
+        """This simulator as an aiohttp application: from a config, or from the config's fields."""
+        from .app import create_app  # app.py builds on this module
+
+        return create_app(self, config if config is not None else self.config_type(**options))
 
     def dialect_for(self, config: SimConfig) -> Dialect:
         return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)
