@@ -233,6 +233,10 @@ class ContractValidator:
         if not op.body:
             return []  # the operation takes no body; extra bytes are ignored as servers do
         schema = op.body.get(mt)
+        if schema is None and not mt:
+            # No content type at all: servers sniff the body; read it as the operation's JSON if it takes one.
+            mt = next((m for m in op.body if m.endswith("json")), "")
+            schema = op.body.get(mt)
         if schema is None:
             allowed = ", ".join(op.body)
             return [Violation("request", "body", f"content type {mt or '(none)'!r} not accepted; use {allowed}")]
@@ -303,9 +307,9 @@ class ContractValidator:
         self, op: Operation, status: int, content_type: str | None, body: bytes | None, decoded: Any = NOT_DECODED
     ) -> list[Violation]:
         """`decoded`: the body as the handler built it, when known, to spare parsing it again."""
-        declared = (
-            op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("DEFAULT")
-        )
+        # A status declared without content is {}: present, not missing.
+        keys = (str(status), f"{str(status)[0]}XX", "DEFAULT")
+        declared = next((op.responses[k] for k in keys if k in op.responses), None)
         if declared is None:
             return [Violation("response", "status", f"status {status} is not declared for {op.operation_id}")]
         if not declared:

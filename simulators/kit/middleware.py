@@ -106,7 +106,7 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
     else:
         entry.operation = op.operation_id
         entry.violations = validator.validate_request(
-            op, path_params, request.query, request.headers, request.content_type, body, form
+            op, path_params, request.query, request.headers, request.headers.get("Content-Type", ""), body, form
         )
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)

@@ -1,0 +1,27 @@
+"""The OpenGov Enterprise Asset Management (formerly Cartegraph) simulator."""
+
+from __future__ import annotations
+
+from simulators.kit import SimulatorSpec
+
+from .actions import ACTIONS
+from .config import OpengovConfig, add_arguments, config_from_args
+from .dialect import DIALECT
+from .routes import setup_routes
+from .state import OpengovState
+
+SPEC = SimulatorSpec(
+    name="opengov",
+    contract="opengov",
+    dialect=DIALECT,
+    new_backend=OpengovState,
+    setup_routes=setup_routes,
+    config_type=OpengovConfig,
+    actions=ACTIONS,
+    add_arguments=add_arguments,
+    config_from_args=config_from_args,
+    description="OpenGov EAM (Cartegraph) REST API: requests, request issues, requesters, comments, tasks",
+)
+create_app = SPEC.create_app
+
+__all__ = ["SPEC", "OpengovConfig", "OpengovState", "create_app"]

@@ -1,0 +1,53 @@
+"""OpenGov EAM (Cartegraph) simulator options. Class and field names the public sources do not show are
+settings (marked inferred in the contract), so a test can match a real server's configuration."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from simulators.kit import SimConfig
+
+DEFECTS = {
+    "ignore-filter": "filter= is ignored: every record comes back",
+    "no-total-count": "_metadata.totalCount is missing",
+    "ignore-sort": "sort= is ignored: records come back in Oid order",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpengovConfig(SimConfig):
+    requester_class: str = "cgRequestersClass"  # inferred
+    comment_class: str = "cgRequests_cgCommentsClass"  # inferred: comments as a child class with a public flag
+    integration_id_field: str = "IntegrationIDField"  # inferred from "Integration ID" (Fall 2019)
+    default_limit: int = 1000
+    session_ttl_s: int = 3600
+    defects: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if set(self.defects) - set(DEFECTS):
+            raise ValueError(f"unknown defects {sorted(set(self.defects) - set(DEFECTS))}; known: {', '.join(DEFECTS)}")
+        for name in (self.requester_class, self.comment_class):
+            if not name.endswith("Class"):
+                raise ValueError(f"{name!r}: class names end in 'Class'")
+        if not self.integration_id_field.endswith("Field"):
+            raise ValueError("field names end in 'Field'")
+
+
+def add_arguments(group: Any) -> None:
+    group.add_argument("--requester-class", default="cgRequestersClass", help="requester class name (inferred)")
+    group.add_argument("--comment-class", default="cgRequests_cgCommentsClass", help="comment child class (inferred)")
+    group.add_argument("--integration-id-field", default="IntegrationIDField", help="integration reference field")
+    group.add_argument(
+        "--defect", action="append", default=[], choices=sorted(DEFECTS), help="a deliberately wrong mode"
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "requester_class": args.requester_class,
+        "comment_class": args.comment_class,
+        "integration_id_field": args.integration_id_field,
+        "defects": frozenset(args.defect),
+    }

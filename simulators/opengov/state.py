@@ -1,0 +1,384 @@
+"""The OpenGov EAM backend: business-object classes keyed by Oid, child classes, attachments, sessions.
+
+A class has a fixed set of fields with types; writes are coerced the way the vendor documents (booleans as
+0/1, "0"/"1", true/false, "True"), unknown fields are refused. No HTTP here: failures are `OpengovError`s.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mimetypes
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import filters
+from .config import OpengovConfig
+from .dialect import OpengovError
+
+TEXT, INT, NUMBER, BOOL, DATE, SHAPE = "text", "int", "number", "bool", "date", "shape"
+SYSTEM = ("Oid", "IDField", "EntryDateField", "cgLastModifiedField", "EnteredBy")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassDef:
+    name: str
+    fields: Mapping[str, str]  # JSON name -> type, system fields excluded
+    id_prefix: str = ""
+    parent: str | None = None
+
+
+def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
+    requests = {
+        "StatusField": TEXT,
+        "IssueField": TEXT,
+        "DescriptionField": TEXT,
+        "LocationDescriptionField": TEXT,  # the address the citizen typed
+        "AddressField": TEXT,  # the geocoder-validated address (inferred name)
+        "ZipCodeField": TEXT,
+        "CgShape": SHAPE,
+        "CompletedField": BOOL,
+        "TasksField": INT,
+        "RequesterField": TEXT,
+        "RequesterOidField": INT,  # inferred: the link to the requester record
+        "ResponseNotesField": TEXT,
+        "PriorityField": TEXT,
+        "CloseDateField": DATE,
+        "DueDateField": DATE,
+        config.integration_id_field: TEXT,
+    }
+    requester = {
+        f: TEXT
+        for f in (
+            "FirstNameField",
+            "LastNameField",
+            "EmailField",
+            "PrimaryPhoneField",
+            "SecondaryPhoneField",
+            "AddressNumberField",
+            "UnitField",
+            "StreetField",
+            "CityField",
+            "StateField",
+            "ZipCodeField",
+        )
+    }
+    defs = [
+        ClassDef(
+            "cgRequestIssuesClass",
+            {
+                "IssueField": TEXT,
+                "CodeField": TEXT,
+                "InactiveField": BOOL,
+                "PublicField": BOOL,
+                "InternalRequestCategoryField": TEXT,
+                "ResponseField": TEXT,
+            },
+            "RI-",
+        ),
+        ClassDef("cgRequestsClass", requests, "R-"),
+        ClassDef(config.requester_class, requester, "RQ-"),
+        ClassDef(
+            "cgTasksClass",
+            {
+                "ActivityField": TEXT,
+                "StatusField": TEXT,
+                "RequestOidField": INT,
+                "TaskDescriptionField": TEXT,
+                "NotesField": TEXT,
+            },
+            "T-",
+        ),
+        ClassDef(
+            config.comment_class,
+            {"CommentField": TEXT, "PublicField": BOOL, "AuthorField": TEXT},
+            parent="cgRequestsClass",
+        ),
+        ClassDef(
+            "cgRequests_cgAttachmentsClass",
+            {"FileNameField": TEXT, "FileSizeField": INT, "ContentTypeField": TEXT, "DescriptionField": TEXT},
+            parent="cgRequestsClass",
+        ),
+    ]
+    return {d.name.lower(): d for d in defs}
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def coerce(kind: str, field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if kind == BOOL:
+            if isinstance(value, bool):
+                return value
+            if value in (0, 1) or (isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false")):
+                return str(value).strip().lower() in ("1", "true")
+            raise ValueError
+        if kind == INT:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if kind == NUMBER:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if kind == DATE:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None).isoformat()
+        if kind == SHAPE:
+            if not isinstance(value, dict) or not isinstance(value.get("Points"), list):
+                raise ValueError
+            return value
+        if isinstance(value, dict | list):
+            raise ValueError
+        return str(value)
+    except (ValueError, TypeError):
+        raise OpengovError(
+            400, f"The value for {field} is not valid.", [{"FieldName": field, "Message": f"not a {kind}"}]
+        ) from None
+
+
+def point_shape(lat: float, lng: float) -> dict[str, Any]:
+    return {"ShapeType": 1, "Points": [{"Lat": lat, "Lng": lng}], "Center": {"Lat": lat, "Lng": lng}, "Breaks": []}
+
+
+class OpengovState:
+    seed_sizes: Mapping[str, int] = {"request_issues": 60, "requests": 300, "requesters": 100, "comments": 150}
+
+    def __init__(self, config: OpengovConfig) -> None:
+        self.config = config
+        self.defs = class_defs(config)
+        self.records: dict[str, dict[int, dict[str, Any]]] = {d.name: {} for d in self.defs.values()}
+        self.children: dict[tuple[str, int], list[int]] = {}
+        self.files: dict[int, bytes] = {}
+        self.sessions: dict[str, tuple[str, float]] = {}
+        self._oids = itertools.count(1)
+        self._ids = itertools.count(1)
+        self.users = {login.lower(): (login, password) for login, password in config.users}
+
+    # -- kit protocol ------------------------------------------------------------------------------
+
+    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
+        from .seed import seed_state
+
+        seed_state(self, seed, sizes)
+        return self.counts()
+
+    def counts(self) -> Mapping[str, int]:
+        return {name: len(records) for name, records in self.records.items()}
+
+    def snapshot(self) -> Any:
+        return {"records": self.records, "files": {k: len(v) for k, v in self.files.items()}}
+
+    # -- classes -------------------------------------------------------------------------------------
+
+    def class_def(self, name: str) -> ClassDef:
+        found = self.defs.get(name.lower())
+        if found is None:
+            raise OpengovError(404, f"Class '{name}' was not found.")
+        return found
+
+    def _record(self, cls: ClassDef, oid: Any) -> dict[str, Any]:
+        record = self.records[cls.name].get(oid) if isinstance(oid, int) and not isinstance(oid, bool) else None
+        if record is None:
+            raise OpengovError(404, f"No {cls.name} record with Oid {oid}.")
+        return record
+
+    def _fields(self, cls: ClassDef, item: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(item, Mapping):
+            raise OpengovError(400, f"Each {cls.name} item must be an object.")
+        out: dict[str, Any] = {}
+        unknown = []
+        for key, value in item.items():
+            if key in ("Oid", "ParentOid"):
+                continue
+            if key in ("lat", "long"):  # SeeClickFix-style coordinates become the shape
+                continue
+            kind = next((k for f, k in cls.fields.items() if f.lower() == key.lower()), None)
+            name = next((f for f in cls.fields if f.lower() == key.lower()), key)
+            if kind is None:
+                if key == "IDField":
+                    out["IDField"] = coerce(TEXT, key, value)
+                    continue
+                unknown.append(key)
+                continue
+            out[name] = coerce(kind, name, value)
+        if "lat" in item or "long" in item:
+            try:
+                out["CgShape"] = point_shape(float(item["lat"]), float(item["long"]))
+            except (KeyError, TypeError, ValueError):
+                raise OpengovError(400, "lat and long must both be numbers.") from None
+        if unknown:
+            errors = [{"FieldName": f, "Message": "unknown field"} for f in unknown]
+            raise OpengovError(400, f"Unknown field(s) on {cls.name}: {', '.join(unknown)}.", errors)
+        return out
+
+    def create(
+        self, class_name: str, items: list[Any], user: str, parent: tuple[str, int] | None = None
+    ) -> list[dict[str, Any]]:
+        cls = self.class_def(class_name)
+        if cls.parent is not None and parent is None:
+            raise OpengovError(400, f"{cls.name} records are created under their {cls.parent} parent.")
+        if parent is not None:
+            parent_cls = self.class_def(parent[0])
+            if cls.parent != parent_cls.name:
+                raise OpengovError(400, f"{cls.name} is not a child class of {parent_cls.name}.")
+            self._record(parent_cls, parent[1])
+        prepared = [self._fields(cls, item) for item in items]  # all or nothing
+        created = []
+        for fields in prepared:
+            stamp = now()
+            oid = next(self._oids)
+            record = {
+                "Oid": oid,
+                "IDField": fields.pop("IDField", None)
+                or (f"{cls.id_prefix}{next(self._ids):06d}" if cls.id_prefix else None),
+                **{f: None for f in cls.fields},
+                **fields,
+                "EntryDateField": stamp,
+                "cgLastModifiedField": stamp,
+                "EnteredBy": user,
+            }
+            if cls.name == "cgRequestsClass":
+                record["StatusField"] = record["StatusField"] or "Open"
+                record["TasksField"] = record["TasksField"] or 0
+            if parent is not None:
+                record["ParentOid"] = parent[1]
+                self.children.setdefault((cls.name, parent[1]), []).append(oid)
+            self.records[cls.name][oid] = record
+            created.append(dict(record))
+        return created
+
+    def update(self, class_name: str, items: list[Any], oid: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        cls = self.class_def(class_name)
+        changes = []
+        for item in items:
+            target = oid if oid is not None else (item.get("Oid") if isinstance(item, Mapping) else None)
+            if target is None:
+                raise OpengovError(400, "Each item of a PUT must carry its Oid.")
+            changes.append((self._record(cls, target), self._fields(cls, item)))
+        modified = 0
+        for record, fields in changes:
+            if any(record.get(k) != v for k, v in fields.items()):
+                record.update(fields)
+                record["cgLastModifiedField"] = now()
+                modified += 1
+        return [dict(r) for r, _ in changes], modified
+
+    def delete(self, class_name: str, oid: int) -> int:
+        cls = self.class_def(class_name)
+        self._record(cls, oid)
+        del self.records[cls.name][oid]
+        return 1
+
+    def get(self, class_name: str, oid: int) -> dict[str, Any]:
+        cls = self.class_def(class_name)
+        return dict(self._record(cls, oid))
+
+    def list(
+        self,
+        class_name: str,
+        *,
+        filter_text: str | None = None,
+        sort: str | None = None,
+        parent: tuple[str, int] | None = None,
+    ) -> list[dict[str, Any]]:
+        cls = self.class_def(class_name)
+        if parent is not None:
+            parent_cls = self.class_def(parent[0])
+            self._record(parent_cls, parent[1])
+            if cls.parent != parent_cls.name:
+                raise OpengovError(400, f"{cls.name} is not a child class of {parent_cls.name}.")
+            rows: Iterable[dict[str, Any]] = (
+                self.records[cls.name][o]
+                for o in self.children.get((cls.name, parent[1]), [])
+                if o in self.records[cls.name]
+            )
+        else:
+            rows = self.records[cls.name].values()
+        if filter_text and "ignore-filter" not in self.config.defects:
+            try:
+                tree = filters.parse(filter_text)
+            except filters.FilterError as exc:
+                raise OpengovError(400, f"The filter is invalid: {exc}") from None
+            rows = [r for r in rows if filters.matches(tree, r)]
+        rows = list(rows)
+        order = [] if "ignore-sort" in self.config.defects else parse_sort(sort, cls)
+        for key, descending in reversed(order):
+            rows.sort(key=lambda r, k=key: _sort_key(r.get(k)), reverse=descending)
+        return rows
+
+    # -- attachments -------------------------------------------------------------------------------
+
+    def attach(
+        self, parent_class: str, parent_oid: int, attach_class: str, name: str, content: bytes, user: str
+    ) -> dict[str, Any]:
+        if not name:
+            raise OpengovError(400, "Identifier cannot be empty. Please specify an identifier.")
+        (record,) = self.create(
+            attach_class,
+            [{"FileNameField": name, "FileSizeField": len(content), "ContentTypeField": guess_type(name)}],
+            user,
+            parent=(parent_class, parent_oid),
+        )
+        self.files[record["Oid"]] = content
+        return record
+
+    def attachment(self, attach_class: str, oid: int) -> tuple[dict[str, Any], bytes]:
+        record = self.get(attach_class, oid)
+        if oid not in self.files:
+            raise OpengovError(404, f"No file for attachment {oid}.")
+        return record, self.files[oid]
+
+    # -- sessions ----------------------------------------------------------------------------------
+
+    def login(self, user: Any, password: Any) -> str:
+        known = self.users.get(str(user).lower()) if isinstance(user, str) else None
+        if known is None or not isinstance(password, str) or not secrets.compare_digest(password, known[1]):
+            raise OpengovError(401, "The user name or password is incorrect.")
+        cookie = secrets.token_urlsafe(24)
+        self.sessions[cookie] = (known[0], time.time() + self.config.session_ttl_s)
+        return cookie
+
+    def session_user(self, cookie: str) -> str | None:
+        found = self.sessions.get(cookie)
+        if found is None or found[1] < time.time():
+            return None
+        return found[0]
+
+    def check_basic(self, user: str, password: str) -> str | None:
+        known = self.users.get(user.lower())
+        if known is None or not secrets.compare_digest(password, known[1]):
+            return None
+        return known[0]
+
+
+def parse_sort(text: str | None, cls: ClassDef) -> list[tuple[str, bool]]:
+    if not text:
+        return [("Oid", False)]
+    out = []
+    allowed = {f.lower(): f for f in (*cls.fields, *SYSTEM)}
+    for part in text.split(","):
+        name, _, direction = part.strip().partition(":")
+        field = allowed.get(name.strip().lower())
+        if field is None or direction.lower() not in ("", "asc", "dsc", "desc"):
+            raise OpengovError(400, f"The sort '{part.strip()}' is invalid (use Field:asc or Field:dsc).")
+        out.append((field, direction.lower() in ("dsc", "desc")))
+    return out
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool | int | float):
+        return (1, float(value))
+    return (2, str(value).casefold())
+
+
+def guess_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
