@@ -56,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     targets.addoption(
         "--geo-far-point", default="-30.0,-45.0", help="lon,lat with no address near (default: the South Atlantic)"
     )
+    targets.addoption("--og-user", default="harness", help="OpenGov EAM login name")
+    targets.addoption(
+        "--og-password", default=None, help="OpenGov EAM password (better: CIVIC_HARNESS_OG_PASSWORD; never echoed)"
+    )
+    targets.addoption("--og-requester-class", default="cgRequestersClass", help="the requester class on the target")
+    targets.addoption("--og-comment-class", default="cgRequests_cgCommentsClass", help="the comment child class")
     targets.addoption(
         "--cw-password",
         default=None,

@@ -77,7 +77,7 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     conf.add_argument("-q", "--quiet", action="store_true")
 
     cert = sub.add_parser("certify", help="certify a vendor API against its contract, verdict per requirement ID")
-    cert.add_argument("name", help="which provider suite: cityworks or arcgis")
+    cert.add_argument("name", help="which provider suite: cityworks, opengov or arcgis")
     cert.add_argument("--url", required=True, help="the API's base URL (for Cityworks: the site, before /Services)")
     cert.add_argument("--version", help="the vendor version the API speaks (Cityworks: 2013 ... 23)")
     cert.add_argument("--username", help="login name")

@@ -21,8 +21,9 @@ INI = suites.ROOT / "pytest.ini"
 CERTIFY_OPTIONS = {
     "cityworks": {"version": "--cw-version", "username": "--cw-user", "licences": "--cw-licences"},
     "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
+    "opengov": {"username": "--og-user"},
 }
-PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD"}
+PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD", "opengov": "CIVIC_HARNESS_OG_PASSWORD"}
 
 
 def _pytest(paths: Sequence[str], extra: Sequence[str]) -> int:

@@ -82,7 +82,7 @@ def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
 
 
 def test_unbuilt_simulators_say_so_and_exit_2():
-    result = subprocess.run([*CLI, "sim", "opengov"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([*CLI, "sim", "city-api"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not built yet" in result.stderr
 
 

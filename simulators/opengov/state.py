@@ -160,6 +160,8 @@ class OpengovState:
         self._oids = itertools.count(1)
         self._ids = itertools.count(1)
         self.users = {login.lower(): (login, password) for login, password in config.users}
+        # Paging a query re-asks it per page: answers are kept until the next write (any class).
+        self._query_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
     # -- kit protocol ------------------------------------------------------------------------------
 
@@ -230,6 +232,7 @@ class OpengovState:
                 raise OpengovError(400, f"{cls.name} is not a child class of {parent_cls.name}.")
             self._record(parent_cls, parent[1])
         prepared = [self._fields(cls, item) for item in items]  # all or nothing
+        self._query_cache.clear()
         created = []
         for fields in prepared:
             stamp = now()
@@ -263,6 +266,7 @@ class OpengovState:
                 raise OpengovError(400, "Each item of a PUT must carry its Oid.")
             changes.append((self._record(cls, target), self._fields(cls, item)))
         modified = 0
+        self._query_cache.clear()
         for record, fields in changes:
             if any(record.get(k) != v for k, v in fields.items()):
                 record.update(fields)
@@ -273,6 +277,7 @@ class OpengovState:
     def delete(self, class_name: str, oid: int) -> int:
         cls = self.class_def(class_name)
         self._record(cls, oid)
+        self._query_cache.clear()
         del self.records[cls.name][oid]
         return 1
 
@@ -289,6 +294,19 @@ class OpengovState:
         parent: tuple[str, int] | None = None,
     ) -> list[dict[str, Any]]:
         cls = self.class_def(class_name)
+        key = (cls.name, filter_text, sort, parent)
+        cached = self._query_cache.get(key)
+        if cached is not None:
+            return cached
+        rows = self._query(cls, filter_text, sort, parent)
+        if len(self._query_cache) >= 16:
+            self._query_cache.clear()
+        self._query_cache[key] = rows
+        return rows
+
+    def _query(
+        self, cls: ClassDef, filter_text: str | None, sort: str | None, parent: tuple[str, int] | None
+    ) -> list[dict[str, Any]]:
         if parent is not None:
             parent_cls = self.class_def(parent[0])
             self._record(parent_cls, parent[1])

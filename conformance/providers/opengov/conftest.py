@@ -1,0 +1,80 @@
+"""Fixtures of the OpenGov EAM provider suite: the target (a given URL, or the bundled simulator)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+NAME = "opengov"
+TIMEOUT_S = 30
+
+
+@dataclass
+class Eam:
+    url: str  # up to the instance, before /api/v1
+    login: str
+    password: str
+    requester_class: str
+    comment_class: str
+    control: bool
+
+    def session(self) -> requests.Session:
+        http = requests.Session()
+        http.auth = (self.login, self.password)
+        return http
+
+    def call(self, method: str, path: str, http: requests.Session | None = None, **kwargs: Any) -> requests.Response:
+        return (http or self.session()).request(method, f"{self.url}/api/v1/{path}", timeout=TIMEOUT_S, **kwargs)
+
+    def records(self, class_name: str, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        resp = self.call("GET", f"classes/{class_name}", params=params)
+        assert resp.status_code == 200, resp.text[:300]
+        body = resp.json()
+        key = next(k for k in body if k.lower() == class_name.lower())
+        return body[key], body["_metadata"]
+
+    def create(self, class_name: str, *items: dict[str, Any], path: str | None = None) -> list[dict[str, Any]]:
+        resp = self.call("POST", path or f"classes/{class_name}", json={class_name: list(items)})
+        assert resp.status_code in (200, 201), resp.text[:300]
+        return resp.json()[class_name]
+
+
+def _target_url(config: pytest.Config) -> str | None:
+    for item in config.getoption("target"):
+        name, _, url = item.partition("=")
+        if name == NAME:
+            return url.rstrip("/")
+    return None
+
+
+@pytest.fixture(scope="session")
+def og(request: pytest.FixtureRequest) -> Iterator[Eam]:
+    config = request.config
+    login = config.getoption("og_user")
+    password = config.getoption("og_password") or os.environ.get("CIVIC_HARNESS_OG_PASSWORD") or "harness"
+    requester, comment = config.getoption("og_requester_class"), config.getoption("og_comment_class")
+    url = _target_url(config)
+    if url is not None:
+        try:
+            control = requests.get(f"{url}/_sim/", timeout=5).json().get("simulator") == NAME
+        except (requests.RequestException, ValueError):
+            control = False
+        yield Eam(url, login, password, requester, comment, control)
+        return
+    from harness.bundled import simulator_config
+    from harness.stack import ThreadedStack
+
+    sim = simulator_config(
+        NAME,
+        seed=config.getoption("harness_seed"),
+        users=((login, password),),
+        requester_class=requester,
+        comment_class=comment,
+    )
+    with ThreadedStack({NAME: sim}) as stack:
+        yield Eam(stack.urls[NAME], login, password, requester, comment, control=True)

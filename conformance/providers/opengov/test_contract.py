@@ -1,0 +1,41 @@
+"""The list and read operations of contracts/opengov.yaml with schemathesis-generated queries against real
+class names: answers match the contract (a page, or a `{"Message"}` error), never a server error (OG-API-5)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+
+from contracts import load_contract
+
+CLASSES = ["cgRequestsClass", "cgRequestIssuesClass", "cgTasksClass"]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+@pytest.fixture(scope="session")
+def og_schema() -> Any:
+    return schemathesis.openapi.from_dict(copy.deepcopy(load_contract("opengov")))
+
+
+@pytest.mark.req("OG-API-5", "OG-API-3")
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"])
+@pytest.mark.parametrize("class_name", CLASSES)
+def test_listing_answers_by_the_contract(og, og_schema, class_name, mode):
+    operation = og_schema["/api/v1/classes/{className}"]["GET"]
+    http = og.session()
+
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters={"className": class_name}))
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(case: Any) -> None:
+        case.path_parameters = {"className": class_name}
+        response = case.call(base_url=og.url, session=http, timeout=30)
+        assert response.status_code < 500
+        case.validate_response(response, checks=CHECKS)
+
+    run()

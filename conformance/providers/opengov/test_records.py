@@ -1,0 +1,182 @@
+"""OpenGov EAM as integrations use it: paging, create and read, requesters, filters, comments, attachments,
+auth and errors (OG-API-1 ... OG-API-6)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import requests
+
+REQUESTS, ISSUES = "cgRequestsClass", "cgRequestIssuesClass"
+
+
+@pytest.mark.req("OG-API-1")
+def test_paging_reaches_every_request_issue_exactly_once(og):
+    first, meta = og.records(ISSUES, limit=1)
+    total = meta["totalCount"]
+    assert total >= 1 and meta["limit"] == 1 and meta["offset"] == 0 and len(first) == 1
+    seen = []
+    for offset in range(0, total, 7):
+        page, meta = og.records(ISSUES, limit=7, offset=offset)
+        assert meta["totalCount"] == total
+        seen += [r["Oid"] for r in page]
+    assert len(seen) == total == len(set(seen)) and seen == sorted(seen)
+    assert {"InactiveField", "IssueField"} <= set(first[0])
+
+
+@pytest.mark.req("OG-API-1", "OG-API-3")
+def test_the_inactive_filter_splits_the_categories(og):
+    active, meta_active = og.records(ISSUES, filter="(([Inactive] is equal to false))", limit=100000)
+    inactive, meta_inactive = og.records(ISSUES, filter="(([Inactive] is equal to true))", limit=100000)
+    _, meta_all = og.records(ISSUES, limit=1)
+    assert meta_active["totalCount"] + meta_inactive["totalCount"] == meta_all["totalCount"]
+    assert all(r["InactiveField"] in (False, 0, "False", "false") for r in active)
+    assert all(r["InactiveField"] in (True, 1, "True", "true") for r in inactive)
+
+
+@pytest.mark.req("OG-API-2")
+def test_a_created_request_reads_back(og):
+    ref = f"scf-{uuid.uuid4()}"
+    (created,) = og.create(
+        REQUESTS,
+        {
+            "IssueField": "Pothole",
+            "DescriptionField": "Deep one",
+            "IntegrationIDField": ref,
+            "lat": 35.785,
+            "long": -78.6375,
+        },
+    )
+    assert isinstance(created["Oid"], int) and created["IntegrationIDField"] == ref
+    read = og.call("GET", f"classes/{REQUESTS}/{created['Oid']}").json()[REQUESTS][0]
+    assert read["DescriptionField"] == "Deep one" and read["CgShape"]["Points"][0] == {"Lat": 35.785, "Lng": -78.6375}
+    found, meta = og.records(REQUESTS, filter=f'(([IntegrationID] is equal to "{ref}"))')
+    assert meta["totalCount"] == 1 and found[0]["Oid"] == created["Oid"]
+
+
+@pytest.mark.req("OG-API-2")
+def test_requesters_are_found_by_email_and_names_and_duplicates_show(og):
+    email = f"ada.{uuid.uuid4().hex[:8]}@example.org"
+    person = {"FirstNameField": "SeeClickFix", "LastNameField": "User", "EmailField": email}
+    og.create(og.requester_class, person)
+    query = (
+        f'(([Email] is equal to "{email.upper()}") AND ([FirstName] is equal to "SeeClickFix") '
+        f'AND ([LastName] is equal to "User"))'
+    )
+    found, meta = og.records(og.requester_class, filter=query)
+    assert meta["totalCount"] == 1 and found[0]["EmailField"] == email
+    og.create(og.requester_class, person)
+    _, meta = og.records(og.requester_class, filter=query)
+    assert meta["totalCount"] == 2  # the API does not deduplicate: matching is the integration's job
+
+
+@pytest.mark.req("OG-API-3")
+def test_an_update_is_found_by_a_modified_since_filter(og):
+    (created,) = og.create(REQUESTS, {"IssueField": "Graffiti"})
+    since = created["cgLastModifiedField"]
+    resp = og.call("PUT", f"classes/{REQUESTS}", json={REQUESTS: [{"Oid": created["Oid"], "StatusField": "Closed"}]})
+    assert resp.status_code == 200
+    changed, _ = og.records(
+        REQUESTS, filter=f'(([cgLastModified] is greater than "{since}"))', sort="cgLastModifiedField:asc"
+    )
+    assert created["Oid"] in [r["Oid"] for r in changed]
+    again = og.call("PUT", f"classes/{REQUESTS}", json={REQUESTS: [{"Oid": created["Oid"], "StatusField": "Closed"}]})
+    assert again.status_code == 304
+    no_oid = og.call("PUT", f"classes/{REQUESTS}", json={REQUESTS: [{"StatusField": "Open"}]})
+    assert no_oid.status_code == 400 and "Message" in no_oid.json()
+
+
+@pytest.mark.req("OG-API-3")
+def test_filters_and_sorting_select_and_order_exactly(og):
+    every, _ = og.records(REQUESTS, limit=100000)
+    open_ones, _ = og.records(REQUESTS, filter='(([Status] is equal to "Open"))', limit=100000)
+    not_open, _ = og.records(REQUESTS, filter='(([Status] is not equal to "Open"))', limit=100000)
+    assert {r["Oid"] for r in open_ones} == {r["Oid"] for r in every if (r["StatusField"] or "").lower() == "open"}
+    assert len(open_ones) + len(not_open) == len(every)
+    either, _ = og.records(
+        REQUESTS, filter='(([Status] is equal to "Open") OR ([Status] is equal to "Closed"))', limit=100000
+    )
+    listed, _ = og.records(REQUESTS, filter='([Status] in ("Open", "Closed"))', limit=100000)
+    assert [r["Oid"] for r in either] == [r["Oid"] for r in listed]
+    down, _ = og.records(REQUESTS, sort="Oid:dsc", limit=20)
+    assert [r["Oid"] for r in down] == sorted((r["Oid"] for r in every), reverse=True)[:20]
+
+
+@pytest.mark.req("OG-API-4")
+def test_comments_are_children_in_order_with_their_public_flag(og):
+    (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    path = f"classes/{REQUESTS}/{request['Oid']}/{og.comment_class}"
+    sent = [("For everyone", True), ("Staff only", False), ("Done, thanks!", True)]
+    for text, public in sent:
+        og.create(og.comment_class, {"CommentField": text, "PublicField": public}, path=path)
+    resp = og.call("GET", path)
+    assert resp.status_code == 200
+    listed = resp.json()[og.comment_class]
+    assert [(c["CommentField"], c["PublicField"] in (True, 1, "True", "true")) for c in listed] == sent
+
+
+@pytest.mark.req("OG-API-6")
+def test_attachments_come_back_byte_for_byte(og):
+    (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    content = os.urandom(120_000)
+    upload = og.call(
+        "POST",
+        f"attachments/{REQUESTS}/{request['Oid']}/cgRequests_cgAttachmentsClass",
+        params={"fileName": "photo.jpg"},
+        files={"file": ("photo.jpg", content, "image/jpeg")},
+    )
+    assert upload.status_code in (200, 201), upload.text[:300]
+    oid = upload.json()["cgRequests_cgAttachmentsClass"][0]["Oid"]
+    download = og.call("GET", f"attachments/cgRequests_cgAttachmentsClass/{oid}")
+    assert download.status_code == 200 and download.content == content
+
+
+@pytest.mark.req("OG-API-5")
+def test_basic_auth_and_the_cookie_session_both_work(og):
+    anonymous = requests.Session()
+    denied = anonymous.get(f"{og.url}/api/v1/user", timeout=30)
+    assert denied.status_code == 401 and denied.json()["Message"] == "Authentication Required for API Access."
+    wrong = requests.get(f"{og.url}/api/v1/user", auth=(og.login, og.password + "x"), timeout=30)
+    assert wrong.status_code == 401
+    login = anonymous.post(
+        f"{og.url}/api/v1/authenticate",
+        timeout=30,
+        json={"userName": og.login, "password": og.password, "isInternalRequest": False},
+    )
+    assert login.status_code == 200 and login.json()["LogOnStatus"] == 0 and login.json()["Expires"] > 0
+    assert anonymous.get(f"{og.url}/api/v1/user", timeout=30).status_code == 200
+    bad = requests.post(f"{og.url}/api/v1/authenticate", json={"userName": og.login, "password": "nope"}, timeout=30)
+    assert bad.status_code == 401 and bad.json()["Message"] == "The user name or password is incorrect."
+    in_url = requests.post(
+        f"{og.url}/api/v1/authenticate",
+        params={"password": og.password},
+        json={"userName": og.login, "password": og.password},
+        timeout=30,
+    )
+    assert in_url.status_code == 400
+
+
+@pytest.mark.req("OG-API-5")
+@pytest.mark.parametrize(
+    "method, path, kwargs, status",
+    [
+        ("GET", "classes/cgNoSuchClass", {}, 404),
+        ("GET", f"classes/{REQUESTS}", {"params": {"filter": '([Status] is nearly "Open")'}}, 400),
+        ("GET", f"classes/{REQUESTS}", {"params": {"sort": "StatusField:sideways"}}, 400),
+        ("POST", f"classes/{REQUESTS}", {"json": {REQUESTS: [{"NoSuchField": 1}]}}, 400),
+        ("POST", f"classes/{REQUESTS}", {"json": {"wrongClass": [{}]}}, 400),
+        ("GET", f"classes/{REQUESTS}/999999999", {}, 404),
+    ],
+)
+def test_errors_are_messages_with_their_status(og, method, path, kwargs, status):
+    resp = og.call(method, path, **kwargs)
+    assert resp.status_code == status and isinstance(resp.json()["Message"], str)
+
+
+@pytest.mark.req("OG-API-5")
+def test_lenient_json_bodies_are_accepted(og):
+    body = "{ 'cgRequestsClass' : [ { 'IssueField' : 'Litter', }, ], }"
+    resp = og.call("POST", f"classes/{REQUESTS}", data=body, headers={"Content-Type": "application/json;odata=verbose"})
+    assert resp.status_code == 201 and resp.json()[REQUESTS][0]["IssueField"] == "Litter"

@@ -1,0 +1,88 @@
+"""The OpenGov EAM simulator: the command-line simulator, scale, the provider suite green and red."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from simulators.opengov import OpengovConfig, OpengovState
+
+from .certify_runner import certify, simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_command_line_simulator_serves_requests_with_basic_auth():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "sim", "opengov", "--seed", "2", "--user", "api:pw"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = re.fullmatch(r"listening on (\S+)\n", proc.stdout.readline()).group(1)
+        request = urllib.request.Request(
+            f"{url}/api/v1/classes/cgRequestIssuesClass?limit=3",
+            headers={"Authorization": "Basic " + base64.b64encode(b"api:pw").decode()},
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            body = json.load(resp)
+        assert len(body["cgRequestIssuesClass"]) == 3 and body["_metadata"]["totalCount"] == 60
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-SIM-1", "OG-API-1")
+def test_seeding_at_scale_and_paging_a_modified_since_query():
+    state = OpengovState(OpengovConfig())
+    counts = state.seed(1, {"request_issues": 5000, "requests": 100_000, "requesters": 1000, "comments": 1000})
+    assert counts["cgRequestIssuesClass"] == 5000 and counts["cgRequestsClass"] == 100_000
+    query = '(([cgLastModified] is greater than "2025-06-01"))'
+    first = state.list("cgRequestsClass", filter_text=query, sort="cgLastModifiedField:asc")
+    assert 10_000 < len(first) < 100_000
+    assert (
+        state.list("cgRequestsClass", filter_text=query, sort="cgLastModifiedField:asc") is first
+    )  # paged from one scan
+    dates = [r["cgLastModifiedField"] for r in first]
+    assert dates == sorted(dates) and dates[0] > "2025-06-01"
+
+
+@pytest.mark.req("H-CON-1", "OG-API-1", "OG-API-2", "OG-API-3", "OG-API-4", "OG-API-5", "OG-API-6")
+def test_the_suite_passes_against_the_simulator():
+    with simulator("opengov", seed=5, users=(("svc-311", "pw-og"),)) as url:
+        code, output, verdicts = certify("opengov", url, "--username", "svc-311", "--password", "pw-og")
+    assert code == 0, output[-3000:]
+    assert {verdicts[f"OG-API-{n}"] for n in range(1, 7)} == {"PASS"}
+    assert "pw-og" not in output
+
+
+@pytest.mark.req("H-CON-1")
+@pytest.mark.parametrize(
+    "defect, select, failing",
+    [
+        ("ignore-filter", "filter", "OG-API-3"),
+        ("no-total-count", "paging", "OG-API-1"),
+        ("ignore-sort", "sorting", "OG-API-3"),
+    ],
+)
+def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, failing):
+    with simulator("opengov", defects=frozenset({defect})) as url:
+        code, output, verdicts = certify("opengov", url, "-k", select)
+    assert code == 1 and verdicts[failing] == "FAIL", output[-3000:]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"requester_class": "Requesters"}, {"integration_id_field": "IntegrationID"}, {"defects": frozenset({"x"})}]
+)
+def test_bad_configuration_is_refused(bad):
+    with pytest.raises(ValueError):
+        OpengovConfig(**bad)
