@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulators.kit import SimConfig
+from simulators.kit.spec import check_defects
 
 # Deliberately wrong behaviours, to prove a conformance suite notices them. Never on by default.
 DEFECTS = {
@@ -30,8 +31,7 @@ class ArcgisConfig(SimConfig):
         parts = [self.instance, *self.service.split("/")]
         if not all(p and p.replace("_", "").replace("-", "").isalnum() for p in parts) or len(parts) > 3:
             raise ValueError("instance and service are path segments (service may be folder/name)")
-        if set(self.defects) - set(DEFECTS):
-            raise ValueError(f"unknown defects {sorted(set(self.defects) - set(DEFECTS))}; known: {', '.join(DEFECTS)}")
+        check_defects(self.defects, DEFECTS)
         if self.search_radius_m <= 0:
             raise ValueError("search_radius_m must be positive")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulators.kit import SimConfig
+from simulators.kit.spec import check_defects
 
 MINOR_15 = tuple(f"15.{n}" for n in range(9))
 VERSIONS = ("2013", "2014", "2015", *MINOR_15, "23")
@@ -47,9 +48,7 @@ class CityworksConfig(SimConfig):
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
             raise ValueError(f"unknown Cityworks version {self.version!r}; one of {', '.join(VERSIONS)}")
-        bad = set(self.defects) - set(DEFECTS)
-        if bad:
-            raise ValueError(f"unknown defects {sorted(bad)}; known: {', '.join(DEFECTS)}")
+        check_defects(self.defects, DEFECTS)
         unknown = set(self.licences) - LICENCES
         if unknown or not self.licences:
             raise ValueError(f"licences must be a non-empty subset of sr, wo (got {sorted(self.licences)})")

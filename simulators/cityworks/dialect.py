@@ -10,11 +10,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-import json5
 from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
 from simulators.kit.contract import JSON_VALUE
+from simulators.kit.lenient import lenient_loads
 
 from .config import CityworksConfig
 
@@ -98,14 +98,6 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     response = web.Response(text=json.dumps(body), status=status, content_type="application/json")
     response[JSON_VALUE] = body
     return response
-
-
-def lenient_loads(text: str) -> Any:
-    """Cityworks' server (Json.NET) takes single quotes, unquoted names and trailing commas."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return json5.loads(text)
 
 
 def cw_date(when: datetime | None) -> str:

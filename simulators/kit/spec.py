@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +42,13 @@ class SimConfig:
                 value = sorted(value) if isinstance(value, (frozenset, set)) else list(value)
             out[name] = value
         return out
+
+
+def check_defects(defects: Iterable[str], known: Iterable[str]) -> None:
+    """Deliberately wrong modes must be ones the simulator has: a typo would silently test nothing."""
+    unknown = sorted(set(defects) - set(known))
+    if unknown:
+        raise ValueError(f"unknown defects {unknown}; known: {', '.join(sorted(known))}")
 
 
 def _field_names(obj: Any) -> list[str]:

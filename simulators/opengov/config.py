@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulators.kit import SimConfig
+from simulators.kit.spec import check_defects
 
 DEFECTS = {
     "ignore-filter": "filter= is ignored: every record comes back",
@@ -26,8 +27,7 @@ class OpengovConfig(SimConfig):
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        if set(self.defects) - set(DEFECTS):
-            raise ValueError(f"unknown defects {sorted(set(self.defects) - set(DEFECTS))}; known: {', '.join(DEFECTS)}")
+        check_defects(self.defects, DEFECTS)
         for name in (self.requester_class, self.comment_class):
             if not name.endswith("Class"):
                 raise ValueError(f"{name!r}: class names end in 'Class'")

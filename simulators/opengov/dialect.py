@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import json5
 from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
 from simulators.kit.contract import JSON_VALUE
+from simulators.kit.lenient import lenient_loads
 
 AUTH_REQUIRED = "Authentication Required for API Access."
 BAD_CREDENTIALS = "The user name or password is incorrect."
@@ -32,13 +32,6 @@ def answer(value: Any, status: int = 200) -> web.Response:
     response = web.Response(text=json.dumps(value), status=status, content_type="application/json")
     response[JSON_VALUE] = value
     return response
-
-
-def lenient_loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return json5.loads(text)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

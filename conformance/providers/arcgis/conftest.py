@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.targets import target_urls
+
 NAME = "arcgis"
 TIMEOUT_S = 30
 
@@ -42,14 +44,6 @@ def _lonlat(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _target_url(config: pytest.Config) -> str | None:
-    for item in config.getoption("target"):
-        name, _, url = item.partition("=")
-        if name == NAME:
-            return url.rstrip("/")
-    return None
-
-
 def _default_point() -> tuple[float, float]:
     from simulators.kit import city  # the demo city's point, which the bundled simulators share
 
@@ -62,7 +56,7 @@ def geo_target(request: pytest.FixtureRequest) -> Iterator[Geocoder]:
     point = _lonlat(config.getoption("geo_point")) if config.getoption("geo_point") else _default_point()
     far = _lonlat(config.getoption("geo_far_point"))
     path, token = config.getoption("geo_service_path"), config.getoption("geo_token")
-    url = _target_url(config)
+    url = target_urls(config).get(NAME)
     if url is not None:
         yield Geocoder(url, path, token, point, far, bundled=False)
         return

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from conformance.targets import target_urls
+
 from .client import CityworksClient, family
 
 NAME = "cityworks"
@@ -40,16 +42,6 @@ class Target:
         return resp.json()["result"]
 
 
-def _targets(config: pytest.Config) -> dict[str, str]:
-    out = {}
-    for item in config.getoption("target"):
-        name, sep, url = item.partition("=")
-        if not sep or not url.startswith(("http://", "https://")):
-            raise pytest.UsageError(f"--target expects NAME=URL, got {item!r}")
-        out[name] = url.rstrip("/")
-    return out
-
-
 def _has_control_plane(url: str) -> bool:
     try:
         resp = requests.get(f"{url}/_sim/", timeout=5)
@@ -65,7 +57,7 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     licences = frozenset(p.strip() for p in config.getoption("cw_licences").split(",") if p.strip())
     login = config.getoption("cw_user")
     password = config.getoption("cw_password") or os.environ.get("CIVIC_HARNESS_CW_PASSWORD") or "harness"
-    url = _targets(config).get(NAME)
+    url = target_urls(config).get(NAME)
     if url is not None:
         yield Target(url, version, licences, login, password, bundled=False, control=_has_control_plane(url))
         return

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.targets import target_urls
+
 NAME = "opengov"
 TIMEOUT_S = 30
 
@@ -44,21 +46,13 @@ class Eam:
         return resp.json()[class_name]
 
 
-def _target_url(config: pytest.Config) -> str | None:
-    for item in config.getoption("target"):
-        name, _, url = item.partition("=")
-        if name == NAME:
-            return url.rstrip("/")
-    return None
-
-
 @pytest.fixture(scope="session")
 def og(request: pytest.FixtureRequest) -> Iterator[Eam]:
     config = request.config
     login = config.getoption("og_user")
     password = config.getoption("og_password") or os.environ.get("CIVIC_HARNESS_OG_PASSWORD") or "harness"
     requester, comment = config.getoption("og_requester_class"), config.getoption("og_comment_class")
-    url = _target_url(config)
+    url = target_urls(config).get(NAME)
     if url is not None:
         try:
             control = requests.get(f"{url}/_sim/", timeout=5).json().get("simulator") == NAME
