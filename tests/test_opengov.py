@@ -86,3 +86,11 @@ def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, 
 def test_bad_configuration_is_refused(bad):
     with pytest.raises(ValueError):
         OpengovConfig(**bad)
+
+
+def test_a_citys_custom_fields_are_accepted_and_others_refused():
+    state = OpengovState(OpengovConfig(custom_fields=("WardField",)))
+    (created,) = state.create("cgRequestsClass", [{"IssueField": "Pothole", "WardField": "3"}], "api")
+    assert created["WardField"] == "3"
+    with pytest.raises(Exception, match="Unknown field"):
+        state.create("cgRequestsClass", [{"SourceField": "app"}], "api")

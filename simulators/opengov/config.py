@@ -22,6 +22,8 @@ class OpengovConfig(SimConfig):
     requester_class: str = "cgRequestersClass"  # inferred
     comment_class: str = "cgRequests_cgCommentsClass"  # inferred: comments as a child class with a public flag
     integration_id_field: str = "IntegrationIDField"  # inferred from "Integration ID" (Fall 2019)
+    # A city's own text fields on requests (Cartegraph lets each city add fields; names end in Field).
+    custom_fields: tuple[str, ...] = ("SourceField", "NeighborhoodField")
     default_limit: int = 1000
     session_ttl_s: int = 3600
     defects: frozenset[str] = frozenset()
@@ -31,6 +33,8 @@ class OpengovConfig(SimConfig):
         for name in (self.requester_class, self.comment_class):
             if not name.endswith("Class"):
                 raise ValueError(f"{name!r}: class names end in 'Class'")
+        if not all(f.endswith("Field") and f[:-5].isidentifier() for f in self.custom_fields):
+            raise ValueError("custom field names are identifiers ending in 'Field'")
         if not self.integration_id_field.endswith("Field"):
             raise ValueError("field names end in 'Field'")
 
@@ -39,6 +43,9 @@ def add_arguments(group: Any) -> None:
     group.add_argument("--requester-class", default="cgRequestersClass", help="requester class name (inferred)")
     group.add_argument("--comment-class", default="cgRequests_cgCommentsClass", help="comment child class (inferred)")
     group.add_argument("--integration-id-field", default="IntegrationIDField", help="integration reference field")
+    group.add_argument(
+        "--custom-field", action="append", dest="custom_fields", help="a city's own text field on requests (repeatable)"
+    )
     group.add_argument(
         "--defect", action="append", default=[], choices=sorted(DEFECTS), help="a deliberately wrong mode"
     )
@@ -50,4 +57,5 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "comment_class": args.comment_class,
         "integration_id_field": args.integration_id_field,
         "defects": frozenset(args.defect),
+        **({"custom_fields": tuple(args.custom_fields)} if args.custom_fields else {}),
     }

@@ -48,7 +48,11 @@ def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
         "PriorityField": TEXT,
         "CloseDateField": DATE,
         "DueDateField": DATE,
+        "CommentsField": TEXT,  # seen in the SeeClickFix create: the public comments, appended
+        "AttachmentField": TEXT,  # seen: a media URL
+        "LinkedField": BOOL,  # seen: true when AttachmentField is a link
         config.integration_id_field: TEXT,
+        **dict.fromkeys(config.custom_fields, TEXT),
     }
     requester = {
         f: TEXT

@@ -47,11 +47,17 @@ def test_a_created_request_reads_back(og):
             "IntegrationIDField": ref,
             "lat": 35.785,
             "long": -78.6375,
+            "LocationDescriptionField": "100 main st",
+            "AddressField": "100 Main St, Harnessville, NC",
+            "AttachmentField": "https://example.org/p.jpg",
+            "LinkedField": True,
         },
     )
     assert isinstance(created["Oid"], int) and created["IntegrationIDField"] == ref
     read = og.call("GET", f"classes/{REQUESTS}/{created['Oid']}").json()[REQUESTS][0]
     assert read["DescriptionField"] == "Deep one" and read["CgShape"]["Points"][0] == {"Lat": 35.785, "Lng": -78.6375}
+    assert read["LocationDescriptionField"] == "100 main st" and read["AddressField"].startswith("100 Main St")
+    assert read["LinkedField"] in (True, 1, "True", "true")
     found, meta = og.records(REQUESTS, filter=f'(([IntegrationID] is equal to "{ref}"))')
     assert meta["totalCount"] == 1 and found[0]["Oid"] == created["Oid"]
 
