@@ -60,7 +60,8 @@ def run_conformance(args: argparse.Namespace, passthrough: Sequence[str] = ()) -
         if problem:
             print(f"civic-harness: {problem}", file=sys.stderr)
             return EXIT_USAGE
-    extra = [f"--harness-seed={args.seed}", *(f"--target={t}" for t in args.target)]
+    # One seed drives the bundled data and hypothesis, so a failure replays with the same --seed.
+    extra = [f"--harness-seed={args.seed}", f"--hypothesis-seed={args.seed}", *(f"--target={t}" for t in args.target)]
     if args.keyword:
         extra += ["-k", args.keyword]
     if args.marker:

@@ -92,7 +92,8 @@ async def test_filters_by_operation_method_since_and_violations(kit_sim):
     assert [e["id"] for e in await kit_sim.journal(violations=True)] == [3]
     assert [e["id"] for e in await kit_sim.journal(path="/api/items/")] == [4]
     assert [e["id"] for e in await kit_sim.journal(limit=1)] == [4]
-    status, body = await kit_sim.control("GET", "journal", params={"since": "x"})
-    assert status == 400 and body["error"]["code"] == "invalid_filter"
+    for bad in ({"since": "x"}, {"limit": "0"}, {"limit": "-3"}):
+        status, body = await kit_sim.control("GET", "journal", params=bad)
+        assert status == 400 and body["error"]["code"] == "invalid_filter"
     assert (await kit_sim.control("DELETE", "journal"))[0] == 200
     assert await kit_sim.journal() == []

@@ -146,6 +146,8 @@ async def get_journal(request: web.Request) -> web.Response:
         limit = int(q["limit"]) if "limit" in q else None
     except ValueError:
         return control_error(400, "invalid_filter", "since and limit must be integers")
+    if limit is not None and limit < 1:
+        return control_error(400, "invalid_filter", "limit must be at least 1")
     violations = q.get("violations", "false").lower() in ("1", "true", "yes")
     entries = journal.select(
         operation=q.get("operation") or q.get("route"),
