@@ -23,6 +23,20 @@ OPERATIONS = [
 ]
 
 
+def takes_input(path: str, method: str) -> bool:
+    spec = CONTRACT["paths"][path][method.lower()]
+    return bool(spec.get("parameters") or spec.get("requestBody"))
+
+
+# Negative cases only where there is an input to get wrong.
+CASES = [
+    (path, method, mode)
+    for path, method in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode == GenerationMode.POSITIVE or takes_input(path, method)
+]
+
+
 @pytest.fixture(scope="module", params=["cityworks", "opengov", "arcgis"])
 def sim_url(request):
     with ThreadedStack({request.param: simulator_config(request.param, seed=1)}) as stack:
