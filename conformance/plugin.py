@@ -63,6 +63,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     targets.addoption("--og-requester-class", default="cgRequestersClass", help="the requester class on the target")
     targets.addoption("--og-comment-class", default="cgRequests_cgCommentsClass", help="the comment child class")
     targets.addoption(
+        "--wid-secret",
+        default=None,
+        help="the widget's signing secret (better: CIVIC_HARNESS_WID_SECRET; never echoed)",
+    )
+    targets.addoption(
+        "--wid-key-id", default=None, help="the key id the widget expects (default: its last path segment)"
+    )
+    targets.addoption(
+        "--wid-account",
+        action="append",
+        default=[],
+        help="NUMBER:VERIFICATION of a test account to link; give two to check citizens are kept apart "
+        "(better: CIVIC_HARNESS_WID_ACCOUNT, comma-separated)",
+    )
+    targets.addoption("--wid-property", default=None, help="a parcel id the widget knows (property-dependent widgets)")
+    targets.addoption("--wid-address", default=None, help="an address the widget knows (property-dependent widgets)")
+    targets.addoption(
         "--cw-password",
         default=None,
         help="Cityworks password (better: the CIVIC_HARNESS_CW_PASSWORD environment variable; never echoed)",

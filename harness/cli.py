@@ -77,8 +77,12 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     conf.add_argument("-q", "--quiet", action="store_true")
 
     cert = sub.add_parser("certify", help="certify a vendor API against its contract, verdict per requirement ID")
-    cert.add_argument("name", help="which provider suite: cityworks, opengov or arcgis")
-    cert.add_argument("--url", required=True, help="the API's base URL (for Cityworks: the site, before /Services)")
+    cert.add_argument("name", help="which provider suite: cityworks, opengov, arcgis or city-api")
+    cert.add_argument(
+        "--url",
+        required=True,
+        help="the API's base URL (Cityworks: the site, before /Services; city-api: one widget's base URL)",
+    )
     cert.add_argument("--version", help="the vendor version the API speaks (Cityworks: 2013 ... 23)")
     cert.add_argument("--username", help="login name")
     cert.add_argument(
@@ -89,6 +93,17 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
         "--service-path", help="ArcGIS: the locator's path, e.g. /arcgis/rest/services/World/GeocodeServer"
     )
     cert.add_argument("--token", help="ArcGIS: a token, when the server requires one")
+    cert.add_argument(
+        "--secret", help="city-api: the widget's signing secret (better: CIVIC_HARNESS_WID_SECRET; never echoed)"
+    )
+    cert.add_argument("--key-id", help="city-api: the key id the widget expects (default: its last path segment)")
+    cert.add_argument(
+        "--account",
+        action="append",
+        help="city-api: NUMBER:VERIFICATION of a test account to link (repeatable; two prove citizens are kept apart)",
+    )
+    cert.add_argument("--property", help="city-api: a parcel id a property-dependent widget knows")
+    cert.add_argument("--address", help="city-api: an address a property-dependent widget knows")
 
     load = sub.add_parser("load", help="run a locust load profile")
     load.add_argument("profile")
@@ -120,7 +135,11 @@ async def _serve(stack: Stack, announce: Any) -> None:
 
 
 def cmd_sim(spec: SimulatorSpec, args: argparse.Namespace) -> int:
-    config = sim_config(spec, args)
+    try:
+        config = sim_config(spec, args)
+    except ValueError as exc:  # options that each parse but do not fit together
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     stack = Stack({args.name: config}, host=args.host, ports={args.name: args.port})
     asyncio.run(_serve(stack, lambda s: print(f"listening on {s.url(args.name)}", flush=True)))
     return 0

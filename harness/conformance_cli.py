@@ -22,8 +22,11 @@ CERTIFY_OPTIONS = {
     "cityworks": {"version": "--cw-version", "username": "--cw-user", "licences": "--cw-licences"},
     "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
     "opengov": {"username": "--og-user"},
+    "city-api": {"key_id": "--wid-key-id", "property": "--wid-property", "address": "--wid-address"},
 }
 PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD", "opengov": "CIVIC_HARNESS_OG_PASSWORD"}
+SECRET_ENV = {"city-api": "CIVIC_HARNESS_WID_SECRET"}
+ACCOUNTS_ENV = {"city-api": "CIVIC_HARNESS_WID_ACCOUNT"}
 
 
 def _pytest(paths: Sequence[str], extra: Sequence[str]) -> int:
@@ -81,13 +84,22 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> in
     if problem:
         print(f"civic-harness: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    if args.name in SECRET_ENV and not (getattr(args, "secret", None) or os.environ.get(SECRET_ENV[args.name])):
+        print(
+            f"civic-harness: certifying {args.name} needs the signing secret: {SECRET_ENV[args.name]}", file=sys.stderr
+        )
+        return EXIT_USAGE
     mapping = CERTIFY_OPTIONS.get(args.name, {})
     extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
-    for option in ("version", "username", "licences", "service_path", "token"):
+    for option in ("version", "username", "licences", "service_path", "token", "key_id", "property", "address"):
         value = getattr(args, option, None)
         if value is not None and option in mapping:
             extra.append(f"{mapping[option]}={value}")
     if args.password is not None and args.name in PASSWORD_ENV:
         os.environ[PASSWORD_ENV[args.name]] = args.password  # not on a command line others can read
+    if getattr(args, "secret", None) is not None and args.name in SECRET_ENV:
+        os.environ[SECRET_ENV[args.name]] = args.secret
+    if getattr(args, "account", None) and args.name in ACCOUNTS_ENV:
+        os.environ[ACCOUNTS_ENV[args.name]] = ",".join(args.account)
     print(f"civic-harness certify: {args.name} at {args.url}", flush=True)
     return _pytest([str(available[args.name])], [*extra, *passthrough])

@@ -1,0 +1,29 @@
+"""The city widget API simulator: the six widget domains of seed 000, one widget per path prefix."""
+
+from __future__ import annotations
+
+from simulators.kit import SimulatorSpec
+
+from .actions import ACTIONS
+from .config import WIDGETS, CityApiConfig, add_arguments, config_from_args
+from .dialect import DIALECT
+from .routes import guard, setup_routes
+from .state import CityState
+
+SPEC = SimulatorSpec(
+    name="city-api",
+    contract="city-widget",
+    dialect=DIALECT,
+    new_backend=CityState,
+    setup_routes=setup_routes,
+    config_type=CityApiConfig,
+    actions=ACTIONS,
+    add_arguments=add_arguments,
+    config_from_args=config_from_args,
+    description="City widget API (contracts/city-widget.yaml): six widgets at /{widget}/v1/, HMAC-signed calls",
+    mount="/{widget}",
+    guard=guard,
+)
+create_app = SPEC.create_app
+
+__all__ = ["SPEC", "WIDGETS", "CityApiConfig", "CityState", "create_app"]

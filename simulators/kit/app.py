@@ -33,6 +33,7 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
         load_contract(spec.contract),
         case_insensitive=dialect.case_insensitive_paths,
         json_loads=dialect.json_loads,
+        mount=spec.mount,
     )
     app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
     app.cleanup_ctx.extend(spec.cleanup_ctx)

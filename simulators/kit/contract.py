@@ -84,8 +84,12 @@ class ContractValidator:
         *,
         case_insensitive: bool = False,
         json_loads: JsonLoads = json.loads,
+        mount: str = "",
     ) -> None:
         self.document = document
+        # A prefix in front of every contract path, for a simulator that serves the contract several times
+        # (e.g. "/{widget}": one city serves many widget endpoints, each a base URL of the contract).
+        self.mount = mount.rstrip("/")
         self.json_loads = json_loads
         self._components = document.get("components", {})
         self._flags = re.IGNORECASE if case_insensitive else 0
@@ -121,6 +125,7 @@ class ContractValidator:
         for template, item in (self.document.get("paths") or {}).items():
             item = self.resolve(item)
             shared = item.get("parameters", [])
+            template = self.mount + template
             regex = re.sub(r"\\\{([^}]+)\\\}", lambda m: f"(?P<{_group(m.group(1))}>[^/]+)", re.escape(template))
             pattern = re.compile(f"^{regex}$", self._flags)
             for method in HTTP_METHODS:

@@ -101,6 +101,11 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
     else:
         problem = "method not allowed for this path" if path_known else "no such operation in the contract"
     request[OPERATION] = op
+    if op is not None and spec.guard is not None:
+        refusal = spec.guard(request, op, body)
+        if refusal is not None:
+            entry.operation = op.operation_id
+            return _finish(journal, entry, refusal, started)
     if op is None:
         entry.violations = [Violation("request", "path", f"{request.method} {path}: {problem}")]
     else:

@@ -86,20 +86,6 @@ class Action:
     run: Callable[[Any, dict[str, Any]], Any | Awaitable[Any]]  # (backend, payload) -> JSON-able result
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     description: str = ""
-    # Resources a simulator opens and closes with its app (aiohttp cleanup contexts).
-    cleanup_ctx: tuple[Callable[[web.Application], Any], ...] = ()
-    # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
-    # An operation it does not serve is treated like a path the contract does not have.
-    available: Callable[[Any, Operation], bool] | None = None
-
-    def create_app(self, config: SimConfig | None = None, **options: Any) -> web.Application:
-        """This simulator as an aiohttp application: from a config, or from the config's fields."""
-        from .app import create_app  # app.py builds on this module
-
-        return create_app(self, config if config is not None else self.config_type(**options))
-
-    def dialect_for(self, config: SimConfig) -> Dialect:
-        return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +129,11 @@ class SimulatorSpec:
     # (config, operation) -> whether this configuration serves it (e.g. a vendor version without it).
     # An operation it does not serve is treated like a path the contract does not have.
     available: Callable[[Any, Operation], bool] | None = None
+    # Path prefix in front of every contract path (see ContractValidator.mount).
+    mount: str = ""
+    # (request, operation, raw body) -> a refusal, or None to go on. Runs before the contract checks, as a
+    # server's authentication does: an unsigned request is refused for that, whatever else is wrong with it.
+    guard: Callable[[web.Request, Operation, bytes], web.StreamResponse | None] | None = None
 
     def create_app(self, config: SimConfig | None = None, **options: Any) -> web.Application:
         """This simulator as an aiohttp application: from a config, or from the config's fields."""
