@@ -1,4 +1,4 @@
-"""`Stack`: the bundled simulators (and, once built, the gateway) in-process on free loopback ports.
+"""`Stack`: the bundled simulators and the reference gateway in-process on free loopback ports.
 
 Tests and the CLI both use it. `async with Stack(...)` inside an event loop; `ThreadedStack` runs the same
 stack on a loop of its own thread, for synchronous callers (pytest suites, schemathesis, the CLI).
@@ -39,8 +39,10 @@ class Stack:
         host: str = LOOPBACK,
         ports: Mapping[str, int] | None = None,
         shutdown_timeout: float = 2.0,
+        gateway: Any = None,  # gateway.settings.Settings: start the reference gateway too, as "gateway"
     ) -> None:
         self.wanted = dict(simulators or {})
+        self.gateway = gateway
         self.host = host
         self.ports = dict(ports or {})
         self.shutdown_timeout = shutdown_timeout
@@ -62,6 +64,10 @@ class Stack:
                 spec = load_simulator(name)
                 app = create_app(spec, config)
                 await self._serve(name, app)
+            if self.gateway is not None:
+                from gateway.app import create_app as create_gateway
+
+                await self._serve("gateway", create_gateway(self.gateway))
         except BaseException:
             await self.stop()
             raise

@@ -1,0 +1,1 @@
+"""The gateway's HTTP surface: the public Open311 API and the admin API."""

@@ -1,0 +1,480 @@
+"""The admin API (`/admin/v1`, bearer token): agencies, geographies (shapefile or GeoJSON upload),
+integrations (credentials write-only), categories with agency membership, questions, comment rules.
+Request bodies are checked against the schemas of contracts/gateway.yaml; rules live in gateway.domain."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema_rs
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from contracts import load_contract
+
+from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
+from ..domain import DomainError, rules
+from ..domain import geography as geo
+from ..domain import questions as qrules
+from ..storage import repo
+from ..storage import schema as t
+
+PREFIX = "/admin/v1"
+MAX_GEOGRAPHY_BYTES = 50 * 1024 * 1024
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    headers = {"WWW-Authenticate": 'Bearer realm="civic-harness admin"'} if status == 401 else None
+    return web.json_response({"error": body}, status=status, headers=headers)
+
+
+def handler(fn: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+    @functools.wraps(fn)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            authorize(request)
+            return await fn(request)
+        except AdminError as err:
+            return error_response(err.status, err.code, err.message, err.field)
+        except DomainError as err:
+            return error_response(422, err.code if err.code != "invalid" else "invalid", err.message, err.field)
+        except IntegrityError:
+            return error_response(409, "conflict", "a record with that name or code exists, or it is still in use")
+
+    return wrapped
+
+
+def authorize(request: web.Request) -> None:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not token or not hmac.compare_digest(token.encode(), request.app[SETTINGS].admin_token.encode()):
+        raise AdminError(401, "unauthorized", "a valid admin bearer token is required")
+
+
+@functools.cache
+def _validator(name: str) -> Any:
+    contract = load_contract("gateway")
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{name}", "components": contract["components"]}
+    )
+
+
+async def body(request: web.Request, schema: str) -> dict[str, Any]:
+    try:
+        value = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        raise AdminError(400, "invalid_json", "the body is not JSON") from None
+    for err in _validator(schema).iter_errors(value):
+        field = ".".join(str(p) for p in err.instance_path) or None
+        if not field and "is a required property" in err.message:
+            field = err.message.split('"')[1] if '"' in err.message else None
+        raise AdminError(422, "invalid", err.message[:500], field)
+    return value
+
+
+def key(request: web.Request, name: str = "id") -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise AdminError(404, "not_found", "no such record") from None
+
+
+async def fetch(conn: Any, table: sa.Table, ident: int) -> dict[str, Any]:
+    found = await repo.one(conn, table.select().where(table.c.id == ident))
+    if found is None:
+        raise AdminError(404, "not_found", f"no {table.name[:-1]} {ident}")
+    return found
+
+
+async def must_exist(conn: Any, table: sa.Table, ident: int | None, field: str) -> None:
+    if ident is not None and not await repo.existing_ids(conn, table, [ident]):
+        raise AdminError(422, "invalid", f"no {table.name[:-1]} {ident}", field)
+
+
+def stamp(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: (repo.aware(v).isoformat() if k.endswith("_at") and v is not None else v) for k, v in record.items()}
+
+
+# -- agencies --------------------------------------------------------------------------------------
+
+
+async def check_agency(conn: Any, values: dict[str, Any], current: dict[str, Any] | None) -> None:
+    await must_exist(conn, t.integrations, values.get("integration_id"), "integration_id")
+    await must_exist(conn, t.geographies, values.get("geography_id"), "geography_id")
+    merged = {**(current or {}), **values}
+    if merged.get("importer_enabled"):
+        if merged.get("geography_id") is None:
+            raise DomainError("the importer needs the agency's geography", "importer_enabled")
+        g = await fetch(conn, t.geographies, merged["geography_id"])
+        if g["has_cutouts"]:
+            raise DomainError(
+                f"the importer needs a polygon without cutouts; geography {g['id']} ({g['name']}) has "
+                f"{geo.cutout_count(json.loads(g['geometry']))} cutout(s)",
+                "importer_enabled",
+            )
+
+
+@handler
+async def create_agency(request: web.Request) -> web.Response:
+    values = await body(request, "AgencyInput")
+    values.setdefault("importer_enabled", False)
+    async with request.app[ENGINE].begin() as conn:
+        await check_agency(conn, values, None)
+        now = repo.now()
+        created = await repo.insert(conn, t.agencies, {**values, "created_at": now, "updated_at": now})
+    return web.json_response(stamp(created), status=201)
+
+
+@handler
+async def update_agency(request: web.Request) -> web.Response:
+    values = await body(request, "AgencyPatch")
+    async with request.app[ENGINE].begin() as conn:
+        current = await fetch(conn, t.agencies, key(request))
+        await check_agency(conn, values, current)
+        updated = await repo.update(conn, t.agencies, current["id"], {**values, "updated_at": repo.now()})
+    return web.json_response(stamp(updated or {}))
+
+
+# -- geographies -----------------------------------------------------------------------------------
+
+
+def geography_out(g: dict[str, Any], with_geometry: bool = False) -> dict[str, Any]:
+    out = stamp({k: v for k, v in g.items() if k not in ("geometry", "min_lon", "min_lat", "max_lon", "max_lat")})
+    out["bbox"] = [g["min_lon"], g["min_lat"], g["max_lon"], g["max_lat"]]
+    if with_geometry:
+        out["geometry"] = json.loads(g["geometry"])
+    return out
+
+
+@handler
+async def upload_geography(request: web.Request) -> web.Response:
+    if request.content_type != "multipart/form-data":
+        raise AdminError(415, "unsupported_media_type", "upload the file as multipart/form-data (fields file, name)")
+    name, filename, data = None, None, b""
+    async for part in await request.multipart():
+        if part.name == "name":
+            name = (await part.text()).strip()
+        elif part.name == "file":
+            filename = part.filename or ""
+            chunks = bytearray()
+            while chunk := await part.read_chunk(256 * 1024):
+                chunks += chunk
+                if len(chunks) > MAX_GEOGRAPHY_BYTES:
+                    raise AdminError(413, "too_large", f"the file is larger than {MAX_GEOGRAPHY_BYTES} bytes", "file")
+            data = bytes(chunks)
+    if not filename or not data:
+        raise AdminError(422, "invalid", "a file is required", "file")
+    if not name or len(name) > 200:
+        raise AdminError(422, "invalid", "a name of 1-200 characters is required", "name")
+    parsed = geo.parse_upload(filename, data)
+    minx, miny, maxx, maxy = parsed.geometry.bounds
+    async with request.app[ENGINE].begin() as conn:
+        created = await repo.insert(
+            conn,
+            t.geographies,
+            {
+                "name": name,
+                "geometry": json.dumps(parsed.geojson()),
+                "has_cutouts": parsed.has_cutouts,
+                "min_lon": minx,
+                "min_lat": miny,
+                "max_lon": maxx,
+                "max_lat": maxy,
+                "source": parsed.source,
+                "source_crs": parsed.source_crs,
+                "created_at": repo.now(),
+            },
+        )
+    return web.json_response(geography_out(created), status=201)
+
+
+@handler
+async def get_geography(request: web.Request) -> web.Response:
+    async with request.app[ENGINE].connect() as conn:
+        return web.json_response(geography_out(await fetch(conn, t.geographies, key(request)), with_geometry=True))
+
+
+@handler
+async def list_geographies(request: web.Request) -> web.Response:
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.many(conn, t.geographies.select().order_by(t.geographies.c.id))
+    return web.json_response({"items": [geography_out(g) for g in found]})
+
+
+@handler
+async def delete_geography(request: web.Request) -> web.Response:
+    ident = key(request)
+    async with request.app[ENGINE].begin() as conn:
+        if not await repo.delete(conn, t.geographies, ident):
+            raise AdminError(404, "not_found", f"no geography {ident}")
+    request.app[GEOMETRIES].drop(ident)
+    return web.Response(status=204)
+
+
+# -- integrations ----------------------------------------------------------------------------------
+
+
+def integration_out(i: dict[str, Any]) -> dict[str, Any]:
+    out = stamp({k: v for k, v in i.items() if k != "secret"})
+    out["has_secret"] = bool(i["secret"])  # the secret itself is write-only
+    out["intervals"] = json.loads(i["intervals"])
+    return out
+
+
+def check_integration_values(merged: dict[str, Any]) -> None:
+    rules.check_integration(merged["vendor"], merged.get("version"), merged.get("base_url"))
+    rules.check_intervals(merged.get("intervals") or {})
+
+
+@handler
+async def create_integration(request: web.Request) -> web.Response:
+    values = await body(request, "IntegrationInput")
+    values.setdefault("default_mode", "sr")
+    values["intervals"] = values.get("intervals") or {}
+    check_integration_values(values)
+    values["intervals"] = json.dumps(values["intervals"])
+    async with request.app[ENGINE].begin() as conn:
+        now = repo.now()
+        created = await repo.insert(conn, t.integrations, {**values, "created_at": now, "updated_at": now})
+    return web.json_response(integration_out(created), status=201)
+
+
+@handler
+async def update_integration(request: web.Request) -> web.Response:
+    values = await body(request, "IntegrationPatch")
+    async with request.app[ENGINE].begin() as conn:
+        current = await fetch(conn, t.integrations, key(request))
+        merged = {**current, "intervals": json.loads(current["intervals"]), **values}
+        check_integration_values(merged)
+        if "intervals" in values:
+            values["intervals"] = json.dumps(values["intervals"])
+        updated = await repo.update(conn, t.integrations, current["id"], {**values, "updated_at": repo.now()})
+    return web.json_response(integration_out(updated or {}))
+
+
+# -- categories ------------------------------------------------------------------------------------
+
+
+def category_out(c: dict[str, Any], agency_ids: list[int]) -> dict[str, Any]:
+    out = stamp(dict(c))
+    out["group"] = out.pop("group_name")
+    out["agency_ids"] = agency_ids
+    return out
+
+
+def category_columns(values: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in values.items() if k not in ("agency_ids", "group")}
+    if "group" in values:
+        out["group_name"] = values["group"]
+    return out
+
+
+async def check_agencies(conn: Any, agency_ids: list[int]) -> None:
+    missing = sorted(set(agency_ids) - await repo.existing_ids(conn, t.agencies, agency_ids))
+    if missing:
+        raise AdminError(422, "invalid", f"no agencies {missing}", "agency_ids")
+
+
+@handler
+async def create_category(request: web.Request) -> web.Response:
+    values = await body(request, "CategoryInput")
+    defaults = {"description": "", "group": "", "keywords": "", "public": True, "active": True, "integrated": False}
+    values = {**defaults, "auto_sync_questions": False, **values}
+    async with request.app[ENGINE].begin() as conn:
+        await check_agencies(conn, values["agency_ids"])
+        now = repo.now()
+        created = await repo.insert(
+            conn, t.categories, {**category_columns(values), "created_at": now, "updated_at": now}
+        )
+        await repo.set_category_agencies(conn, created["id"], values["agency_ids"])
+    return web.json_response(category_out(created, sorted(values["agency_ids"])), status=201)
+
+
+@handler
+async def update_category(request: web.Request) -> web.Response:
+    values = await body(request, "CategoryPatch")
+    async with request.app[ENGINE].begin() as conn:
+        current = await fetch(conn, t.categories, key(request))
+        if "agency_ids" in values:
+            await check_agencies(conn, values["agency_ids"])
+            await repo.set_category_agencies(conn, current["id"], values["agency_ids"])
+        updated = await repo.update(
+            conn, t.categories, current["id"], {**category_columns(values), "updated_at": repo.now()}
+        )
+        members = (await repo.category_agency_ids(conn, [current["id"]]))[current["id"]]
+    return web.json_response(category_out(updated or {}, members))
+
+
+@handler
+async def get_category(request: web.Request) -> web.Response:
+    async with request.app[ENGINE].connect() as conn:
+        found = await fetch(conn, t.categories, key(request))
+        members = (await repo.category_agency_ids(conn, [found["id"]]))[found["id"]]
+    return web.json_response(category_out(found, members))
+
+
+@handler
+async def list_categories(request: web.Request) -> web.Response:
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.many(conn, t.categories.select().order_by(t.categories.c.id))
+        members = await repo.category_agency_ids(conn, [c["id"] for c in found])
+    return web.json_response({"items": [category_out(c, members[c["id"]]) for c in found]})
+
+
+# -- questions -------------------------------------------------------------------------------------
+
+
+def question_out(q: dict[str, Any]) -> dict[str, Any]:
+    out = dict(q)
+    out["order"] = out.pop("position")
+    out["choices"] = json.loads(q["choices"])
+    return out
+
+
+def question_columns(values: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in values.items() if k not in ("order", "choices")}
+    if "order" in values:
+        out["position"] = values["order"]
+    if "choices" in values:
+        out["choices"] = json.dumps(values["choices"])
+    return out
+
+
+@handler
+async def create_question(request: web.Request) -> web.Response:
+    values = await body(request, "QuestionInput")
+    values = {"required": False, "public": True, "choices": [], "integration_key": None, **values}
+    qrules.check_question(values["datatype"], values["public"], values["integration_key"], values["choices"])
+    async with request.app[ENGINE].begin() as conn:
+        category = await fetch(conn, t.categories, key(request))
+        if "order" not in values:
+            q = t.questions
+            last = await conn.scalar(sa.select(sa.func.max(q.c.position)).where(q.c.category_id == category["id"]))
+            values["order"] = (last or 0) + 1
+        created = await repo.insert(
+            conn, t.questions, {**question_columns(values), "category_id": category["id"], "synced": False}
+        )
+        await repo.update(conn, t.categories, category["id"], {"updated_at": repo.now()})
+    return web.json_response(question_out(created), status=201)
+
+
+@handler
+async def update_question(request: web.Request) -> web.Response:
+    values = await body(request, "QuestionPatch")
+    async with request.app[ENGINE].begin() as conn:
+        current = question_out(await fetch(conn, t.questions, key(request)))
+        merged = {**current, **values}
+        qrules.check_question(merged["datatype"], merged["public"], merged["integration_key"], merged["choices"])
+        updated = await repo.update(conn, t.questions, current["id"], question_columns(values))
+        await repo.update(conn, t.categories, current["category_id"], {"updated_at": repo.now()})
+    return web.json_response(question_out(updated or {}))
+
+
+@handler
+async def list_questions(request: web.Request) -> web.Response:
+    q = t.questions
+    async with request.app[ENGINE].connect() as conn:
+        category = await fetch(conn, t.categories, key(request))
+        query = q.select().where(q.c.category_id == category["id"]).order_by(q.c.position, q.c.id)
+        found = await repo.many(conn, query)
+    return web.json_response({"items": [question_out(x) for x in found]})
+
+
+# -- comment rules ---------------------------------------------------------------------------------
+
+
+@handler
+async def create_rule(request: web.Request) -> web.Response:
+    values = await body(request, "CommentRuleInput")
+    rules.check_rule(values["operator"], values["value"])
+    async with request.app[ENGINE].begin() as conn:
+        integration = await fetch(conn, t.integrations, key(request))
+        created = await repo.insert(conn, t.comment_rules, {**values, "integration_id": integration["id"]})
+    return web.json_response(created, status=201)
+
+
+@handler
+async def list_rules(request: web.Request) -> web.Response:
+    r = t.comment_rules
+    async with request.app[ENGINE].connect() as conn:
+        integration = await fetch(conn, t.integrations, key(request))
+        found = await repo.many(conn, r.select().where(r.c.integration_id == integration["id"]).order_by(r.c.id))
+    return web.json_response({"items": found})
+
+
+# -- generic reads and deletes ---------------------------------------------------------------------
+
+
+def reader(table: sa.Table, shape: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    @handler
+    async def get_one(request: web.Request) -> web.Response:
+        async with request.app[ENGINE].connect() as conn:
+            return web.json_response(shape(await fetch(conn, table, key(request))))
+
+    @handler
+    async def get_all(request: web.Request) -> web.Response:
+        async with request.app[ENGINE].connect() as conn:
+            found = await repo.many(conn, table.select().order_by(table.c.id))
+        return web.json_response({"items": [shape(x) for x in found]})
+
+    return get_one, get_all
+
+
+def deleter(table: sa.Table) -> Any:
+    @handler
+    async def delete_one(request: web.Request) -> web.Response:
+        ident = key(request)
+        async with request.app[ENGINE].begin() as conn:
+            if not await repo.delete(conn, table, ident):
+                raise AdminError(404, "not_found", f"no {table.name[:-1]} {ident}")
+        return web.Response(status=204)
+
+    return delete_one
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    get_agency, list_agencies = reader(t.agencies, stamp)
+    get_integration, list_integrations = reader(t.integrations, integration_out)
+    get_question, _ = reader(t.questions, question_out)
+    r.add_get(f"{PREFIX}/agencies", list_agencies)
+    r.add_post(f"{PREFIX}/agencies", create_agency)
+    r.add_get(f"{PREFIX}/agencies/{{id}}", get_agency)
+    r.add_patch(f"{PREFIX}/agencies/{{id}}", update_agency)
+    r.add_delete(f"{PREFIX}/agencies/{{id}}", deleter(t.agencies))
+    r.add_get(f"{PREFIX}/geographies", list_geographies)
+    r.add_post(f"{PREFIX}/geographies", upload_geography)
+    r.add_get(f"{PREFIX}/geographies/{{id}}", get_geography)
+    r.add_delete(f"{PREFIX}/geographies/{{id}}", delete_geography)
+    r.add_get(f"{PREFIX}/integrations", list_integrations)
+    r.add_post(f"{PREFIX}/integrations", create_integration)
+    r.add_get(f"{PREFIX}/integrations/{{id}}", get_integration)
+    r.add_patch(f"{PREFIX}/integrations/{{id}}", update_integration)
+    r.add_delete(f"{PREFIX}/integrations/{{id}}", deleter(t.integrations))
+    r.add_get(f"{PREFIX}/integrations/{{id}}/comment-rules", list_rules)
+    r.add_post(f"{PREFIX}/integrations/{{id}}/comment-rules", create_rule)
+    r.add_delete(f"{PREFIX}/comment-rules/{{id}}", deleter(t.comment_rules))
+    r.add_get(f"{PREFIX}/categories", list_categories)
+    r.add_post(f"{PREFIX}/categories", create_category)
+    r.add_get(f"{PREFIX}/categories/{{id}}", get_category)
+    r.add_patch(f"{PREFIX}/categories/{{id}}", update_category)
+    r.add_delete(f"{PREFIX}/categories/{{id}}", deleter(t.categories))
+    r.add_get(f"{PREFIX}/categories/{{id}}/questions", list_questions)
+    r.add_post(f"{PREFIX}/categories/{{id}}/questions", create_question)
+    r.add_get(f"{PREFIX}/questions/{{id}}", get_question)
+    r.add_patch(f"{PREFIX}/questions/{{id}}", update_question)
+    r.add_delete(f"{PREFIX}/questions/{{id}}", deleter(t.questions))

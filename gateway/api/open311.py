@@ -1,0 +1,555 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2), JSON and XML, so standard clients work
+unchanged; plus the widely used extensions: `updated_after`/`updated_before` and `page`/`page_size` on
+request lists, multipart `media` uploads (v2.1 draft), `extensions=true`, and public comments per request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
+
+from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
+from ..domain import DomainError
+from ..domain import open311 as shapes
+from ..domain.questions import check_answer
+from ..storage import repo
+from ..storage import schema as t
+from . import xml
+
+PREFIX = "/open311/v2"
+FMT = "{fmt:(json|xml)}"
+ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
+CONTACT = "civic-harness reference gateway"
+
+
+class Open311Error(Exception):
+    """One or more spec-shaped errors with the HTTP status the spec gives (404, 403 or 400)."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__(descriptions[0])
+        self.status, self.descriptions = status, descriptions
+
+
+def answer(request: web.Request, root: str, value: Any, status: int = 200) -> web.Response:
+    if request.match_info.get("fmt") == "xml":
+        return web.Response(body=xml.render(root, value), status=status, content_type="text/xml", charset="utf-8")
+    return web.Response(text=json.dumps(value), status=status, content_type="application/json", charset="utf-8")
+
+
+def error_response(request: web.Request, status: int, descriptions: Sequence[str]) -> web.Response:
+    body = [{"code": status, "description": d} for d in descriptions]
+    if request.match_info.get("fmt") == "xml" or request.path.endswith(".xml"):
+        return web.Response(body=xml.render("errors", body), status=status, content_type="text/xml", charset="utf-8")
+    return web.Response(text=json.dumps(body), status=status, content_type="application/json", charset="utf-8")
+
+
+def handler(fn: Any) -> Any:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await fn(request)
+        except Open311Error as err:
+            return error_response(request, err.status, err.descriptions)
+        except DomainError as err:
+            return error_response(request, 400, [err.message])
+
+    return wrapped
+
+
+def arg(params: Mapping[str, Any], name: str) -> str | None:
+    """An empty optional argument is treated exactly like one not sent (spec 1.1)."""
+    value = params.get(name)
+    if value is None or not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def check_jurisdiction(request: web.Request, params: Mapping[str, Any]) -> None:
+    given = arg(params, "jurisdiction_id")
+    if given is not None and given != request.app[SETTINGS].jurisdiction_id:
+        raise Open311Error(404, f"jurisdiction_id {given[:100]!r} not found")
+
+
+def base_url(request: web.Request) -> str:
+    configured = request.app[SETTINGS].public_url
+    return (configured or str(request.url.origin())).rstrip("/")
+
+
+# -- discovery and services ------------------------------------------------------------------------
+
+
+@handler
+async def discovery(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    async with request.app[ENGINE].connect() as conn:
+        changed = await conn.scalar(sa.select(sa.func.max(t.categories.c.updated_at)))
+    changeset = shapes.iso(repo.aware(changed)) if changed else "1970-01-01T00:00:00Z"
+    root = base_url(request)
+    value = {
+        "changeset": changeset,
+        "contact": CONTACT,
+        "key_service": f"Ask the administrator of {settings.jurisdiction_id} for an API key.",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": f"{root}{PREFIX}",
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+    return answer(request, "discovery", value)
+
+
+def point(params: Mapping[str, Any], required: bool) -> tuple[float, float] | None:
+    lat, lon = arg(params, "lat"), arg(params, "long")
+    if lat is None and lon is None:
+        if required:
+            return None
+        return None
+    if lat is None or lon is None:
+        raise Open311Error(400, "lat and long must be given together")
+    try:
+        la, lo = float(lat), float(lon)
+    except ValueError:
+        raise Open311Error(400, "lat and long must be numbers (WGS84)") from None
+    if not (math.isfinite(la) and math.isfinite(lo) and -90 <= la <= 90 and -180 <= lo <= 180):
+        raise Open311Error(400, "lat must be within -90..90 and long within -180..180")
+    return la, lo
+
+
+async def agencies_at(request: web.Request, conn: Any, where: tuple[float, float]) -> set[int]:
+    agencies = await repo.agencies_with_geography(conn)
+    return set(request.app[GEOMETRIES].containing(agencies, where[1], where[0]))
+
+
+@handler
+async def services(request: web.Request) -> web.Response:
+    check_jurisdiction(request, request.query)
+    where = point(request.query, required=False)
+    async with request.app[ENGINE].connect() as conn:
+        categories = await repo.public_categories(conn)
+        counts = await repo.question_counts(conn)
+        if where is not None:
+            here = await agencies_at(request, conn, where)
+            membership = await repo.category_agency_ids(conn, [c["id"] for c in categories])
+            categories = [c for c in categories if here & set(membership[c["id"]])]
+    return answer(request, "services", [shapes.service(c, counts.get(c["id"], 0)) for c in categories])
+
+
+async def public_category(conn: Any, code: str) -> dict[str, Any]:
+    c = t.categories
+    found = await repo.one(conn, c.select().where(c.c.code == code))
+    if found is None or not found["public"] or not found["active"]:
+        raise Open311Error(404, f"service_code {code[:100]!r} not found")
+    return found
+
+
+async def questions_of(conn: Any, category_id: int) -> list[dict[str, Any]]:
+    q = t.questions
+    return await repo.many(conn, q.select().where(q.c.category_id == category_id).order_by(q.c.position, q.c.id))
+
+
+@handler
+async def service_definition(request: web.Request) -> web.Response:
+    check_jurisdiction(request, request.query)
+    async with request.app[ENGINE].connect() as conn:
+        category = await public_category(conn, request.match_info["code"])
+        questions = await questions_of(conn, category["id"])
+    return answer(request, "service_definition", shapes.definition(category, questions))
+
+
+# -- creating a request ----------------------------------------------------------------------------
+
+
+def check_api_key(request: web.Request, params: Mapping[str, Any]) -> None:
+    given = arg(params, "api_key") or arg(request.query, "api_key")
+    header = request.headers.get("Authorization", "")
+    if given is None and header.lower().startswith("bearer "):
+        given = header[7:].strip()
+    if not given:
+        raise Open311Error(403, "api_key is required to write")
+    if not any(hmac.compare_digest(given.encode(), k.encode()) for k in request.app[SETTINGS].api_keys):
+        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+
+
+def attribute_values(form: MultiDictProxy[Any] | MultiDict[Any]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for key, value in form.items():
+        m = ATTRIBUTE.match(key)
+        if m and isinstance(value, str):
+            values.setdefault(m.group(1), []).append(value)
+    return values
+
+
+def answers_for(questions: Sequence[Mapping[str, Any]], given: Mapping[str, list[str]]) -> dict[int, str]:
+    by_code = {q["code"]: q for q in questions}
+    problems = [f"attribute[{code[:64]}] is not an attribute of this service" for code in given if code not in by_code]
+    out: dict[int, str] = {}
+    for code, q in by_code.items():
+        values = [v for v in given.get(code, []) if v.strip()]
+        if not values:
+            if q["required"]:
+                problems.append(f"attribute[{code}] is required: {q['text']}")
+            continue
+        try:
+            out[q["id"]] = check_answer(q["datatype"], values, json.loads(q["choices"]))
+        except DomainError as err:
+            problems.append(f"attribute[{code}]: {err.message}")
+    if problems:
+        raise Open311Error(400, *problems)
+    return out
+
+
+def image_type(data: bytes) -> str | None:
+    for magic, kind in IMAGE_MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+async def read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:
+    """The form's text fields, and its uploaded images (field `media`, repeatable)."""
+    limit = request.app[SETTINGS].max_upload_bytes
+    fields: MultiDict[Any] = MultiDict()
+    uploads: list[dict[str, Any]] = []
+    if request.content_type == "multipart/form-data":
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name is None:
+                continue
+            if part.filename is None:
+                fields.add(part.name, (await part.read(decode=True)).decode("utf-8", errors="replace"))
+                continue
+            if part.name not in ("media", "media[]"):
+                raise Open311Error(400, f"unexpected file field {part.name[:64]!r}; upload images as 'media'")
+            data = bytearray()
+            while chunk := await part.read_chunk(64 * 1024):
+                data += chunk
+                if len(data) > limit:
+                    raise Open311Error(400, f"media is larger than {limit} bytes")
+            kind = image_type(bytes(data))
+            if kind is None:
+                raise Open311Error(400, "media must be a JPEG, PNG, GIF or WebP image")
+            uploads.append(
+                {
+                    "public_id": secrets.token_hex(8),
+                    "filename": (part.filename or "upload")[-255:],
+                    "content_type": kind,
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "content": bytes(data),
+                    "created_at": repo.now(),
+                }
+            )
+    elif request.content_type in ("application/x-www-form-urlencoded", ""):
+        fields = MultiDict(await request.post())
+    else:
+        raise Open311Error(400, "send application/x-www-form-urlencoded, or multipart/form-data with media")
+    return fields, uploads
+
+
+def media_url_arg(form: Mapping[str, Any]) -> str | None:
+    url = arg(form, "media_url")
+    if url is not None and (not re.match(r"^https?://[^\s]+$", url) or len(url) > 2000):
+        raise Open311Error(400, "media_url must be an http(s) URL")
+    return url
+
+
+@handler
+async def create_request(request: web.Request) -> web.Response:
+    form, uploads = await read_form(request)
+    check_api_key(request, form)
+    check_jurisdiction(request, form)
+    code = arg(form, "service_code")
+    if code is None:
+        raise Open311Error(400, "service_code is required")
+    where = point(form, required=False)
+    address, address_id = arg(form, "address_string"), arg(form, "address_id")
+    if where is None and address is None and address_id is None:
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    email = arg(form, "email")
+    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+$", email):
+        raise Open311Error(400, "email is not an e-mail address")
+    description = shapes.check_description(arg(form, "description") or "")
+    async with request.app[ENGINE].begin() as conn:
+        category = await public_category(conn, code)
+        answers = answers_for(await questions_of(conn, category["id"]), attribute_values(form))
+        members = (await repo.category_agency_ids(conn, [category["id"]]))[category["id"]]
+        agency_id = members[0] if len(members) == 1 else None
+        if where is not None:
+            inside = await agencies_at(request, conn, where)
+            here = [a for a in members if a in inside]
+            if not here:
+                raise Open311Error(400, f"service {code[:64]!r} is not available at this location")
+            agency_id = here[0]
+        stamp = repo.now()
+        stored = await repo.create_request(
+            conn,
+            {
+                "public_id": secrets.token_hex(6),
+                "category_id": category["id"],
+                "agency_id": agency_id,
+                "status": "open",
+                "description": description,
+                "lat": where[0] if where else None,
+                "long": where[1] if where else None,
+                "address": address,
+                "address_id": address_id,
+                "zipcode": arg(form, "zipcode"),
+                "email": email,
+                "phone": arg(form, "phone"),
+                "first_name": arg(form, "first_name"),
+                "last_name": arg(form, "last_name"),
+                "device_id": arg(form, "device_id"),
+                "account_id": arg(form, "account_id"),
+                "media_url": media_url_arg(form),
+                "token": secrets.token_hex(8),
+                "requested_at": stamp,
+                "updated_at": stamp,
+            },
+            answers,
+            uploads,
+        )
+    created = {"service_request_id": stored["public_id"], "service_notice": ""}
+    if stored["account_id"]:
+        created["account_id"] = stored["account_id"]
+    return answer(request, "service_requests", [created], status=201)
+
+
+# -- reading requests ------------------------------------------------------------------------------
+
+
+async def records(
+    request: web.Request, conn: Any, rows: list[dict[str, Any]], extensions: bool
+) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    c, a = t.categories, t.agencies
+    cats = {r["id"]: r for r in await repo.many(conn, c.select().where(c.c.id.in_({r["category_id"] for r in rows})))}
+    agency_ids = {r["agency_id"] for r in rows if r["agency_id"] is not None}
+    names = {
+        r["id"]: r["name"] for r in await repo.many(conn, sa.select(a.c.id, a.c.name).where(a.c.id.in_(agency_ids)))
+    }
+    media = await repo.media_urls(conn, [r["id"] for r in rows])
+    extras = await public_extras(conn, [r["id"] for r in rows]) if extensions else {}
+    root = base_url(request)
+    out = []
+    for r in rows:
+        r = {**r, "requested_at": repo.aware(r["requested_at"]), "updated_at": repo.aware(r["updated_at"])}
+        urls = [f"{root}{PREFIX}/media/{m}" for m in media[r["id"]]]
+        out.append(
+            shapes.request_record(
+                r, cats[r["category_id"]], names.get(r["agency_id"]), urls, extras.get(r["id"]) if extensions else None
+            )
+        )
+    return out
+
+
+async def public_extras(conn: Any, request_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Public answers and public comments: what `extensions=true` may show, and nothing else."""
+    an, q, cm = t.answers, t.questions, t.comments
+    out: dict[int, dict[str, Any]] = {i: {"attributes": [], "comments": []} for i in request_ids}
+    query = (
+        sa.select(an.c.request_id, q.c.code, an.c.value)
+        .join(q, an.c.question_id == q.c.id)
+        .where(an.c.request_id.in_(request_ids), q.c.public.is_(True))
+        .order_by(q.c.position, q.c.id)
+    )
+    for r in await repo.many(conn, query):
+        out[r["request_id"]]["attributes"].append({"code": r["code"], "value": json.loads(r["value"])})
+    query = cm.select().where(cm.c.request_id.in_(request_ids), cm.c.public.is_(True)).order_by(cm.c.id)
+    for r in await repo.many(conn, query):
+        out[r["request_id"]]["comments"].append(comment_record(r))
+    return out
+
+
+def comment_record(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {"comment_id": r["id"], "description": r["body"], "datetime": shapes.iso(repo.aware(r["created_at"]))}
+
+
+def page_args(request: web.Request) -> tuple[int, int]:
+    settings = request.app[SETTINGS]
+    try:
+        page = int(arg(request.query, "page") or 1)
+        size = int(arg(request.query, "page_size") or settings.default_page_size)
+    except ValueError:
+        raise Open311Error(400, "page and page_size are positive integers") from None
+    if page < 1 or not 1 <= size <= settings.max_page_size:
+        raise Open311Error(400, f"page >= 1 and page_size between 1 and {settings.max_page_size}")
+    return page, size
+
+
+def date_arg(params: Mapping[str, Any], name: str) -> datetime | None:
+    raw = arg(params, name)
+    return None if raw is None else shapes.parse_datetime(raw, name)
+
+
+def list_arg(params: Mapping[str, Any], name: str) -> list[str]:
+    raw = arg(params, name)
+    return [v.strip() for v in raw.split(",") if v.strip()] if raw else []
+
+
+@handler
+async def list_requests(request: web.Request) -> web.Response:
+    q = request.query
+    check_jurisdiction(request, q)
+    r, c = t.requests, t.categories
+    page, size = page_args(request)
+    query = sa.select(r).join(c, r.c.category_id == c.c.id).where(c.c.public.is_(True))
+    ids = list_arg(q, "service_request_id")
+    order = [r.c.requested_at.desc(), r.c.id.desc()]
+    if ids:  # overrides every other argument (spec)
+        query = query.where(r.c.public_id.in_(ids[:1000]))
+    else:
+        codes = list_arg(q, "service_code")
+        statuses = list_arg(q, "status")
+        if any(s not in shapes.STATUSES for s in statuses):
+            raise Open311Error(400, "status is open, closed, or both comma-separated")
+        if codes:
+            query = query.where(c.c.code.in_(codes))
+        if statuses:
+            query = query.where(r.c.status.in_(statuses))
+        for name, column, op in (
+            ("start_date", r.c.requested_at, "ge"),
+            ("end_date", r.c.requested_at, "le"),
+            ("updated_after", r.c.updated_at, "gt"),
+            ("updated_before", r.c.updated_at, "lt"),
+        ):
+            moment = date_arg(q, name)
+            if moment is not None:
+                query = query.where(getattr(column, f"__{op}__")(moment))
+        if arg(q, "updated_after") is not None:
+            order = [r.c.updated_at.asc(), r.c.id.asc()]  # a replica follows changes in order
+    query = query.order_by(*order).limit(size).offset((page - 1) * size)
+    extensions = arg(q, "extensions") == "true"
+    async with request.app[ENGINE].connect() as conn:
+        found = await records(request, conn, await repo.many(conn, query), extensions)
+    return answer(request, "service_requests", found)
+
+
+async def visible_request(conn: Any, public_id: str) -> dict[str, Any]:
+    r, c = t.requests, t.categories
+    query = sa.select(r).join(c, r.c.category_id == c.c.id).where(r.c.public_id == public_id, c.c.public.is_(True))
+    found = await repo.one(conn, query)
+    if found is None:
+        raise Open311Error(404, f"service_request_id {public_id[:64]!r} not found")
+    return found
+
+
+@handler
+async def get_request(request: web.Request) -> web.Response:
+    check_jurisdiction(request, request.query)
+    extensions = arg(request.query, "extensions") == "true"
+    async with request.app[ENGINE].connect() as conn:
+        found = await visible_request(conn, request.match_info["id"])
+        return answer(request, "service_requests", await records(request, conn, [found], extensions))
+
+
+@handler
+async def get_token(request: web.Request) -> web.Response:
+    check_jurisdiction(request, request.query)
+    r = t.requests
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.one(
+            conn, sa.select(r.c.public_id, r.c.token).where(r.c.token == request.match_info["token"])
+        )
+    if found is None:
+        raise Open311Error(404, "token not found")
+    return answer(request, "service_requests", [{"service_request_id": found["public_id"], "token": found["token"]}])
+
+
+@handler
+async def get_media(request: web.Request) -> web.StreamResponse:
+    m = t.media
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.one(conn, m.select().where(m.c.public_id == request.match_info["id"]))
+    if found is None:
+        raise Open311Error(404, "media not found")
+    return web.Response(
+        body=found["content"],
+        content_type=found["content_type"],
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# -- comments (extension) --------------------------------------------------------------------------
+
+
+@handler
+async def list_comments(request: web.Request) -> web.Response:
+    cm = t.comments
+    async with request.app[ENGINE].connect() as conn:
+        found = await visible_request(conn, request.match_info["id"])
+        query = cm.select().where(cm.c.request_id == found["id"], cm.c.public.is_(True)).order_by(cm.c.id)
+        rows = await repo.many(conn, query)
+    return answer(request, "comments", [comment_record(r) for r in rows])
+
+
+@handler
+async def add_comment(request: web.Request) -> web.Response:
+    form, uploads = await read_form(request)
+    check_api_key(request, form)
+    description = shapes.check_description(arg(form, "description") or "")
+    if not description:
+        raise Open311Error(400, "description is required")
+    async with request.app[ENGINE].begin() as conn:
+        found = await visible_request(conn, request.match_info["id"])
+        stamp = repo.now()
+        media_id = None
+        for upload in uploads[:1]:
+            media_id = (await repo.insert(conn, t.media, {**upload, "request_id": found["id"]}))["id"]
+        comment = await repo.insert(
+            conn,
+            t.comments,
+            {
+                "request_id": found["id"],
+                "body": description,
+                "public": True,
+                "author": "citizen",
+                "media_id": media_id,
+                "created_at": stamp,
+            },
+        )
+        await repo.insert(
+            conn,
+            t.outbox,
+            {
+                "kind": "add_comment",
+                "request_id": found["id"],
+                "payload": json.dumps({"comment_id": comment["id"]}),
+                "created_at": stamp,
+                "attempts": 0,
+                "next_attempt_at": stamp,
+            },
+        )
+        await repo.update(conn, t.requests, found["id"], {"updated_at": stamp})
+    return answer(request, "comments", [comment_record(comment)], status=201)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get(f"{PREFIX}/discovery.{FMT}", discovery)
+    r.add_get(f"{PREFIX}/services.{FMT}", services)
+    r.add_get(f"{PREFIX}/services/{{code:[^/]+?}}.{FMT}", service_definition)
+    r.add_get(f"{PREFIX}/requests.{FMT}", list_requests)
+    r.add_post(f"{PREFIX}/requests.{FMT}", create_request)
+    r.add_get(f"{PREFIX}/requests/{{id:[^/]+?}}/comments.{FMT}", list_comments)
+    r.add_post(f"{PREFIX}/requests/{{id:[^/]+?}}/comments.{FMT}", add_comment)
+    r.add_get(f"{PREFIX}/requests/{{id:[^/]+?}}.{FMT}", get_request)
+    r.add_get(f"{PREFIX}/tokens/{{token:[^/]+?}}.{FMT}", get_token)
+    r.add_get(f"{PREFIX}/media/{{id:[0-9a-f]{{16}}}}", get_media)

@@ -1,0 +1,58 @@
+"""`create_app(settings)`: the reference gateway as an aiohttp application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from .api import admin, open311
+from .appkeys import ENGINE, GEOMETRIES, SETTINGS
+from .geocache import GeometryCache
+from .settings import Settings
+from .storage.engine import make_engine, migrate
+
+log = logging.getLogger("civic_harness.gateway")
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[SETTINGS].database_url)
+    await migrate(engine)  # versioned migrations, applied on start
+    app[ENGINE] = engine
+    yield
+    await engine.dispose()
+
+
+def _failure(request: web.Request, status: int, message: str) -> web.Response:
+    """An answer in the format of the API the path belongs to; never a stack trace."""
+    if request.path.startswith(open311.PREFIX):
+        return open311.error_response(request, 400 if status >= 500 else status, [message])
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "error")
+    return admin.error_response(status, code if status < 500 else "internal_error", message)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _failure(request, exc.status, exc.reason)
+    except Exception:
+        log.exception("gateway failed on %s %s", request.method, request.path)  # no body: it may hold secrets
+        # Open311's status for a general service error is 400 (spec 1.6); the admin API says 500.
+        return _failure(request, 500, "General service error")
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings if settings is not None else Settings.load()
+    app = web.Application(middlewares=[errors], client_max_size=settings.max_upload_bytes + 1024 * 1024)
+    app[SETTINGS] = settings
+    app[GEOMETRIES] = GeometryCache()
+    app.cleanup_ctx.append(database)
+    open311.setup(app)
+    admin.setup(app)
+    return app

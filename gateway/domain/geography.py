@@ -1,0 +1,171 @@
+"""Geographies: a zipped ESRI shapefile or GeoJSON in, one valid WGS84 (Multi)Polygon out, or the reason it
+is refused (AGY-2); whether it has cutouts (AGY-3); point-in-geography for routing (AGY-1)."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapefile
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.validation import explain_validity
+
+from . import DomainError
+
+WGS84 = CRS.from_epsg(4326)
+MAX_VERTICES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Geography:
+    geometry: Polygon | MultiPolygon
+    source: str  # shapefile | geojson
+    source_crs: str | None
+
+    @property
+    def has_cutouts(self) -> bool:
+        polygons = self.geometry.geoms if isinstance(self.geometry, MultiPolygon) else [self.geometry]
+        return any(len(p.interiors) > 0 for p in polygons)
+
+    @property
+    def cutouts(self) -> int:
+        polygons = self.geometry.geoms if isinstance(self.geometry, MultiPolygon) else [self.geometry]
+        return sum(len(p.interiors) for p in polygons)
+
+    def geojson(self) -> dict[str, Any]:
+        return mapping(self.geometry)
+
+
+def refuse(reason: str) -> DomainError:
+    return DomainError(reason, "file", "invalid_geometry")
+
+
+def _check_rings(geometry: dict[str, Any]) -> None:
+    """Shapely closes open rings silently; the source must not depend on that."""
+    kind = geometry.get("type")
+    polygons = [geometry.get("coordinates")] if kind == "Polygon" else geometry.get("coordinates") or []
+    for polygon in polygons:
+        for ring in polygon or []:
+            if len(ring) < 4:
+                raise refuse("a ring has fewer than 4 positions")
+            if list(ring[0]) != list(ring[-1]):
+                raise refuse("unclosed ring: a ring's first and last positions differ")
+
+
+def _combine(geometries: list[dict[str, Any]]) -> Polygon | MultiPolygon:
+    if not geometries:
+        raise refuse("empty: no geometry in the file")
+    polygons: list[Polygon] = []
+    for g in geometries:
+        if g.get("type") not in ("Polygon", "MultiPolygon"):
+            raise refuse(f"wrong geometry type {g.get('type')!r}: only Polygon and MultiPolygon are accepted")
+        _check_rings(g)
+        try:
+            geom = shape(g)
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            raise refuse(f"unreadable geometry: {exc}") from None
+        if geom.is_empty:
+            raise refuse("empty geometry")
+        if not geom.is_valid:
+            raise refuse(f"invalid geometry: {explain_validity(geom)}")
+        polygons += list(geom.geoms) if isinstance(geom, MultiPolygon) else [geom]
+    if sum(len(p.exterior.coords) for p in polygons) > MAX_VERTICES:
+        raise refuse("too many vertices")
+    combined = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+    if not combined.is_valid:
+        raise refuse(f"invalid geometry: the polygons overlap ({explain_validity(combined)})")
+    return combined
+
+
+def _in_wgs84(geom: Polygon | MultiPolygon) -> None:
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise refuse("coordinates are not longitude/latitude (give a .prj for projected data)")
+
+
+def from_geojson(data: bytes) -> Geography:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise refuse("not a GeoJSON document") from None
+    if not isinstance(doc, dict):
+        raise refuse("not a GeoJSON document")
+    kind = doc.get("type")
+    if kind == "FeatureCollection":
+        geometries = [f.get("geometry") or {} for f in doc.get("features") or [] if isinstance(f, dict)]
+    elif kind == "Feature":
+        geometries = [doc.get("geometry") or {}]
+    else:
+        geometries = [doc]
+    geom = _combine([g if isinstance(g, dict) else {} for g in geometries])
+    _in_wgs84(geom)
+    return Geography(geom, "geojson", None)
+
+
+def from_shapefile_zip(data: bytes) -> Geography:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise refuse("not a zip archive") from None
+    members = {name.lower().rsplit("/", 1)[-1]: name for name in archive.namelist() if not name.endswith("/")}
+    stems = {name.rsplit(".", 1)[0] for name in members if name.endswith(".shp")}
+    if len(stems) != 1:
+        raise refuse("the archive must hold exactly one shapefile (.shp with its .shx and .dbf)")
+    stem = stems.pop()
+    missing = [ext for ext in ("shp", "shx", "dbf") if f"{stem}.{ext}" not in members]
+    if missing:
+        raise refuse(f"the shapefile lacks its .{', .'.join(missing)}")
+    read = {
+        ext: archive.read(members[f"{stem}.{ext}"])
+        for ext in ("shp", "shx", "dbf", "prj")
+        if f"{stem}.{ext}" in members
+    }
+    try:
+        reader = shapefile.Reader(shp=io.BytesIO(read["shp"]), shx=io.BytesIO(read["shx"]), dbf=io.BytesIO(read["dbf"]))
+        geometries = [s.__geo_interface__ for s in reader.shapes() if s.shapeType != shapefile.NULL]
+    except (shapefile.ShapefileException, ValueError, struct.error, IndexError) as exc:
+        raise refuse(f"unreadable shapefile: {exc}") from None
+    geom = _combine(geometries)
+    crs_name = None
+    if "prj" in read:
+        try:
+            crs = CRS.from_wkt(read["prj"].decode("utf-8", errors="replace"))
+        except CRSError:
+            raise refuse("the .prj does not describe a coordinate system") from None
+        crs_name = crs.name
+        if not crs.equals(WGS84, ignore_axis_order=True):
+            transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+            geom = shapely.transform(geom, lambda xy: _stack(*transformer.transform(xy[:, 0], xy[:, 1])))
+            if not geom.is_valid:
+                raise refuse(f"invalid geometry after reprojecting to WGS84: {explain_validity(geom)}")
+    _in_wgs84(geom)
+    return Geography(geom, "shapefile", crs_name)
+
+
+def _stack(xs: Any, ys: Any) -> Any:
+    return np.column_stack([xs, ys])
+
+
+def parse_upload(filename: str, data: bytes) -> Geography:
+    name = filename.lower()
+    if name.endswith(".zip"):
+        return from_shapefile_zip(data)
+    if name.endswith((".geojson", ".json")):
+        return from_geojson(data)
+    raise refuse("upload a zipped shapefile (.zip) or GeoJSON (.geojson, .json)")
+
+
+def cutout_count(geometry: dict[str, Any]) -> int:
+    return Geography(shape(geometry), "", None).cutouts
+
+
+def contains(geometry: dict[str, Any], lon: float, lat: float) -> bool:
+    return shapely.contains_xy(shape(geometry), lon, lat)

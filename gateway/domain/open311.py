@@ -1,0 +1,96 @@
+"""Open311 GeoReport v2 shapes of the gateway's records. Public answers only: requester e-mail, phone and
+names, private answers and private comments are never part of anything built here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from . import DomainError
+
+STATUSES = ("open", "closed")
+MAX_DESCRIPTION = 4000
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_datetime(raw: str, field: str) -> datetime:
+    """W3C-DTF with its timezone, which Open311 makes mandatory."""
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise DomainError(f"{field} is not an ISO 8601 date-time", field) from None
+    if moment.tzinfo is None:
+        raise DomainError(f"{field} needs a timezone (Z or ±HH:MM)", field)
+    return moment
+
+
+def service(category: Mapping[str, Any], question_count: int) -> dict[str, Any]:
+    return {
+        "service_code": category["code"],
+        "service_name": category["name"],
+        "description": category["description"],
+        "metadata": question_count > 0,
+        "type": "realtime",
+        "keywords": category["keywords"],
+        "group": category["group_name"],
+    }
+
+
+def definition(category: Mapping[str, Any], questions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    attributes = []
+    for q in sorted(questions, key=lambda q: (q["position"], q["id"])):
+        attributes.append(
+            {
+                "variable": True,
+                "code": q["code"],
+                "datatype": q["datatype"],
+                "required": q["required"],
+                "datatype_description": "",
+                "order": q["position"],
+                "description": q["text"],
+                "values": [{"key": c["key"], "name": c["name"]} for c in json.loads(q["choices"])],
+            }
+        )
+    return {"service_code": category["code"], "attributes": attributes}
+
+
+def request_record(
+    request: Mapping[str, Any],
+    category: Mapping[str, Any],
+    agency: str | None,
+    media_urls: Sequence[str],
+    extensions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The public record. `extensions` (only when asked) adds public answers and public comments."""
+    record: dict[str, Any] = {
+        "service_request_id": request["public_id"],
+        "status": request["status"],
+        "status_notes": request["status_notes"],
+        "service_name": category["name"],
+        "service_code": category["code"],
+        "description": request["description"],
+        "agency_responsible": agency,
+        "requested_datetime": iso(request["requested_at"]),
+        "updated_datetime": iso(request["updated_at"]),
+        "address": request["address"],
+        "address_id": request["address_id"],
+        "zipcode": request["zipcode"],
+        "lat": request["lat"],
+        "long": request["long"],
+        "media_url": media_urls[0] if media_urls else request["media_url"],
+    }
+    record = {k: v for k, v in record.items() if v is not None}
+    if extensions is not None:
+        record["extended_attributes"] = dict(extensions)
+    return record
+
+
+def check_description(text: str) -> str:
+    if len(text) > MAX_DESCRIPTION:
+        raise DomainError(f"description is longer than {MAX_DESCRIPTION} characters", "description")
+    return text

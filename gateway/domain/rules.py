@@ -1,0 +1,50 @@
+"""Comment rules (OG-UPD-2) and integration settings checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import DomainError
+
+OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "contains")
+JOBS = ("category_sync", "question_sync", "import", "status_poll")
+MIN_INTERVAL_S = 60
+VERSIONS = {
+    "cityworks": ("2013", "2014", "2015", *(f"15.{n}" for n in range(9)), "23"),
+    "opengov": ("v1",),
+    "none": (),
+}
+
+
+def check_integration(vendor: str, version: str | None, base_url: str | None) -> None:
+    if vendor not in VERSIONS:
+        raise DomainError(f"vendor must be one of {', '.join(VERSIONS)}", "vendor")
+    if vendor == "none":
+        return
+    if version not in VERSIONS[vendor]:
+        raise DomainError(f"{vendor} versions: {', '.join(VERSIONS[vendor])}", "version")
+    if not base_url:
+        raise DomainError(f"a {vendor} integration needs its base_url", "base_url")
+
+
+def check_intervals(intervals: Mapping[str, int]) -> None:
+    for job, seconds in intervals.items():
+        if job not in JOBS:
+            raise DomainError(f"unknown job {job!r}; jobs: {', '.join(JOBS)}", f"intervals.{job}")
+        if seconds < MIN_INTERVAL_S:
+            raise DomainError(f"{job} runs at most every {MIN_INTERVAL_S} s", f"intervals.{job}")
+
+
+def check_rule(operator: str, value: str) -> None:
+    if operator not in OPERATORS:
+        raise DomainError(f"operator must be one of {' '.join(OPERATORS)}", "operator")
+    if operator in (">", ">=", "<", "<=") and not _is_number(value):
+        raise DomainError("an ordering operator compares numbers: value must be a number", "value")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,59 @@
+"""Gateway settings, from the environment (CIVIC_HARNESS_*) or a TOML file. Secrets are write-only: they
+never appear in a repr, a log line or an answer."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CIVIC_HARNESS_"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    database_url: str = "sqlite:///civic-harness-gateway.db"
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    api_keys: tuple[str, ...] = field(default=(), repr=False)  # Open311 keys for writes
+    jurisdiction_id: str = "harnessville.example"
+    public_url: str | None = None  # how clients reach the gateway (for media URLs); default: the request's
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_page_size: int = 1000
+    default_page_size: int = 100
+
+    def __post_init__(self) -> None:
+        if len(self.admin_token) < 16:
+            raise ValueError("admin_token must be at least 16 characters")
+        if any(len(k) < 8 for k in self.api_keys):
+            raise ValueError("API keys must be at least 8 characters")
+        if not 1 <= self.default_page_size <= self.max_page_size:
+            raise ValueError("default_page_size must be between 1 and max_page_size")
+
+    @classmethod
+    def load(cls, toml_path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """A TOML file's `[gateway]` table, then CIVIC_HARNESS_<NAME> variables over it."""
+        values: dict[str, Any] = {}
+        if toml_path is not None:
+            with open(toml_path, "rb") as fh:
+                values.update(tomllib.load(fh).get("gateway", {}))
+        environ = os.environ if environ is None else environ
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            if f.name == "api_keys":
+                values[f.name] = tuple(k.strip() for k in raw.split(",") if k.strip())
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        if "api_keys" in values:
+            values["api_keys"] = tuple(values["api_keys"])
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown gateway settings: {', '.join(sorted(unknown))}")
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""The gateway's storage: SQLAlchemy Core tables, versioned Alembic migrations, the async engine."""

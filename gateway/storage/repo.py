@@ -1,0 +1,140 @@
+"""Queries the handlers use. Every public write and its outbox row share one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from . import schema as t
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def row(r: Any) -> dict[str, Any] | None:
+    return None if r is None else dict(r._mapping)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for a timezone-aware column; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def one(conn: AsyncConnection, query: Any) -> dict[str, Any] | None:
+    return row((await conn.execute(query)).first())
+
+
+async def many(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in (await conn.execute(query))]
+
+
+async def insert(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    result = await conn.execute(table.insert().values(**values).returning(*table.c))
+    return dict(result.one()._mapping)
+
+
+async def update(conn: AsyncConnection, table: sa.Table, key: int, values: dict[str, Any]) -> dict[str, Any] | None:
+    if not values:
+        return await one(conn, table.select().where(table.c.id == key))
+    result = await conn.execute(table.update().where(table.c.id == key).values(**values).returning(*table.c))
+    return row(result.first())
+
+
+async def delete(conn: AsyncConnection, table: sa.Table, key: int) -> bool:
+    return (await conn.execute(table.delete().where(table.c.id == key))).rowcount > 0
+
+
+# -- categories ------------------------------------------------------------------------------------
+
+
+async def category_agency_ids(conn: AsyncConnection, category_ids: Iterable[int]) -> dict[int, list[int]]:
+    ids = list(category_ids)
+    out: dict[int, list[int]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    ca = t.category_agencies
+    for r in await many(conn, sa.select(ca).where(ca.c.category_id.in_(ids)).order_by(ca.c.agency_id)):
+        out[r["category_id"]].append(r["agency_id"])
+    return out
+
+
+async def set_category_agencies(conn: AsyncConnection, category_id: int, agency_ids: Sequence[int]) -> None:
+    ca = t.category_agencies
+    await conn.execute(ca.delete().where(ca.c.category_id == category_id))
+    if agency_ids:
+        await conn.execute(ca.insert(), [{"category_id": category_id, "agency_id": a} for a in agency_ids])
+
+
+async def existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    return {r["id"] for r in await many(conn, sa.select(table.c.id).where(table.c.id.in_(list(ids))))}
+
+
+async def question_counts(conn: AsyncConnection) -> dict[int, int]:
+    q = t.questions
+    query = sa.select(q.c.category_id, sa.func.count()).group_by(q.c.category_id)
+    return {cid: n for cid, n in (await conn.execute(query)).all()}
+
+
+async def public_categories(conn: AsyncConnection) -> list[dict[str, Any]]:
+    c = t.categories
+    query = c.select().where(c.c.public.is_(True), c.c.active.is_(True)).order_by(c.c.group_name, c.c.name)
+    return await many(conn, query)
+
+
+async def agencies_with_geography(conn: AsyncConnection) -> list[dict[str, Any]]:
+    a, g = t.agencies, t.geographies
+    query = sa.select(
+        a.c.id, a.c.name, g.c.id.label("geography_id"), g.c.geometry, g.c.min_lon, g.c.min_lat, g.c.max_lon, g.c.max_lat
+    ).join(g, a.c.geography_id == g.c.id)
+    return await many(conn, query)
+
+
+# -- requests --------------------------------------------------------------------------------------
+
+
+async def create_request(
+    conn: AsyncConnection,
+    request: dict[str, Any],
+    answers: dict[int, str],
+    uploads: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """The request, its answers and media, and its outbox row: all or nothing (the caller's transaction)."""
+    stored = await insert(conn, t.requests, request)
+    if answers:
+        await conn.execute(
+            t.answers.insert(), [{"request_id": stored["id"], "question_id": q, "value": v} for q, v in answers.items()]
+        )
+    for upload in uploads:
+        await insert(conn, t.media, {**upload, "request_id": stored["id"]})
+    await insert(
+        conn,
+        t.outbox,
+        {
+            "kind": "create_request",
+            "request_id": stored["id"],
+            "payload": json.dumps({"public_id": stored["public_id"]}),
+            "created_at": stored["requested_at"],
+            "attempts": 0,
+            "next_attempt_at": stored["requested_at"],
+        },
+    )
+    return stored
+
+
+async def media_urls(conn: AsyncConnection, request_ids: Sequence[int]) -> dict[int, list[str]]:
+    m = t.media
+    out: dict[int, list[str]] = {i: [] for i in request_ids}
+    if not request_ids:
+        return out
+    query = sa.select(m.c.request_id, m.c.public_id).where(m.c.request_id.in_(list(request_ids))).order_by(m.c.id)
+    for r in await many(conn, query):
+        out[r["request_id"]].append(r["public_id"])
+    return out

@@ -1,0 +1,200 @@
+"""The gateway's tables (SQLAlchemy Core). One schema for SQLite and PostgreSQL; Alembic migrations in
+`migrations/versions/` create it, and a test checks that they produce exactly these tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Stamp = sa.DateTime(timezone=True)
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+geographies = sa.Table(
+    "geographies",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("geometry", sa.Text, nullable=False),  # GeoJSON geometry, WGS84
+    sa.Column("has_cutouts", sa.Boolean, nullable=False),
+    sa.Column("min_lon", sa.Float, nullable=False),
+    sa.Column("min_lat", sa.Float, nullable=False),
+    sa.Column("max_lon", sa.Float, nullable=False),
+    sa.Column("max_lat", sa.Float, nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),  # shapefile | geojson
+    sa.Column("source_crs", sa.String(200), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+integrations = sa.Table(
+    "integrations",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("vendor", sa.String(20), nullable=False),  # cityworks | opengov | none
+    sa.Column("version", sa.String(20), nullable=True),
+    sa.Column("base_url", sa.String(2000), nullable=True),
+    sa.Column("username", sa.String(200), nullable=True),
+    sa.Column("secret", sa.Text, nullable=True),  # write-only: never returned, never logged
+    sa.Column("default_mode", sa.String(2), nullable=False),  # sr | wo
+    sa.Column("geocoder_url", sa.String(2000), nullable=True),
+    sa.Column("intervals", sa.Text, nullable=False),  # JSON: job -> seconds
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+agencies = sa.Table(
+    "agencies",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("geography_id", sa.Integer, sa.ForeignKey("geographies.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("importer_enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+categories = sa.Table(
+    "categories",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),  # the Open311 service_code
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("group_name", sa.String(200), nullable=False),
+    sa.Column("keywords", sa.String(500), nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("integrated", sa.Boolean, nullable=False),
+    sa.Column("vendor_id", sa.String(100), nullable=True),
+    sa.Column("mode", sa.String(2), nullable=True),  # sr | wo; none: the integration's default
+    sa.Column("auto_sync_questions", sa.Boolean, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+category_agencies = sa.Table(
+    "category_agencies",
+    metadata,
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+questions = sa.Table(
+    "questions",
+    metadata,
+    _id(),
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("text", sa.String(1000), nullable=False),
+    sa.Column("datatype", sa.String(20), nullable=False),
+    sa.Column("required", sa.Boolean, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("integration_key", sa.String(64), nullable=True),
+    sa.Column("choices", sa.Text, nullable=False),  # JSON list of {key, name}
+    sa.Column("synced", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("category_id", "code", name="uq_questions_category_code"),
+)
+
+comment_rules = sa.Table(
+    "comment_rules",
+    metadata,
+    _id(),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("field", sa.String(200), nullable=False),
+    sa.Column("operator", sa.String(10), nullable=False),
+    sa.Column("value", sa.String(500), nullable=False),
+    sa.Column("message", sa.String(2000), nullable=False),
+)
+
+requests = sa.Table(
+    "requests",
+    metadata,
+    _id(),
+    sa.Column("public_id", sa.String(40), nullable=False, unique=True),  # the Open311 service_request_id
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id"), nullable=False),
+    sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id"), nullable=True),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("status_notes", sa.Text, nullable=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("long", sa.Float, nullable=True),
+    sa.Column("address", sa.String(500), nullable=True),
+    sa.Column("address_id", sa.String(100), nullable=True),
+    sa.Column("zipcode", sa.String(20), nullable=True),
+    # Private: never in a public answer.
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("phone", sa.String(50), nullable=True),
+    sa.Column("first_name", sa.String(100), nullable=True),
+    sa.Column("last_name", sa.String(100), nullable=True),
+    sa.Column("device_id", sa.String(200), nullable=True),
+    sa.Column("account_id", sa.String(200), nullable=True),
+    sa.Column("media_url", sa.String(2000), nullable=True),
+    sa.Column("token", sa.String(40), nullable=False, unique=True),
+    sa.Column("requested_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Index("ix_requests_updated_at", "updated_at", "id"),
+)
+
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("question_id", sa.Integer, sa.ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON: a string, or a list for multivaluelist
+)
+
+media = sa.Table(
+    "media",
+    metadata,
+    _id(),
+    sa.Column("public_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    _id(),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),  # citizen | staff | vendor
+    sa.Column("media_id", sa.Integer, sa.ForeignKey("media.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+# Every outbound effect, written in the same transaction as the public change; a worker delivers it.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _id(),
+    sa.Column("kind", sa.String(40), nullable=False),  # create_request | add_comment | add_attachment
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Stamp, nullable=False),
+    sa.Column("delivered_at", Stamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+)
