@@ -15,6 +15,8 @@ from .settings import Settings
 from .storage.engine import make_engine, migrate
 
 log = logging.getLogger("civic_harness.gateway")
+# aiosqlite logs every statement with its parameters at DEBUG, integration secrets included: never let it.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:

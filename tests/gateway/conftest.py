@@ -59,9 +59,8 @@ class Gateway:
         return {"Authorization": f"Bearer {self.settings.admin_token}"}
 
     async def admin(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        async with self.http.request(
-            method, f"{self.url}/admin/v1{path}", headers=self.admin_headers, **kwargs
-        ) as resp:
+        headers = {**self.admin_headers, **kwargs.pop("headers", {})}
+        async with self.http.request(method, f"{self.url}/admin/v1{path}", headers=headers, **kwargs) as resp:
             text = await resp.text()
             return resp.status, (json.loads(text) if text else None)
 

@@ -1,0 +1,96 @@
+"""The gateway's pure rules, directly: question privacy (CW-QA-2), required synced questions (CW-QA-4),
+answer checks, comment rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.domain import DomainError
+from gateway.domain.questions import check_answer, synced_is_public, synced_is_required
+from gateway.domain.rules import check_rule
+
+MARKERS = ["email", "e-mail", "phone"]
+
+
+def any_case(word: str) -> st.SearchStrategy[str]:
+    return st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in word]).map("".join)
+
+
+@pytest.mark.req("CW-QA-2")
+@given(before=st.text(max_size=30), marker=st.sampled_from(MARKERS).flatmap(any_case), after=st.text(max_size=30))
+def test_a_question_mentioning_email_or_phone_is_private(before, marker, after):
+    assert synced_is_public(before + marker + after) is False
+
+
+@pytest.mark.req("CW-QA-2")
+@given(st.text(alphabet=st.characters(blacklist_characters="eEpP"), max_size=60))
+def test_other_questions_are_public(text):
+    assert synced_is_public(text) is True  # no e or p: cannot contain any marker
+
+
+@pytest.mark.req("CW-QA-2")
+@pytest.mark.parametrize(
+    ("text", "public"),
+    [
+        ("Phone", False),
+        ("EMAIL", False),
+        ("Your smartphone model?", False),
+        ("E-Mail address", False),
+        ("Where is it?", True),
+        ("Mail box damaged?", True),
+        ("e mail", True),
+    ],
+)
+def test_the_seed_examples(text, public):
+    assert synced_is_public(text) is public
+
+
+@pytest.mark.req("CW-QA-4")
+@pytest.mark.parametrize("upstream", [True, False])
+def test_synced_questions_are_required(upstream):
+    assert synced_is_required(upstream) is True
+
+
+@pytest.mark.parametrize(
+    ("datatype", "values", "stored"),
+    [
+        ("number", ["12.5"], "12.5"),
+        ("datetime", ["2026-03-01T10:00:00Z"], "2026-03-01T10:00:00Z"),
+        ("multivaluelist", ["a", "b", "a"], ["a", "b"]),
+        ("singlevaluelist", ["b"], "b"),
+        ("text", ["two\nlines"], "two\nlines"),
+    ],
+)
+def test_answers_are_stored_as_json(datatype, values, stored):
+    choices = [{"key": "a", "name": "A"}, {"key": "b", "name": "B"}]
+    assert json.loads(check_answer(datatype, values, choices)) == stored
+
+
+@pytest.mark.parametrize(
+    ("datatype", "values"),
+    [
+        ("number", ["NaN"]),
+        ("number", ["ten"]),
+        ("datetime", ["2026-03-01T10:00:00"]),
+        ("datetime", ["soon"]),
+        ("singlevaluelist", ["c"]),
+        ("multivaluelist", ["a", "c"]),
+        ("string", ["two\nlines"]),
+        ("string", ["a", "b"]),
+    ],
+)
+def test_bad_answers_are_refused(datatype, values):
+    with pytest.raises(DomainError):
+        check_answer(datatype, values, [{"key": "a", "name": "A"}, {"key": "b", "name": "B"}])
+
+
+def test_ordering_rules_compare_numbers():
+    check_rule(">=", "1")
+    check_rule("contains", "crew")
+    for operator, value in (("~", "1"), (">", "many")):
+        with pytest.raises(DomainError):
+            check_rule(operator, value)
