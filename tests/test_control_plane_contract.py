@@ -37,7 +37,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module", params=["cityworks", "opengov", "arcgis"])
+@pytest.fixture(scope="module", params=["cityworks", "opengov", "arcgis", "city-api"])
 def sim_url(request):
     with ThreadedStack({request.param: simulator_config(request.param, seed=1)}) as stack:
         yield stack.urls[request.param]

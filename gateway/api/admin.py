@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema_rs
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import IntegrityError
 
 from contracts import load_contract
@@ -26,6 +27,7 @@ from ..storage import schema as t
 
 PREFIX = "/admin/v1"
 MAX_GEOGRAPHY_BYTES = 50 * 1024 * 1024
+MAX_ID = 2**31 - 1
 
 
 class AdminError(Exception):
@@ -88,9 +90,12 @@ async def body(request: web.Request, schema: str) -> dict[str, Any]:
 
 def key(request: web.Request, name: str = "id") -> int:
     try:
-        return int(request.match_info[name])
+        ident = int(request.match_info[name])
     except ValueError:
-        raise AdminError(404, "not_found", "no such record") from None
+        ident = 0
+    if not 1 <= ident <= MAX_ID:  # ids are positive 32-bit; anything else names no record
+        raise AdminError(404, "not_found", "no such record")
+    return ident
 
 
 async def fetch(conn: Any, table: sa.Table, ident: int) -> dict[str, Any]:
@@ -165,17 +170,22 @@ async def upload_geography(request: web.Request) -> web.Response:
     if request.content_type != "multipart/form-data":
         raise AdminError(415, "unsupported_media_type", "upload the file as multipart/form-data (fields file, name)")
     name, filename, data = None, None, b""
-    async for part in await request.multipart():
-        if part.name == "name":
-            name = (await part.text()).strip()
-        elif part.name == "file":
-            filename = part.filename or ""
-            chunks = bytearray()
-            while chunk := await part.read_chunk(256 * 1024):
-                chunks += chunk
-                if len(chunks) > MAX_GEOGRAPHY_BYTES:
-                    raise AdminError(413, "too_large", f"the file is larger than {MAX_GEOGRAPHY_BYTES} bytes", "file")
-            data = bytes(chunks)
+    try:
+        async for part in await request.multipart():
+            if part.name == "name":
+                name = (await part.text()).strip()
+            elif part.name == "file":
+                filename = part.filename or ""
+                chunks = bytearray()
+                while chunk := await part.read_chunk(256 * 1024):
+                    chunks += chunk
+                    if len(chunks) > MAX_GEOGRAPHY_BYTES:
+                        raise AdminError(
+                            413, "too_large", f"the file is larger than {MAX_GEOGRAPHY_BYTES} bytes", "file"
+                        )
+                data = bytes(chunks)
+    except (ValueError, HttpProcessingError):
+        raise AdminError(400, "invalid_multipart", "the multipart body is malformed") from None
     if not filename or not data:
         raise AdminError(422, "invalid", "a file is required", "file")
     if not name or len(name) > 200:

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict, MultiDictProxy
 
 from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
@@ -31,6 +32,7 @@ FMT = "{fmt:(json|xml)}"
 ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
 CONTACT = "civic-harness reference gateway"
+MAX_PAGE = 1_000_000
 
 
 class Open311Error(Exception):
@@ -224,6 +226,13 @@ def image_type(data: bytes) -> str | None:
 
 async def read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:
     """The form's text fields, and its uploaded images (field `media`, repeatable)."""
+    try:
+        return await _read_form(request)
+    except (ValueError, HttpProcessingError):
+        raise Open311Error(400, "the request body is malformed") from None
+
+
+async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:
     limit = request.app[SETTINGS].max_upload_bytes
     fields: MultiDict[Any] = MultiDict()
     uploads: list[dict[str, Any]] = []
@@ -389,8 +398,8 @@ def page_args(request: web.Request) -> tuple[int, int]:
         size = int(arg(request.query, "page_size") or settings.default_page_size)
     except ValueError:
         raise Open311Error(400, "page and page_size are positive integers") from None
-    if page < 1 or not 1 <= size <= settings.max_page_size:
-        raise Open311Error(400, f"page >= 1 and page_size between 1 and {settings.max_page_size}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= size <= settings.max_page_size:
+        raise Open311Error(400, f"page between 1 and {MAX_PAGE}, page_size between 1 and {settings.max_page_size}")
     return page, size
 
 
