@@ -41,6 +41,8 @@ class Settings:
             with open(toml_path, "rb") as fh:
                 values.update(tomllib.load(fh).get("gateway", {}))
         environ = os.environ if environ is None else environ
+        if "DATABASE_URL" in environ and ENV_PREFIX + "DATABASE_URL" not in environ:
+            values["database_url"] = environ["DATABASE_URL"]  # the common convention, e.g. on a PaaS
         for f in fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is None:

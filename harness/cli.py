@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from simulators.kit import SimConfig, SimulatorSpec
@@ -61,12 +65,17 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     if sim_spec is not None and sim_spec.add_arguments is not None:
         sim_spec.add_arguments(sim.add_argument_group(f"{sim_spec.name} options"))
 
-    up = sub.add_parser("up", help="every bundled simulator (and the gateway, once built) on free ports")
+    up = sub.add_parser("up", help="every bundled simulator and the gateway on free ports, with a demo city")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--seed", type=int, default=0)
     up.add_argument("--json", action="store_true", help="print one JSON line with the URLs, then keep serving")
+    up.add_argument("--database-url", help="the gateway's database (default: a fresh SQLite file, removed at exit)")
 
-    sub.add_parser("gateway", help="run the reference gateway")
+    gw = sub.add_parser("gateway", help="run the reference gateway in the foreground")
+    gw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    gw.add_argument("--port", type=int, default=8311, help="port to listen on; 0 picks a free one (default 8311)")
+    gw.add_argument("--config", help="a TOML file with a [gateway] table; CIVIC_HARNESS_* variables override it")
+    gw.add_argument("--database-url", help="overrides the configured DATABASE_URL (sqlite:///file or postgresql://)")
 
     conf = sub.add_parser("conformance", help="run the conformance suites and print the scorecard")
     conf.add_argument("--suite", action="append", help="providers, gateway, or one suite name (repeatable)")
@@ -130,7 +139,7 @@ async def _serve(stack: Stack, announce: Any) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with stack:
-        announce(stack)
+        await announce(stack)
         await stop.wait()
 
 
@@ -141,34 +150,68 @@ def cmd_sim(spec: SimulatorSpec, args: argparse.Namespace) -> int:
         print(f"civic-harness: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stack = Stack({args.name: config}, host=args.host, ports={args.name: args.port})
-    asyncio.run(_serve(stack, lambda s: print(f"listening on {s.url(args.name)}", flush=True)))
+
+    async def announce(s: Stack) -> None:
+        print(f"listening on {s.url(args.name)}", flush=True)
+
+    asyncio.run(_serve(stack, announce))
     return 0
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+
+    from .democity import DEMO_API_KEY, seed_demo_city
+
     names = built_simulators()
     configs = {name: load_simulator(name).config_type(seed=args.seed) for name in names}
-    stack = Stack(configs, host=args.host)
+    with tempfile.TemporaryDirectory(prefix="civic-harness-") as scratch:
+        database = args.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
+        settings = Settings(database_url=database, api_keys=(DEMO_API_KEY,))
+        stack = Stack(configs, host=args.host, gateway=settings)
 
-    def announce(s: Stack) -> None:
-        summary = {
-            "gateway": None,  # the reference gateway is not built yet
-            "simulators": s.urls,
-            "admin_token": None,
-            "sample_point": demo_city.SAMPLE_POINT,
-        }
-        if args.json:
-            print(json.dumps(summary), flush=True)
-            return
-        for name, url in s.urls.items():
-            print(f"{name:<10} {url}  (control plane {url}/_sim/)")
-        missing = [n for n in SIMULATORS if n not in s.urls]
-        if missing:
-            print(f"not built yet: {', '.join(missing)}, gateway")
-        print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
-        print("serving until interrupted (Ctrl-C)", flush=True)
+        async def announce(s: Stack) -> None:
+            simulators = {n: u for n, u in s.urls.items() if n != "gateway"}
+            await seed_demo_city(s.url("gateway"), settings.admin_token, simulators)
+            summary = {
+                "gateway": s.url("gateway"),
+                "simulators": simulators,
+                "admin_token": settings.admin_token,
+                "sample_point": demo_city.SAMPLE_POINT,
+            }
+            if args.json:
+                print(json.dumps(summary), flush=True)
+                return
+            print(f"{'gateway':<10} {s.url('gateway')}/open311/v2/discovery.json  (admin: {s.url('gateway')}/admin/v1)")
+            for name, url in simulators.items():
+                print(f"{name:<10} {url}  (control plane {url}/_sim/)")
+            print(f"admin token: {settings.admin_token}")
+            print(f"Open311 api_key: {DEMO_API_KEY}")
+            print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
+            print("serving until interrupted (Ctrl-C)", flush=True)
 
-    asyncio.run(_serve(stack, announce))
+        asyncio.run(_serve(stack, announce))
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+
+    try:
+        settings = Settings.load(args.config)
+    except (ValueError, OSError) as exc:
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.database_url:
+        settings = dataclasses.replace(settings, database_url=args.database_url)
+    generated = "CIVIC_HARNESS_ADMIN_TOKEN" not in os.environ and not args.config
+
+    async def announce(s: Stack) -> None:
+        print(f"listening on {s.url('gateway')}", flush=True)
+        if generated:  # a token nobody configured: shown once, so the operator can use it
+            print(f"admin token (generated for this run): {settings.admin_token}", flush=True)
+
+    asyncio.run(_serve(Stack({}, host=args.host, ports={"gateway": args.port}, gateway=settings), announce))
     return 0
 
 
@@ -203,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_conformance(args, passthrough)
         if args.command == "gateway":
-            return not_built("the reference gateway")
+            return cmd_gateway(args)
         if args.command == "certify":
             from .conformance_cli import run_certify
 

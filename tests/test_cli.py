@@ -58,7 +58,7 @@ def test_a_taken_port_is_a_clear_error():
     assert result.returncode == 2 and "address already in use" in result.stderr.lower()
 
 
-@pytest.mark.parametrize("args", [["gateway"], ["load", "citizens"]])
+@pytest.mark.parametrize("args", [["load", "citizens"]])
 def test_parts_not_built_yet_say_so_and_exit_2(args):
     result = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "not built yet" in result.stderr
@@ -77,9 +77,30 @@ def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
         assert set(summary["simulators"]) == {"cityworks", "opengov", "arcgis", "city-api"}
         for name, url in summary["simulators"].items():
             assert get_json(url + "/_sim/")["simulator"] == name
+        # The demo city is set up: a citizen client at the sample point sees services at once.
+        point = summary["sample_point"]
+        services = get_json(f"{summary['gateway']}/open311/v2/services.json?lat={point['lat']}&long={point['long']}")
+        assert {"POT", "GRAF"} <= {s["service_code"] for s in services}
+        request = urllib.request.Request(
+            f"{summary['gateway']}/admin/v1/integrations", headers={"Authorization": f"Bearer {summary['admin_token']}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            integrations = json.loads(resp.read())["items"]
+        assert {i["vendor"] for i in integrations} == {"cityworks", "opengov"}
+        assert {i["base_url"] for i in integrations} <= set(summary["simulators"].values())
+        assert all(i["has_secret"] and "secret" not in i for i in integrations), "credentials are write-only"
     from simulators.kit import city
 
     assert city.contains(summary["sample_point"]["long"], summary["sample_point"]["lat"])
+
+
+def test_gateway_serves_in_the_foreground(tmp_path):
+    database = f"sqlite:///{tmp_path / 'gw.db'}"
+    with running("gateway", "--port", "0", "--database-url", database) as (_, line):
+        url = line.removeprefix("listening on ").strip()
+        discovery = get_json(f"{url}/open311/v2/discovery.json")
+        assert discovery["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert (tmp_path / "gw.db").exists()
 
 
 def test_unknown_options_are_refused_outside_the_suite_commands():
