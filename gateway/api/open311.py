@@ -355,7 +355,7 @@ async def records(
         r["id"]: r["name"] for r in await repo.many(conn, sa.select(a.c.id, a.c.name).where(a.c.id.in_(agency_ids)))
     }
     media = await repo.media_urls(conn, [r["id"] for r in rows])
-    extras = await public_extras(conn, [r["id"] for r in rows]) if extensions else {}
+    extras = await public_extras(request, conn, [r["id"] for r in rows]) if extensions else {}
     root = base_url(request)
     out = []
     for r in rows:
@@ -369,9 +369,9 @@ async def records(
     return out
 
 
-async def public_extras(conn: Any, request_ids: list[int]) -> dict[int, dict[str, Any]]:
+async def public_extras(request: web.Request, conn: Any, request_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Public answers and public comments: what `extensions=true` may show, and nothing else."""
-    an, q, cm = t.answers, t.questions, t.comments
+    an, q = t.answers, t.questions
     out: dict[int, dict[str, Any]] = {i: {"attributes": [], "comments": []} for i in request_ids}
     query = (
         sa.select(an.c.request_id, q.c.code, an.c.value)
@@ -381,14 +381,33 @@ async def public_extras(conn: Any, request_ids: list[int]) -> dict[int, dict[str
     )
     for r in await repo.many(conn, query):
         out[r["request_id"]]["attributes"].append({"code": r["code"], "value": json.loads(r["value"])})
-    query = cm.select().where(cm.c.request_id.in_(request_ids), cm.c.public.is_(True)).order_by(cm.c.id)
-    for r in await repo.many(conn, query):
-        out[r["request_id"]]["comments"].append(comment_record(r))
+    for rid, comments in (await public_comments(request, conn, request_ids)).items():
+        out[rid]["comments"] = comments
     return out
 
 
-def comment_record(r: Mapping[str, Any]) -> dict[str, Any]:
-    return {"comment_id": r["id"], "description": r["body"], "datetime": shapes.iso(repo.aware(r["created_at"]))}
+def comment_record(r: Mapping[str, Any], media_url: str | None = None) -> dict[str, Any]:
+    out = {"comment_id": r["id"], "description": r["body"], "datetime": shapes.iso(repo.aware(r["created_at"]))}
+    if media_url is not None:
+        out["media_url"] = media_url
+    return out
+
+
+async def public_comments(request: web.Request, conn: Any, request_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Public comments per request, oldest first, each with its photo's URL."""
+    cm, m = t.comments, t.media
+    query = (
+        sa.select(cm, m.c.public_id.label("media_public_id"))
+        .outerjoin(m, cm.c.media_id == m.c.id)
+        .where(cm.c.request_id.in_(request_ids), cm.c.public.is_(True))
+        .order_by(cm.c.id)
+    )
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in request_ids}
+    root = base_url(request)
+    for r in await repo.many(conn, query):
+        url = f"{root}{PREFIX}/media/{r['media_public_id']}" if r["media_public_id"] else None
+        out[r["request_id"]].append(comment_record(r, url))
+    return out
 
 
 def page_args(request: web.Request) -> tuple[int, int]:
@@ -501,12 +520,10 @@ async def get_media(request: web.Request) -> web.StreamResponse:
 
 @handler
 async def list_comments(request: web.Request) -> web.Response:
-    cm = t.comments
     async with request.app[ENGINE].connect() as conn:
         found = await visible_request(conn, request.match_info["id"])
-        query = cm.select().where(cm.c.request_id == found["id"], cm.c.public.is_(True)).order_by(cm.c.id)
-        rows = await repo.many(conn, query)
-    return answer(request, "comments", [comment_record(r) for r in rows])
+        comments = (await public_comments(request, conn, [found["id"]]))[found["id"]]
+    return answer(request, "comments", comments)
 
 
 @handler
@@ -519,9 +536,12 @@ async def add_comment(request: web.Request) -> web.Response:
     async with request.app[ENGINE].begin() as conn:
         found = await visible_request(conn, request.match_info["id"])
         stamp = repo.now()
-        media_id = None
-        for upload in uploads[:1]:
+        if len(uploads) > 1:
+            raise Open311Error(400, "a comment carries at most one image")
+        media_id, media_url = None, None
+        for upload in uploads:
             media_id = (await repo.insert(conn, t.media, {**upload, "request_id": found["id"]}))["id"]
+            media_url = f"{base_url(request)}{PREFIX}/media/{upload['public_id']}"
         comment = await repo.insert(
             conn,
             t.comments,
@@ -547,7 +567,7 @@ async def add_comment(request: web.Request) -> web.Response:
             },
         )
         await repo.update(conn, t.requests, found["id"], {"updated_at": stamp})
-    return answer(request, "comments", [comment_record(comment)], status=201)
+    return answer(request, "comments", [comment_record(comment, media_url)], status=201)
 
 
 def setup(app: web.Application) -> None:

@@ -182,6 +182,17 @@ async def test_comments_extension(city_gw):
     assert [c["description"] for c in json.loads(text)] == ["Still there a week later."]
     status, _, _ = await city_gw.open311("POST", f"/requests/{rid}/comments.json", data={"description": "x"})
     assert status == 403
+    form = aiohttp.FormData()
+    form.add_field("api_key", API_KEY)
+    form.add_field("description", "Photo of it")
+    form.add_field("media", PNG, filename="later.png", content_type="image/png")
+    status, _, text = await city_gw.open311("POST", f"/requests/{rid}/comments.json", data=form)
+    assert status == 201, text
+    status, _, text = await city_gw.open311("GET", f"/requests/{rid}.json", params={"extensions": "true"})
+    comments = json.loads(text)[0]["extended_attributes"]["comments"]
+    assert [c["description"] for c in comments] == ["Still there a week later.", "Photo of it"]
+    async with city_gw.http.get(comments[1]["media_url"]) as resp:
+        assert await resp.read() == PNG
 
 
 async def test_token_lookup(city_gw):
