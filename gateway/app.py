@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from .api import admin, open311
-from .appkeys import ENGINE, GEOMETRIES, SETTINGS
+from .appkeys import ENGINE, GEOMETRIES, HTTP, SETTINGS
+from .connectors.http import Http
 from .geocache import GeometryCache
 from .settings import Settings
 from .storage.engine import make_engine, migrate
+from .sync.jobs import scheduler
 
 log = logging.getLogger("civic_harness.gateway")
 # aiosqlite logs every statement with its parameters at DEBUG, integration secrets included: never let it.
@@ -25,6 +30,22 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     yield
     await engine.dispose()
+
+
+async def vendor_http(app: web.Application) -> AsyncIterator[None]:
+    """One shared client session for every vendor call."""
+    async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
+        app[HTTP] = Http(session)
+        yield
+
+
+async def background_jobs(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(scheduler(app)) if app[SETTINGS].scheduler_tick_s > 0 else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _failure(request: web.Request, status: int, message: str) -> web.Response:
@@ -54,7 +75,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(middlewares=[errors], client_max_size=settings.max_upload_bytes + 1024 * 1024)
     app[SETTINGS] = settings
     app[GEOMETRIES] = GeometryCache()
-    app.cleanup_ctx.append(database)
+    app.cleanup_ctx.extend([database, vendor_http, background_jobs])
     open311.setup(app)
     admin.setup(app)
     return app

@@ -24,6 +24,10 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     max_page_size: int = 1000
     default_page_size: int = 100
+    # Background jobs (outbox delivery every tick, integration jobs by their intervals); 0 turns the scheduler
+    # off, for a deployment that runs jobs only through the admin API.
+    scheduler_tick_s: float = 5.0
+    outbox_retry_base_s: float = 2.0  # first retry after up to this many seconds, doubling (with full jitter)
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < 16:
@@ -51,6 +55,8 @@ class Settings:
                 values[f.name] = tuple(k.strip() for k in raw.split(",") if k.strip())
             elif f.type in ("int", int):
                 values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
             else:
                 values[f.name] = raw
         if "api_keys" in values:

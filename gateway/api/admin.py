@@ -75,9 +75,12 @@ def _validator(name: str) -> Any:
     )
 
 
-async def body(request: web.Request, schema: str) -> dict[str, Any]:
+async def body(request: web.Request, schema: str, optional: bool = False) -> dict[str, Any]:
+    raw = await request.read()
+    if optional and not raw.strip():
+        return {}
     try:
-        value = json.loads(await request.read())
+        value = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise AdminError(400, "invalid_json", "the body is not JSON") from None
     for err in _validator(schema).iter_errors(value):
@@ -426,6 +429,83 @@ async def list_rules(request: web.Request) -> web.Response:
     return web.json_response({"items": found})
 
 
+# -- jobs and the outbox ----------------------------------------------------------------------------
+
+
+@handler
+async def run_job_now(request: web.Request) -> web.Response:
+    from ..sync.jobs import JOBS, JobBusy, run_job
+
+    job = request.match_info["job"]
+    if job not in JOBS:
+        raise AdminError(404, "not_found", f"no job {job[:40]!r}; jobs: {', '.join(JOBS)}")
+    values = await body(request, "JobRunInput", optional=True)
+    integration = None
+    if JOBS[job][1]:
+        if values.get("integration_id") is None:
+            raise AdminError(422, "invalid", f"{job} runs for one integration: give integration_id", "integration_id")
+        async with request.app[ENGINE].connect() as conn:
+            integration = await fetch(conn, t.integrations, values["integration_id"])
+        if integration["vendor"] == "none":
+            raise AdminError(422, "invalid", "this integration has no vendor to sync with", "integration_id")
+    try:
+        run = await run_job(request.app, job, integration, "admin")
+    except JobBusy as err:
+        raise AdminError(409, "busy", str(err)) from None
+    return web.json_response(run)
+
+
+@handler
+async def list_job_runs(request: web.Request) -> web.Response:
+    from ..sync.jobs import run_out
+
+    r = t.job_runs
+    query = r.select().order_by(r.c.id.desc()).limit(100)
+    if request.query.get("job"):
+        query = query.where(r.c.job == request.query["job"])
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.many(conn, query)
+    return web.json_response({"items": [run_out(x) for x in found]})
+
+
+@handler
+async def list_outbox(request: web.Request) -> web.Response:
+    o, r = t.outbox, t.requests
+    state = request.query.get("state", "pending")
+    conditions = {
+        "pending": sa.and_(o.c.delivered_at.is_(None), o.c.dead_at.is_(None)),
+        "dead": o.c.dead_at.is_not(None),
+        "delivered": o.c.delivered_at.is_not(None),
+    }
+    if state not in conditions:
+        raise AdminError(422, "invalid", "state is pending, dead or delivered", "state")
+    query = (
+        sa.select(o, r.c.public_id)
+        .join(r, o.c.request_id == r.c.id)
+        .where(conditions[state])
+        .order_by(o.c.id)
+        .limit(500)
+    )
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.many(conn, query)
+    items = [
+        stamp(
+            {
+                "id": x["id"],
+                "kind": x["kind"],
+                "service_request_id": x["public_id"],
+                "attempts": x["attempts"],
+                "last_error": x["last_error"],
+                "created_at": x["created_at"],
+                "delivered_at": x["delivered_at"],
+                "dead_at": x["dead_at"],
+            }
+        )
+        for x in found
+    ]
+    return web.json_response({"items": items})
+
+
 # -- generic reads and deletes ---------------------------------------------------------------------
 
 
@@ -486,5 +566,8 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/categories/{{id}}/questions", list_questions)
     r.add_post(f"{PREFIX}/categories/{{id}}/questions", create_question)
     r.add_get(f"{PREFIX}/questions/{{id}}", get_question)
+    r.add_post(f"{PREFIX}/jobs/{{job}}/run", run_job_now)
+    r.add_get(f"{PREFIX}/jobs/runs", list_job_runs)
+    r.add_get(f"{PREFIX}/outbox", list_outbox)
     r.add_patch(f"{PREFIX}/questions/{{id}}", update_question)
     r.add_delete(f"{PREFIX}/questions/{{id}}", deleter(t.questions))

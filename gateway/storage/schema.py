@@ -79,6 +79,7 @@ categories = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("integrated", sa.Boolean, nullable=False),
     sa.Column("vendor_id", sa.String(100), nullable=True),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="SET NULL"), nullable=True),
     sa.Column("mode", sa.String(2), nullable=True),  # sr | wo; none: the integration's default
     sa.Column("auto_sync_questions", sa.Boolean, nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
@@ -196,5 +197,44 @@ outbox = sa.Table(
     sa.Column("next_attempt_at", Stamp, nullable=False),
     sa.Column("delivered_at", Stamp, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("dead_at", Stamp, nullable=True),  # the vendor refused it for good; kept for the admin to see
     sa.Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+)
+
+# The vendor's record for a public request (or comment, attachment): found here, or at the vendor by the
+# gateway's own reference, before anything is created again.
+vendor_records = sa.Table(
+    "vendor_records",
+    metadata,
+    _id(),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # request | comment | attachment
+    sa.Column("local_id", sa.Integer, nullable=False),  # requests.id, comments.id or media.id
+    sa.Column("vendor_id", sa.String(100), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("integration_id", "kind", "local_id", name="uq_vendor_records_local"),
+)
+
+# A job holds its lease while it runs, so several gateway instances never run the same job at once.
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("job", sa.String(100), primary_key=True),  # e.g. "category_sync:3"
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("expires_at", Stamp, nullable=False),
+)
+
+job_runs = sa.Table(
+    "job_runs",
+    metadata,
+    _id(),
+    sa.Column("job", sa.String(40), nullable=False),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("trigger", sa.String(20), nullable=False),  # schedule | admin
+    sa.Column("status", sa.String(20), nullable=False),  # running | ok | failed | skipped
+    sa.Column("counts", sa.Text, nullable=False),  # JSON
+    sa.Column("errors", sa.Text, nullable=False),  # JSON list of strings
+    sa.Column("started_at", Stamp, nullable=False),
+    sa.Column("finished_at", Stamp, nullable=True),
+    sa.Index("ix_job_runs_job", "job", "id"),
 )

@@ -1,0 +1,119 @@
+"""Cityworks over its RPC-style API, every version family: `{site}/Services/{Area}/{Service}/{Method}`, the
+request as a `data` form field, the token as a form field before 23 and as `Authorization: cityworks <token>`
+from 23 on, and an envelope whose Status (not the HTTP status) says whether the call worked."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from .http import Http, Rejected, Uncertain
+
+NEW_AUTH = "/Services/General/Authentication/Authenticate"
+OLD_AUTH = "/Services/Authentication/Authenticate"
+OK, ERROR, UNAUTHORIZED, INVALID_CREDENTIALS = 0, 1, 2, 3
+READS = {"Problems", "QA", "ById", "ByIds", "ByOtherSystemId", "Search", "Comments", "RequestAttachments", "Statuses"}
+
+
+def family(version: str) -> str:
+    if version.startswith("15."):
+        return "15"
+    return version
+
+
+class Cityworks:
+    def __init__(self, http: Http, base_url: str, version: str, login: str, password: str) -> None:
+        self.http, self.base_url = http, base_url.rstrip("/")
+        self.family = family(version)
+        self.login, self._password = login, password
+        self._token: str | None = None
+
+    @property
+    def header_auth(self) -> bool:
+        return self.family == "23"
+
+    async def _authenticate(self) -> str:
+        path = OLD_AUTH if self.family in ("2013", "2014") else NEW_AUTH
+        value = await self._call(path, {"LoginName": self.login, "Password": self._password}, token=None, read=True)
+        token = (value or {}).get("Token")
+        if not token:
+            raise Rejected("Cityworks answered the login without a token")
+        return token
+
+    async def call(self, path: str, data: Any = None, *, files: dict[str, tuple[str, bytes]] | None = None) -> Any:
+        """The envelope's Value; a lapsed token is renewed once."""
+        read = path.rsplit("/", 1)[-1] in READS
+        if self._token is None:
+            self._token = await self._authenticate()
+        try:
+            return await self._call(path, data, token=self._token, read=read, files=files)
+        except Rejected as err:
+            if err.status != UNAUTHORIZED:
+                raise
+        self._token = await self._authenticate()
+        return await self._call(path, data, token=self._token, read=read, files=files)
+
+    async def _call(
+        self, path: str, data: Any, *, token: str | None, read: bool, files: dict[str, tuple[str, bytes]] | None = None
+    ) -> Any:
+        headers = {}
+        fields: dict[str, str] = {}
+        if data is not None:
+            fields["data"] = json.dumps(data)
+        if token is not None:
+            if self.header_auth:
+                headers["Authorization"] = f"cityworks {token}"
+            else:
+                fields["token"] = token
+        body: Any = fields
+        if files:
+            form = aiohttp.FormData()
+            for name, value in fields.items():
+                form.add_field(name, value)
+            for name, (filename, content) in files.items():
+                form.add_field(name, content, filename=filename, content_type="application/octet-stream")
+            body = form
+        reply = await self.http.request("POST", self.base_url + path, idempotent=read, data=body, headers=headers)
+        if reply.status == 404:
+            raise Rejected(f"Cityworks has no {path} (HTTP 404)", reply.status)
+        if reply.status >= 400:
+            raise Rejected(f"Cityworks answered HTTP {reply.status} to {path}", reply.status)
+        envelope = reply.json()
+        if not isinstance(envelope, dict) or "Status" not in envelope:
+            raise Uncertain(f"Cityworks answered {path} without an envelope")
+        status = envelope["Status"]
+        if status != OK:
+            items = envelope.get("ErrorMessages") or []
+            detail = "; ".join(str(i.get("DisplayText") or i.get("Name") or "") for i in items if isinstance(i, dict))
+            message = envelope.get("Message") or detail or "no message"
+            # A Status 1 envelope with HTTP 200 is an error, never a success.
+            raise Rejected(f"Cityworks {path}: Status {status}: {message}", UNAUTHORIZED if status == 2 else status)
+        return envelope.get("Value")
+
+    # -- service requests --------------------------------------------------------------------------
+
+    async def problems(self) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/ServiceRequest/Problems", {"ForPublicOnly": True}) or []
+
+    async def create_request(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("/Services/Ams/ServiceRequest/Create", fields)
+
+    async def by_other_system_id(self, reference: str) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/ServiceRequest/ByOtherSystemId", {"OtherSystemId": reference}) or []
+
+    async def add_comment(self, request_id: int, text: str) -> Any:
+        return await self.call("/Services/Ams/ServiceRequest/AddComments", {"RequestId": request_id, "Comments": text})
+
+    async def comments(self, request_id: int) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/ServiceRequest/Comments", {"RequestId": request_id}) or []
+
+    async def add_attachment(self, request_id: int, filename: str, content: bytes) -> dict[str, Any]:
+        data = {"RequestId": request_id, "Filename": filename}
+        return await self.call(
+            "/Services/Ams/Attachments/AddRequestAttachment", data, files={"file": (filename, content)}
+        )
+
+    async def attachments(self, request_id: int) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/Attachments/RequestAttachments", {"RequestIds": [request_id]}) or []

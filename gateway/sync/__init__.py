@@ -1,0 +1,1 @@
+"""Keeping the public side and the vendors in step: outbox delivery, category sync, the job runner."""

@@ -1,0 +1,154 @@
+"""The job runner: a lease so one instance runs a job at a time, a recorded outcome for every run (counts,
+errors, duration), on a schedule per integration or on demand through the admin API (AGY-5)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from ..appkeys import ENGINE, HTTP, SETTINGS
+from ..connectors.http import VendorError
+from ..storage import repo
+from ..storage import schema as t
+from . import leases
+from .categories import sync_categories
+from .outbox import Delivery
+
+log = logging.getLogger("civic_harness.gateway.jobs")
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+LEASE_S = 300
+Runner = Callable[[web.Application, dict[str, Any] | None], Awaitable[dict[str, int]]]
+
+
+async def _deliver(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
+    return await Delivery(app[ENGINE], app[HTTP], app[SETTINGS].outbox_retry_base_s).run()
+
+
+async def _categories(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+    assert integration is not None
+    return await sync_categories(app[ENGINE], app[HTTP], integration)
+
+
+# job -> (runner, needs an integration)
+JOBS: dict[str, tuple[Runner, bool]] = {
+    "deliver_outbox": (_deliver, False),
+    "category_sync": (_categories, True),
+}
+
+
+class JobBusy(Exception):
+    pass
+
+
+async def run_job(app: web.Application, job: str, integration: dict[str, Any] | None, trigger: str) -> dict[str, Any]:
+    """Run once now (or raise JobBusy when another run holds the lease); returns the recorded run."""
+    engine = app[ENGINE]
+    runner, _ = JOBS[job]
+    key = f"{job}:{integration['id'] if integration else '-'}"
+    if not await leases.acquire(engine, key, HOLDER, LEASE_S):
+        raise JobBusy(f"{key} is running elsewhere")
+    try:
+        started = repo.now()
+        async with engine.begin() as conn:
+            run = await repo.insert(
+                conn,
+                t.job_runs,
+                {
+                    "job": job,
+                    "integration_id": integration["id"] if integration else None,
+                    "trigger": trigger,
+                    "status": "running",
+                    "counts": "{}",
+                    "errors": "[]",
+                    "started_at": started,
+                },
+            )
+        counts: dict[str, int] = {}
+        errors: list[str] = []
+        try:
+            counts = await runner(app, integration)
+            status = "ok"
+        except VendorError as err:
+            errors.append(f"{err.kind}: {err.message}")
+            status = "failed"
+        except Exception as err:  # recorded, and the scheduler goes on with the other jobs
+            log.exception("job %s failed", key)
+            errors.append(f"internal error: {err.__class__.__name__}")
+            status = "failed"
+        async with engine.begin() as conn:
+            done = await repo.update(
+                conn,
+                t.job_runs,
+                run["id"],
+                {
+                    "status": status,
+                    "counts": json.dumps(counts),
+                    "errors": json.dumps(errors),
+                    "finished_at": repo.now(),
+                },
+            )
+        return run_out(done or run)
+    finally:
+        await leases.release(engine, key, HOLDER)
+
+
+def run_out(run: dict[str, Any]) -> dict[str, Any]:
+    started = repo.aware(run["started_at"])
+    finished = repo.aware(run["finished_at"]) if run["finished_at"] else None
+    return {
+        "id": run["id"],
+        "job": run["job"],
+        "integration_id": run["integration_id"],
+        "trigger": run["trigger"],
+        "status": run["status"],
+        "counts": json.loads(run["counts"]),
+        "errors": json.loads(run["errors"]),
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat() if finished else None,
+        "duration_ms": round((finished - started).total_seconds() * 1000, 1) if finished else None,
+    }
+
+
+async def due_jobs(app: web.Application) -> list[tuple[str, dict[str, Any] | None]]:
+    """Integration jobs whose interval has passed since their last finished run, and outbox delivery."""
+    i, r = t.integrations, t.job_runs
+    out: list[tuple[str, dict[str, Any] | None]] = [("deliver_outbox", None)]
+    now = repo.now()
+    async with app[ENGINE].connect() as conn:
+        for integration in await repo.many(conn, i.select().where(i.c.vendor != "none")):
+            for job, seconds in json.loads(integration["intervals"]).items():
+                if job not in JOBS:
+                    continue
+                last = await conn.scalar(
+                    sa.select(sa.func.max(r.c.started_at)).where(
+                        r.c.job == job, r.c.integration_id == integration["id"]
+                    )
+                )
+                if last is None or repo.aware(last) + timedelta(seconds=seconds) <= now:
+                    out.append((job, integration))
+    return out
+
+
+async def scheduler(app: web.Application) -> None:
+    tick = app[SETTINGS].scheduler_tick_s
+    while True:
+        try:
+            for job, integration in await due_jobs(app):
+                try:
+                    await run_job(app, job, integration, "schedule")
+                except JobBusy:
+                    continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduler tick failed")
+        await asyncio.sleep(tick)

@@ -1,0 +1,258 @@
+"""Outbox delivery, exactly once in effect.
+
+A row is claimed (attempts + 1, committed) before the vendor is called, so after a crash or an uncertain
+failure the next attempt knows it may already have happened and looks the effect up at the vendor by the
+gateway's own reference before doing it again. Rows of one request are delivered in order."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..connectors.http import Http, Rejected, VendorError
+from ..storage import repo
+from ..storage import schema as t
+from .vendors import connector
+
+CLAIM_S = 120  # a claimed row is another instance's for this long (longer than any vendor call chain)
+MAX_ATTEMPTS = 10
+BATCH = 100
+APP_NAME = "civic-harness"
+
+
+def retry_delay(attempts: int, base_s: float, rng: random.Random) -> float:
+    return rng.uniform(0, min(600.0, base_s * 2 ** (attempts - 1)))
+
+
+class Delivery:
+    def __init__(
+        self, engine: AsyncEngine, http: Http, retry_base_s: float = 2.0, rng: random.Random | None = None
+    ) -> None:
+        self.engine, self.http, self.retry_base_s = engine, http, retry_base_s
+        self.rng = rng or random.Random()
+
+    async def run(self) -> dict[str, int]:
+        counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
+        o = t.outbox
+        async with self.engine.connect() as conn:
+            pending = await repo.many(
+                conn,
+                o.select()
+                .where(o.c.delivered_at.is_(None), o.c.dead_at.is_(None), o.c.next_attempt_at <= repo.now())
+                .order_by(o.c.id)
+                .limit(BATCH),
+            )
+        blocked: set[int] = set()
+        for row in pending:
+            if row["request_id"] in blocked or await self._earlier_pending(row):
+                blocked.add(row["request_id"])
+                continue
+            outcome = await self._deliver(row)
+            counts[outcome] += 1
+            if outcome != "delivered" and outcome != "skipped":
+                blocked.add(row["request_id"])
+        return counts
+
+    async def _earlier_pending(self, row: dict[str, Any]) -> bool:
+        o = t.outbox
+        async with self.engine.connect() as conn:
+            earlier = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(o)
+                .where(o.c.request_id == row["request_id"], o.c.id < row["id"], o.c.delivered_at.is_(None))
+            )
+        return bool(earlier)
+
+    async def _claim(self, row: dict[str, Any]) -> int | None:
+        o = t.outbox
+        now = repo.now()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                o.update()
+                .where(o.c.id == row["id"], o.c.delivered_at.is_(None), o.c.next_attempt_at <= now)
+                .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_S))
+            )
+        return row["attempts"] + 1 if result.rowcount == 1 else None
+
+    async def _deliver(self, row: dict[str, Any]) -> str:
+        attempts = await self._claim(row)
+        if attempts is None:
+            return "retry"  # another instance has it
+        try:
+            context = await self._context(row)
+            if context is None:
+                await self._finish(row, "not sent: the request's category or agency has no vendor integration")
+                return "skipped"
+            effects = await self._perform(row, attempts, *context)
+        except VendorError as err:
+            return await self._failed(row, attempts, err)
+        await self._finish(row, None, effects)
+        return "delivered"
+
+    async def _context(self, row: dict[str, Any]) -> tuple[dict, dict, dict] | None:
+        r, c, a, i = t.requests, t.categories, t.agencies, t.integrations
+        async with self.engine.connect() as conn:
+            request = await repo.one(conn, r.select().where(r.c.id == row["request_id"]))
+            category = await repo.one(conn, c.select().where(c.c.id == request["category_id"]))
+            agency = (
+                await repo.one(conn, a.select().where(a.c.id == request["agency_id"])) if request["agency_id"] else None
+            )
+            integration = (
+                await repo.one(conn, i.select().where(i.c.id == agency["integration_id"]))
+                if agency and agency["integration_id"]
+                else None
+            )
+        if not category["integrated"] or integration is None or integration["vendor"] == "none":
+            return None
+        return request, category, integration
+
+    async def _perform(
+        self, row: dict[str, Any], attempts: int, request: dict, category: dict, integration: dict
+    ) -> list[dict[str, Any]]:
+        """The vendor call(s); returns rows to write on success (vendor records, follow-up outbox rows)."""
+        cw = connector(self.http, integration)
+        payload = json.loads(row["payload"])
+        kind = row["kind"]
+        if kind == "create_request":
+            found = await cw.by_other_system_id(request["public_id"]) if attempts > 1 else []
+            if found:
+                vendor_id = found[0]["RequestId"]
+            else:
+                if not category["vendor_id"]:
+                    raise Rejected(f"category {category['code']} has no vendor problem type (vendor_id)")
+                created = await cw.create_request(self._sr_fields(request, category))
+                vendor_id = created["RequestId"]
+            effects: list[dict[str, Any]] = [self._record(integration, "request", request["id"], vendor_id)]
+            async with self.engine.connect() as conn:
+                media = await repo.many(conn, sa.select(t.media.c.id).where(t.media.c.request_id == request["id"]))
+            taken = await self._comment_media_ids(request["id"])
+            for m in media:
+                if m["id"] not in taken:
+                    effects.append({"outbox": {"kind": "add_attachment", "payload": json.dumps({"media_id": m["id"]})}})
+            return effects
+        vendor_request = await self._vendor_request(integration, request)
+        if kind == "add_comment":
+            comment = await self._row(t.comments, payload["comment_id"])
+            if not comment["public"]:
+                return []  # private comments are never sent
+            existing = await cw.comments(vendor_request) if attempts > 1 else []
+            if not any((c.get("Comments") or "").strip() == comment["body"].strip() for c in existing):
+                await cw.add_comment(vendor_request, comment["body"])
+            effects = [self._record(integration, "comment", comment["id"], f"{vendor_request}:comment")]
+            if comment["media_id"]:
+                media_payload = json.dumps({"media_id": comment["media_id"]})
+                effects.append({"outbox": {"kind": "add_attachment", "payload": media_payload}})
+            return effects
+        if kind == "add_attachment":
+            media = await self._row(t.media, payload["media_id"])
+            filename = f"{media['public_id']}-{media['filename']}"
+            existing = await cw.attachments(vendor_request) if attempts > 1 else []
+            match = next((x for x in existing if (x.get("Attachment") or "").endswith(filename)), None)
+            if match is None:
+                match = await cw.add_attachment(vendor_request, filename, media["content"])
+            return [self._record(integration, "attachment", media["id"], str(match.get("Id", "")))]
+        raise Rejected(f"unknown outbox kind {kind!r}")
+
+    def _sr_fields(self, request: dict[str, Any], category: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "ProblemSid": int(category["vendor_id"]),
+            "Details": request["description"],
+            "OtherSystemId": request["public_id"],
+            "InitiatedByApp": APP_NAME,
+        }
+        if request["lat"] is not None:
+            fields.update(X=request["long"], Y=request["lat"])
+        optional = {
+            "Address": request["address"],
+            "Zip": request["zipcode"],
+            "CallerEmail": request["email"],
+            "CallerFirstName": request["first_name"],
+            "CallerLastName": request["last_name"],
+            "CallerHomePhone": request["phone"],
+        }
+        fields.update({k: v for k, v in optional.items() if v})
+        return fields
+
+    async def _comment_media_ids(self, request_id: int) -> set[int]:
+        cm = t.comments
+        async with self.engine.connect() as conn:
+            rows = await repo.many(
+                conn, sa.select(cm.c.media_id).where(cm.c.request_id == request_id, cm.c.media_id.is_not(None))
+            )
+        return {r["media_id"] for r in rows}
+
+    async def _vendor_request(self, integration: dict[str, Any], request: dict[str, Any]) -> int:
+        v = t.vendor_records
+        async with self.engine.connect() as conn:
+            vendor_id = await conn.scalar(
+                sa.select(v.c.vendor_id).where(
+                    v.c.integration_id == integration["id"], v.c.kind == "request", v.c.local_id == request["id"]
+                )
+            )
+        if vendor_id is None:
+            raise Rejected("the request is not at the vendor yet")
+        return int(vendor_id)
+
+    async def _row(self, table: sa.Table, ident: int) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            found = await repo.one(conn, table.select().where(table.c.id == ident))
+        if found is None:
+            raise Rejected(f"{table.name} {ident} is gone")
+        return found
+
+    def _record(self, integration: dict[str, Any], kind: str, local_id: int, vendor_id: Any) -> dict[str, Any]:
+        return {
+            "record": {
+                "integration_id": integration["id"],
+                "kind": kind,
+                "local_id": local_id,
+                "vendor_id": str(vendor_id),
+                "created_at": repo.now(),
+            }
+        }
+
+    async def _finish(self, row: dict[str, Any], note: str | None, effects: list[dict[str, Any]] = ()) -> None:
+        o, v = t.outbox, t.vendor_records
+        now = repo.now()
+        async with self.engine.begin() as conn:
+            for effect in effects:
+                if "record" in effect:
+                    rec = effect["record"]
+                    exists = await conn.scalar(
+                        sa.select(v.c.id).where(
+                            v.c.integration_id == rec["integration_id"],
+                            v.c.kind == rec["kind"],
+                            v.c.local_id == rec["local_id"],
+                        )
+                    )
+                    if exists is None:
+                        await conn.execute(v.insert().values(**rec))
+                else:
+                    follow = effect["outbox"]
+                    await conn.execute(
+                        o.insert().values(
+                            **follow,
+                            request_id=row["request_id"],
+                            created_at=now,
+                            attempts=0,
+                            next_attempt_at=now,
+                        )
+                    )
+            await conn.execute(o.update().where(o.c.id == row["id"]).values(delivered_at=now, last_error=note))
+
+    async def _failed(self, row: dict[str, Any], attempts: int, err: VendorError) -> str:
+        o = t.outbox
+        now = repo.now()
+        values: dict[str, Any] = {"last_error": f"{err.kind}: {err.message}"[:2000]}
+        if attempts >= MAX_ATTEMPTS:
+            values["dead_at"] = now
+        else:
+            values["next_attempt_at"] = now + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
+        async with self.engine.begin() as conn:
+            await conn.execute(o.update().where(o.c.id == row["id"]).values(**values))
+        return "dead" if "dead_at" in values else "retry"

@@ -1,0 +1,20 @@
+"""The connector for an integration row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..connectors.cityworks import Cityworks
+from ..connectors.http import Http, Rejected
+
+
+def connector(http: Http, integration: dict[str, Any]) -> Cityworks:
+    if integration["vendor"] == "cityworks":
+        return Cityworks(
+            http,
+            integration["base_url"],
+            integration["version"],
+            integration["username"] or "",
+            integration["secret"] or "",
+        )
+    raise Rejected(f"no connector for vendor {integration['vendor']!r} yet")
