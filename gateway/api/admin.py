@@ -352,7 +352,7 @@ async def list_categories(request: web.Request) -> web.Response:
 
 
 def question_out(q: dict[str, Any]) -> dict[str, Any]:
-    out = dict(q)
+    out = {k: v for k, v in q.items() if k != "vendor_ref"}
     out["order"] = out.pop("position")
     out["choices"] = json.loads(q["choices"])
     return out

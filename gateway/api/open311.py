@@ -22,6 +22,7 @@ from multidict import MultiDict, MultiDictProxy
 from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
 from ..domain import DomainError
 from ..domain import open311 as shapes
+from ..domain.media import image_type
 from ..domain.questions import check_answer
 from ..storage import repo
 from ..storage import schema as t
@@ -30,7 +31,6 @@ from . import xml
 PREFIX = "/open311/v2"
 FMT = "{fmt:(json|xml)}"
 ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
 CONTACT = "civic-harness reference gateway"
 MAX_PAGE = 1_000_000
 
@@ -213,15 +213,6 @@ def answers_for(questions: Sequence[Mapping[str, Any]], given: Mapping[str, list
     if problems:
         raise Open311Error(400, *problems)
     return out
-
-
-def image_type(data: bytes) -> str | None:
-    for magic, kind in IMAGE_MAGIC:
-        if data.startswith(magic):
-            return kind
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 async def read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:

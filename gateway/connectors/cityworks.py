@@ -14,7 +14,18 @@ from .http import Http, Rejected, Uncertain
 NEW_AUTH = "/Services/General/Authentication/Authenticate"
 OLD_AUTH = "/Services/Authentication/Authenticate"
 OK, ERROR, UNAUTHORIZED, INVALID_CREDENTIALS = 0, 1, 2, 3
-READS = {"Problems", "QA", "ById", "ByIds", "ByOtherSystemId", "Search", "Comments", "RequestAttachments", "Statuses"}
+READS = {
+    "Problems",
+    "QA",
+    "ById",
+    "ByIds",
+    "ByOtherSystemId",
+    "Search",
+    "Comments",
+    "RequestAttachments",
+    "DownloadRequestAttachment",
+    "Statuses",
+}
 
 
 def family(version: str) -> str:
@@ -42,21 +53,30 @@ class Cityworks:
             raise Rejected("Cityworks answered the login without a token")
         return token
 
-    async def call(self, path: str, data: Any = None, *, files: dict[str, tuple[str, bytes]] | None = None) -> Any:
-        """The envelope's Value; a lapsed token is renewed once."""
+    async def call(
+        self, path: str, data: Any = None, *, files: dict[str, tuple[str, bytes]] | None = None, raw: bool = False
+    ) -> Any:
+        """The envelope's Value (or, with `raw`, a file's bytes); a lapsed token is renewed once."""
         read = path.rsplit("/", 1)[-1] in READS
         if self._token is None:
             self._token = await self._authenticate()
         try:
-            return await self._call(path, data, token=self._token, read=read, files=files)
+            return await self._call(path, data, token=self._token, read=read, files=files, raw=raw)
         except Rejected as err:
             if err.status != UNAUTHORIZED:
                 raise
         self._token = await self._authenticate()
-        return await self._call(path, data, token=self._token, read=read, files=files)
+        return await self._call(path, data, token=self._token, read=read, files=files, raw=raw)
 
     async def _call(
-        self, path: str, data: Any, *, token: str | None, read: bool, files: dict[str, tuple[str, bytes]] | None = None
+        self,
+        path: str,
+        data: Any,
+        *,
+        token: str | None,
+        read: bool,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        raw: bool = False,
     ) -> Any:
         headers = {}
         fields: dict[str, str] = {}
@@ -76,6 +96,8 @@ class Cityworks:
                 form.add_field(name, content, filename=filename, content_type="application/octet-stream")
             body = form
         reply = await self.http.request("POST", self.base_url + path, idempotent=read, data=body, headers=headers)
+        if raw and reply.status == 200 and reply.content_type != "application/json":
+            return reply.body
         if reply.status == 404:
             raise Rejected(f"Cityworks has no {path} (HTTP 404)", reply.status)
         if reply.status >= 400:
@@ -117,3 +139,14 @@ class Cityworks:
 
     async def attachments(self, request_id: int) -> list[dict[str, Any]]:
         return await self.call("/Services/Ams/Attachments/RequestAttachments", {"RequestIds": [request_id]}) or []
+
+    async def requests_by_ids(self, request_ids: list[int]) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/ServiceRequest/ByIds", {"RequestIds": request_ids}) or []
+
+    async def download_attachment(self, attachment_id: int) -> bytes:
+        data = await self.call(
+            "/Services/Ams/Attachments/DownloadRequestAttachment", {"AttachmentId": attachment_id}, raw=True
+        )
+        if not isinstance(data, bytes):
+            raise Rejected(f"attachment {attachment_id}: no file in the answer")
+        return data

@@ -107,6 +107,7 @@ questions = sa.Table(
     sa.Column("integration_key", sa.String(64), nullable=True),
     sa.Column("choices", sa.Text, nullable=False),  # JSON list of {key, name}
     sa.Column("synced", sa.Boolean, nullable=False),
+    sa.Column("vendor_ref", sa.Text, nullable=True),  # JSON: the vendor's question (and free-text answer) ids
     sa.UniqueConstraint("category_id", "code", name="uq_questions_category_code"),
 )
 
@@ -144,6 +145,9 @@ requests = sa.Table(
     sa.Column("device_id", sa.String(200), nullable=True),
     sa.Column("account_id", sa.String(200), nullable=True),
     sa.Column("media_url", sa.String(2000), nullable=True),
+    # GEO-2: the geocoder's address for the point, or why there is none (GEO-4: never blocks submission)
+    sa.Column("validated_address", sa.String(500), nullable=True),
+    sa.Column("geocode_error", sa.String(500), nullable=True),
     sa.Column("token", sa.String(40), nullable=False, unique=True),
     sa.Column("requested_at", Stamp, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),

@@ -22,6 +22,8 @@ from ..storage import schema as t
 from . import leases
 from .categories import sync_categories
 from .outbox import Delivery
+from .poll import poll_status
+from .questions import sync_questions
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -38,10 +40,22 @@ async def _categories(app: web.Application, integration: dict[str, Any] | None) 
     return await sync_categories(app[ENGINE], app[HTTP], integration)
 
 
+async def _questions(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+    assert integration is not None
+    return await sync_questions(app[ENGINE], app[HTTP], integration)
+
+
+async def _poll(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+    assert integration is not None
+    return await poll_status(app[ENGINE], app[HTTP], integration)
+
+
 # job -> (runner, needs an integration)
 JOBS: dict[str, tuple[Runner, bool]] = {
     "deliver_outbox": (_deliver, False),
     "category_sync": (_categories, True),
+    "question_sync": (_questions, True),
+    "status_poll": (_poll, True),
 }
 
 

@@ -14,9 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..connectors.geocoder import Geocoder
 from ..connectors.http import Http, Rejected, VendorError
 from ..storage import repo
 from ..storage import schema as t
+from .questions import vendor_answers
 from .vendors import connector
 
 CLAIM_S = 120  # a claimed row is another instance's for this long (longer than any vendor call chain)
@@ -125,7 +127,12 @@ class Delivery:
             else:
                 if not category["vendor_id"]:
                     raise Rejected(f"category {category['code']} has no vendor problem type (vendor_id)")
-                created = await cw.create_request(self._sr_fields(request, category))
+                request = await self._geocode(request, integration)
+                fields = self._sr_fields(request, category)
+                answers = await vendor_answers(self.engine, request["id"])
+                if answers:
+                    fields["Answers"] = answers
+                created = await cw.create_request(fields)
                 vendor_id = created["RequestId"]
             effects: list[dict[str, Any]] = [self._record(integration, "request", request["id"], vendor_id)]
             async with self.engine.connect() as conn:
@@ -141,9 +148,11 @@ class Delivery:
             if not comment["public"]:
                 return []  # private comments are never sent
             existing = await cw.comments(vendor_request) if attempts > 1 else []
-            if not any((c.get("Comments") or "").strip() == comment["body"].strip() for c in existing):
-                await cw.add_comment(vendor_request, comment["body"])
-            effects = [self._record(integration, "comment", comment["id"], f"{vendor_request}:comment")]
+            sent = next((c for c in existing if (c.get("Comments") or "").strip() == comment["body"].strip()), None)
+            if sent is None:
+                sent = await cw.add_comment(vendor_request, comment["body"]) or {}
+            # Recorded by the vendor's id, so the comment poll never imports our own comment back (CW-ICM-1).
+            effects = [self._record(integration, "comment", comment["id"], sent.get("CommentId", ""))]
             if comment["media_id"]:
                 media_payload = json.dumps({"media_id": comment["media_id"]})
                 effects.append({"outbox": {"kind": "add_attachment", "payload": media_payload}})
@@ -159,6 +168,7 @@ class Delivery:
         raise Rejected(f"unknown outbox kind {kind!r}")
 
     def _sr_fields(self, request: dict[str, Any], category: dict[str, Any]) -> dict[str, Any]:
+        address = request["validated_address"] or request["address"]  # GEO-3: the locator's address first
         fields: dict[str, Any] = {
             "ProblemSid": int(category["vendor_id"]),
             "Details": request["description"],
@@ -168,7 +178,7 @@ class Delivery:
         if request["lat"] is not None:
             fields.update(X=request["long"], Y=request["lat"])
         optional = {
-            "Address": request["address"],
+            "Address": address,
             "Zip": request["zipcode"],
             "CallerEmail": request["email"],
             "CallerFirstName": request["first_name"],
@@ -177,6 +187,20 @@ class Delivery:
         }
         fields.update({k: v for k, v in optional.items() if v})
         return fields
+
+    async def _geocode(self, request: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any]:
+        """GEO-3/4: the integration's locator names the point's address; a failure is recorded, never fatal."""
+        if not integration["geocoder_url"] or request["lat"] is None or request["validated_address"]:
+            return request
+        values: dict[str, Any]
+        try:
+            address = await Geocoder(self.http, integration["geocoder_url"]).reverse(request["long"], request["lat"])
+            values = {"validated_address": address, "geocode_error": None}
+        except VendorError as err:
+            values = {"validated_address": None, "geocode_error": f"{err.kind}: {err.message}"[:500]}
+        async with self.engine.begin() as conn:
+            await conn.execute(t.requests.update().where(t.requests.c.id == request["id"]).values(**values))
+        return {**request, **values}
 
     async def _comment_media_ids(self, request_id: int) -> set[int]:
         cm = t.comments

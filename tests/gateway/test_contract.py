@@ -41,7 +41,7 @@ OPERATIONS = [
 @pytest.fixture(scope="module")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
     db = tmp_path_factory.mktemp("gw") / "gateway.db"
-    config = Settings(database_url=f"sqlite:///{db}", admin_token=ADMIN_TOKEN, api_keys=(API_KEY,))
+    config = Settings(database_url=f"sqlite:///{db}", admin_token=ADMIN_TOKEN, api_keys=(API_KEY,), scheduler_tick_s=0)
     with ThreadedStack({}, gateway=config) as stack:
         url = stack.urls["gateway"]
         auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -21,7 +21,9 @@ from .test_open311 import INSIDE, PNG
 
 @pytest.fixture
 def gateway_url(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}", admin_token=ADMIN_TOKEN, api_keys=(API_KEY,))
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'gw.db'}", admin_token=ADMIN_TOKEN, api_keys=(API_KEY,), scheduler_tick_s=0
+    )
     with ThreadedStack({}, gateway=settings) as stack:
         url = stack.urls["gateway"]
         admin = requests.Session()

@@ -1,0 +1,105 @@
+"""Question sync (CW-QA-1..4): each synced SR category's Cityworks questions become its questions, with
+answer choices; private when the text mentions e-mail or phone, always required; a category whose
+auto-sync switch is off is left exactly as the administrator made it (CW-QA-3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..connectors.http import Http
+from ..domain.questions import synced_is_public, synced_is_required
+from ..storage import repo
+from ..storage import schema as t
+from .vendors import connector
+
+
+def questions_from_qa(qa: dict[str, Any]) -> list[dict[str, Any]]:
+    """Cityworks QA -> the gateway's question rows (pure)."""
+    answers: dict[int, list[dict[str, Any]]] = {}
+    for a in qa.get("Answers") or []:
+        answers.setdefault(a["QuestionId"], []).append(a)
+    out = []
+    for q in sorted(qa.get("Questions") or [], key=lambda q: (q.get("QuestionSequence", 0), q["QuestionId"])):
+        options = sorted(answers.get(q["QuestionId"], []), key=lambda a: (a.get("AnswerSequence", 0), a["AnswerId"]))
+        listed = [a for a in options if (a.get("AnswerFormat") or "").upper() == "LIST"]
+        free = next((a for a in options if (a.get("AnswerFormat") or "").upper() != "LIST"), None)
+        text = q["Question"][:1000]
+        out.append(
+            {
+                "code": f"Q{q['QuestionId']}",
+                "text": text,
+                "datatype": "singlevaluelist" if listed and free is None else "string",
+                "required": synced_is_required(True),
+                "public": synced_is_public(text),
+                "position": len(out) + 1,
+                "integration_key": None,
+                "choices": json.dumps(
+                    [{"key": str(a["AnswerId"]), "name": a["Answer"][:200]} for a in listed] if free is None else []
+                ),
+                "synced": True,
+                "vendor_ref": json.dumps({"question": q["QuestionId"], "answer": free["AnswerId"] if free else None}),
+            }
+        )
+    return out
+
+
+async def sync_questions(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+    cw = connector(http, integration)
+    c, q = t.categories, t.questions
+    counts = {"categories": 0, "skipped": 0, "created": 0, "updated": 0, "removed": 0}
+    async with engine.connect() as conn:
+        categories = await repo.many(
+            conn, c.select().where(c.c.integration_id == integration["id"], c.c.active.is_(True))
+        )
+    for category in categories:
+        if not category["auto_sync_questions"] or (category["mode"] or "sr") != "sr":
+            counts["skipped"] += 1  # CW-QA-3: switched off; CW-QA-1: SR only
+            continue
+        qa = await cw.call("/Services/Ams/ServiceRequest/QA", {"ProblemSid": int(category["vendor_id"])}) or {}
+        wanted = {row["code"]: row for row in questions_from_qa(qa)}
+        async with engine.begin() as conn:
+            current = {
+                r["code"]: r
+                for r in await repo.many(
+                    conn, q.select().where(q.c.category_id == category["id"], q.c.synced.is_(True))
+                )
+            }
+            for code, row in wanted.items():
+                if code not in current:
+                    await repo.insert(conn, q, {**row, "category_id": category["id"]})
+                    counts["created"] += 1
+                elif any(current[code][k] != v for k, v in row.items()):
+                    await repo.update(conn, q, current[code]["id"], row)
+                    counts["updated"] += 1
+            gone = [r["id"] for code, r in current.items() if code not in wanted]
+            if gone:
+                await conn.execute(q.delete().where(q.c.id.in_(gone)))
+                counts["removed"] += len(gone)
+            if gone or any(code not in current for code in wanted):
+                await repo.update(conn, c, category["id"], {"updated_at": repo.now()})
+        counts["categories"] += 1
+    return counts
+
+
+async def vendor_answers(engine: AsyncEngine, request_id: int) -> list[dict[str, Any]]:
+    """The request's answers to synced questions, as Cityworks `Answers`."""
+    an, q = t.answers, t.questions
+    async with engine.connect() as conn:
+        rows = await repo.many(
+            conn,
+            sa.select(an.c.value, q.c.vendor_ref, q.c.datatype)
+            .join(q, an.c.question_id == q.c.id)
+            .where(an.c.request_id == request_id, q.c.synced.is_(True), q.c.vendor_ref.is_not(None)),
+        )
+    out = []
+    for r in rows:
+        ref, value = json.loads(r["vendor_ref"]), json.loads(r["value"])
+        if r["datatype"] == "singlevaluelist":
+            out.append({"AnswerId": int(value)})
+        elif ref.get("answer") is not None:
+            out.append({"AnswerId": ref["answer"], "AnswerValue": value})
+    return out
