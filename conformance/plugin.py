@@ -80,6 +80,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     targets.addoption("--wid-property", default=None, help="a parcel id the widget knows (property-dependent widgets)")
     targets.addoption("--wid-address", default=None, help="an address the widget knows (property-dependent widgets)")
     targets.addoption(
+        "--gw-database-url", default=None, help="database of the bundled gateway (default: a fresh SQLite file)"
+    )
+    targets.addoption(
+        "--gw-api-key", default=None, help="an Open311 api_key of the target gateway (or CIVIC_HARNESS_GW_API_KEY)"
+    )
+    targets.addoption(
         "--cw-password",
         default=None,
         help="Cityworks password (better: the CIVIC_HARNESS_CW_PASSWORD environment variable; never echoed)",

@@ -48,3 +48,12 @@ async def start_sim(config: SimConfig) -> AsyncIterator[Sim]:
 async def kit_sim() -> AsyncIterator[Sim]:
     async for sim in start_sim(SimConfig(seed=1)):
         yield sim
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh database on the local PostgreSQL, dropped afterwards."""
+    from .gateway.conftest import fresh_postgres
+
+    async for url in fresh_postgres():
+        yield url

@@ -3,21 +3,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
-from shapely.geometry import mapping
 
+from conformance.gateway.client import Gateway, city_geojson
 from gateway.settings import Settings
 from harness.stack import Stack
-from simulators.kit import city
 
 # The local PostgreSQL (trust auth); each test gets a database of its own, dropped afterwards.
 PG_ADMIN_URL = os.environ.get("CIVIC_HARNESS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -26,11 +23,7 @@ API_KEY = "test-api-key-0001"
 BACKENDS = ["sqlite", "postgres"]
 
 
-@pytest.fixture(params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.db'}"
-        return
+async def fresh_postgres() -> AsyncIterator[str]:
     name = f"civic_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(PG_ADMIN_URL)
     try:
@@ -46,42 +39,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIt
         await admin.close()
 
 
-@dataclass
-class Gateway:
-    url: str
-    http: aiohttp.ClientSession
-    settings: Settings
-    stack: Stack
-    ids: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def admin_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.settings.admin_token}"}
-
-    async def admin(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        headers = {**self.admin_headers, **kwargs.pop("headers", {})}
-        async with self.http.request(method, f"{self.url}/admin/v1{path}", headers=headers, **kwargs) as resp:
-            text = await resp.text()
-            return resp.status, (json.loads(text) if text else None)
-
-    async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
-        status, body = await self.admin(method, path, **kwargs)
-        assert status in (200, 201, 204), (status, body)
-        return body
-
-    async def upload_geography(self, name: str, filename: str, data: bytes) -> tuple[int, Any]:
-        form = aiohttp.FormData()
-        form.add_field("name", name)
-        form.add_field("file", data, filename=filename)
-        return await self.admin("POST", "/geographies", data=form)
-
-    async def open311(self, method: str, path: str, **kwargs: Any) -> tuple[int, str, str]:
-        async with self.http.request(method, f"{self.url}/open311/v2{path}", **kwargs) as resp:
-            return resp.status, resp.content_type, await resp.text()
-
-
-def city_geojson() -> bytes:
-    return json.dumps({"type": "Feature", "properties": {}, "geometry": mapping(city.BOUNDARY)}).encode()
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    async for url in fresh_postgres():
+        yield url
 
 
 async def start_gateway(database_url: str, **options: Any) -> AsyncIterator[Gateway]:
@@ -89,7 +53,9 @@ async def start_gateway(database_url: str, **options: Any) -> AsyncIterator[Gate
     options = {"scheduler_tick_s": 0, **options}
     settings = Settings(database_url=database_url, admin_token=ADMIN_TOKEN, api_keys=(API_KEY,), **options)
     async with Stack({}, gateway=settings) as stack, aiohttp.ClientSession() as http:
-        yield Gateway(stack.url("gateway"), http, settings, stack)
+        gateway = Gateway(stack.url("gateway"), http, settings.admin_token, API_KEY)
+        gateway.stack = stack  # type: ignore[attr-defined]  # tests reach into the running app
+        yield gateway
 
 
 @pytest.fixture
@@ -127,3 +93,6 @@ async def demo_city(g: Gateway) -> Gateway:
 @pytest.fixture
 async def city_gw(gw: Gateway) -> Gateway:
     return await demo_city(gw)
+
+
+__all__ = ["API_KEY", "Gateway", "city_geojson", "demo_city"]

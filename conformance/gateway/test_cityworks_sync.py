@@ -1,73 +1,30 @@
-"""Questions, status, public comments and images coming back from Cityworks, and the locator's address going
-to it: question sync (CW-QA-1..4), status poll (CW-UPD-1), "To SCF:" comments (CW-ICM-1) and images
-(CW-IMG-1), reverse geocoding before submission (GEO-3, GEO-4)."""
+"""The gateway and Cityworks in step, the other way, and the locator: question sync (CW-QA-1..4), answers and
+the locator's address on the SR (CW-SUB-1, GEO-3), a geocoder failure never blocking (GEO-4), status
+(CW-UPD-1), "To SCF:" comments (CW-ICM-1) and images (CW-IMG-1) coming back once each."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
-from gateway.settings import Settings
-from harness.bundled import simulator_config
-from harness.stack import Stack
 from simulators.kit import city
 
-from .conftest import ADMIN_TOKEN, API_KEY, Gateway, city_geojson
-from .test_open311 import INSIDE, PNG
-from .test_sync_cityworks import deliver_all, fault, run, sim, submit, synced, vendor_requests
+from .helpers import INSIDE, PNG, deliver_all, fault, sim, submit, synced, vendor_requests
+
+pytestmark = pytest.mark.cityworks_version("15.4")
 
 
-@pytest.fixture
-async def linked(database_url: str) -> AsyncIterator[tuple[Gateway, dict[str, str]]]:
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        api_keys=(API_KEY,),
-        scheduler_tick_s=0,
-        outbox_retry_base_s=0.001,
-    )
-    sims = {"cityworks": simulator_config("cityworks", version="15.4", seed=8), "arcgis": simulator_config("arcgis")}
-    async with Stack(sims, gateway=settings) as stack, aiohttp.ClientSession() as http:
-        g = Gateway(stack.url("gateway"), http, settings, stack)
-        urls = {n: stack.url(n) for n in sims}
-        locator = f"{urls['arcgis']}/arcgis/rest/services/World/GeocodeServer"
-        integration = await g.ok(
-            "POST",
-            "/integrations",
-            json={
-                "name": "CW",
-                "vendor": "cityworks",
-                "version": "15.4",
-                "base_url": urls["cityworks"],
-                "username": "harness",
-                "secret": "harness",
-                "geocoder_url": locator,
-            },
-        )
-        _, geography = await g.upload_geography("City", "city.geojson", city_geojson())
-        agency = await g.ok(
-            "POST",
-            "/agencies",
-            json={"name": "Works", "geography_id": geography["id"], "integration_id": integration["id"]},
-        )
-        g.ids.update(integration=integration["id"], agency=agency["id"])
-        await run(g, "category_sync", integration_id=integration["id"])
-        yield g, urls
-
-
-async def questions(g: Gateway, category: dict) -> list[dict]:
+async def questions(g, category: dict) -> list[dict]:
     return (await g.ok("GET", f"/categories/{category['id']}/questions"))["items"]
 
 
 @pytest.mark.req("CW-QA-1", "CW-QA-2", "CW-QA-3", "CW-QA-4")
 async def test_question_sync(linked):
-    g, urls = linked
-    cw = urls["cityworks"]
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
     first, second = (await synced(g))[:2]
     added = await sim(g.http, cw, "add-question", ProblemSid=int(first["vendor_id"]), Question="Your E-MAIL, please?")
     listed = await sim(
@@ -82,7 +39,7 @@ async def test_question_sync(linked):
     manual = await g.ok(
         "POST", f"/categories/{second['id']}/questions", json={"code": "mine", "text": "Phone?", "datatype": "string"}
     )
-    outcome = await run(g, "question_sync", integration_id=g.ids["integration"])
+    outcome = await g.run("question_sync", integration_id=g.ids["integration"])
     assert outcome["status"] == "ok" and outcome["counts"]["skipped"] >= 1
     mine = {q["text"]: q for q in await questions(g, first)}
     assert mine["Your E-MAIL, please?"]["public"] is False  # CW-QA-2
@@ -92,21 +49,22 @@ async def test_question_sync(linked):
     assert [q["id"] for q in await questions(g, second)] == [manual["id"]], "auto-sync off: untouched (CW-QA-3)"
     # Renamed upstream: the sync follows; run again: nothing changes.
     await sim(g.http, cw, "change-question", QuestionId=listed["QuestionId"], Question="Which side of the street?")
-    again = await run(g, "question_sync", integration_id=g.ids["integration"])
+    again = await g.run("question_sync", integration_id=g.ids["integration"])
     assert again["counts"]["updated"] == 1 and again["counts"]["created"] == 0
     assert added["QuestionId"] != listed["QuestionId"]
 
 
 @pytest.mark.req("CW-SUB-1", "GEO-3")
 async def test_answers_and_the_locators_address_reach_the_request(linked):
-    g, urls = linked
-    cw = urls["cityworks"]
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
     category = (await synced(g))[0]
     await sim(g.http, cw, "add-question", ProblemSid=int(category["vendor_id"]), Question="Size?", answers=["S", "L"])
-    await run(g, "question_sync", integration_id=g.ids["integration"])
+    await g.run("question_sync", integration_id=g.ids["integration"])
     size = next(q for q in await questions(g, category) if q["text"] == "Size?")
     large = next(c["key"] for c in size["choices"] if c["name"] == "L")
-    form = {"api_key": API_KEY, "service_code": category["code"], **INSIDE, f"attribute[{size['code']}]": large}
+    form = {"api_key": g.api_key, "service_code": category["code"], **INSIDE, f"attribute[{size['code']}]": large}
     for q in await questions(g, category):  # every synced question is required: answer the others too
         if q["id"] != size["id"]:
             form[f"attribute[{q['code']}]"] = q["choices"][0]["key"] if q["choices"] else "yes"
@@ -123,22 +81,24 @@ async def test_answers_and_the_locators_address_reach_the_request(linked):
 
 @pytest.mark.req("GEO-4")
 async def test_a_geocoder_failure_never_blocks_submission(linked):
-    g, urls = linked
-    await fault(g.http, urls["arcgis"], kind="error", status=500)
+    g = linked
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    await fault(g.http, g.ids["arcgis"], kind="error", status=500)
     rid = await submit(g, (await synced(g))[0]["code"], photo=False)
     await deliver_all(g)
-    (found,) = await vendor_requests(g.http, urls["cityworks"], rid)
+    (found,) = await vendor_requests(g.http, g.ids["cityworks"], rid)
     assert found["SRY"] == pytest.approx(city.SAMPLE_POINT["lat"])
 
 
 @pytest.mark.req("CW-UPD-1", "CW-ICM-1", "CW-IMG-1")
 async def test_status_public_comments_and_images_come_back_once(linked):
-    g, urls = linked
-    cw = urls["cityworks"]
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
     rid = await submit(g, (await synced(g))[0]["code"], photo=False)
     async with g.http.post(
         f"{g.url}/open311/v2/requests/{rid}/comments.json",
-        data={"api_key": API_KEY, "description": "To SCF: a citizen wrote this prefix themselves"},
+        data={"api_key": g.api_key, "description": "To SCF: a citizen wrote this prefix themselves"},
     ) as resp:
         assert resp.status == 201
     await deliver_all(g)
@@ -155,7 +115,7 @@ async def test_status_public_comments_and_images_come_back_once(linked):
     await sim(g.http, cw, "attach", RequestId=sr, filename="crew.png", content_base64=photo, comments="crew only")
     await sim(g.http, cw, "close-request", RequestId=sr)
     for _ in range(2):  # a second poll imports nothing again
-        await run(g, "status_poll", integration_id=g.ids["integration"])
+        await g.run("status_poll", integration_id=g.ids["integration"])
     async with g.http.get(f"{g.url}/open311/v2/requests/{rid}.json", params={"extensions": "true"}) as resp:
         (record,) = await resp.json()
     assert record["status"] == "closed"
@@ -169,7 +129,11 @@ async def test_status_public_comments_and_images_come_back_once(linked):
     image = record["extended_attributes"]["comments"][-1]["media_url"]
     async with g.http.get(image) as resp:
         assert hashlib.sha256(await resp.read()).hexdigest() == hashlib.sha256(PNG).hexdigest()
-    runs = (await g.ok("GET", "/jobs/runs?job=status_poll"))["items"]
+    runs = [
+        r
+        for r in (await g.ok("GET", "/jobs/runs?job=status_poll"))["items"]
+        if r["integration_id"] == g.ids["integration"]
+    ]
     assert runs[0]["counts"]["comments"] == 0 and runs[1]["counts"] == {
         "checked": 1,
         "closed": 1,
@@ -177,4 +141,3 @@ async def test_status_public_comments_and_images_come_back_once(linked):
         "comments": 2,
         "images": 1,
     }
-    assert json.dumps(runs)  # readable outcome (AGY-5)

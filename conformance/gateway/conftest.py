@@ -1,0 +1,112 @@
+"""Fixtures of the gateway suite: the gateway under test (a given URL with its admin token, or the bundled
+reference gateway), fresh vendor simulators per check, and a city set up through the gateway's admin API."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from conformance.targets import target_urls
+
+from .client import Gateway, city_geojson
+
+NAME = "gateway"
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    admin_token: str
+    api_key: str
+    bundled: bool
+
+
+@pytest.fixture(scope="session")
+def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    config = request.config
+    url = target_urls(config).get(NAME)
+    if url is not None:
+        token = os.environ.get("CIVIC_HARNESS_GW_ADMIN_TOKEN")
+        key = config.getoption("gw_api_key") or os.environ.get("CIVIC_HARNESS_GW_API_KEY")
+        if not token or not key:
+            raise pytest.UsageError("a gateway target needs CIVIC_HARNESS_GW_ADMIN_TOKEN and an api_key (--gw-api-key)")
+        yield Target(url, token, key, bundled=False)
+        return
+    from gateway.settings import Settings
+    from harness.stack import ThreadedStack
+
+    with tempfile.TemporaryDirectory(prefix="civic-harness-gw-") as scratch:
+        database = config.getoption("gw_database_url") or f"sqlite:///{Path(scratch) / 'gateway.db'}"
+        settings = Settings(
+            database_url=database,
+            api_keys=(secrets.token_urlsafe(12),),
+            scheduler_tick_s=0,  # the suite runs jobs through the admin API when it needs them
+            outbox_retry_base_s=0.001,
+        )
+        with ThreadedStack({}, gateway=settings) as stack:
+            yield Target(stack.urls["gateway"], settings.admin_token, settings.api_keys[0], bundled=True)
+
+
+@pytest.fixture
+async def gw(gw_target: Target) -> AsyncIterator[Gateway]:
+    async with aiohttp.ClientSession() as http:
+        yield Gateway(gw_target.url, http, gw_target.admin_token, gw_target.api_key)
+
+
+@pytest.fixture
+async def sims(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    """Fresh Cityworks (version from the `cityworks_version` mark, default 23) and ArcGIS simulators."""
+    from harness.bundled import simulator_config
+    from harness.stack import Stack
+
+    mark = request.node.get_closest_marker("cityworks_version")
+    version = mark.args[0] if mark else "23"
+    configs = {
+        "cityworks": simulator_config("cityworks", version=version, seed=5),
+        "arcgis": simulator_config("arcgis"),
+    }
+    async with Stack(configs) as stack:
+        yield {name: stack.url(name) for name in configs}
+
+
+@pytest.fixture
+async def linked(gw: Gateway, sims: dict[str, str], request: pytest.FixtureRequest) -> Gateway:
+    """A Cityworks integration to the fresh simulator (with its locator), an agency over the demo city."""
+    mark = request.node.get_closest_marker("cityworks_version")
+    version = mark.args[0] if mark else "23"
+    tag = secrets.token_hex(4)
+    locator = f"{sims['arcgis']}/arcgis/rest/services/World/GeocodeServer"
+    integration = await gw.ok(
+        "POST",
+        "/integrations",
+        json={
+            "name": f"Cityworks {tag}",
+            "vendor": "cityworks",
+            "version": version,
+            "base_url": sims["cityworks"],
+            "username": "harness",
+            "secret": "harness",
+            "geocoder_url": locator,
+        },
+    )
+    status, geography = await gw.upload_geography(f"City {tag}", "city.geojson", city_geojson())
+    assert status == 201, geography
+    agency = await gw.ok(
+        "POST",
+        "/agencies",
+        json={"name": f"Works {tag}", "geography_id": geography["id"], "integration_id": integration["id"]},
+    )
+    gw.ids.update(integration=integration["id"], agency=agency["id"], geography=geography["id"], tag=tag)
+    gw.ids.update(sims)
+    return gw
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cityworks_version(v): the Cityworks version the check's simulator speaks")

@@ -1,0 +1,79 @@
+"""Steps the gateway checks share: simulator actions and faults, submitting, draining the outbox, and
+asking Cityworks itself what arrived."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from simulators.kit import city
+
+from .client import Gateway
+
+INSIDE = {"lat": str(city.SAMPLE_POINT["lat"]), "long": str(city.SAMPLE_POINT["long"])}
+# The smallest valid PNG (1x1), standing in for a phone's photo.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8cfc0f01f0005000201a5f6e2c90000000049454e44ae426082"
+)
+
+
+async def sim(http: aiohttp.ClientSession, base: str, action: str, **payload: Any) -> Any:
+    async with http.post(f"{base}/_sim/actions/{action}", json=payload) as resp:
+        body = await resp.json()
+        assert resp.status == 200, body
+        return body["result"]
+
+
+async def fault(http: aiohttp.ClientSession, base: str, **rule: Any) -> None:
+    async with http.post(f"{base}/_sim/faults", json=rule) as resp:
+        assert resp.status == 201, await resp.text()
+
+
+async def vendor_requests(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict[str, Any]]:
+    """What Cityworks itself answers for the gateway's reference (token as a header from 23 on, else a field)."""
+    async with http.post(
+        f"{cw}/Services/General/Authentication/Authenticate",
+        data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
+    ) as resp:
+        token = (await resp.json())["Value"]["Token"]
+    data = {"data": json.dumps({"OtherSystemId": reference})}
+    envelope: Any = None
+    for headers, fields in (({"Authorization": f"cityworks {token}"}, {}), ({}, {"token": token})):
+        async with http.post(
+            f"{cw}/Services/Ams/ServiceRequest/ByOtherSystemId", data={**data, **fields}, headers=headers
+        ) as resp:
+            envelope = await resp.json()
+        if envelope["Status"] == 0:
+            return envelope["Value"] or []
+    raise AssertionError(f"Cityworks refused both token schemes: {envelope}")
+
+
+async def synced(g: Gateway) -> list[dict[str, Any]]:
+    """The categories the integration's category sync manages."""
+    return [c for c in (await g.ok("GET", "/categories"))["items"] if c["integration_id"] == g.ids["integration"]]
+
+
+async def submit(g: Gateway, code: str, photo: bool = True, **extra: str) -> str:
+    form = aiohttp.FormData()
+    fields = {"api_key": g.api_key, "service_code": code, **INSIDE, "description": "Tree on the road", **extra}
+    for k, v in fields.items():
+        form.add_field(k, v)
+    form.add_field("email", "ana@example.org")
+    if photo:
+        form.add_field("media", PNG, filename="tree.png", content_type="image/png")
+    async with g.http.post(f"{g.url}/open311/v2/requests.json", data=form) as resp:
+        assert resp.status == 201, await resp.text()
+        return (await resp.json())[0]["service_request_id"]
+
+
+async def deliver_all(g: Gateway, rounds: int = 6) -> None:
+    """Run delivery until the outbox holds nothing pending (a fault costs a round)."""
+    for _ in range(rounds):
+        await g.run("deliver_outbox")
+        if not (await g.ok("GET", "/outbox?state=pending"))["items"]:
+            return
+    pending = (await g.ok("GET", "/outbox?state=pending"))["items"]
+    raise AssertionError(f"outbox not drained: {pending}")
