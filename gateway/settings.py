@@ -28,6 +28,11 @@ class Settings:
     # off, for a deployment that runs jobs only through the admin API.
     scheduler_tick_s: float = 5.0
     outbox_retry_base_s: float = 2.0  # first retry after up to this many seconds, doubling (with full jitter)
+    # How long a claimed outbox row belongs to the instance that claimed it: longer than any vendor call
+    # chain, and how long a row waits after its instance died mid-delivery.
+    outbox_claim_s: float = 120.0
+    # A running job renews its lease every third of this; a dead instance's lease lapses after it.
+    job_lease_s: float = 30.0
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < 16:

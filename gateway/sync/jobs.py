@@ -27,12 +27,12 @@ from .questions import sync_questions
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
-LEASE_S = 300
 Runner = Callable[[web.Application, dict[str, Any] | None], Awaitable[dict[str, int]]]
 
 
 async def _deliver(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
-    return await Delivery(app[ENGINE], app[HTTP], app[SETTINGS].outbox_retry_base_s).run()
+    settings = app[SETTINGS]
+    return await Delivery(app[ENGINE], app[HTTP], settings.outbox_retry_base_s, settings.outbox_claim_s).run()
 
 
 async def _categories(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
@@ -68,8 +68,10 @@ async def run_job(app: web.Application, job: str, integration: dict[str, Any] | 
     engine = app[ENGINE]
     runner, _ = JOBS[job]
     key = f"{job}:{integration['id'] if integration else '-'}"
-    if not await leases.acquire(engine, key, HOLDER, LEASE_S):
+    ttl = app[SETTINGS].job_lease_s
+    if not await leases.acquire(engine, key, HOLDER, ttl):
         raise JobBusy(f"{key} is running elsewhere")
+    heartbeat = asyncio.create_task(_keep(engine, key, ttl))
     try:
         started = repo.now()
         async with engine.begin() as conn:
@@ -112,7 +114,18 @@ async def run_job(app: web.Application, job: str, integration: dict[str, Any] | 
             )
         return run_out(done or run)
     finally:
+        heartbeat.cancel()
         await leases.release(engine, key, HOLDER)
+
+
+async def _keep(engine: Any, key: str, ttl: float) -> None:
+    """Renew the lease while the job runs, so only a dead instance's lease lapses."""
+    while True:
+        await asyncio.sleep(ttl / 3)
+        try:
+            await leases.renew(engine, key, HOLDER, ttl)
+        except Exception:  # a failed renewal is retried next beat; the lease lapses only if all fail
+            log.warning("could not renew the lease of %s", key)
 
 
 def run_out(run: dict[str, Any]) -> dict[str, Any]:

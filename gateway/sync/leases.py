@@ -35,3 +35,14 @@ async def release(engine: AsyncEngine, job: str, holder: str) -> None:
     leases = t.job_leases
     async with engine.begin() as conn:
         await conn.execute(leases.delete().where(leases.c.job == job, leases.c.holder == holder))
+
+
+async def renew(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> bool:
+    leases = t.job_leases
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            leases.update()
+            .where(leases.c.job == job, leases.c.holder == holder)
+            .values(expires_at=repo.now() + timedelta(seconds=ttl_s))
+        )
+    return result.rowcount == 1

@@ -21,7 +21,6 @@ from ..storage import schema as t
 from .questions import vendor_answers
 from .vendors import connector
 
-CLAIM_S = 120  # a claimed row is another instance's for this long (longer than any vendor call chain)
 MAX_ATTEMPTS = 10
 BATCH = 100
 APP_NAME = "civic-harness"
@@ -33,9 +32,14 @@ def retry_delay(attempts: int, base_s: float, rng: random.Random) -> float:
 
 class Delivery:
     def __init__(
-        self, engine: AsyncEngine, http: Http, retry_base_s: float = 2.0, rng: random.Random | None = None
+        self,
+        engine: AsyncEngine,
+        http: Http,
+        retry_base_s: float = 2.0,
+        claim_s: float = 120.0,
+        rng: random.Random | None = None,
     ) -> None:
-        self.engine, self.http, self.retry_base_s = engine, http, retry_base_s
+        self.engine, self.http, self.retry_base_s, self.claim_s = engine, http, retry_base_s, claim_s
         self.rng = rng or random.Random()
 
     async def run(self) -> dict[str, int]:
@@ -77,7 +81,7 @@ class Delivery:
             result = await conn.execute(
                 o.update()
                 .where(o.c.id == row["id"], o.c.delivered_at.is_(None), o.c.next_attempt_at <= now)
-                .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_S))
+                .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=self.claim_s))
             )
         return row["attempts"] + 1 if result.rowcount == 1 else None
 

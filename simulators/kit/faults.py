@@ -50,6 +50,10 @@ FAULT_SCHEMA: dict[str, Any] = {
                 },
             ]
         },
+        "after": {
+            "type": "boolean",
+            "description": "latency only: answer late, after the handler ran (its effect is committed)",
+        },
         "status": {"type": "integer", "minimum": 100, "maximum": 599},
         "message": {"type": "string", "maxLength": 2000},
         "retry_after": {"type": "integer", "minimum": 0, "maximum": 86_400},
@@ -77,6 +81,7 @@ class FaultRule:
     probability: float | None = None
     remaining: int | None = None  # "the next N matching calls"
     latency_ms: tuple[float, float] = (0.0, 0.0)
+    after: bool = False  # latency only: after the handler, not before
     status: int | None = None
     message: str | None = None
     retry_after: int = 1
@@ -102,6 +107,8 @@ class FaultRule:
         if self.kind == LATENCY:
             lo, hi = self.latency_ms
             out["latency_ms"] = lo if lo == hi else [lo, hi]
+            if self.after:
+                out["after"] = True
         if self.kind == RATE_LIMIT:
             out["retry_after"] = self.retry_after
         if self.kind == APPLY_THEN_FAIL:
@@ -122,6 +129,8 @@ def parse_rule(payload: Any, rule_id: int) -> FaultRule:
     kind = payload["kind"]
     if kind == LATENCY and "latency_ms" not in payload:
         raise FaultSpecError(["latency_ms: required for a latency fault"])
+    if payload.get("after") and kind != LATENCY:
+        raise FaultSpecError(["after: only a latency fault can come after the handler"])
     lat = payload.get("latency_ms", 0)
     lo, hi = (float(lat), float(lat)) if not isinstance(lat, list) else (float(lat[0]), float(lat[1]))
     if lo > hi:
@@ -136,6 +145,7 @@ def parse_rule(payload: Any, rule_id: int) -> FaultRule:
         probability=payload.get("probability"),
         remaining=payload.get("count"),
         latency_ms=(lo, hi),
+        after=bool(payload.get("after", False)),
         status=payload.get("status", default_status),
         message=payload.get("message"),
         retry_after=payload.get("retry_after", 1),
@@ -181,9 +191,12 @@ class FaultSet:
     def rules(self) -> list[FaultRule]:
         return list(self._rules)
 
-    def pick(self, method: str, path: str, operation: str | None) -> tuple[float, list[FaultRule], FaultRule | None]:
-        """(added latency in ms, latency rules applied, the one terminal fault to apply or None)."""
-        delay = 0.0
+    def pick(
+        self, method: str, path: str, operation: str | None
+    ) -> tuple[float, list[FaultRule], FaultRule | None, float]:
+        """(latency before the handler in ms, latency rules applied, the one terminal fault to apply or None,
+        latency after the handler in ms)."""
+        delay = after = 0.0
         delays: list[FaultRule] = []
         terminal: FaultRule | None = None
         for rule in self._rules:
@@ -194,12 +207,16 @@ class FaultSet:
             rule.applied += 1
             if rule.kind == LATENCY:
                 lo, hi = rule.latency_ms
-                delay += lo if lo == hi else self._rng.uniform(lo, hi)
+                drawn = lo if lo == hi else self._rng.uniform(lo, hi)
+                if rule.after:
+                    after += drawn
+                else:
+                    delay += drawn
                 delays.append(rule)
             else:
                 terminal = rule
         self._rules = [r for r in self._rules if r.remaining != 0]
-        return delay, delays, terminal
+        return delay, delays, terminal, after
 
     def _fires(self, rule: FaultRule) -> bool:
         if rule.remaining is not None:

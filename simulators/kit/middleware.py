@@ -118,13 +118,14 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
 
     fault_set = app[FAULTS]
     fault: fk.FaultRule | None = None
+    after_ms = 0.0
     if fault_set:
-        delay_ms, delays, fault = fault_set.pick(request.method, path, entry.operation)
+        delay_ms, delays, fault, after_ms = fault_set.pick(request.method, path, entry.operation)
         if delays:
             entry.fault = {
                 "kind": fk.LATENCY,
                 "rules": [r.id for r in delays],
-                "added_latency_ms": round(delay_ms, 3),
+                "added_latency_ms": round(delay_ms + after_ms, 3),
             }
             await asyncio.sleep(delay_ms / 1000)
         if fault is not None:
@@ -152,6 +153,9 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
             reset_connection(request)
             raise asyncio.CancelledError
         return _finish(journal, entry, dialect.error(fault.status or 502, "fault", _fault_message(fault)), started)
+
+    if after_ms:  # the effect is committed; the answer is late (a client may give up and retry)
+        await asyncio.sleep(after_ms / 1000)
 
     if op is not None and config.validate_responses and isinstance(response, web.Response):
         body_bytes = response.body if isinstance(response.body, bytes) else None
