@@ -227,3 +227,23 @@ async def test_several_rules_are_added_all_or_none_and_removed_one_by_one(kit_si
     assert (await kit_sim.control("DELETE", f"faults/{first}"))[0] == 200
     assert [f["kind"] for f in (await kit_sim.control("GET", "faults"))[1]["faults"]] == ["reset"]
     assert (await kit_sim.control("DELETE", f"faults/{first}"))[0] == 404
+
+
+async def test_latency_after_the_handler_commits_first_and_answers_late(kit_sim):
+    before = await item_total(kit_sim)
+    await add_fault(kit_sim, kind="latency", latency_ms=800, after=True, method="POST", path="/api/items", count=1)
+    call = asyncio.create_task(kit_sim.http.post(f"{kit_sim.url}/api/items", json={"title": "late answer"}))
+    for _ in range(50):  # the item shows while its answer is still on the way
+        if await item_total(kit_sim) == before + 1:
+            break
+        await asyncio.sleep(0.01)
+    assert await item_total(kit_sim) == before + 1 and not call.done()
+    async with await call as resp:
+        assert resp.status in (200, 201)
+    entry = (await kit_sim.journal(method="POST"))[0]
+    assert entry["fault"]["added_latency_ms"] == 800.0
+
+
+async def test_only_latency_can_come_after_the_handler(kit_sim):
+    status, body = await kit_sim.control("POST", "faults", json={"kind": "error", "after": True})
+    assert status == 422 and "after" in json.dumps(body)
