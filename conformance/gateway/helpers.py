@@ -33,12 +33,17 @@ async def fault(http: aiohttp.ClientSession, base: str, **rule: Any) -> None:
 
 
 async def vendor_requests(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict[str, Any]]:
-    """What Cityworks itself answers for the gateway's reference (token as a header from 23 on, else a field)."""
-    async with http.post(
-        f"{cw}/Services/General/Authentication/Authenticate",
-        data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
-    ) as resp:
-        token = (await resp.json())["Value"]["Token"]
+    """What Cityworks itself answers for the gateway's reference, in whichever version it speaks (the auth
+    path of 2013/2014 or later, the token as a header from 23 on, else a field)."""
+    token = None
+    for auth in ("/Services/General/Authentication/Authenticate", "/Services/Authentication/Authenticate"):
+        async with http.post(
+            f"{cw}{auth}", data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})}
+        ) as resp:
+            if resp.status == 200 and (answer := await resp.json()).get("Status") == 0:
+                token = answer["Value"]["Token"]
+                break
+    assert token is not None, "cannot sign in to Cityworks"
     data = {"data": json.dumps({"OtherSystemId": reference})}
     envelope: Any = None
     for headers, fields in (({"Authorization": f"cityworks {token}"}, {}), ({}, {"token": token})):

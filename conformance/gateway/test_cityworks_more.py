@@ -1,0 +1,101 @@
+"""More of the Cityworks rules: every version family and its authentication (CW-VER-1, CW-VER-2), a
+comment's photo as an attachment (CW-COM-2), and category sync at scale (AGY-4)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import aiohttp
+import pytest
+
+from harness.bundled import simulator_config
+from harness.stack import Stack
+
+from .client import city_geojson
+from .helpers import PNG, deliver_all, sim, submit, synced, vendor_requests
+
+
+async def integrate(gw, cw: str, version: str) -> None:
+    tag = secrets.token_hex(4)
+    integration = await gw.ok(
+        "POST",
+        "/integrations",
+        json={
+            "name": f"CW {version} {tag}",
+            "vendor": "cityworks",
+            "version": version,
+            "base_url": cw,
+            "username": "harness",
+            "secret": "harness",
+        },
+    )
+    _, geography = await gw.upload_geography(f"City {tag}", "c.geojson", city_geojson())
+    agency = await gw.ok(
+        "POST",
+        "/agencies",
+        json={"name": f"W {tag}", "geography_id": geography["id"], "integration_id": integration["id"]},
+    )
+    gw.ids.update(integration=integration["id"], agency=agency["id"], tag=tag)
+
+
+@pytest.mark.req("CW-VER-1", "CW-VER-2")
+@pytest.mark.parametrize("version", ["2013", "2014", "2015", "15.8", "23"])
+async def test_every_version_family_gets_its_requests(gw, version):
+    async with Stack({"cityworks": simulator_config("cityworks", version=version, seed=2)}) as stack:
+        cw = stack.url("cityworks")
+        await integrate(gw, cw, version)
+        run = await gw.run("category_sync", integration_id=gw.ids["integration"])
+        assert run["status"] == "ok", run
+        rid = await submit(gw, (await synced(gw))[0]["code"], photo=False)
+        await deliver_all(gw)
+        assert len(await vendor_requests(gw.http, cw, rid)) == 1
+
+
+@pytest.mark.req("CW-COM-2")
+async def test_a_comments_photo_becomes_an_attachment(linked):
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
+    form = aiohttp.FormData()
+    form.add_field("api_key", g.api_key)
+    form.add_field("description", "Here is how it looks now")
+    form.add_field("media", PNG, filename="now.png", content_type="image/png")
+    async with g.http.post(f"{g.url}/open311/v2/requests/{rid}/comments.json", data=form) as resp:
+        assert resp.status == 201, await resp.text()
+    await deliver_all(g)
+    (found,) = await vendor_requests(g.http, cw, rid)
+    record = await sim(g.http, cw, "get-request", RequestId=found["RequestId"])
+    assert [c["Comments"] for c in record["comments"]] == ["Here is how it looks now"]
+    assert [a["sha256"] for a in record["attachments"]] == [hashlib.sha256(PNG).hexdigest()]
+
+
+@pytest.mark.req("AGY-4")
+async def test_category_sync_has_no_limit(gw):
+    async with Stack({"cityworks": simulator_config("cityworks", version="23", seed=3)}) as stack:
+        cw = stack.url("cityworks")
+        async with gw.http.post(f"{cw}/_sim/seed", json={"seed": 3, "problems": 7000}) as resp:
+            assert resp.status == 200, await resp.text()
+        await integrate(gw, cw, "23")
+        run = await gw.run("category_sync", integration_id=gw.ids["integration"])
+        assert run["status"] == "ok", run
+        public = await sim_public_problems(gw.http, cw)
+        assert run["counts"]["created"] == public >= 5000
+        assert len(await synced(gw)) == public
+
+
+async def sim_public_problems(http: aiohttp.ClientSession, cw: str) -> int:
+    import json
+
+    async with http.post(
+        f"{cw}/Services/General/Authentication/Authenticate",
+        data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
+    ) as resp:
+        token = (await resp.json())["Value"]["Token"]
+    async with http.post(
+        f"{cw}/Services/Ams/ServiceRequest/Problems",
+        data={"data": json.dumps({"ForPublicOnly": True})},
+        headers={"Authorization": f"cityworks {token}"},
+    ) as resp:
+        return len((await resp.json())["Value"])
