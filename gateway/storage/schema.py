@@ -242,3 +242,12 @@ job_runs = sa.Table(
     sa.Column("finished_at", Stamp, nullable=True),
     sa.Index("ix_job_runs_job", "job", "id"),
 )
+
+# Where an incremental job left off (e.g. the newest vendor creation time the request import has seen).
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("job", sa.String(40), primary_key=True),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("value", sa.String(100), nullable=False),
+)

@@ -21,6 +21,7 @@ from ..storage import repo
 from ..storage import schema as t
 from . import leases
 from .categories import sync_categories
+from .imports import ImportRefused, import_requests
 from .outbox import Delivery
 from .poll import poll_status
 from .questions import sync_questions
@@ -45,6 +46,11 @@ async def _questions(app: web.Application, integration: dict[str, Any] | None) -
     return await sync_questions(app[ENGINE], app[HTTP], integration)
 
 
+async def _import(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+    assert integration is not None
+    return await import_requests(app[ENGINE], app[HTTP], integration)
+
+
 async def _poll(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
     return await poll_status(app[ENGINE], app[HTTP], integration)
@@ -56,6 +62,7 @@ JOBS: dict[str, tuple[Runner, bool]] = {
     "category_sync": (_categories, True),
     "question_sync": (_questions, True),
     "status_poll": (_poll, True),
+    "import": (_import, True),
 }
 
 
@@ -95,6 +102,9 @@ async def run_job(app: web.Application, job: str, integration: dict[str, Any] | 
             status = "ok"
         except VendorError as err:
             errors.append(f"{err.kind}: {err.message}")
+            status = "failed"
+        except ImportRefused as err:  # some agencies refused; the rest was done and is counted
+            counts, errors = err.counts, err.errors
             status = "failed"
         except Exception as err:  # recorded, and the scheduler goes on with the other jobs
             log.exception("job %s failed", key)

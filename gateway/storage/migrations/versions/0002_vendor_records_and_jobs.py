@@ -1,8 +1,8 @@
-"""vendor records, jobs, geocoding and question references
+"""vendor records, jobs, cursors, geocoding and question references
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 19:52:51.060173
+Create Date: 2026-11-23 20:22:27.731891
 """
 
 from __future__ import annotations
@@ -47,6 +47,19 @@ def upgrade() -> None:
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.create_index("ix_job_runs_job", ["job", "id"], unique=False)
 
+    op.create_table(
+        "sync_cursors",
+        sa.Column("job", sa.String(length=40), nullable=False),
+        sa.Column("integration_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_sync_cursors_integration_id_integrations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("job", "integration_id", name=op.f("pk_sync_cursors")),
+    )
     op.create_table(
         "vendor_records",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -104,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_column("integration_id")
 
     op.drop_table("vendor_records")
+    op.drop_table("sync_cursors")
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_job_runs_job")
 
