@@ -3,10 +3,13 @@ asking Cityworks itself what arrived."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from typing import Any
 
 import aiohttp
+import shapefile
 
 from simulators.kit import city
 
@@ -82,3 +85,21 @@ async def deliver_all(g: Gateway, rounds: int = 6) -> None:
             return
     pending = (await g.ok("GET", "/outbox?state=pending"))["items"]
     raise AssertionError(f"outbox not drained: {pending}")
+
+
+def shapefile_zip(rings: list[list[tuple[float, float]]], prj: str | None = None, drop: str | None = None) -> bytes:
+    """A zipped ESRI shapefile holding one polygon (outer ring clockwise, holes counter-clockwise), with an
+    optional .prj; `drop` leaves one of its files out."""
+    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as w:
+        w.field("NAME", "C")
+        w.poly(rings)
+        w.record("area")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for ext, buf in (("shp", shp), ("shx", shx), ("dbf", dbf)):
+            if ext != drop:
+                z.writestr(f"area/area.{ext}", buf.getvalue())
+        if prj is not None:
+            z.writestr("area/area.prj", prj)
+    return out.getvalue()

@@ -5,35 +5,19 @@ questions and private answers never public (OG-RQR-3, OG-RQR-4)."""
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
-import zipfile
 
 import pytest
-import shapefile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .client import Gateway, city_geojson
-from .helpers import INSIDE
+from .helpers import INSIDE, shapefile_zip
 
 OUTSIDE = {"lat": "35.9", "long": "-78.9"}
 SQUARE = [(-78.70, 35.74), (-78.70, 35.84), (-78.60, 35.84), (-78.60, 35.74), (-78.70, 35.74)]  # clockwise
 HOLE = [(-78.66, 35.78), (-78.64, 35.78), (-78.64, 35.80), (-78.66, 35.80), (-78.66, 35.78)]
-
-
-def shapefile_zip(rings: list[list[tuple[float, float]]]) -> bytes:
-    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
-    with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as w:
-        w.field("NAME", "C")
-        w.poly(rings)
-        w.record("area")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for ext, buf in (("shp", shp), ("shx", shx), ("dbf", dbf)):
-            z.writestr(f"area.{ext}", buf.getvalue())
-    return out.getvalue()
 
 
 async def city_with_category(gw: Gateway, questions: list[dict] = ()) -> dict:

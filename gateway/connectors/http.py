@@ -82,7 +82,6 @@ class Http:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
-        auth: aiohttp.BasicAuth | None = None,
     ) -> Reply:
         """Retries what cannot have taken effect; for an idempotent call, everything transient."""
         policy = self.policy
@@ -91,7 +90,7 @@ class Http:
             if attempt:
                 await asyncio.sleep(self._delay(attempt, last))
             try:
-                reply = await self._once(method, url, data, params, headers, json_body, auth)
+                reply = await self._once(method, url, data, params, headers, json_body)
             except Unavailable as err:
                 last = err
                 continue
@@ -118,11 +117,11 @@ class Http:
             return min(last.retry_after, self.policy.max_retry_after_s)
         return self.policy.backoff(attempt, self.rng)
 
-    async def _once(self, method, url, data, params, headers, json_body, auth) -> Reply:  # type: ignore[no-untyped-def]
+    async def _once(self, method, url, data, params, headers, json_body) -> Reply:  # type: ignore[no-untyped-def]
         timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
         try:
             async with self.session.request(
-                method, url, data=data, params=params, headers=headers, json=json_body, auth=auth, timeout=timeout
+                method, url, data=data, params=params, headers=headers, json=json_body, timeout=timeout
             ) as resp:
                 body = await resp.read()
                 return Reply(resp.status, resp.content_type, body, retry_after_seconds(resp.headers.get("Retry-After")))

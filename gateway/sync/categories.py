@@ -1,5 +1,6 @@
-"""Category sync (CW-CAT-1): the vendor's public problem types become the integration's categories; names
-follow the vendor, a type that disappears (or turns private) is retired, one that comes back is revived."""
+"""Category sync (CW-CAT-1, OG-CAT-1): the vendor's public categories (Cityworks problem types, OpenGov
+request issues) become the integration's categories; names follow the vendor, one that disappears (or turns
+private or inactive) is retired, one that comes back is revived. OpenGov is paged to exhaustion (AGY-4)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
+from ..connectors.opengov import Opengov
 from ..storage import repo
 from ..storage import schema as t
 from .vendors import connector
@@ -21,9 +23,24 @@ def category_code(integration_id: int, vendor_code: str) -> str:
     return f"I{integration_id}-{cleaned}"
 
 
-async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+async def upstream_categories(http: Http, integration: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """vendor id -> (vendor code, name) of the public, active categories."""
+    login, secret = integration["username"] or "", integration["secret"] or ""
+    if integration["vendor"] == "opengov":
+        og = Opengov(http, integration["base_url"], login, secret)
+        issues = await og.all_records(
+            "cgRequestIssuesClass", filter="(([Inactive] is equal to false) AND ([Public] is equal to true))"
+        )
+        return {str(i["Oid"]): (i.get("CodeField") or str(i["Oid"]), i.get("IssueField") or "") for i in issues}
     cw = connector(http, integration)
-    upstream = {str(p["ProblemSid"]): p for p in await cw.problems()}
+    return {
+        str(p["ProblemSid"]): (p.get("ProblemCode") or str(p["ProblemSid"]), p.get("Description") or "")
+        for p in await cw.problems()
+    }
+
+
+async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+    upstream = await upstream_categories(http, integration)
     c, a = t.categories, t.agencies
     counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
     now = repo.now()
@@ -34,15 +51,15 @@ async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str
         agency_ids = [
             r["id"] for r in await repo.many(conn, sa.select(a.c.id).where(a.c.integration_id == integration["id"]))
         ]
-        for sid, problem in upstream.items():
-            name = (problem.get("Description") or problem.get("ProblemCode") or sid)[:200]
+        for sid, (vendor_code, vendor_name) in upstream.items():
+            name = (vendor_name or vendor_code or sid)[:200]
             current = ours.get(sid)
             if current is None:
                 created = await repo.insert(
                     conn,
                     c,
                     {
-                        "code": category_code(integration["id"], problem.get("ProblemCode") or sid),
+                        "code": category_code(integration["id"], vendor_code),
                         "name": name,
                         "description": "",
                         "group_name": "",
@@ -52,7 +69,7 @@ async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str
                         "integrated": True,
                         "vendor_id": sid,
                         "integration_id": integration["id"],
-                        "mode": "sr",
+                        "mode": "sr" if integration["vendor"] == "cityworks" else None,
                         "auto_sync_questions": True,
                         "created_at": now,
                         "updated_at": now,

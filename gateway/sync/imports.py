@@ -20,7 +20,7 @@ from ..connectors.http import Http
 from ..domain.geography import cutout_count
 from ..storage import repo
 from ..storage import schema as t
-from .outbox import APP_NAME
+from .adapters import APP_NAME
 from .vendors import connector
 
 JOB = "import"

@@ -18,12 +18,10 @@ from ..connectors.geocoder import Geocoder
 from ..connectors.http import Http, Rejected, VendorError
 from ..storage import repo
 from ..storage import schema as t
-from .questions import vendor_answers
-from .vendors import connector
+from .adapters import adapter
 
 MAX_ATTEMPTS = 10
 BATCH = 100
-APP_NAME = "civic-harness"
 
 
 def retry_delay(attempts: int, base_s: float, rng: random.Random) -> float:
@@ -120,24 +118,17 @@ class Delivery:
     async def _perform(
         self, row: dict[str, Any], attempts: int, request: dict, category: dict, integration: dict
     ) -> list[dict[str, Any]]:
-        """The vendor call(s); returns rows to write on success (vendor records, follow-up outbox rows)."""
-        cw = connector(self.http, integration)
+        """The vendor call(s); returns rows to write on success (vendor records, follow-up outbox rows).
+        From the second attempt on, each effect is looked up at the vendor before it is done again."""
+        vendor = adapter(self.http, integration, self.engine)
+        retry = attempts > 1
         payload = json.loads(row["payload"])
         kind = row["kind"]
         if kind == "create_request":
-            found = await cw.by_other_system_id(request["public_id"]) if attempts > 1 else []
-            if found:
-                vendor_id = found[0]["RequestId"]
-            else:
-                if not category["vendor_id"]:
-                    raise Rejected(f"category {category['code']} has no vendor problem type (vendor_id)")
+            vendor_id = await vendor.find_request(request) if retry else None
+            if vendor_id is None:
                 request = await self._geocode(request, integration)
-                fields = self._sr_fields(request, category)
-                answers = await vendor_answers(self.engine, request["id"])
-                if answers:
-                    fields["Answers"] = answers
-                created = await cw.create_request(fields)
-                vendor_id = created["RequestId"]
+                vendor_id = await vendor.create_request(request, category)
             effects: list[dict[str, Any]] = [self._record(integration, "request", request["id"], vendor_id)]
             async with self.engine.connect() as conn:
                 media = await repo.many(conn, sa.select(t.media.c.id).where(t.media.c.request_id == request["id"]))
@@ -151,12 +142,11 @@ class Delivery:
             comment = await self._row(t.comments, payload["comment_id"])
             if not comment["public"]:
                 return []  # private comments are never sent
-            existing = await cw.comments(vendor_request) if attempts > 1 else []
-            sent = next((c for c in existing if (c.get("Comments") or "").strip() == comment["body"].strip()), None)
+            sent = await vendor.find_comment(vendor_request, comment["body"]) if retry else None
             if sent is None:
-                sent = await cw.add_comment(vendor_request, comment["body"]) or {}
+                sent = await vendor.add_comment(vendor_request, comment["body"])
             # Recorded by the vendor's id, so the comment poll never imports our own comment back (CW-ICM-1).
-            effects = [self._record(integration, "comment", comment["id"], sent.get("CommentId", ""))]
+            effects = [self._record(integration, "comment", comment["id"], sent)]
             if comment["media_id"]:
                 media_payload = json.dumps({"media_id": comment["media_id"]})
                 effects.append({"outbox": {"kind": "add_attachment", "payload": media_payload}})
@@ -164,33 +154,11 @@ class Delivery:
         if kind == "add_attachment":
             media = await self._row(t.media, payload["media_id"])
             filename = f"{media['public_id']}-{media['filename']}"
-            existing = await cw.attachments(vendor_request) if attempts > 1 else []
-            match = next((x for x in existing if (x.get("Attachment") or "").endswith(filename)), None)
-            if match is None:
-                match = await cw.add_attachment(vendor_request, filename, media["content"])
-            return [self._record(integration, "attachment", media["id"], str(match.get("Id", "")))]
+            attached = await vendor.find_attachment(vendor_request, filename) if retry else None
+            if attached is None:
+                attached = await vendor.add_attachment(vendor_request, filename, media["content"])
+            return [self._record(integration, "attachment", media["id"], attached)]
         raise Rejected(f"unknown outbox kind {kind!r}")
-
-    def _sr_fields(self, request: dict[str, Any], category: dict[str, Any]) -> dict[str, Any]:
-        address = request["validated_address"] or request["address"]  # GEO-3: the locator's address first
-        fields: dict[str, Any] = {
-            "ProblemSid": int(category["vendor_id"]),
-            "Details": request["description"],
-            "OtherSystemId": request["public_id"],
-            "InitiatedByApp": APP_NAME,
-        }
-        if request["lat"] is not None:
-            fields.update(X=request["long"], Y=request["lat"])
-        optional = {
-            "Address": address,
-            "Zip": request["zipcode"],
-            "CallerEmail": request["email"],
-            "CallerFirstName": request["first_name"],
-            "CallerLastName": request["last_name"],
-            "CallerHomePhone": request["phone"],
-        }
-        fields.update({k: v for k, v in optional.items() if v})
-        return fields
 
     async def _geocode(self, request: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any]:
         """GEO-3/4: the integration's locator names the point's address; a failure is recorded, never fatal."""
@@ -214,7 +182,7 @@ class Delivery:
             )
         return {r["media_id"] for r in rows}
 
-    async def _vendor_request(self, integration: dict[str, Any], request: dict[str, Any]) -> int:
+    async def _vendor_request(self, integration: dict[str, Any], request: dict[str, Any]) -> str:
         v = t.vendor_records
         async with self.engine.connect() as conn:
             vendor_id = await conn.scalar(
@@ -224,7 +192,7 @@ class Delivery:
             )
         if vendor_id is None:
             raise Rejected("the request is not at the vendor yet")
-        return int(vendor_id)
+        return str(vendor_id)
 
     async def _row(self, table: sa.Table, ident: int) -> dict[str, Any]:
         async with self.engine.connect() as conn:

@@ -103,3 +103,16 @@ async def vendor_answers(engine: AsyncEngine, request_id: int) -> list[dict[str,
         elif ref.get("answer") is not None:
             out.append({"AnswerId": ref["answer"], "AnswerValue": value})
     return out
+
+
+async def requester_answers(engine: AsyncEngine, request_id: int) -> dict[str, str]:
+    """Answers to questions carrying an OpenGov requester integration key (OG-RQR-3), by key."""
+    an, q = t.answers, t.questions
+    async with engine.connect() as conn:
+        rows = await repo.many(
+            conn,
+            sa.select(an.c.value, q.c.integration_key)
+            .join(q, an.c.question_id == q.c.id)
+            .where(an.c.request_id == request_id, q.c.integration_key.is_not(None)),
+        )
+    return {r["integration_key"]: str(json.loads(r["value"])) for r in rows}

@@ -4,15 +4,13 @@ importer refused for them."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 import pytest
-import shapefile
 from pyproj import CRS, Transformer
 from shapely.geometry import Polygon, mapping
 
+from conformance.gateway.helpers import shapefile_zip
 from gateway.domain import DomainError
 from gateway.domain import geography as geo
 from simulators.kit import city
@@ -21,22 +19,6 @@ SQUARE = [(-78.70, 35.74), (-78.60, 35.74), (-78.60, 35.84), (-78.70, 35.84), (-
 HOLE = [(-78.66, 35.78), (-78.64, 35.78), (-78.64, 35.80), (-78.66, 35.80), (-78.66, 35.78)]
 BOWTIE = [(-78.70, 35.74), (-78.60, 35.84), (-78.60, 35.74), (-78.70, 35.84), (-78.70, 35.74)]
 UTM17 = CRS.from_epsg(32617)  # WGS 84 / UTM zone 17N, metres: where the demo city lies
-
-
-def shapefile_zip(rings: list[list[tuple[float, float]]], prj: str | None = None, drop: str | None = None) -> bytes:
-    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
-    with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as w:
-        w.field("NAME", "C")
-        w.poly(rings)
-        w.record("Harnessville")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for ext, buf in (("shp", shp), ("shx", shx), ("dbf", dbf)):
-            if ext != drop:
-                z.writestr(f"city/boundary.{ext}", buf.getvalue())
-        if prj is not None:
-            z.writestr("city/boundary.prj", prj)
-    return out.getvalue()
 
 
 def geojson(geometry: dict) -> bytes:

@@ -1,0 +1,97 @@
+"""OpenGov Enterprise Asset Management (formerly Cartegraph): class-keyed REST with HTTP Basic, the bracketed
+filter language, limit/offset paging, `{"Message": ...}` errors with real HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from .http import Http, Rejected, Uncertain
+
+PAGE = 1000
+
+
+def quoted(value: str) -> str:
+    """A string for the filter language (double quotes inside escaped by doubling, as the vendor reads them)."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+class Opengov:
+    def __init__(
+        self,
+        http: Http,
+        base_url: str,
+        login: str,
+        password: str,
+        *,
+        requester_class: str = "cgRequestersClass",
+        comment_class: str = "cgRequests_cgCommentsClass",
+        id_field: str = "IntegrationIDField",
+    ) -> None:
+        self.http, self.base = http, base_url.rstrip("/") + "/api/v1"
+        self.headers = {"Authorization": aiohttp.encode_basic_auth(login, password)}
+        self.requester_class, self.comment_class, self.id_field = requester_class, comment_class, id_field
+
+    async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        reply = await self.http.request(
+            method, f"{self.base}/{path}", idempotent=idempotent, headers=self.headers, **kwargs
+        )
+        if reply.status == 304:
+            return None
+        body = reply.json() if reply.body else None
+        if reply.status >= 400:
+            message = body.get("Message") if isinstance(body, dict) else None
+            raise Rejected(f"OpenGov {method} {path}: HTTP {reply.status}: {message or 'no message'}", reply.status)
+        if body is None:
+            raise Uncertain(f"OpenGov {method} {path}: an empty answer")
+        return body
+
+    @staticmethod
+    def _records(body: Any, class_name: str) -> list[dict[str, Any]]:
+        key = next((k for k in body if k.lower() == class_name.lower()), None) if isinstance(body, dict) else None
+        if key is None:
+            raise Uncertain(f"OpenGov answered without {class_name}")
+        return body[key]
+
+    async def records(self, class_name: str, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        body = await self._call("GET", f"classes/{class_name}", idempotent=True, params=params)
+        return self._records(body, class_name), body.get("_metadata", {})
+
+    async def all_records(self, class_name: str, filter: str | None = None) -> list[dict[str, Any]]:
+        """Every matching record, paging by limit/offset until a page comes back short (AGY-4)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, Any] = {"limit": PAGE, "offset": len(out), "sort": "Oid:asc"}
+            if filter:
+                params["filter"] = filter
+            page, _ = await self.records(class_name, **params)
+            out += page
+            if len(page) < PAGE:
+                return out
+
+    async def create(self, class_name: str, record: dict[str, Any], path: str | None = None) -> dict[str, Any]:
+        body = await self._call(
+            "POST", path or f"classes/{class_name}", idempotent=False, json_body={class_name: [record]}
+        )
+        return self._records(body, class_name)[0]
+
+    async def children(self, parent: str, oid: int, child: str) -> list[dict[str, Any]]:
+        body = await self._call("GET", f"classes/{parent}/{oid}/{child}", idempotent=True)
+        return self._records(body, child)
+
+    async def add_child(self, parent: str, oid: int, child: str, record: dict[str, Any]) -> dict[str, Any]:
+        return await self.create(child, record, path=f"classes/{parent}/{oid}/{child}")
+
+    async def upload(self, parent: str, oid: int, filename: str, content: bytes) -> dict[str, Any]:
+        attachment_class = f"{parent}_cgAttachmentsClass"
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=filename, content_type="application/octet-stream")
+        body = await self._call(
+            "POST",
+            f"attachments/{parent}/{oid}/{attachment_class}",
+            idempotent=False,
+            data=form,
+            params={"fileName": filename},
+        )
+        return self._records(body, attachment_class)[0]

@@ -1,0 +1,158 @@
+"""One vendor-neutral face for the outbox: find by the gateway's own reference, create, comment, attach.
+Each vendor's adapter maps the public request onto that vendor's records."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..connectors.cityworks import Cityworks
+from ..connectors.http import Http, Rejected
+from ..connectors.opengov import Opengov, quoted
+from ..domain.requesters import requester_fields
+from .questions import requester_answers, vendor_answers
+
+APP_NAME = "civic-harness"
+REQUESTS = "cgRequestsClass"
+
+
+class Adapter(Protocol):
+    async def find_request(self, request: dict[str, Any]) -> str | None: ...
+
+    async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str: ...
+
+    async def find_comment(self, vendor_id: str, text: str) -> str | None: ...
+
+    async def add_comment(self, vendor_id: str, text: str) -> str: ...
+
+    async def find_attachment(self, vendor_id: str, filename: str) -> str | None: ...
+
+    async def add_attachment(self, vendor_id: str, filename: str, content: bytes) -> str: ...
+
+
+class CityworksAdapter:
+    def __init__(self, cw: Cityworks, engine: AsyncEngine) -> None:
+        self.cw, self.engine = cw, engine
+
+    async def find_request(self, request: dict[str, Any]) -> str | None:
+        found = await self.cw.by_other_system_id(request["public_id"])
+        return str(found[0]["RequestId"]) if found else None
+
+    async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str:
+        if not category["vendor_id"]:
+            raise Rejected(f"category {category['code']} has no vendor problem type (vendor_id)")
+        address = request["validated_address"] or request["address"]  # GEO-3: the locator's address first
+        fields: dict[str, Any] = {
+            "ProblemSid": int(category["vendor_id"]),
+            "Details": request["description"],
+            "OtherSystemId": request["public_id"],
+            "InitiatedByApp": APP_NAME,
+        }
+        if request["lat"] is not None:
+            fields.update(X=request["long"], Y=request["lat"])
+        optional = {
+            "Address": address,
+            "Zip": request["zipcode"],
+            "CallerEmail": request["email"],
+            "CallerFirstName": request["first_name"],
+            "CallerLastName": request["last_name"],
+            "CallerHomePhone": request["phone"],
+        }
+        fields.update({k: v for k, v in optional.items() if v})
+        answers = await vendor_answers(self.engine, request["id"])
+        if answers:
+            fields["Answers"] = answers
+        return str((await self.cw.create_request(fields))["RequestId"])
+
+    async def find_comment(self, vendor_id: str, text: str) -> str | None:
+        existing = await self.cw.comments(int(vendor_id))
+        sent = next((c for c in existing if (c.get("Comments") or "").strip() == text.strip()), None)
+        return str(sent["CommentId"]) if sent else None
+
+    async def add_comment(self, vendor_id: str, text: str) -> str:
+        return str((await self.cw.add_comment(int(vendor_id), text) or {}).get("CommentId", ""))
+
+    async def find_attachment(self, vendor_id: str, filename: str) -> str | None:
+        existing = await self.cw.attachments(int(vendor_id))
+        match = next((x for x in existing if (x.get("Attachment") or "").endswith(filename)), None)
+        return str(match.get("Id", "")) if match else None
+
+    async def add_attachment(self, vendor_id: str, filename: str, content: bytes) -> str:
+        return str((await self.cw.add_attachment(int(vendor_id), filename, content)).get("Id", ""))
+
+
+class OpengovAdapter:
+    def __init__(self, og: Opengov, engine: AsyncEngine) -> None:
+        self.og, self.engine = og, engine
+
+    async def find_request(self, request: dict[str, Any]) -> str | None:
+        field = self.og.id_field.removesuffix("Field")
+        found, _ = await self.og.records(REQUESTS, filter=f"(([{field}] is equal to {quoted(request['public_id'])}))")
+        return str(found[0]["Oid"]) if found else None
+
+    async def requester(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """OG-RQR-1..3: matched as OpenGov's intake does (e-mail case-insensitively, first and last name as
+        sent), created only when none matches. Deliveries run one at a time (the job's lease), so two requests
+        from one e-mail never race to create two requesters."""
+        fields = requester_fields(request, await requester_answers(self.engine, request["id"]))
+        if fields is None:
+            return None
+        query = (
+            f"(([Email] is equal to {quoted(fields['EmailField'])}) AND ([FirstName] is equal to "
+            f"{quoted(fields['FirstNameField'])}) AND ([LastName] is equal to {quoted(fields['LastNameField'])}))"
+        )
+        found, _ = await self.og.records(self.og.requester_class, filter=query, sort="Oid:asc")
+        if found:
+            return found[0]  # the oldest match: duplicates made elsewhere do not multiply
+        return await self.og.create(self.og.requester_class, fields)
+
+    async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str:
+        requester = await self.requester(request)
+        record: dict[str, Any] = {
+            "IssueField": category["name"],
+            "DescriptionField": request["description"],
+            self.og.id_field: request["public_id"],
+            "StatusField": "Open",
+        }
+        if request["lat"] is not None:
+            record.update(lat=request["lat"], long=request["long"])
+        # GEO-2: the user's address and the geocoder's, both kept
+        if request["address"]:
+            record["LocationDescriptionField"] = request["address"]
+        if request["validated_address"]:
+            record["AddressField"] = request["validated_address"]
+        if request["zipcode"]:
+            record["ZipCodeField"] = request["zipcode"]
+        if requester is not None:
+            record["RequesterOidField"] = requester["Oid"]
+            record["RequesterField"] = (
+                f"{requester.get('FirstNameField', '')} {requester.get('LastNameField', '')}".strip()
+            )
+        return str((await self.og.create(REQUESTS, record))["Oid"])
+
+    async def find_comment(self, vendor_id: str, text: str) -> str | None:
+        existing = await self.og.children(REQUESTS, int(vendor_id), self.og.comment_class)
+        match = next((c for c in existing if (c.get("CommentField") or "").strip() == text.strip()), None)
+        return str(match["Oid"]) if match else None
+
+    async def add_comment(self, vendor_id: str, text: str) -> str:
+        record = {"CommentField": text, "PublicField": True, "AuthorField": APP_NAME}
+        return str((await self.og.add_child(REQUESTS, int(vendor_id), self.og.comment_class, record))["Oid"])
+
+    async def find_attachment(self, vendor_id: str, filename: str) -> str | None:
+        existing = await self.og.children(REQUESTS, int(vendor_id), f"{REQUESTS}_cgAttachmentsClass")
+        match = next((a for a in existing if a.get("FileNameField") == filename), None)
+        return str(match["Oid"]) if match else None
+
+    async def add_attachment(self, vendor_id: str, filename: str, content: bytes) -> str:
+        return str((await self.og.upload(REQUESTS, int(vendor_id), filename, content))["Oid"])
+
+
+def adapter(http: Http, integration: dict[str, Any], engine: AsyncEngine) -> Adapter:
+    login, secret = integration["username"] or "", integration["secret"] or ""
+    if integration["vendor"] == "cityworks":
+        return CityworksAdapter(Cityworks(http, integration["base_url"], integration["version"], login, secret), engine)
+    if integration["vendor"] == "opengov":
+        return OpengovAdapter(Opengov(http, integration["base_url"], login, secret), engine)
+    raise Rejected(f"no connector for vendor {integration['vendor']!r}")
