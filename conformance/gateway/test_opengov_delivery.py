@@ -190,3 +190,47 @@ async def test_each_public_comment_reaches_opengov_once(og_linked, failing):
     ) as resp:
         comments = (await resp.json())["cgRequests_cgCommentsClass"]
     assert [(c["CommentField"], c["PublicField"]) for c in comments] == [("First note", True), ("Second note", True)]
+
+
+@pytest.mark.req("OG-UPD-1", "OG-UPD-3", "OG-COM-2", "OG-UPD-2")
+async def test_status_public_comments_and_rules_come_back(og_linked):
+    g = og_linked
+    og = g.ids["opengov"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rule = {"field": "TasksField", "operator": ">=", "value": "1", "message": "A work task has been created."}
+    await g.ok("POST", f"/integrations/{g.ids['integration']}/comment-rules", json=rule)
+    rid = await post(g, (await synced(g))[0]["code"])
+    status, _, text = await g.open311(
+        "POST", f"/requests/{rid}/comments.json", data={"api_key": g.api_key, "description": "Mine, sent over"}
+    )
+    assert status == 201, text
+    await deliver_all(g)
+    (record,) = await og_request(g, rid)
+    oid = record["Oid"]
+    await sim(g.http, og, "add-comment", Oid=oid, text="We are on it.", public=True)
+    await sim(g.http, og, "add-comment", Oid=oid, text="Internal: call the contractor", public=False)
+
+    async def poll() -> dict:
+        return await g.run("status_poll", integration_id=g.ids["integration"])  # on demand (OG-UPD-3)
+
+    async def public_comments() -> list[str]:
+        _, _, body = await g.open311("GET", f"/requests/{rid}/comments.json")
+        return [c["description"] for c in json.loads(body)]
+
+    await sim(g.http, og, "set-fields", Oid=oid, TasksField=1)
+    await poll()
+    await poll()  # the rule still holds: no second message
+    await sim(g.http, og, "set-fields", Oid=oid, TasksField=0)
+    await poll()
+    await sim(g.http, og, "set-fields", Oid=oid, TasksField=2)
+    await poll()  # false -> true again: a second message
+    assert await public_comments() == [
+        "Mine, sent over",  # ours, never imported back
+        "We are on it.",  # public only (OG-COM-2)
+        "A work task has been created.",
+        "A work task has been created.",
+    ]
+    await sim(g.http, og, "close-request", Oid=oid)
+    await poll()
+    _, _, body = await g.open311("GET", f"/requests/{rid}.json")
+    assert json.loads(body)[0]["status"] == "closed"

@@ -70,6 +70,16 @@ class Opengov:
             if len(page) < PAGE:
                 return out
 
+    async def get(self, class_name: str, oid: int) -> dict[str, Any] | None:
+        try:
+            body = await self._call("GET", f"classes/{class_name}/{oid}", idempotent=True)
+        except Rejected as err:
+            if err.status == 404:
+                return None
+            raise
+        found = self._records(body, class_name)
+        return found[0] if found else None
+
     async def create(self, class_name: str, record: dict[str, Any], path: str | None = None) -> dict[str, Any]:
         body = await self._call(
             "POST", path or f"classes/{class_name}", idempotent=False, json_body={class_name: [record]}

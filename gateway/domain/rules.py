@@ -48,3 +48,24 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def rule_holds(operator: str, expected: str, actual: object) -> bool:
+    """Whether a vendor field's value meets a comment rule (OG-UPD-2). Ordering operators compare numbers;
+    `=` and `!=` compare numbers when both sides are numbers, else text (case-insensitive); `contains` is a
+    case-insensitive substring test. A missing value meets nothing but `!=`."""
+    if actual is None:
+        return operator == "!="
+    text = str(actual).strip()
+    if isinstance(actual, bool):
+        text = "true" if actual else "false"
+    if operator == "contains":
+        return expected.lower() in text.lower()
+    both_numbers = _is_number(text) and _is_number(expected)
+    if operator in (">", ">=", "<", "<="):
+        if not both_numbers:
+            return False
+        a, b = float(text), float(expected)
+        return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b}[operator]
+    equal = float(text) == float(expected) if both_numbers else text.lower() == expected.lower()
+    return equal if operator == "=" else not equal

@@ -251,3 +251,13 @@ sync_cursors = sa.Table(
     sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("value", sa.String(100), nullable=False),
 )
+
+# OG-UPD-2: whether a comment rule's condition held at the last poll, per request, so it fires once per
+# false -> true transition.
+rule_states = sa.Table(
+    "rule_states",
+    metadata,
+    sa.Column("rule_id", sa.Integer, sa.ForeignKey("comment_rules.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("holds", sa.Boolean, nullable=False),
+)

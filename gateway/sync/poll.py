@@ -1,7 +1,8 @@
-"""Status and comment poll for Cityworks (CW-UPD-1, CW-ICM-1, CW-IMG-1): each open public request that
-reached Cityworks is read back in batches; a closed SR closes the public request, "To SCF:" comments
-become public comments once each (never the gateway's own), and attachments whose comment carries the
-prefix become a public comment with the image."""
+"""Status and comment poll. Cityworks (CW-UPD-1, CW-ICM-1, CW-IMG-1): each open public request that reached
+Cityworks is read back in batches; a closed SR closes the public request, "To SCF:" comments become public
+comments once each (never the gateway's own), and attachments whose comment carries the prefix become a
+public comment with the image. OpenGov (OG-UPD-1, OG-COM-2, OG-UPD-2): a completed or closed request closes
+the public one, public comments (only) come over once each, and comment rules fire once per false -> true."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
+from ..connectors.opengov import Opengov
 from ..domain.comments import public_text
 from ..domain.media import image_type
+from ..domain.rules import rule_holds
 from ..storage import repo
 from ..storage import schema as t
 from .vendors import connector
@@ -23,6 +26,8 @@ BATCH = 100
 
 
 async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+    if integration["vendor"] == "opengov":
+        return await poll_opengov(engine, http, integration)
     cw = connector(http, integration)
     r, v = t.requests, t.vendor_records
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "images": 0}
@@ -151,3 +156,87 @@ async def _public_comment(
             },
         )
         await repo.update(conn, t.requests, request_id, {"updated_at": now})
+
+
+OG_REQUESTS = "cgRequestsClass"
+CLOSED_STATUSES = {"closed", "complete", "completed", "resolved"}
+
+
+async def poll_opengov(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+    og = Opengov(http, integration["base_url"], integration["username"] or "", integration["secret"] or "")
+    r, v, cr = t.requests, t.vendor_records, t.comment_rules
+    counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "rules_fired": 0}
+    async with engine.connect() as conn:
+        linked = await repo.many(
+            conn,
+            sa.select(r.c.id, r.c.status, v.c.vendor_id)
+            .join(v, sa.and_(v.c.local_id == r.c.id, v.c.kind == "request"))
+            .where(v.c.integration_id == integration["id"], r.c.status == "open"),
+        )
+        known = {
+            rec["vendor_id"]
+            for rec in await repo.many(
+                conn,
+                sa.select(v.c.vendor_id).where(
+                    v.c.integration_id == integration["id"], v.c.kind.in_(["comment", "imported_comment"])
+                ),
+            )
+        }
+        rules = await repo.many(conn, cr.select().where(cr.c.integration_id == integration["id"]).order_by(cr.c.id))
+    for ours in linked:
+        oid = int(ours["vendor_id"])
+        found, _ = await og.records(OG_REQUESTS, filter=f"(([Oid] is equal to {oid}))")
+        if not found:
+            continue
+        record = found[0]
+        counts["checked"] += 1
+        for comment in await og.children(OG_REQUESTS, oid, og.comment_class):
+            cid = str(comment["Oid"])
+            if cid in known or not comment.get("PublicField"):
+                continue  # ours, imported before, or internal (OG-COM-2: public only)
+            text = (comment.get("CommentField") or "").strip()
+            if text:
+                await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid))
+                known.add(cid)
+                counts["comments"] += 1
+        counts["rules_fired"] += await _apply_rules(engine, rules, ours["id"], record)
+        status = str(record.get("StatusField") or "").strip().lower()
+        if record.get("CompletedField") in (True, "true", "True", 1) or status in CLOSED_STATUSES:
+            await _set_status(engine, ours["id"], "closed", record.get("ResponseNotesField") or None)
+            counts["closed"] += 1
+    return counts
+
+
+async def _apply_rules(engine: AsyncEngine, rules: list[dict[str, Any]], request_id: int, record: dict) -> int:
+    """OG-UPD-2: post a rule's message when its condition turns true; again only after it was false."""
+    fired = 0
+    rs = t.rule_states
+    for rule in rules:
+        holds = rule_holds(rule["operator"], rule["value"], record.get(rule["field"]))
+        async with engine.begin() as conn:
+            before = await conn.scalar(
+                sa.select(rs.c.holds).where(rs.c.rule_id == rule["id"], rs.c.request_id == request_id)
+            )
+            if before is None:
+                await conn.execute(rs.insert().values(rule_id=rule["id"], request_id=request_id, holds=holds))
+            elif bool(before) != holds:
+                await conn.execute(
+                    rs.update().where(rs.c.rule_id == rule["id"], rs.c.request_id == request_id).values(holds=holds)
+                )
+            if holds and not before:
+                now = repo.now()
+                await repo.insert(
+                    conn,
+                    t.comments,
+                    {
+                        "request_id": request_id,
+                        "body": rule["message"],
+                        "public": True,
+                        "author": "gateway",
+                        "media_id": None,
+                        "created_at": now,
+                    },
+                )
+                await repo.update(conn, t.requests, request_id, {"updated_at": now})
+                fired += 1
+    return fired

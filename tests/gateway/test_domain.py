@@ -94,3 +94,28 @@ def test_ordering_rules_compare_numbers():
     for operator, value in (("~", "1"), (">", "many")):
         with pytest.raises(DomainError):
             check_rule(operator, value)
+
+
+@pytest.mark.req("OG-UPD-2")
+@pytest.mark.parametrize(
+    ("operator", "expected", "actual", "holds"),
+    [
+        (">=", "1", 1, True),
+        (">=", "1", 0, False),
+        (">", "1", "2", True),
+        ("<", "10", "9.5", True),
+        ("<=", "1", None, False),
+        ("=", "Closed", "closed", True),
+        ("=", "1", "1.0", True),
+        ("!=", "Closed", "Open", True),
+        ("!=", "x", None, True),
+        ("contains", "crew", "Crew dispatched", True),
+        ("contains", "crew", "nobody", False),
+        ("=", "true", True, True),
+        (">", "1", "many", False),
+    ],
+)
+def test_comment_rules_compare_as_documented(operator, expected, actual, holds):
+    from gateway.domain.rules import rule_holds
+
+    assert rule_holds(operator, expected, actual) is holds

@@ -1,8 +1,8 @@
-"""vendor records, jobs, cursors, geocoding and question references
+"""vendor records, jobs, cursors, rule states, geocoding and question references
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 20:22:27.731891
+Create Date: 2026-11-23 20:28:57.903370
 """
 
 from __future__ import annotations
@@ -77,6 +77,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendor_records")),
         sa.UniqueConstraint("integration_id", "kind", "local_id", name="uq_vendor_records_local"),
     )
+    op.create_table(
+        "rule_states",
+        sa.Column("rule_id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("holds", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name=op.f("fk_rule_states_request_id_requests"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["rule_id"], ["comment_rules.id"], name=op.f("fk_rule_states_rule_id_comment_rules"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("rule_id", "request_id", name=op.f("pk_rule_states")),
+    )
     with op.batch_alter_table("categories", schema=None) as batch_op:
         batch_op.add_column(sa.Column("integration_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -116,6 +129,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_categories_integration_id_integrations"), type_="foreignkey")
         batch_op.drop_column("integration_id")
 
+    op.drop_table("rule_states")
     op.drop_table("vendor_records")
     op.drop_table("sync_cursors")
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
