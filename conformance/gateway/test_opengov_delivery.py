@@ -234,3 +234,32 @@ async def test_status_public_comments_and_rules_come_back(og_linked):
     await poll()
     _, _, body = await g.open311("GET", f"/requests/{rid}.json")
     assert json.loads(body)[0]["status"] == "closed"
+
+
+@pytest.mark.req("OG-REQ-2")
+async def test_requests_entered_in_opengov_become_public_once(og_linked):
+    g = og_linked
+    og = g.ids["opengov"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    await g.ok("PATCH", f"/agencies/{g.ids['agency']}", json={"importer_enabled": True})
+    category = (await synced(g))[0]
+    ours = await post(g, category["code"])
+    await deliver_all(g)
+    lat, lon = float(INSIDE["lat"]), float(INSIDE["long"])
+    issue = category["name"]
+    await sim(g.http, og, "create-request", IssueField=issue, DescriptionField="Phoned in", lat=lat, long=lon)
+    await sim(g.http, og, "create-request", IssueField=issue, DescriptionField="Elsewhere", lat=35.9, long=-78.9)
+
+    async def public() -> dict[str, dict]:
+        _, _, text = await g.open311("GET", "/requests.json", params={"page_size": "1000"})
+        return {r["service_request_id"]: r for r in json.loads(text)}
+
+    before = await public()
+    first = await g.run("import", integration_id=g.ids["integration"])
+    assert first["status"] == "ok", first
+    new = [r for rid, r in (await public()).items() if rid not in before]
+    descriptions = [r["description"] for r in new]
+    assert descriptions.count("Phoned in") == 1 and "Elsewhere" not in descriptions
+    assert ours not in {r["service_request_id"] for r in new} and first["counts"]["ours"] >= 1
+    second = await g.run("import", integration_id=g.ids["integration"])
+    assert second["counts"]["imported"] == 0

@@ -1,8 +1,8 @@
-"""Request import (CW-IMP-1): service requests entered in Cityworks itself become public requests, for the
-agencies whose importer is on, inside their geography only, never the gateway's own, never twice; work
-orders never. Incremental: each run searches from where the last one left off (by creation time, with an
-overlap so a request saved late is not missed). An agency whose geography has cutouts is refused with a
-recorded error (AGY-3); the others go on."""
+"""Request import (CW-IMP-1, OG-REQ-2): requests entered in Cityworks or OpenGov itself become public
+requests, for the agencies whose importer is on, inside their geography only, never the gateway's own,
+never twice; Cityworks work orders never. Incremental: each run searches from where the last one left off
+(by creation time, with an overlap so a request saved late is not missed). An agency whose geography has
+cutouts is refused with a recorded error (AGY-3); the others go on."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
+from ..connectors.opengov import Opengov
 from ..domain.geography import cutout_count
 from ..storage import repo
 from ..storage import schema as t
@@ -40,8 +41,57 @@ def vendor_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+async def candidates(http: Http, integration: dict[str, Any], since: datetime | None) -> list[dict[str, Any]]:
+    """The vendor's requests created since `since` (less an overlap), in one shape for both vendors."""
+    begin = (since - OVERLAP) if since else None
+    out: list[dict[str, Any]] = []
+    if integration["vendor"] == "opengov":
+        og = Opengov(http, integration["base_url"], integration["username"] or "", integration["secret"] or "")
+        query = None
+        if begin is not None:
+            query = f'(([EntryDate] is greater than "{begin.replace(tzinfo=None).isoformat(timespec="seconds")}"))'
+        for r in await og.all_records("cgRequestsClass", filter=query):
+            point = ((r.get("CgShape") or {}).get("Points") or [{}])[0]
+            out.append(
+                {
+                    "vendor_id": str(r["Oid"]),
+                    "ours": bool(r.get(og.id_field)),
+                    "x": point.get("Lng"),
+                    "y": point.get("Lat"),
+                    "category": str(r.get("IssueField") or ""),
+                    "closed": r.get("CompletedField") in (True, "true", "True", 1),
+                    "description": r.get("DescriptionField") or "",
+                    "address": r.get("LocationDescriptionField") or r.get("AddressField") or None,
+                    "zipcode": r.get("ZipCodeField") or None,
+                    "created": vendor_time(r.get("EntryDateField")),
+                }
+            )
+        return out
     cw = connector(http, integration)
+    query: dict[str, Any] = {"Canceled": False}
+    if begin is not None:
+        query["DateTimeInitBegin"] = begin.strftime("%Y-%m-%dT%H:%M:%S")
+    ids = await cw.call("/Services/Ams/ServiceRequest/Search", query) or []
+    for start in range(0, len(ids), BATCH):
+        for sr in await cw.requests_by_ids(ids[start : start + BATCH]):
+            out.append(
+                {
+                    "vendor_id": str(sr["RequestId"]),
+                    "ours": sr.get("InitiatedByApp") == APP_NAME or bool(sr.get("OtherSystemId")),
+                    "x": sr.get("SRX"),
+                    "y": sr.get("SRY"),
+                    "category": str(sr.get("ProblemSid")),
+                    "closed": bool(sr.get("IsClosed")),
+                    "description": sr.get("Details") or sr.get("Description") or "",
+                    "address": sr.get("ProbAddress") or None,
+                    "zipcode": sr.get("ProbZip") or None,
+                    "created": vendor_time(sr.get("DateTimeInit")),
+                }
+            )
+    return out
+
+
+async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
     a, g, c, cur = t.agencies, t.geographies, t.categories, t.sync_cursors
     counts = {"seen": 0, "imported": 0, "ours": 0, "known": 0, "outside": 0, "no_category": 0, "refused_agencies": 0}
     errors: list[str] = []
@@ -62,9 +112,10 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
         cursor = await conn.scalar(
             sa.select(cur.c.value).where(cur.c.job == JOB, cur.c.integration_id == integration["id"])
         )
-        categories = {
-            r["vendor_id"]: r for r in await repo.many(conn, c.select().where(c.c.integration_id == integration["id"]))
-        }
+        synced = await repo.many(conn, c.select().where(c.c.integration_id == integration["id"]))
+        # Cityworks requests name their problem type by id; OpenGov requests name their issue by name.
+        key = "vendor_id" if integration["vendor"] == "cityworks" else "name"
+        categories = {str(r[key]): r for r in synced}
     areas = []
     for agency in agencies:
         if agency["has_cutouts"]:
@@ -81,21 +132,13 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
         if errors:
             raise ImportRefused(errors, counts)
         return counts
-    query: dict[str, Any] = {"Canceled": False}
-    if cursor:
-        since = datetime.fromisoformat(cursor) - OVERLAP
-        query["DateTimeInitBegin"] = since.strftime("%Y-%m-%dT%H:%M:%S")
-    ids = await cw.call("/Services/Ams/ServiceRequest/Search", query) or []
     newest = datetime.fromisoformat(cursor) if cursor else None
-    for start in range(0, len(ids), BATCH):
-        batch = await cw.requests_by_ids(ids[start : start + BATCH])
-        for sr in batch:
-            counts["seen"] += 1
-            stamp = vendor_time(sr.get("DateTimeInit"))
-            if stamp is not None and (newest is None or stamp > newest):
-                newest = stamp
-            outcome = await _import_one(engine, integration, sr, areas, categories)
-            counts[outcome] += 1
+    for found in await candidates(http, integration, newest):
+        counts["seen"] += 1
+        if found["created"] is not None and (newest is None or found["created"] > newest):
+            newest = found["created"]
+        outcome = await _import_one(engine, integration, found, areas, categories)
+        counts[outcome] += 1
     if newest is not None:
         async with engine.begin() as conn:
             await conn.execute(cur.delete().where(cur.c.job == JOB, cur.c.integration_id == integration["id"]))
@@ -114,27 +157,26 @@ class ImportRefused(Exception):
 
 
 async def _import_one(
-    engine: AsyncEngine, integration: dict[str, Any], sr: dict[str, Any], areas: list, categories: dict
+    engine: AsyncEngine, integration: dict[str, Any], found: dict[str, Any], areas: list, categories: dict
 ) -> str:
     v = t.vendor_records
-    if sr.get("InitiatedByApp") == APP_NAME or sr.get("OtherSystemId"):
+    if found["ours"]:
         return "ours"  # the gateway's own (or another integration's) request, never imported back
     async with engine.connect() as conn:
         known = await conn.scalar(
             sa.select(v.c.id).where(
-                v.c.integration_id == integration["id"], v.c.kind == "request", v.c.vendor_id == str(sr["RequestId"])
+                v.c.integration_id == integration["id"], v.c.kind == "request", v.c.vendor_id == found["vendor_id"]
             )
         )
     if known is not None:
         return "known"
-    x, y = sr.get("SRX"), sr.get("SRY")
+    x, y = found["x"], found["y"]
     agency = next((a for a, geom in areas if x is not None and y is not None and shapely.contains_xy(geom, x, y)), None)
     if agency is None:
         return "outside"
-    category = categories.get(str(sr.get("ProblemSid")))
+    category = categories.get(found["category"])
     if category is None:
         return "no_category"
-    stamp = vendor_time(sr.get("DateTimeInit")) or repo.now()
     now = repo.now()
     async with engine.begin() as conn:
         created = await repo.insert(
@@ -144,14 +186,14 @@ async def _import_one(
                 "public_id": secrets.token_hex(6),
                 "category_id": category["id"],
                 "agency_id": agency["id"],
-                "status": "closed" if sr.get("IsClosed") else "open",
-                "description": (sr.get("Details") or sr.get("Description") or "")[:4000],
+                "status": "closed" if found["closed"] else "open",
+                "description": found["description"][:4000],
                 "lat": y,
                 "long": x,
-                "address": sr.get("ProbAddress") or None,
-                "zipcode": sr.get("ProbZip") or None,
+                "address": found["address"],
+                "zipcode": found["zipcode"],
                 "token": secrets.token_hex(8),
-                "requested_at": stamp,
+                "requested_at": found["created"] or now,
                 "updated_at": now,
             },
         )
@@ -162,7 +204,7 @@ async def _import_one(
                 "integration_id": integration["id"],
                 "kind": "request",
                 "local_id": created["id"],
-                "vendor_id": str(sr["RequestId"]),
+                "vendor_id": found["vendor_id"],
                 "created_at": now,
             },
         )
