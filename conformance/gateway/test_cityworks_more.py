@@ -13,7 +13,7 @@ from harness.bundled import simulator_config
 from harness.stack import Stack
 
 from .client import city_geojson
-from .helpers import PNG, deliver_all, sim, submit, synced, vendor_requests
+from .helpers import PNG, deliver_all, fault, sim, submit, synced, vendor_requests
 
 
 async def integrate(gw, cw: str, version: str) -> None:
@@ -99,3 +99,74 @@ async def sim_public_problems(http: aiohttp.ClientSession, cw: str) -> int:
         headers={"Authorization": f"cityworks {token}"},
     ) as resp:
         return len((await resp.json())["Value"])
+
+
+@pytest.mark.req("CW-MODE-1", "CW-CAT-1")
+@pytest.mark.parametrize("failing", [None, "Create"])
+async def test_work_order_mode_on_a_work_order_only_site(gw, failing):
+    """A site licensed for work orders only: public templates become categories, each request one work order
+    (found again by the gateway's reference after a lost answer), with its comment and photo."""
+    sites = {"cityworks": simulator_config("cityworks", version="23", seed=4, licences=frozenset({"wo"}))}
+    async with Stack(sites) as stack:
+        cw = stack.url("cityworks")
+        tag = secrets.token_hex(4)
+        integration = await gw.ok(
+            "POST",
+            "/integrations",
+            json={
+                "name": f"WO {tag}",
+                "vendor": "cityworks",
+                "version": "23",
+                "base_url": cw,
+                "username": "harness",
+                "secret": "harness",
+                "default_mode": "wo",
+            },
+        )
+        _, geography = await gw.upload_geography(f"City {tag}", "c.geojson", city_geojson())
+        await gw.ok(
+            "POST",
+            "/agencies",
+            json={"name": f"W {tag}", "geography_id": geography["id"], "integration_id": integration["id"]},
+        )
+        gw.ids.update(integration=integration["id"], tag=tag)
+        run = await gw.run("category_sync", integration_id=integration["id"])
+        assert run["status"] == "ok" and run["counts"]["created"] > 0, run
+        categories = await synced(gw)
+        assert all(c["mode"] == "wo" for c in categories)
+        if failing:
+            await fault(
+                gw.http, cw, kind="apply_then_fail", path=f"/Services/Ams/WorkOrder/{failing}", count=1, then="reset"
+            )
+        rid = await submit(gw, categories[0]["code"])
+        status, _, text = await gw.open311(
+            "POST", f"/requests/{rid}/comments.json", data={"api_key": gw.api_key, "description": "Crew please"}
+        )
+        assert status == 201, text
+        await deliver_all(gw)
+        found = await work_orders(gw.http, cw, rid)
+        assert len(found) == 1, f"{len(found)} work orders for one request"
+        record = await sim(gw.http, cw, "get-work-order", WorkOrderId=found[0]["WorkOrderId"])
+        assert [c["Comments"] for c in record["comments"]] == ["Crew please"]
+        assert [a["sha256"] for a in record["attachments"]] == [hashlib.sha256(PNG).hexdigest()]
+
+
+async def work_orders(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict]:
+    import json
+
+    async with http.post(
+        f"{cw}/Services/General/Authentication/Authenticate",
+        data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
+    ) as resp:
+        token = (await resp.json())["Value"]["Token"]
+    headers = {"Authorization": f"cityworks {token}"}
+    async with http.post(
+        f"{cw}/Services/Ams/WorkOrder/Search", data={"data": json.dumps({"Text1": [reference]})}, headers=headers
+    ) as resp:
+        ids = (await resp.json())["Value"] or []
+    if not ids:
+        return []
+    async with http.post(
+        f"{cw}/Services/Ams/WorkOrder/ByIds", data={"data": json.dumps({"WorkOrderIds": ids})}, headers=headers
+    ) as resp:
+        return (await resp.json())["Value"]

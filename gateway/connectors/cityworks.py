@@ -15,6 +15,9 @@ NEW_AUTH = "/Services/General/Authentication/Authenticate"
 OLD_AUTH = "/Services/Authentication/Authenticate"
 OK, ERROR, UNAUTHORIZED, INVALID_CREDENTIALS = 0, 1, 2, 3
 READS = {
+    "Templates",
+    "ByActivitySids",
+    "WorkOrderAttachments",
     "Problems",
     "QA",
     "ById",
@@ -150,3 +153,39 @@ class Cityworks:
         if not isinstance(data, bytes):
             raise Rejected(f"attachment {attachment_id}: no file in the answer")
         return data
+
+    # -- work orders (the Work Order Basic API) ------------------------------------------------------
+
+    async def templates(self) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/WorkOrder/Templates", {"ForPublicOnly": True}) or []
+
+    async def create_work_order(self, fields: dict[str, Any]) -> dict[str, Any]:
+        created = await self.call("/Services/Ams/WorkOrder/Create", fields)
+        return created[0] if isinstance(created, list) else created
+
+    async def work_orders_by_text1(self, reference: str) -> list[dict[str, Any]]:
+        ids = await self.call("/Services/Ams/WorkOrder/Search", {"Text1": [reference]}) or []
+        if not ids:
+            return []
+        return await self.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": [str(i) for i in ids]}) or []
+
+    async def activity_comments(self, activity_type: int, sid: int) -> list[dict[str, Any]]:
+        found = await self.call(
+            "/Services/Ams/Comment/ByActivitySids", {"ActivityType": activity_type, "ActivitySids": [sid]}
+        )
+        return (found or {}).get(str(sid), []) if isinstance(found, dict) else (found or [])
+
+    async def add_activity_comment(self, activity_type: int, sid: int, text: str) -> dict[str, Any]:
+        data = {"ActivityType": activity_type, "ActivitySid": sid, "Comments": text}
+        return await self.call("/Services/Ams/Comment/Add", data) or {}
+
+    async def add_work_order_attachment(self, work_order_id: str, filename: str, content: bytes) -> dict[str, Any]:
+        data = {"WorkOrderId": work_order_id, "Filename": filename}
+        return await self.call(
+            "/Services/Ams/Attachments/AddWorkOrderAttachment", data, files={"file": (filename, content)}
+        )
+
+    async def work_order_attachments(self, work_order_id: str) -> list[dict[str, Any]]:
+        return (
+            await self.call("/Services/Ams/Attachments/WorkOrderAttachments", {"WorkOrderIds": [work_order_id]}) or []
+        )

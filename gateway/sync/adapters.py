@@ -18,7 +18,7 @@ REQUESTS = "cgRequestsClass"
 
 
 class Adapter(Protocol):
-    async def find_request(self, request: dict[str, Any]) -> str | None: ...
+    async def find_request(self, request: dict[str, Any], category: dict[str, Any]) -> str | None: ...
 
     async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str: ...
 
@@ -32,27 +32,60 @@ class Adapter(Protocol):
 
 
 class CityworksAdapter:
+    """Service requests by default; a category in work-order mode (CW-MODE-1) becomes a work order, found
+    again by the gateway's reference in Text1 (work orders have no OtherSystemId). A work order's vendor id
+    is "wo:{WorkOrderId}:{WorkOrderSid}"."""
+
     def __init__(self, cw: Cityworks, engine: AsyncEngine) -> None:
         self.cw, self.engine = cw, engine
 
-    async def find_request(self, request: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _wo(vendor_id: str) -> tuple[str, int] | None:
+        if not vendor_id.startswith("wo:"):
+            return None
+        _, wo_id, sid = vendor_id.split(":", 2)
+        return wo_id, int(sid)
+
+    async def find_request(self, request: dict[str, Any], category: dict[str, Any]) -> str | None:
+        if (category["vendor_id"] or "").startswith("wo:"):
+            found = await self.cw.work_orders_by_text1(request["public_id"])
+            return f"wo:{found[0]['WorkOrderId']}:{found[0]['WorkOrderSid']}" if found else None
         found = await self.cw.by_other_system_id(request["public_id"])
         return str(found[0]["RequestId"]) if found else None
 
+    def _location(self, request: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {"InitiatedByApp": APP_NAME}
+        if request["lat"] is not None:
+            fields.update(X=request["long"], Y=request["lat"])
+        address = request["validated_address"] or request["address"]  # GEO-3: the locator's address first
+        if address:
+            fields["Address"] = address
+        return fields
+
     async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str:
         if not category["vendor_id"]:
-            raise Rejected(f"category {category['code']} has no vendor problem type (vendor_id)")
-        address = request["validated_address"] or request["address"]  # GEO-3: the locator's address first
-        fields: dict[str, Any] = {
+            raise Rejected(f"category {category['code']} has no vendor id")
+        if category["vendor_id"].startswith("wo:"):
+            template_id = category["vendor_id"].removeprefix("wo:")
+            template = next((t for t in await self.cw.templates() if t["WOTemplateId"] == template_id), None)
+            if template is None:
+                raise Rejected(f"Cityworks has no public work order template {template_id}")
+            fields = {
+                **self._location(request),
+                "WOTemplateId": template_id,
+                "EntityType": template["ApplyToEntity"],
+                "Text1": request["public_id"],
+                "Comments": request["description"],
+            }
+            created = await self.cw.create_work_order(fields)
+            return f"wo:{created['WorkOrderId']}:{created['WorkOrderSid']}"
+        fields = {
+            **self._location(request),
             "ProblemSid": int(category["vendor_id"]),
             "Details": request["description"],
             "OtherSystemId": request["public_id"],
-            "InitiatedByApp": APP_NAME,
         }
-        if request["lat"] is not None:
-            fields.update(X=request["long"], Y=request["lat"])
         optional = {
-            "Address": address,
             "Zip": request["zipcode"],
             "CallerEmail": request["email"],
             "CallerFirstName": request["first_name"],
@@ -66,27 +99,38 @@ class CityworksAdapter:
         return str((await self.cw.create_request(fields))["RequestId"])
 
     async def find_comment(self, vendor_id: str, text: str) -> str | None:
-        existing = await self.cw.comments(int(vendor_id))
+        wo = self._wo(vendor_id)
+        existing = await (self.cw.activity_comments(2, wo[1]) if wo else self.cw.comments(int(vendor_id)))
         sent = next((c for c in existing if (c.get("Comments") or "").strip() == text.strip()), None)
         return str(sent["CommentId"]) if sent else None
 
     async def add_comment(self, vendor_id: str, text: str) -> str:
-        return str((await self.cw.add_comment(int(vendor_id), text) or {}).get("CommentId", ""))
+        wo = self._wo(vendor_id)
+        added = await (
+            self.cw.add_activity_comment(2, wo[1], text) if wo else self.cw.add_comment(int(vendor_id), text)
+        )
+        return str((added or {}).get("CommentId", ""))
 
     async def find_attachment(self, vendor_id: str, filename: str) -> str | None:
-        existing = await self.cw.attachments(int(vendor_id))
+        wo = self._wo(vendor_id)
+        existing = await (self.cw.work_order_attachments(wo[0]) if wo else self.cw.attachments(int(vendor_id)))
         match = next((x for x in existing if (x.get("Attachment") or "").endswith(filename)), None)
         return str(match.get("Id", "")) if match else None
 
     async def add_attachment(self, vendor_id: str, filename: str, content: bytes) -> str:
-        return str((await self.cw.add_attachment(int(vendor_id), filename, content)).get("Id", ""))
+        wo = self._wo(vendor_id)
+        if wo:
+            added = await self.cw.add_work_order_attachment(wo[0], filename, content)
+        else:
+            added = await self.cw.add_attachment(int(vendor_id), filename, content)
+        return str(added.get("Id", ""))
 
 
 class OpengovAdapter:
     def __init__(self, og: Opengov, engine: AsyncEngine) -> None:
         self.og, self.engine = og, engine
 
-    async def find_request(self, request: dict[str, Any]) -> str | None:
+    async def find_request(self, request: dict[str, Any], category: dict[str, Any]) -> str | None:
         field = self.og.id_field.removesuffix("Field")
         found, _ = await self.og.records(REQUESTS, filter=f"(([{field}] is equal to {quoted(request['public_id'])}))")
         return str(found[0]["Oid"]) if found else None

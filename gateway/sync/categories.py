@@ -33,6 +33,11 @@ async def upstream_categories(http: Http, integration: dict[str, Any]) -> dict[s
         )
         return {str(i["Oid"]): (i.get("CodeField") or str(i["Oid"]), i.get("IssueField") or "") for i in issues}
     cw = connector(http, integration)
+    if integration["default_mode"] == "wo":  # CW-MODE-1: the Work Order Basic API's public templates
+        return {
+            f"wo:{t['WOTemplateId']}": (f"WO-{t['WOTemplateId']}", t.get("Description") or "")
+            for t in await cw.templates()
+        }
     return {
         str(p["ProblemSid"]): (p.get("ProblemCode") or str(p["ProblemSid"]), p.get("Description") or "")
         for p in await cw.problems()
@@ -69,7 +74,7 @@ async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str
                         "integrated": True,
                         "vendor_id": sid,
                         "integration_id": integration["id"],
-                        "mode": "sr" if integration["vendor"] == "cityworks" else None,
+                        "mode": (integration["default_mode"] if integration["vendor"] == "cityworks" else None),
                         "auto_sync_questions": True,
                         "created_at": now,
                         "updated_at": now,

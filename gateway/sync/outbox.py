@@ -125,7 +125,7 @@ class Delivery:
         payload = json.loads(row["payload"])
         kind = row["kind"]
         if kind == "create_request":
-            vendor_id = await vendor.find_request(request) if retry else None
+            vendor_id = await vendor.find_request(request, category) if retry else None
             if vendor_id is None:
                 request = await self._geocode(request, integration)
                 vendor_id = await vendor.create_request(request, category)
