@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .api import admin, open311
 from .appkeys import ENGINE, GEOMETRIES, HTTP, SETTINGS
-from .connectors.http import Http
+from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
 from .settings import Settings
 from .storage.engine import make_engine, migrate
@@ -35,7 +35,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
-        app[HTTP] = Http(session)
+        app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
         yield
 
 

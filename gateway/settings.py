@@ -33,6 +33,7 @@ class Settings:
     outbox_claim_s: float = 120.0
     # A running job renews its lease every third of this; a dead instance's lease lapses after it.
     job_lease_s: float = 30.0
+    vendor_timeout_s: float = 15.0  # every vendor call gives up after this long
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < 16:

@@ -49,6 +49,7 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             api_keys=(secrets.token_urlsafe(12),),
             scheduler_tick_s=0,  # the suite runs jobs through the admin API when it needs them
             outbox_retry_base_s=0.001,
+            vendor_timeout_s=2.0,  # so a "timeout" fault costs the suite two seconds, not fifteen
         )
         with ThreadedStack({}, gateway=settings) as stack:
             yield Target(stack.urls["gateway"], settings.admin_token, settings.api_keys[0], bundled=True)
@@ -106,6 +107,39 @@ async def linked(gw: Gateway, sims: dict[str, str], request: pytest.FixtureReque
     gw.ids.update(integration=integration["id"], agency=agency["id"], geography=geography["id"], tag=tag)
     gw.ids.update(sims)
     return gw
+
+
+@pytest.fixture
+async def og_linked(gw: Gateway) -> AsyncIterator[Gateway]:
+    """An OpenGov integration to fresh OpenGov and ArcGIS simulators, an agency over the demo city."""
+    from harness.bundled import simulator_config
+    from harness.stack import Stack
+
+    configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
+    async with Stack(configs) as stack:
+        og, arcgis = stack.url("opengov"), stack.url("arcgis")
+        tag = secrets.token_hex(4)
+        integration = await gw.ok(
+            "POST",
+            "/integrations",
+            json={
+                "name": f"OpenGov {tag}",
+                "vendor": "opengov",
+                "version": "v1",
+                "base_url": og,
+                "username": "harness",
+                "secret": "harness",
+                "geocoder_url": f"{arcgis}/arcgis/rest/services/World/GeocodeServer",
+            },
+        )
+        _, geography = await gw.upload_geography(f"City {tag}", "c.geojson", city_geojson())
+        agency = await gw.ok(
+            "POST",
+            "/agencies",
+            json={"name": f"Parks {tag}", "geography_id": geography["id"], "integration_id": integration["id"]},
+        )
+        gw.ids.update(integration=integration["id"], agency=agency["id"], opengov=og, arcgis=arcgis, tag=tag)
+        yield gw
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,50 +6,16 @@ also when OpenGov applies a call and the answer is lost."""
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from harness.bundled import simulator_config
-from harness.stack import Stack
-
-from .client import Gateway, city_geojson
+from .client import Gateway
 from .helpers import INSIDE, deliver_all, fault, sim, synced
 
 REQUESTS = "cgRequestsClass"
 AUTH = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
-
-
-@pytest.fixture
-async def og_linked(gw: Gateway) -> AsyncIterator[Gateway]:
-    configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
-    async with Stack(configs) as stack:
-        og, arcgis = stack.url("opengov"), stack.url("arcgis")
-        tag = secrets.token_hex(4)
-        integration = await gw.ok(
-            "POST",
-            "/integrations",
-            json={
-                "name": f"OpenGov {tag}",
-                "vendor": "opengov",
-                "version": "v1",
-                "base_url": og,
-                "username": "harness",
-                "secret": "harness",
-                "geocoder_url": f"{arcgis}/arcgis/rest/services/World/GeocodeServer",
-            },
-        )
-        _, geography = await gw.upload_geography(f"City {tag}", "c.geojson", city_geojson())
-        agency = await gw.ok(
-            "POST",
-            "/agencies",
-            json={"name": f"Parks {tag}", "geography_id": geography["id"], "integration_id": integration["id"]},
-        )
-        gw.ids.update(integration=integration["id"], agency=agency["id"], opengov=og, arcgis=arcgis, tag=tag)
-        yield gw
 
 
 async def og_records(g: Gateway, class_name: str, filter: str) -> list[dict[str, Any]]:
