@@ -4,6 +4,7 @@ comment's photo as an attachment (CW-COM-2), and category sync at scale (AGY-4).
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 
 import aiohttp
@@ -86,8 +87,6 @@ async def test_category_sync_has_no_limit(gw):
 
 
 async def sim_public_problems(http: aiohttp.ClientSession, cw: str) -> int:
-    import json
-
     async with http.post(
         f"{cw}/Services/General/Authentication/Authenticate",
         data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
@@ -101,7 +100,7 @@ async def sim_public_problems(http: aiohttp.ClientSession, cw: str) -> int:
         return len((await resp.json())["Value"])
 
 
-@pytest.mark.req("CW-MODE-1", "CW-CAT-1")
+@pytest.mark.req("CW-MODE-1", "CW-CAT-1", "CW-UPD-1", "CW-ICM-1")
 @pytest.mark.parametrize("failing", [None, "Create"])
 async def test_work_order_mode_on_a_work_order_only_site(gw, failing):
     """A site licensed for work orders only: public templates become categories, each request one work order
@@ -149,11 +148,22 @@ async def test_work_order_mode_on_a_work_order_only_site(gw, failing):
         record = await sim(gw.http, cw, "get-work-order", WorkOrderId=found[0]["WorkOrderId"])
         assert [c["Comments"] for c in record["comments"]] == ["Crew please"]
         assert [a["sha256"] for a in record["attachments"]] == [hashlib.sha256(PNG).hexdigest()]
+        # Back from the work order: a "To SCF:" comment, then its closing (CW-ICM-1, CW-UPD-1).
+        wo = found[0]["WorkOrderId"]
+        await sim(gw.http, cw, "add-comment", WorkOrderId=wo, text="Crew assigned.", to_scf=True)
+        await sim(gw.http, cw, "close-work-order", WorkOrderId=wo)
+        poll = await gw.run("status_poll", integration_id=integration["id"])
+        assert poll["status"] == "ok" and poll["counts"]["closed"] == 1, poll
+        _, _, text = await gw.open311("GET", f"/requests/{rid}.json", params={"extensions": "true"})
+        (public,) = json.loads(text)
+        assert public["status"] == "closed"
+        assert [c["description"] for c in public["extended_attributes"]["comments"]] == [
+            "Crew please",
+            "Crew assigned.",
+        ]
 
 
 async def work_orders(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict]:
-    import json
-
     async with http.post(
         f"{cw}/Services/General/Authentication/Authenticate",
         data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},

@@ -48,7 +48,19 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
                 ),
             )
         }
-    by_vendor = {int(x["vendor_id"]): x for x in linked}
+    by_vendor = {int(x["vendor_id"]): x for x in linked if not x["vendor_id"].startswith("wo:")}
+    work_orders = {x["vendor_id"].split(":")[1]: x for x in linked if x["vendor_id"].startswith("wo:")}
+    wo_ids = sorted(work_orders)
+    for start in range(0, len(wo_ids), BATCH):
+        for wo in await cw.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": wo_ids[start : start + BATCH]}) or []:
+            ours = work_orders.get(str(wo["WorkOrderId"]))
+            if ours is None:
+                continue
+            counts["checked"] += 1
+            counts["comments"] += await _import_wo_comments(engine, cw, integration, ours, wo, known)
+            if wo.get("IsClosed") or wo.get("Cancel"):
+                await _set_status(engine, ours["id"], "closed", None)
+                counts["closed"] += 1
     ids = sorted(by_vendor)
     for start in range(0, len(ids), BATCH):
         for sr in await cw.requests_by_ids(ids[start : start + BATCH]):
@@ -79,6 +91,23 @@ async def _import_comments(
         cid = str(comment["CommentId"])
         if ("comment", cid) in known or ("imported_comment", cid) in known:
             continue  # the gateway's own comment, or one imported before
+        text = public_text(comment.get("Comments"))
+        if text is None:
+            continue
+        await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid))
+        known.add(("imported_comment", cid))
+        imported += 1
+    return imported
+
+
+async def _import_wo_comments(
+    engine: AsyncEngine, cw: Any, integration: dict, ours: dict, wo: dict, known: set[tuple[str, str]]
+) -> int:
+    imported = 0
+    for comment in await cw.activity_comments(2, wo["WorkOrderSid"]):
+        cid = str(comment["CommentId"])
+        if ("comment", cid) in known or ("imported_comment", cid) in known:
+            continue
         text = public_text(comment.get("Comments"))
         if text is None:
             continue
