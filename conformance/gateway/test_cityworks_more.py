@@ -180,3 +180,39 @@ async def work_orders(http: aiohttp.ClientSession, cw: str, reference: str) -> l
         f"{cw}/Services/Ams/WorkOrder/ByIds", data={"data": json.dumps({"WorkOrderIds": ids})}, headers=headers
     ) as resp:
         return (await resp.json())["Value"]
+
+
+@pytest.mark.req("CW-VER-1", "CW-VER-2")
+async def test_cityworks_online_login(gw):
+    """On Cityworks Online the gateway logs in at the login service first; its token is the site's password."""
+    async with Stack({"cityworks": simulator_config("cityworks", version="23", seed=6)}) as stack:
+        cw = stack.url("cityworks")
+        tag = secrets.token_hex(4)
+        body = {
+            "name": f"Online {tag}",
+            "vendor": "cityworks",
+            "version": "23",
+            "base_url": cw,
+            "login_url": cw,
+            "username": "harness",
+            "secret": "harness",
+        }
+        integration = await gw.ok("POST", "/integrations", json=body)
+        assert integration["login_url"] == cw
+        _, geography = await gw.upload_geography(f"City {tag}", "c.geojson", city_geojson())
+        await gw.ok(
+            "POST",
+            "/agencies",
+            json={"name": f"W {tag}", "geography_id": geography["id"], "integration_id": integration["id"]},
+        )
+        gw.ids.update(integration=integration["id"], tag=tag)
+        assert (await gw.run("category_sync", integration_id=integration["id"]))["status"] == "ok"
+        rid = await submit(gw, (await synced(gw))[0]["code"], photo=False)
+        await deliver_all(gw)
+        assert len(await vendor_requests(gw.http, cw, rid)) == 1
+        async with gw.http.get(f"{cw}/_sim/journal", params={"limit": "1000"}) as resp:
+            paths = {e["path"] for e in (await resp.json())["entries"]}
+        assert "/Services/General/Authentication/CityworksOnlineAuthenticate" in paths, "no Cityworks Online login"
+        wrong = await gw.ok("POST", "/integrations", json={**body, "name": f"Wrong {tag}", "secret": "not-it"})
+        run = await gw.run("category_sync", integration_id=wrong["id"])
+        assert run["status"] == "failed" and run["errors"] and "not-it" not in str(run)

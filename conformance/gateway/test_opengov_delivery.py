@@ -5,6 +5,7 @@ also when OpenGov applies a call and the answer is lost."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ import aiohttp
 import pytest
 
 from .client import Gateway
-from .helpers import INSIDE, deliver_all, fault, sim, synced
+from .helpers import INSIDE, PNG, deliver_all, fault, sim, submit, synced
 
 REQUESTS = "cgRequestsClass"
 AUTH = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
@@ -229,3 +230,34 @@ async def test_requests_entered_in_opengov_become_public_once(og_linked):
     assert ours not in {r["service_request_id"] for r in new} and first["counts"]["ours"] >= 1
     second = await g.run("import", integration_id=g.ids["integration"])
     assert second["counts"]["imported"] == 0
+
+
+@pytest.mark.req("OG-REQ-1")
+async def test_a_photo_reaches_opengov_byte_for_byte(og_linked):
+    g = og_linked
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"])  # with a photo
+    await deliver_all(g)
+    (record,) = await og_request(g, rid)
+    child = "cgRequests_cgAttachmentsClass"
+    async with g.http.get(
+        f"{g.ids['opengov']}/api/v1/classes/{REQUESTS}/{record['Oid']}/{child}", headers=AUTH
+    ) as resp:
+        (attachment,) = (await resp.json())[child]
+    async with g.http.get(f"{g.ids['opengov']}/api/v1/attachments/{child}/{attachment['Oid']}", headers=AUTH) as resp:
+        assert await resp.read() == PNG
+
+
+@pytest.mark.req("OG-RQR-1")
+async def test_concurrent_reports_from_one_address_make_one_requester(og_linked):
+    g = og_linked
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    code = (await synced(g))[0]["code"]
+    email = f"many.{g.ids['tag']}@example.org"
+    rids = await asyncio.gather(*(post(g, code, email=email if n % 2 else email.upper()) for n in range(8)))
+    await asyncio.gather(g.run("deliver_outbox"), g.run("deliver_outbox"), return_exceptions=True)
+    await deliver_all(g)
+    people = await og_records(g, "cgRequestersClass", f'(([Email] is equal to "{email}"))')
+    assert len(people) == 1, f"{len(people)} requesters for one e-mail"
+    links = {(await og_request(g, rid))[0]["RequesterOidField"] for rid in rids}
+    assert links == {people[0]["Oid"]}

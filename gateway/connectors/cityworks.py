@@ -12,6 +12,7 @@ import aiohttp
 from .http import Http, Rejected, Uncertain
 
 NEW_AUTH = "/Services/General/Authentication/Authenticate"
+ONLINE_AUTH = "/Services/General/Authentication/CityworksOnlineAuthenticate"
 OLD_AUTH = "/Services/Authentication/Authenticate"
 OK, ERROR, UNAUTHORIZED, INVALID_CREDENTIALS = 0, 1, 2, 3
 READS = {
@@ -38,8 +39,11 @@ def family(version: str) -> str:
 
 
 class Cityworks:
-    def __init__(self, http: Http, base_url: str, version: str, login: str, password: str) -> None:
+    def __init__(
+        self, http: Http, base_url: str, version: str, login: str, password: str, login_url: str | None = None
+    ) -> None:
         self.http, self.base_url = http, base_url.rstrip("/")
+        self.login_url = login_url.rstrip("/") if login_url else None
         self.family = family(version)
         self.login, self._password = login, password
         self._token: str | None = None
@@ -50,7 +54,15 @@ class Cityworks:
 
     async def _authenticate(self) -> str:
         path = OLD_AUTH if self.family in ("2013", "2014") else NEW_AUTH
-        value = await self._call(path, {"LoginName": self.login, "Password": self._password}, token=None, read=True)
+        password = self._password
+        if self.login_url:  # Cityworks Online: log in there; its token is the site's password
+            online = await self._call(
+                ONLINE_AUTH, {"LoginName": self.login, "Password": password}, token=None, read=True, base=self.login_url
+            )
+            password = (online or {}).get("Token") or ""
+            if not password:
+                raise Rejected("Cityworks Online answered the login without a token")
+        value = await self._call(path, {"LoginName": self.login, "Password": password}, token=None, read=True)
         token = (value or {}).get("Token")
         if not token:
             raise Rejected("Cityworks answered the login without a token")
@@ -80,6 +92,7 @@ class Cityworks:
         read: bool,
         files: dict[str, tuple[str, bytes]] | None = None,
         raw: bool = False,
+        base: str | None = None,
     ) -> Any:
         headers = {}
         fields: dict[str, str] = {}
@@ -98,7 +111,8 @@ class Cityworks:
             for name, (filename, content) in files.items():
                 form.add_field(name, content, filename=filename, content_type="application/octet-stream")
             body = form
-        reply = await self.http.request("POST", self.base_url + path, idempotent=read, data=body, headers=headers)
+        url = (base or self.base_url) + path
+        reply = await self.http.request("POST", url, idempotent=read, data=body, headers=headers)
         if raw and reply.status == 200 and reply.content_type != "application/json":
             return reply.body
         if reply.status == 404:

@@ -93,8 +93,13 @@ class Opengov:
     async def add_child(self, parent: str, oid: int, child: str, record: dict[str, Any]) -> dict[str, Any]:
         return await self.create(child, record, path=f"classes/{parent}/{oid}/{child}")
 
+    @staticmethod
+    def attachment_class(parent: str) -> str:
+        """cgRequestsClass -> cgRequests_cgAttachmentsClass, as the vendor names child classes."""
+        return f"{parent.removesuffix('Class')}_cgAttachmentsClass"
+
     async def upload(self, parent: str, oid: int, filename: str, content: bytes) -> dict[str, Any]:
-        attachment_class = f"{parent}_cgAttachmentsClass"
+        attachment_class = self.attachment_class(parent)
         form = aiohttp.FormData()
         form.add_field("file", content, filename=filename, content_type="application/octet-stream")
         body = await self._call(

@@ -45,6 +45,8 @@ integrations = sa.Table(
     sa.Column("vendor", sa.String(20), nullable=False),  # cityworks | opengov | none
     sa.Column("version", sa.String(20), nullable=True),
     sa.Column("base_url", sa.String(2000), nullable=True),
+    # Cityworks Online: where to log in first (its token is then the site's password)
+    sa.Column("login_url", sa.String(2000), nullable=True),
     sa.Column("username", sa.String(200), nullable=True),
     sa.Column("secret", sa.Text, nullable=True),  # write-only: never returned, never logged
     sa.Column("default_mode", sa.String(2), nullable=False),  # sr | wo

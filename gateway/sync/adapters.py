@@ -185,7 +185,7 @@ class OpengovAdapter:
         return str((await self.og.add_child(REQUESTS, int(vendor_id), self.og.comment_class, record))["Oid"])
 
     async def find_attachment(self, vendor_id: str, filename: str) -> str | None:
-        existing = await self.og.children(REQUESTS, int(vendor_id), f"{REQUESTS}_cgAttachmentsClass")
+        existing = await self.og.children(REQUESTS, int(vendor_id), self.og.attachment_class(REQUESTS))
         match = next((a for a in existing if a.get("FileNameField") == filename), None)
         return str(match["Oid"]) if match else None
 
@@ -196,7 +196,10 @@ class OpengovAdapter:
 def adapter(http: Http, integration: dict[str, Any], engine: AsyncEngine) -> Adapter:
     login, secret = integration["username"] or "", integration["secret"] or ""
     if integration["vendor"] == "cityworks":
-        return CityworksAdapter(Cityworks(http, integration["base_url"], integration["version"], login, secret), engine)
+        return CityworksAdapter(
+            Cityworks(http, integration["base_url"], integration["version"], login, secret, integration["login_url"]),
+            engine,
+        )
     if integration["vendor"] == "opengov":
         return OpengovAdapter(Opengov(http, integration["base_url"], login, secret), engine)
     raise Rejected(f"no connector for vendor {integration['vendor']!r}")

@@ -16,5 +16,6 @@ def connector(http: Http, integration: dict[str, Any]) -> Cityworks:
             integration["version"],
             integration["username"] or "",
             integration["secret"] or "",
+            integration["login_url"],
         )
     raise Rejected(f"no connector for vendor {integration['vendor']!r} yet")

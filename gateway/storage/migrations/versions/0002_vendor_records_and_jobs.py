@@ -1,8 +1,8 @@
-"""vendor records, jobs, cursors, rule states, geocoding and question references
+"""vendor records, jobs, cursors, rule states, geocoding, Cityworks Online
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 20:28:57.903370
+Create Date: 2026-11-23 20:36:27.071331
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
 
+    with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("login_url", sa.String(length=2000), nullable=True))
+
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("dead_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -124,6 +127,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("dead_at")
+
+    with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.drop_column("login_url")
 
     with op.batch_alter_table("categories", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_categories_integration_id_integrations"), type_="foreignkey")
