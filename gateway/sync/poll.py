@@ -57,7 +57,8 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
             if ours is None:
                 continue
             counts["checked"] += 1
-            counts["comments"] += await _import_wo_comments(engine, cw, integration, ours, wo, known)
+            comments = await cw.activity_comments(2, wo["WorkOrderSid"])
+            counts["comments"] += await _import_comments(engine, integration, ours, comments, known)
             if wo.get("IsClosed") or wo.get("Cancel"):
                 await _set_status(engine, ours["id"], "closed", None)
                 counts["closed"] += 1
@@ -68,7 +69,8 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
             if ours is None:
                 continue
             counts["checked"] += 1
-            counts["comments"] += await _import_comments(engine, cw, integration, ours, sr, known)
+            comments = await cw.comments(sr["RequestId"])
+            counts["comments"] += await _import_comments(engine, integration, ours, comments, known)
             counts["images"] += await _import_images(engine, cw, integration, ours, sr, known)
             if sr.get("IsClosed") or sr.get("Cancel"):
                 await _set_status(engine, ours["id"], "closed", sr.get("Resolution") or None)
@@ -84,30 +86,14 @@ async def _set_status(engine: AsyncEngine, request_id: int, status: str, notes: 
 
 
 async def _import_comments(
-    engine: AsyncEngine, cw: Any, integration: dict, ours: dict, sr: dict, known: set[tuple[str, str]]
+    engine: AsyncEngine, integration: dict, ours: dict, comments: list[dict[str, Any]], known: set[tuple[str, str]]
 ) -> int:
+    """CW-ICM-1: "To SCF:" comments of an SR or a work order, once each, never the gateway's own."""
     imported = 0
-    for comment in await cw.comments(sr["RequestId"]):
+    for comment in comments:
         cid = str(comment["CommentId"])
         if ("comment", cid) in known or ("imported_comment", cid) in known:
             continue  # the gateway's own comment, or one imported before
-        text = public_text(comment.get("Comments"))
-        if text is None:
-            continue
-        await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid))
-        known.add(("imported_comment", cid))
-        imported += 1
-    return imported
-
-
-async def _import_wo_comments(
-    engine: AsyncEngine, cw: Any, integration: dict, ours: dict, wo: dict, known: set[tuple[str, str]]
-) -> int:
-    imported = 0
-    for comment in await cw.activity_comments(2, wo["WorkOrderSid"]):
-        cid = str(comment["CommentId"])
-        if ("comment", cid) in known or ("imported_comment", cid) in known:
-            continue
         text = public_text(comment.get("Comments"))
         if text is None:
             continue
