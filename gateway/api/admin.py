@@ -22,6 +22,7 @@ from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
 from ..domain import DomainError, rules
 from ..domain import geography as geo
 from ..domain import questions as qrules
+from ..domain import status as status_rules
 from ..storage import repo
 from ..storage import schema as t
 
@@ -245,12 +246,15 @@ def integration_out(i: dict[str, Any]) -> dict[str, Any]:
     out = stamp({k: v for k, v in i.items() if k != "secret"})
     out["has_secret"] = bool(i["secret"])  # the secret itself is write-only
     out["intervals"] = json.loads(i["intervals"])
+    out["status_map"] = json.loads(i["status_map"]) if i["status_map"] else status_rules.DEFAULTS[i["vendor"]]
     return out
 
 
 def check_integration_values(merged: dict[str, Any]) -> None:
     rules.check_integration(merged["vendor"], merged.get("version"), merged.get("base_url"))
     rules.check_intervals(merged.get("intervals") or {})
+    if merged.get("status_map") is not None:
+        status_rules.check(merged["status_map"])
 
 
 @handler
@@ -260,9 +264,13 @@ async def create_integration(request: web.Request) -> web.Response:
     values["intervals"] = values.get("intervals") or {}
     check_integration_values(values)
     values["intervals"] = json.dumps(values["intervals"])
+    if values.get("status_map") is not None:
+        values["status_map"] = json.dumps(values["status_map"])
     async with request.app[ENGINE].begin() as conn:
         now = repo.now()
-        created = await repo.insert(conn, t.integrations, {**values, "created_at": now, "updated_at": now})
+        created = await repo.insert(
+            conn, t.integrations, {**values, "status_map_version": 1, "created_at": now, "updated_at": now}
+        )
     return web.json_response(integration_out(created), status=201)
 
 
@@ -271,10 +279,15 @@ async def update_integration(request: web.Request) -> web.Response:
     values = await body(request, "IntegrationPatch")
     async with request.app[ENGINE].begin() as conn:
         current = await fetch(conn, t.integrations, key(request))
-        merged = {**current, "intervals": json.loads(current["intervals"]), **values}
+        merged = {**current, "intervals": json.loads(current["intervals"]), "status_map": None, **values}
         check_integration_values(merged)
         if "intervals" in values:
             values["intervals"] = json.dumps(values["intervals"])
+        if "status_map" in values:  # versioned with the integration: a change is a new version
+            new_map = json.dumps(values["status_map"]) if values["status_map"] is not None else None
+            if new_map != current["status_map"]:
+                values["status_map_version"] = current["status_map_version"] + 1
+            values["status_map"] = new_map
         updated = await repo.update(conn, t.integrations, current["id"], {**values, "updated_at": repo.now()})
     return web.json_response(integration_out(updated or {}))
 

@@ -305,6 +305,7 @@ async def create_request(request: web.Request) -> web.Response:
                 "category_id": category["id"],
                 "agency_id": agency_id,
                 "status": "open",
+                "status_detail": "open",
                 "description": description,
                 "lat": where[0] if where else None,
                 "long": where[1] if where else None,
@@ -364,6 +365,9 @@ async def public_extras(request: web.Request, conn: Any, request_ids: list[int])
     """Public answers and public comments: what `extensions=true` may show, and nothing else."""
     an, q = t.answers, t.questions
     out: dict[int, dict[str, Any]] = {i: {"attributes": [], "comments": []} for i in request_ids}
+    r = t.requests
+    for row in await repo.many(conn, sa.select(r.c.id, r.c.status_detail, r.c.status).where(r.c.id.in_(request_ids))):
+        out[row["id"]]["status_detail"] = row["status_detail"] or row["status"]
     query = (
         sa.select(an.c.request_id, q.c.code, an.c.value)
         .join(q, an.c.question_id == q.c.id)

@@ -52,6 +52,8 @@ integrations = sa.Table(
     sa.Column("default_mode", sa.String(2), nullable=False),  # sr | wo
     sa.Column("geocoder_url", sa.String(2000), nullable=True),
     sa.Column("intervals", sa.Text, nullable=False),  # JSON: job -> seconds
+    sa.Column("status_map", sa.Text, nullable=True),  # JSON list of {vendor, public}; none: the vendor's defaults
+    sa.Column("status_map_version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", Stamp, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),
 )
@@ -132,6 +134,7 @@ requests = sa.Table(
     sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id"), nullable=False),
     sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id"), nullable=True),
     sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("status_detail", sa.String(20), nullable=True),  # the public status behind open/closed
     sa.Column("status_notes", sa.Text, nullable=True),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("lat", sa.Float, nullable=True),

@@ -22,7 +22,7 @@ from ..domain.geography import cutout_count
 from ..storage import repo
 from ..storage import schema as t
 from .adapters import APP_NAME
-from .vendors import connector
+from .vendors import Incomplete, connector
 
 JOB = "import"
 OVERLAP = timedelta(minutes=5)
@@ -130,7 +130,7 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
         areas.append((agency, geom))
     if not areas:
         if errors:
-            raise ImportRefused(errors, counts)
+            raise Incomplete(errors, counts)
         return counts
     newest = datetime.fromisoformat(cursor) if cursor else None
     for found in await candidates(http, integration, newest):
@@ -144,16 +144,8 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
             await conn.execute(cur.delete().where(cur.c.job == JOB, cur.c.integration_id == integration["id"]))
             await conn.execute(cur.insert().values(job=JOB, integration_id=integration["id"], value=newest.isoformat()))
     if errors:
-        raise ImportRefused(errors, counts)
+        raise Incomplete(errors, counts)
     return counts
-
-
-class ImportRefused(Exception):
-    """Some agencies were refused (recorded as the run's errors); the counts say what the others did."""
-
-    def __init__(self, errors: list[str], counts: dict[str, int]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors, self.counts = errors, counts
 
 
 async def _import_one(
@@ -187,6 +179,7 @@ async def _import_one(
                 "category_id": category["id"],
                 "agency_id": agency["id"],
                 "status": "closed" if found["closed"] else "open",
+                "status_detail": "closed" if found["closed"] else "open",
                 "description": found["description"][:4000],
                 "lat": y,
                 "long": x,

@@ -21,10 +21,11 @@ from ..storage import repo
 from ..storage import schema as t
 from . import leases
 from .categories import sync_categories
-from .imports import ImportRefused, import_requests
+from .imports import import_requests
 from .outbox import Delivery
 from .poll import poll_status
 from .questions import sync_questions
+from .vendors import Incomplete
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -103,7 +104,7 @@ async def run_job(app: web.Application, job: str, integration: dict[str, Any] | 
         except VendorError as err:
             errors.append(f"{err.kind}: {err.message}")
             status = "failed"
-        except ImportRefused as err:  # some agencies refused; the rest was done and is counted
+        except Incomplete as err:  # some of it could not be done; the rest was done and is counted
             counts, errors = err.counts, err.errors
             status = "failed"
         except Exception as err:  # recorded, and the scheduler goes on with the other jobs

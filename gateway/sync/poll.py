@@ -7,6 +7,7 @@ the public one, public comments (only) come over once each, and comment rules fi
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from typing import Any
 
@@ -18,9 +19,10 @@ from ..connectors.opengov import Opengov
 from ..domain.comments import public_text
 from ..domain.media import image_type
 from ..domain.rules import rule_holds
+from ..domain.status import DEFAULTS, OPEN311, StatusMap
 from ..storage import repo
 from ..storage import schema as t
-from .vendors import connector
+from .vendors import Incomplete, connector
 
 BATCH = 100
 
@@ -31,10 +33,11 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
     cw = connector(http, integration)
     r, v = t.requests, t.vendor_records
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "images": 0}
+    mapping, unknown = status_map(integration), []
     async with engine.connect() as conn:
         linked = await repo.many(
             conn,
-            sa.select(r.c.id, r.c.status, v.c.vendor_id)
+            sa.select(r.c.id, r.c.status, r.c.status_detail, v.c.vendor_id)
             .join(v, sa.and_(v.c.local_id == r.c.id, v.c.kind == "request"))
             .where(v.c.integration_id == integration["id"], r.c.status == "open"),
         )
@@ -59,9 +62,7 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
             counts["checked"] += 1
             comments = await cw.activity_comments(2, wo["WorkOrderSid"])
             counts["comments"] += await _import_comments(engine, integration, ours, comments, known)
-            if wo.get("IsClosed") or wo.get("Cancel"):
-                await _set_status(engine, ours["id"], "closed", None)
-                counts["closed"] += 1
+            await _follow_status(engine, mapping, ours, wo.get("Status"), None, unknown, counts)
     ids = sorted(by_vendor)
     for start in range(0, len(ids), BATCH):
         for sr in await cw.requests_by_ids(ids[start : start + BATCH]):
@@ -72,17 +73,42 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
             comments = await cw.comments(sr["RequestId"])
             counts["comments"] += await _import_comments(engine, integration, ours, comments, known)
             counts["images"] += await _import_images(engine, cw, integration, ours, sr, known)
-            if sr.get("IsClosed") or sr.get("Cancel"):
-                await _set_status(engine, ours["id"], "closed", sr.get("Resolution") or None)
-                counts["closed"] += 1
+            await _follow_status(engine, mapping, ours, sr.get("Status"), sr.get("Resolution") or None, unknown, counts)
+    if unknown:
+        raise Incomplete(unknown, counts)
     return counts
 
 
-async def _set_status(engine: AsyncEngine, request_id: int, status: str, notes: str | None) -> None:
+def status_map(integration: dict[str, Any]) -> StatusMap:
+    stored = integration["status_map"]
+    return StatusMap.of(json.loads(stored) if stored else DEFAULTS[integration["vendor"]])
+
+
+async def _follow_status(
+    engine: AsyncEngine,
+    mapping: StatusMap,
+    ours: dict[str, Any],
+    vendor_status: str | None,
+    notes: str | None,
+    unknown: list[str],
+    counts: dict[str, int],
+) -> None:
+    """The vendor's status through the integration's map; an unknown one is recorded and changes nothing."""
+    detail = mapping.to_public(vendor_status)
+    if detail is None:
+        unknown.append(f"request {ours['vendor_id']}: vendor status {vendor_status!r} is not in the status map")
+        counts["unknown_status"] = counts.get("unknown_status", 0) + 1
+        return
+    status = OPEN311[detail]
+    if status == ours["status"] and detail == (ours.get("status_detail") or ours["status"]):
+        return
     async with engine.begin() as conn:
-        await repo.update(
-            conn, t.requests, request_id, {"status": status, "status_notes": notes, "updated_at": repo.now()}
-        )
+        values = {"status": status, "status_detail": detail, "updated_at": repo.now()}
+        if status == "closed" and notes:
+            values["status_notes"] = notes
+        await repo.update(conn, t.requests, ours["id"], values)
+    if status != ours["status"]:
+        counts["closed" if status == "closed" else "reopened"] += 1
 
 
 async def _import_comments(
@@ -174,17 +200,17 @@ async def _public_comment(
 
 
 OG_REQUESTS = "cgRequestsClass"
-CLOSED_STATUSES = {"closed", "complete", "completed", "resolved"}
 
 
 async def poll_opengov(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
     og = Opengov(http, integration["base_url"], integration["username"] or "", integration["secret"] or "")
     r, v, cr = t.requests, t.vendor_records, t.comment_rules
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "rules_fired": 0}
+    mapping, unknown = status_map(integration), []
     async with engine.connect() as conn:
         linked = await repo.many(
             conn,
-            sa.select(r.c.id, r.c.status, v.c.vendor_id)
+            sa.select(r.c.id, r.c.status, r.c.status_detail, v.c.vendor_id)
             .join(v, sa.and_(v.c.local_id == r.c.id, v.c.kind == "request"))
             .where(v.c.integration_id == integration["id"], r.c.status == "open"),
         )
@@ -215,10 +241,10 @@ async def poll_opengov(engine: AsyncEngine, http: Http, integration: dict[str, A
                 known.add(cid)
                 counts["comments"] += 1
         counts["rules_fired"] += await _apply_rules(engine, rules, ours["id"], record)
-        status = str(record.get("StatusField") or "").strip().lower()
-        if record.get("CompletedField") in (True, "true", "True", 1) or status in CLOSED_STATUSES:
-            await _set_status(engine, ours["id"], "closed", record.get("ResponseNotesField") or None)
-            counts["closed"] += 1
+        notes = record.get("ResponseNotesField") or None
+        await _follow_status(engine, mapping, ours, record.get("StatusField"), notes, unknown, counts)
+    if unknown:
+        raise Incomplete(unknown, counts)
     return counts
 
 

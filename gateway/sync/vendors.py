@@ -19,3 +19,11 @@ def connector(http: Http, integration: dict[str, Any]) -> Cityworks:
             integration["login_url"],
         )
     raise Rejected(f"no connector for vendor {integration['vendor']!r} yet")
+
+
+class Incomplete(Exception):
+    """A job did its work but some of it could not be done (recorded as the run's errors, with its counts)."""
+
+    def __init__(self, errors: list[str], counts: dict[str, int]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors, self.counts = errors, counts

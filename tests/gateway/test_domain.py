@@ -119,3 +119,34 @@ def test_comment_rules_compare_as_documented(operator, expected, actual, holds):
     from gateway.domain.rules import rule_holds
 
     assert rule_holds(operator, expected, actual) is holds
+
+
+def test_the_status_map_works_both_ways():
+    from gateway.domain.status import DEFAULTS, OPEN311, StatusMap
+
+    mapping = StatusMap.of(DEFAULTS["cityworks"])
+    for entry in DEFAULTS["cityworks"]:
+        assert mapping.to_public(entry["vendor"].lower()) == entry["public"]  # vendor -> public, any case
+    for public in ("open", "acknowledged", "closed"):
+        vendor = mapping.to_vendor(public)
+        assert vendor is not None and mapping.to_public(vendor) == public  # public -> vendor -> public
+    assert mapping.to_public("SOMETHING-NEW") is None, "unknown statuses are never guessed"
+    assert {OPEN311[p] for p in ("open", "acknowledged")} == {"open"}
+    assert {OPEN311[p] for p in ("closed", "duplicate")} == {"closed"}
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [{"vendor": "OPEN", "public": "pending"}],
+        [{"vendor": "OPEN", "public": "open"}, {"vendor": "open", "public": "closed"}],
+        [{"vendor": "", "public": "open"}],
+        [{"vendor": "CLOSED", "public": "closed"}],
+    ],
+    ids=["unknown-public", "vendor-twice", "empty-vendor", "nothing-open"],
+)
+def test_bad_status_maps_are_refused(entries):
+    from gateway.domain.status import check
+
+    with pytest.raises(DomainError):
+        check(entries)

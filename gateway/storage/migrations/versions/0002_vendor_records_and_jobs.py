@@ -1,8 +1,8 @@
-"""vendor records, jobs, cursors, rule states, geocoding, Cityworks Online
+"""vendor records, jobs, cursors, rule states, geocoding, status maps
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 20:36:27.071331
+Create Date: 2026-11-23 20:53:57.239822
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table("integrations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("login_url", sa.String(length=2000), nullable=True))
+        batch_op.add_column(sa.Column("status_map", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("status_map_version", sa.Integer(), server_default="1", nullable=False))
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("dead_at", sa.DateTime(timezone=True), nullable=True))
@@ -110,6 +112,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("vendor_ref", sa.Text(), nullable=True))
 
     with op.batch_alter_table("requests", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("status_detail", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("validated_address", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("geocode_error", sa.String(length=500), nullable=True))
 
@@ -121,6 +124,7 @@ def downgrade() -> None:
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.drop_column("geocode_error")
         batch_op.drop_column("validated_address")
+        batch_op.drop_column("status_detail")
 
     with op.batch_alter_table("questions", schema=None) as batch_op:
         batch_op.drop_column("vendor_ref")
@@ -129,6 +133,8 @@ def downgrade() -> None:
         batch_op.drop_column("dead_at")
 
     with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.drop_column("status_map_version")
+        batch_op.drop_column("status_map")
         batch_op.drop_column("login_url")
 
     with op.batch_alter_table("categories", schema=None) as batch_op:
