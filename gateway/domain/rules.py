@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from . import DomainError
 
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "contains")
-JOBS = ("category_sync", "question_sync", "import", "status_poll")
+JOBS = ("category_sync", "question_sync", "import", "status_poll", "reconcile")
 MIN_INTERVAL_S = 60
 VERSIONS = {
     "cityworks": ("2013", "2014", "2015", *(f"15.{n}" for n in range(9)), "23"),

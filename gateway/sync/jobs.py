@@ -25,6 +25,7 @@ from .imports import import_requests
 from .outbox import Delivery
 from .poll import poll_status
 from .questions import sync_questions
+from .reconcile import reconcile
 from .vendors import Incomplete
 
 log = logging.getLogger("civic_harness.gateway.jobs")
@@ -57,6 +58,11 @@ async def _poll(app: web.Application, integration: dict[str, Any] | None) -> dic
     return await poll_status(app[ENGINE], app[HTTP], integration)
 
 
+async def _reconcile(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+    assert integration is not None
+    return await reconcile(app[ENGINE], app[HTTP], integration)
+
+
 # job -> (runner, needs an integration)
 JOBS: dict[str, tuple[Runner, bool]] = {
     "deliver_outbox": (_deliver, False),
@@ -64,6 +70,7 @@ JOBS: dict[str, tuple[Runner, bool]] = {
     "question_sync": (_questions, True),
     "status_poll": (_poll, True),
     "import": (_import, True),
+    "reconcile": (_reconcile, True),
 }
 
 

@@ -68,7 +68,12 @@ class Delivery:
             earlier = await conn.scalar(
                 sa.select(sa.func.count())
                 .select_from(o)
-                .where(o.c.request_id == row["request_id"], o.c.id < row["id"], o.c.delivered_at.is_(None))
+                .where(
+                    o.c.request_id == row["request_id"],
+                    o.c.id < row["id"],
+                    o.c.delivered_at.is_(None),
+                    o.c.dead_at.is_(None),  # a dead letter waits for the reconcile job, not the rows after it
+                )
             )
         return bool(earlier)
 
