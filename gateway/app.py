@@ -20,6 +20,7 @@ from .storage.engine import make_engine, migrate
 from .sync.jobs import scheduler
 
 log = logging.getLogger("civic_harness.gateway")
+SHUTDOWN_GRACE_S = 20.0
 # aiosqlite logs every statement with its parameters at DEBUG, integration secrets included: never let it.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
@@ -40,12 +41,17 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
 
 
 async def background_jobs(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(scheduler(app)) if app[SETTINGS].scheduler_tick_s > 0 else None
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler(app, stop)) if app[SETTINGS].scheduler_tick_s > 0 else None
     yield
     if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()  # let a job under way finish; cancel only one that will not
+        try:
+            await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_GRACE_S)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _failure(request: web.Request, status: int, message: str) -> web.Response:

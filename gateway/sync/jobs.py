@@ -4,6 +4,7 @@ errors, duration), on a schedule per integration or on demand through the admin 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -183,11 +184,15 @@ async def due_jobs(app: web.Application) -> list[tuple[str, dict[str, Any] | Non
     return out
 
 
-async def scheduler(app: web.Application) -> None:
+async def scheduler(app: web.Application, stop: asyncio.Event) -> None:
+    """Runs what is due every tick until `stop` is set; a job under way finishes first (cancelling one in the
+    middle of a database call can leave the SQLite driver waiting forever)."""
     tick = app[SETTINGS].scheduler_tick_s
-    while True:
+    while not stop.is_set():
         try:
             for job, integration in await due_jobs(app):
+                if stop.is_set():
+                    return
                 try:
                     await run_job(app, job, integration, "schedule")
                 except JobBusy:
@@ -196,4 +201,5 @@ async def scheduler(app: web.Application) -> None:
             raise
         except Exception:
             log.exception("scheduler tick failed")
-        await asyncio.sleep(tick)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), tick)
