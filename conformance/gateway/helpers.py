@@ -35,18 +35,21 @@ async def fault(http: aiohttp.ClientSession, base: str, **rule: Any) -> None:
         assert resp.status == 201, await resp.text()
 
 
-async def vendor_requests(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict[str, Any]]:
-    """What Cityworks itself answers for the gateway's reference, in whichever version it speaks (the auth
-    path of 2013/2014 or later, the token as a header from 23 on, else a field)."""
-    token = None
+async def cityworks_token(http: aiohttp.ClientSession, cw: str) -> str:
+    """A token from whichever Authenticate the site's version serves (2013/2014 or later)."""
     for auth in ("/Services/General/Authentication/Authenticate", "/Services/Authentication/Authenticate"):
         async with http.post(
             f"{cw}{auth}", data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})}
         ) as resp:
             if resp.status == 200 and (answer := await resp.json()).get("Status") == 0:
-                token = answer["Value"]["Token"]
-                break
-    assert token is not None, "cannot sign in to Cityworks"
+                return answer["Value"]["Token"]
+    raise AssertionError("cannot sign in to Cityworks")
+
+
+async def vendor_requests(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict[str, Any]]:
+    """What Cityworks itself answers for the gateway's reference, in whichever version it speaks (the token as
+    a header from 23 on, else a field)."""
+    token = await cityworks_token(http, cw)
     data = {"data": json.dumps({"OtherSystemId": reference})}
     envelope: Any = None
     for headers, fields in (({"Authorization": f"cityworks {token}"}, {}), ({}, {"token": token})):

@@ -14,7 +14,7 @@ from harness.bundled import simulator_config
 from harness.stack import Stack
 
 from .client import city_geojson
-from .helpers import PNG, deliver_all, fault, sim, submit, synced, vendor_requests
+from .helpers import PNG, cityworks_token, deliver_all, fault, sim, submit, synced, vendor_requests
 
 
 async def integrate(gw, cw: str, version: str) -> None:
@@ -87,11 +87,7 @@ async def test_category_sync_has_no_limit(gw):
 
 
 async def sim_public_problems(http: aiohttp.ClientSession, cw: str) -> int:
-    async with http.post(
-        f"{cw}/Services/General/Authentication/Authenticate",
-        data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
-    ) as resp:
-        token = (await resp.json())["Value"]["Token"]
+    token = await cityworks_token(http, cw)
     async with http.post(
         f"{cw}/Services/Ams/ServiceRequest/Problems",
         data={"data": json.dumps({"ForPublicOnly": True})},
@@ -164,11 +160,7 @@ async def test_work_order_mode_on_a_work_order_only_site(gw, failing):
 
 
 async def work_orders(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict]:
-    async with http.post(
-        f"{cw}/Services/General/Authentication/Authenticate",
-        data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
-    ) as resp:
-        token = (await resp.json())["Value"]["Token"]
+    token = await cityworks_token(http, cw)
     headers = {"Authorization": f"cityworks {token}"}
     async with http.post(
         f"{cw}/Services/Ams/WorkOrder/Search", data={"data": json.dumps({"Text1": [reference]})}, headers=headers

@@ -12,6 +12,7 @@ from ..connectors.http import Http, Rejected
 from ..connectors.opengov import Opengov, quoted
 from ..domain.requesters import requester_fields
 from .questions import requester_answers, vendor_answers
+from .vendors import connector, opengov_connector
 
 APP_NAME = "civic-harness"
 REQUESTS = "cgRequestsClass"
@@ -194,12 +195,8 @@ class OpengovAdapter:
 
 
 def adapter(http: Http, integration: dict[str, Any], engine: AsyncEngine) -> Adapter:
-    login, secret = integration["username"] or "", integration["secret"] or ""
     if integration["vendor"] == "cityworks":
-        return CityworksAdapter(
-            Cityworks(http, integration["base_url"], integration["version"], login, secret, integration["login_url"]),
-            engine,
-        )
+        return CityworksAdapter(connector(http, integration), engine)
     if integration["vendor"] == "opengov":
-        return OpengovAdapter(Opengov(http, integration["base_url"], login, secret), engine)
+        return OpengovAdapter(opengov_connector(http, integration), engine)
     raise Rejected(f"no connector for vendor {integration['vendor']!r}")

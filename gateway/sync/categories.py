@@ -11,10 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
-from ..connectors.opengov import Opengov
 from ..storage import repo
 from ..storage import schema as t
-from .vendors import connector
+from .vendors import connector, opengov_connector
 
 
 def category_code(integration_id: int, vendor_code: str) -> str:
@@ -25,9 +24,8 @@ def category_code(integration_id: int, vendor_code: str) -> str:
 
 async def upstream_categories(http: Http, integration: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """vendor id -> (vendor code, name) of the public, active categories."""
-    login, secret = integration["username"] or "", integration["secret"] or ""
     if integration["vendor"] == "opengov":
-        og = Opengov(http, integration["base_url"], login, secret)
+        og = opengov_connector(http, integration)
         issues = await og.all_records(
             "cgRequestIssuesClass", filter="(([Inactive] is equal to false) AND ([Public] is equal to true))"
         )

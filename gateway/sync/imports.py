@@ -17,12 +17,11 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
-from ..connectors.opengov import Opengov
 from ..domain.geography import cutout_count
 from ..storage import repo
 from ..storage import schema as t
 from .adapters import APP_NAME
-from .vendors import Incomplete, connector
+from .vendors import Incomplete, connector, opengov_connector
 
 JOB = "import"
 OVERLAP = timedelta(minutes=5)
@@ -46,7 +45,7 @@ async def candidates(http: Http, integration: dict[str, Any], since: datetime | 
     begin = (since - OVERLAP) if since else None
     out: list[dict[str, Any]] = []
     if integration["vendor"] == "opengov":
-        og = Opengov(http, integration["base_url"], integration["username"] or "", integration["secret"] or "")
+        og = opengov_connector(http, integration)
         query = None
         if begin is not None:
             query = f'(([EntryDate] is greater than "{begin.replace(tzinfo=None).isoformat(timespec="seconds")}"))'

@@ -15,14 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
-from ..connectors.opengov import Opengov
 from ..domain.comments import public_text
 from ..domain.media import image_type
 from ..domain.rules import rule_holds
 from ..domain.status import DEFAULTS, OPEN311, StatusMap
 from ..storage import repo
 from ..storage import schema as t
-from .vendors import Incomplete, connector
+from .vendors import Incomplete, connector, opengov_connector
 
 BATCH = 100
 
@@ -203,7 +202,7 @@ OG_REQUESTS = "cgRequestsClass"
 
 
 async def poll_opengov(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
-    og = Opengov(http, integration["base_url"], integration["username"] or "", integration["secret"] or "")
+    og = opengov_connector(http, integration)
     r, v, cr = t.requests, t.vendor_records, t.comment_rules
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "rules_fired": 0}
     mapping, unknown = status_map(integration), []

@@ -1,4 +1,4 @@
-"""The connector for an integration row."""
+"""The connector for an integration row: the one place that reads its URL and credentials."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from ..connectors.cityworks import Cityworks
 from ..connectors.http import Http, Rejected
+from ..connectors.opengov import Opengov
 
 
 def connector(http: Http, integration: dict[str, Any]) -> Cityworks:
@@ -18,7 +19,13 @@ def connector(http: Http, integration: dict[str, Any]) -> Cityworks:
             integration["secret"] or "",
             integration["login_url"],
         )
-    raise Rejected(f"no connector for vendor {integration['vendor']!r} yet")
+    raise Rejected(f"no Cityworks connector for vendor {integration['vendor']!r}")
+
+
+def opengov_connector(http: Http, integration: dict[str, Any]) -> Opengov:
+    if integration["vendor"] == "opengov":
+        return Opengov(http, integration["base_url"], integration["username"] or "", integration["secret"] or "")
+    raise Rejected(f"no OpenGov connector for vendor {integration['vendor']!r}")
 
 
 class Incomplete(Exception):
