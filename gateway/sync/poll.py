@@ -21,6 +21,7 @@ from ..domain.rules import rule_holds
 from ..domain.status import DEFAULTS, OPEN311, StatusMap
 from ..storage import repo
 from ..storage import schema as t
+from .adapters import REQUESTS
 from .vendors import Incomplete, connector, opengov_connector
 
 BATCH = 100
@@ -30,16 +31,11 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
     if integration["vendor"] == "opengov":
         return await poll_opengov(engine, http, integration)
     cw = connector(http, integration)
-    r, v = t.requests, t.vendor_records
+    v = t.vendor_records
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "images": 0}
     mapping, unknown = status_map(integration), []
     async with engine.connect() as conn:
-        linked = await repo.many(
-            conn,
-            sa.select(r.c.id, r.c.status, r.c.status_detail, v.c.vendor_id)
-            .join(v, sa.and_(v.c.local_id == r.c.id, v.c.kind == "request"))
-            .where(v.c.integration_id == integration["id"], r.c.status == "open"),
-        )
+        linked = await open_linked(conn, integration["id"])
         known = {
             (rec["kind"], rec["vendor_id"])
             for rec in await repo.many(
@@ -76,6 +72,17 @@ async def poll_status(engine: AsyncEngine, http: Http, integration: dict[str, An
     if unknown:
         raise Incomplete(unknown, counts)
     return counts
+
+
+async def open_linked(conn: Any, integration_id: int) -> list[dict[str, Any]]:
+    """The open public requests that reached this integration's vendor, with their vendor ids."""
+    r, v = t.requests, t.vendor_records
+    return await repo.many(
+        conn,
+        sa.select(r.c.id, r.c.status, r.c.status_detail, v.c.vendor_id)
+        .join(v, sa.and_(v.c.local_id == r.c.id, v.c.kind == "request"))
+        .where(v.c.integration_id == integration_id, r.c.status == "open"),
+    )
 
 
 def status_map(integration: dict[str, Any]) -> StatusMap:
@@ -198,21 +205,13 @@ async def _public_comment(
         await repo.update(conn, t.requests, request_id, {"updated_at": now})
 
 
-OG_REQUESTS = "cgRequestsClass"
-
-
 async def poll_opengov(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
     og = opengov_connector(http, integration)
-    r, v, cr = t.requests, t.vendor_records, t.comment_rules
+    v, cr = t.vendor_records, t.comment_rules
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "rules_fired": 0}
     mapping, unknown = status_map(integration), []
     async with engine.connect() as conn:
-        linked = await repo.many(
-            conn,
-            sa.select(r.c.id, r.c.status, r.c.status_detail, v.c.vendor_id)
-            .join(v, sa.and_(v.c.local_id == r.c.id, v.c.kind == "request"))
-            .where(v.c.integration_id == integration["id"], r.c.status == "open"),
-        )
+        linked = await open_linked(conn, integration["id"])
         known = {
             rec["vendor_id"]
             for rec in await repo.many(
@@ -225,12 +224,12 @@ async def poll_opengov(engine: AsyncEngine, http: Http, integration: dict[str, A
         rules = await repo.many(conn, cr.select().where(cr.c.integration_id == integration["id"]).order_by(cr.c.id))
     for ours in linked:
         oid = int(ours["vendor_id"])
-        found, _ = await og.records(OG_REQUESTS, filter=f"(([Oid] is equal to {oid}))")
+        found, _ = await og.records(REQUESTS, filter=f"(([Oid] is equal to {oid}))")
         if not found:
             continue
         record = found[0]
         counts["checked"] += 1
-        for comment in await og.children(OG_REQUESTS, oid, og.comment_class):
+        for comment in await og.children(REQUESTS, oid, og.comment_class):
             cid = str(comment["Oid"])
             if cid in known or not comment.get("PublicField"):
                 continue  # ours, imported before, or internal (OG-COM-2: public only)
