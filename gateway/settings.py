@@ -34,12 +34,18 @@ class Settings:
     # A running job renews its lease every third of this; a dead instance's lease lapses after it.
     job_lease_s: float = 30.0
     vendor_timeout_s: float = 15.0  # every vendor call gives up after this long
+    # The status poll reads what changed since its cursor where the vendor can filter by modification time,
+    # and every open request on every Nth poll (a change that did not move the modification time).
+    full_poll_every: int = 12
+    poll_overlap_s: float = 60.0  # re-read this much before the cursor: vendor clocks, late commits
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < 16:
             raise ValueError("admin_token must be at least 16 characters")
         if any(len(k) < 8 for k in self.api_keys):
             raise ValueError("API keys must be at least 8 characters")
+        if self.full_poll_every < 1:
+            raise ValueError("full_poll_every must be at least 1 (1: every poll reads every open request)")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
 

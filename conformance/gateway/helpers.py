@@ -46,20 +46,27 @@ async def cityworks_token(http: aiohttp.ClientSession, cw: str) -> str:
     raise AssertionError("cannot sign in to Cityworks")
 
 
-async def vendor_requests(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict[str, Any]]:
-    """What Cityworks itself answers for the gateway's reference, in whichever version it speaks (the token as
-    a header from 23 on, else a field)."""
+async def cityworks_call(http: aiohttp.ClientSession, cw: str, path: str, data: dict[str, Any]) -> Any:
+    """What Cityworks itself answers, in whichever version it speaks (the token as a header from 23 on, else
+    a field)."""
     token = await cityworks_token(http, cw)
-    data = {"data": json.dumps({"OtherSystemId": reference})}
     envelope: Any = None
     for headers, fields in (({"Authorization": f"cityworks {token}"}, {}), ({}, {"token": token})):
-        async with http.post(
-            f"{cw}/Services/Ams/ServiceRequest/ByOtherSystemId", data={**data, **fields}, headers=headers
-        ) as resp:
+        async with http.post(f"{cw}{path}", data={"data": json.dumps(data), **fields}, headers=headers) as resp:
             envelope = await resp.json()
         if envelope["Status"] == 0:
-            return envelope["Value"] or []
+            return envelope["Value"]
     raise AssertionError(f"Cityworks refused both token schemes: {envelope}")
+
+
+async def vendor_requests(http: aiohttp.ClientSession, cw: str, reference: str) -> list[dict[str, Any]]:
+    """The SRs Cityworks holds under the gateway's reference."""
+    found = await cityworks_call(http, cw, "/Services/Ams/ServiceRequest/ByOtherSystemId", {"OtherSystemId": reference})
+    return found or []
+
+
+async def vendor_comments(http: aiohttp.ClientSession, cw: str, request_id: int) -> list[dict[str, Any]]:
+    return await cityworks_call(http, cw, "/Services/Ams/ServiceRequest/Comments", {"RequestId": request_id}) or []
 
 
 async def synced(g: Gateway) -> list[dict[str, Any]]:

@@ -134,10 +134,6 @@ async def test_status_public_comments_and_images_come_back_once(linked):
         for r in (await g.ok("GET", "/jobs/runs?job=status_poll"))["items"]
         if r["integration_id"] == g.ids["integration"]
     ]
-    assert runs[0]["counts"]["comments"] == 0 and runs[1]["counts"] == {
-        "checked": 1,
-        "closed": 1,
-        "reopened": 0,
-        "comments": 2,
-        "images": 1,
-    }
+    expected = {"checked": 1, "closed": 1, "reopened": 0, "comments": 2, "images": 1}
+    assert runs[0]["counts"]["comments"] == 0
+    assert {k: runs[1]["counts"].get(k) for k in expected} == expected

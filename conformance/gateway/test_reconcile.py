@@ -4,10 +4,11 @@ vendor was refusing reaches the vendor once after the vendor recovers (CW-SUB-1)
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
-from .helpers import deliver_all, fault, submit, synced, vendor_requests
+from .helpers import deliver_all, fault, sim, submit, synced, vendor_comments, vendor_requests
 
 
 @pytest.mark.req("CW-SUB-1")
@@ -32,3 +33,46 @@ async def test_reconcile_requeues_a_dead_lettered_request(linked):
     assert len(await vendor_requests(g.http, cw, rid)) == 1
     again = await g.run("reconcile", integration_id=g.ids["integration"])
     assert again["counts"]["requeued_requests"] == 0, "nothing left to repair"
+
+
+@pytest.mark.req("CW-UPD-1", "CW-ICM-1")
+async def test_reconcile_compares_the_vendor_side_of_closed_requests_too(linked):
+    """A request closed here and reopened at the vendor is reopened, a "To SCF:" comment on it comes over
+    (the status poll reads open requests only), and a delivered comment the vendor deleted is reported by
+    its request, never sent again."""
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
+    status, _, text = await g.open311(
+        "POST", f"/requests/{rid}/comments.json", data={"api_key": g.api_key, "description": "Please hurry"}
+    )
+    assert status == 201, text
+    await deliver_all(g)
+    (sr,) = await vendor_requests(g.http, cw, rid)
+    await sim(g.http, cw, "close-request", RequestId=sr["RequestId"])
+    await g.run("status_poll", integration_id=g.ids["integration"])
+    assert await public_status(g, rid) == "closed"
+    await sim(g.http, cw, "reopen-request", RequestId=sr["RequestId"])
+    await sim(g.http, cw, "add-comment", RequestId=sr["RequestId"], text="Reopened: sinking again.", to_scf=True)
+    comments = await vendor_comments(g.http, cw, sr["RequestId"])
+    sent = next(c for c in comments if c["Comments"] == "Please hurry")
+    await sim(g.http, cw, "delete-comment", CommentId=sent["CommentId"])
+    await g.run("status_poll", integration_id=g.ids["integration"])
+    assert await public_status(g, rid) == "closed", "the status poll follows open requests only"
+    run = await g.run("reconcile", integration_id=g.ids["integration"])
+    assert run["counts"]["vendor_reopened"] == 1 and run["counts"]["vendor_comments"] == 1, run
+    assert run["status"] != "ok" and any(rid in e and str(sent["CommentId"]) in e for e in run["errors"]), run
+    assert await public_status(g, rid) == "open"
+    _, _, body = await g.open311("GET", f"/requests/{rid}/comments.json")
+    assert [c["description"] for c in json.loads(body)] == ["Please hurry", "Reopened: sinking again."]
+    await deliver_all(g)
+    comments = await vendor_comments(g.http, cw, sr["RequestId"])
+    assert [c["Comments"] for c in comments].count("Please hurry") == 0, "a deleted comment is never sent again"
+    again = await g.run("reconcile", integration_id=g.ids["integration"])
+    assert again["counts"]["vendor_comments"] == 0 and again["counts"]["vendor_reopened"] == 0, again
+
+
+async def public_status(g, rid: str) -> str:
+    _, _, body = await g.open311("GET", f"/requests/{rid}.json")
+    return json.loads(body)[0]["status"]

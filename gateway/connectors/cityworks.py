@@ -155,7 +155,11 @@ class Cityworks:
         )
 
     async def attachments(self, request_id: int) -> list[dict[str, Any]]:
-        return await self.call("/Services/Ams/Attachments/RequestAttachments", {"RequestIds": [request_id]}) or []
+        return await self.attachments_of([request_id])
+
+    async def attachments_of(self, request_ids: list[int]) -> list[dict[str, Any]]:
+        """The attachments of many SRs in one call (each names its RequestId)."""
+        return await self.call("/Services/Ams/Attachments/RequestAttachments", {"RequestIds": request_ids}) or []
 
     async def requests_by_ids(self, request_ids: list[int]) -> list[dict[str, Any]]:
         return await self.call("/Services/Ams/ServiceRequest/ByIds", {"RequestIds": request_ids}) or []
@@ -184,10 +188,16 @@ class Cityworks:
         return await self.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": [str(i) for i in ids]}) or []
 
     async def activity_comments(self, activity_type: int, sid: int) -> list[dict[str, Any]]:
+        return (await self.comments_of(activity_type, [sid])).get(str(sid), [])
+
+    async def comments_of(self, activity_type: int, sids: list[int]) -> dict[str, list[dict[str, Any]]]:
+        """The comments of many activities (1 SR by RequestId, 2 WO by WorkOrderSid) in one call, by sid."""
         found = await self.call(
-            "/Services/Ams/Comment/ByActivitySids", {"ActivityType": activity_type, "ActivitySids": [sid]}
+            "/Services/Ams/Comment/ByActivitySids", {"ActivityType": activity_type, "ActivitySids": sids}
         )
-        return (found or {}).get(str(sid), []) if isinstance(found, dict) else (found or [])
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): v or [] for k, v in found.items()}
 
     async def add_activity_comment(self, activity_type: int, sid: int, text: str) -> dict[str, Any]:
         data = {"ActivityType": activity_type, "ActivitySid": sid, "Comments": text}

@@ -28,10 +28,12 @@ class Opengov:
         requester_class: str = "cgRequestersClass",
         comment_class: str = "cgRequests_cgCommentsClass",
         id_field: str = "IntegrationIDField",
+        modified_filter: str = "cgLastModified",  # inferred: the bracket name of the system field in filters
     ) -> None:
         self.http, self.base = http, base_url.rstrip("/") + "/api/v1"
         self.headers = {"Authorization": aiohttp.encode_basic_auth(login, password)}
         self.requester_class, self.comment_class, self.id_field = requester_class, comment_class, id_field
+        self.modified_filter = modified_filter
 
     async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
         reply = await self.http.request(
@@ -58,11 +60,13 @@ class Opengov:
         body = await self._call("GET", f"classes/{class_name}", idempotent=True, params=params)
         return self._records(body, class_name), body.get("_metadata", {})
 
-    async def all_records(self, class_name: str, filter: str | None = None) -> list[dict[str, Any]]:
+    async def all_records(
+        self, class_name: str, filter: str | None = None, sort: str = "Oid:asc"
+    ) -> list[dict[str, Any]]:
         """Every matching record, paging by limit/offset until a page comes back short (AGY-4)."""
         out: list[dict[str, Any]] = []
         while True:
-            params: dict[str, Any] = {"limit": PAGE, "offset": len(out), "sort": "Oid:asc"}
+            params: dict[str, Any] = {"limit": PAGE, "offset": len(out), "sort": sort}
             if filter:
                 params["filter"] = filter
             page, _ = await self.records(class_name, **params)
@@ -85,6 +89,17 @@ class Opengov:
             "POST", path or f"classes/{class_name}", idempotent=False, json_body={class_name: [record]}
         )
         return self._records(body, class_name)[0]
+
+    async def modified_since(self, class_name: str, since: str) -> list[dict[str, Any]]:
+        """Records modified at or after a vendor timestamp, oldest change first (an incremental poll)."""
+        clause = f"(([{self.modified_filter}] is greater than or equal to {quoted(since)}))"
+        return await self.all_records(class_name, clause, sort="cgLastModifiedField:asc")
+
+    async def by_oids(self, class_name: str, oids: list[int]) -> list[dict[str, Any]]:
+        """Many records by Oid in one call (the `in (...)` form of the filter language)."""
+        if not oids:
+            return []
+        return await self.all_records(class_name, f"(([Oid] in ({','.join(str(int(o)) for o in oids)})))")
 
     async def children(self, parent: str, oid: int, child: str) -> list[dict[str, Any]]:
         body = await self._call("GET", f"classes/{parent}/{oid}/{child}", idempotent=True)

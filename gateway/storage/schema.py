@@ -221,6 +221,9 @@ vendor_records = sa.Table(
     sa.Column("local_id", sa.Integer, nullable=False),  # requests.id, comments.id or media.id
     sa.Column("vendor_id", sa.String(100), nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
+    # The vendor's own modification time of the record when the status poll last followed it, so a re-read
+    # inside the poll's overlap costs no further calls.
+    sa.Column("vendor_modified", sa.String(40), nullable=True),
     sa.UniqueConstraint("integration_id", "kind", "local_id", name="uq_vendor_records_local"),
 )
 

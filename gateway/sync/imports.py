@@ -20,6 +20,7 @@ from ..connectors.http import Http
 from ..domain.geography import cutout_count
 from ..storage import repo
 from ..storage import schema as t
+from . import cursors
 from .adapters import APP_NAME
 from .vendors import Incomplete, connector, opengov_connector
 
@@ -91,7 +92,7 @@ async def candidates(http: Http, integration: dict[str, Any], since: datetime | 
 
 
 async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
-    a, g, c, cur = t.agencies, t.geographies, t.categories, t.sync_cursors
+    a, g, c = t.agencies, t.geographies, t.categories
     counts = {"seen": 0, "imported": 0, "ours": 0, "known": 0, "outside": 0, "no_category": 0, "refused_agencies": 0}
     errors: list[str] = []
     async with engine.connect() as conn:
@@ -108,9 +109,7 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
             .join(g, a.c.geography_id == g.c.id)
             .where(a.c.integration_id == integration["id"], a.c.importer_enabled.is_(True)),
         )
-        cursor = await conn.scalar(
-            sa.select(cur.c.value).where(cur.c.job == JOB, cur.c.integration_id == integration["id"])
-        )
+        cursor = await cursors.read(conn, JOB, integration["id"])
         synced = await repo.many(conn, c.select().where(c.c.integration_id == integration["id"]))
         # Cityworks requests name their problem type by id; OpenGov requests name their issue by name.
         key = "vendor_id" if integration["vendor"] == "cityworks" else "name"
@@ -139,9 +138,7 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
         outcome = await _import_one(engine, integration, found, areas, categories)
         counts[outcome] += 1
     if newest is not None:
-        async with engine.begin() as conn:
-            await conn.execute(cur.delete().where(cur.c.job == JOB, cur.c.integration_id == integration["id"]))
-            await conn.execute(cur.insert().values(job=JOB, integration_id=integration["id"], value=newest.isoformat()))
+        await cursors.write(engine, JOB, integration["id"], newest.isoformat())
     if errors:
         raise Incomplete(errors, counts)
     return counts

@@ -24,7 +24,7 @@ from . import leases
 from .categories import sync_categories
 from .imports import import_requests
 from .outbox import Delivery
-from .poll import poll_status
+from .poll import Cadence, poll_status
 from .questions import sync_questions
 from .reconcile import reconcile
 from .vendors import Incomplete
@@ -56,7 +56,9 @@ async def _import(app: web.Application, integration: dict[str, Any] | None) -> d
 
 async def _poll(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await poll_status(app[ENGINE], app[HTTP], integration)
+    settings = app[SETTINGS]
+    cadence = Cadence(settings.full_poll_every, timedelta(seconds=settings.poll_overlap_s))
+    return await poll_status(app[ENGINE], app[HTTP], integration, cadence)
 
 
 async def _reconcile(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:

@@ -1,7 +1,10 @@
 """The reconcile job: compares every integrated public request with what the vendor holds and repairs what
 the outbox can repair — a request missing at the vendor (its create dead-lettered or lost) is linked if the
 vendor has it under the gateway's reference, else queued again; public comments and photos that never
-arrived are queued again. Its counts say what it found and did."""
+arrived are queued again. Then the other way, for every linked request, closed here or not: the vendor's
+status through the status map (open here but closed there, or reopened there), vendor comments and images
+not yet here, and comments the gateway delivered that the vendor no longer has (reported, never re-sent).
+Its counts say what it found and did; what it cannot repair is in the run's errors."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from ..connectors.http import Http
 from ..storage import repo
 from ..storage import schema as t
 from .adapters import adapter
+from .poll import poll_status
+from .vendors import Incomplete
 
 
 async def reconcile(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
@@ -82,6 +87,14 @@ async def reconcile(engine: AsyncEngine, http: Http, integration: dict[str, Any]
                 continue  # it came from the vendor
             await _queue(engine, request["id"], "add_attachment", payload)
             counts["requeued_photos"] += 1
+    problems: list[str] = []
+    try:
+        vendor_side = await poll_status(engine, http, integration, everything=True)
+    except Incomplete as incomplete:
+        vendor_side, problems = incomplete.counts, incomplete.errors
+    counts.update({f"vendor_{k}": n for k, n in vendor_side.items() if k != "full"})
+    if problems:
+        raise Incomplete(problems, counts)
     return counts
 
 

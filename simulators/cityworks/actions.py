@@ -84,6 +84,10 @@ def add_comment(state: CityworksState, payload: dict[str, Any]) -> Any:
     return state.add_comment(kind, sid, text, _clerk(state))
 
 
+def delete_comment(state: CityworksState, payload: dict[str, Any]) -> Any:
+    return state.delete_comment(payload["CommentId"])
+
+
 def tiny_png(seed_text: str) -> bytes:
     """A valid 1x1 PNG whose colour comes from the text, so each attachment has its own bytes."""
     r, g, b = hashlib.sha256(seed_text.encode()).digest()[:3]
@@ -252,6 +256,12 @@ ACTIONS = (
         _vendor(add_comment),
         {**_obj({**TARGET, "text": {"type": "string", "minLength": 1}, "to_scf": BOOL}, ["text"]), **ONE_TARGET},
         "Comment on a request or work order; to_scf prefixes 'To SCF: ' (meant for the public).",
+    ),
+    Action(
+        "delete-comment",
+        _vendor(delete_comment),
+        _obj({"CommentId": INT}, ["CommentId"]),
+        "Delete a comment (staff removing one, whoever wrote it).",
     ),
     Action(
         "attach",

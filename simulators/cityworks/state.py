@@ -526,6 +526,13 @@ class CityworksState:
         self.comments[(activity_type, sid)].append(comment)
         return dict(comment)
 
+    def delete_comment(self, comment_id: int) -> dict[str, Any]:
+        for comments in self.comments.values():
+            for i, comment in enumerate(comments):
+                if comment["CommentId"] == comment_id:
+                    return comments.pop(i)
+        raise CityworksError(ERROR, ITEM_NOT_FOUND, "ItemNotFound", f"no comment {comment_id}")
+
     def comments_for(self, activity_type: int, sids: Iterable[int]) -> dict[str, list[dict[str, Any]]]:
         out = {}
         for sid in sids:

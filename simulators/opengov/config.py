@@ -22,6 +22,9 @@ class OpengovConfig(SimConfig):
     requester_class: str = "cgRequestersClass"  # inferred
     comment_class: str = "cgRequests_cgCommentsClass"  # inferred: comments as a child class with a public flag
     integration_id_field: str = "IntegrationIDField"  # inferred from "Integration ID" (Fall 2019)
+    # inferred: adding a child record (a comment, an attachment) moves the parent's cgLastModified, so an
+    # incremental poll by modification time sees it; --child-keeps-parent-date tests a server where it does not.
+    child_touches_parent: bool = True
     # A city's own text fields on requests (Cartegraph lets each city add fields; names end in Field).
     custom_fields: tuple[str, ...] = ("SourceField", "NeighborhoodField")
     default_limit: int = 1000
@@ -44,6 +47,11 @@ def add_arguments(group: Any) -> None:
     group.add_argument("--comment-class", default="cgRequests_cgCommentsClass", help="comment child class (inferred)")
     group.add_argument("--integration-id-field", default="IntegrationIDField", help="integration reference field")
     group.add_argument(
+        "--child-keeps-parent-date",
+        action="store_true",
+        help="adding a child record leaves the parent's cgLastModified as it was (inferred either way)",
+    )
+    group.add_argument(
         "--custom-field", action="append", dest="custom_fields", help="a city's own text field on requests (repeatable)"
     )
     group.add_argument(
@@ -56,6 +64,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "requester_class": args.requester_class,
         "comment_class": args.comment_class,
         "integration_id_field": args.integration_id_field,
+        "child_touches_parent": not args.child_keeps_parent_date,
         "defects": frozenset(args.defect),
         **({"custom_fields": tuple(args.custom_fields)} if args.custom_fields else {}),
     }

@@ -257,6 +257,8 @@ class OpengovState:
             if parent is not None:
                 record["ParentOid"] = parent[1]
                 self.children.setdefault((cls.name, parent[1]), []).append(oid)
+                if self.config.child_touches_parent:
+                    self.records[parent_cls.name][parent[1]]["cgLastModifiedField"] = stamp
             self.records[cls.name][oid] = record
             created.append(dict(record))
         return created
