@@ -1,12 +1,13 @@
-"""Every fault kind, once, on the call that creates the vendor record: afterwards there is still exactly one
-vendor record per public request (CW-SUB-1, OG-REQ-1). A fault that certainly changed nothing is retried;
-one that may have changed something is looked up first."""
+"""Every fault kind, once, on the call that creates the vendor record, and on Cityworks' comment and attachment
+calls: afterwards there is still exactly one vendor record per public request (CW-SUB-1, OG-REQ-1) and one
+comment and one attachment (CW-COM-1, CW-COM-2). A fault that certainly changed nothing is retried; one that
+may have changed something is looked up first."""
 
 from __future__ import annotations
 
 import pytest
 
-from .helpers import deliver_all, fault, submit, synced, vendor_requests
+from .helpers import cityworks_call, deliver_all, fault, submit, synced, vendor_comments, vendor_requests
 from .test_opengov_delivery import og_request, post
 
 FAULTS = {
@@ -45,3 +46,33 @@ async def test_one_opengov_request_whatever_the_fault(og_linked, name):
     rid = await post(g, code)
     await deliver_all(g, rounds=8)
     assert len(await og_request(g, rid)) == 1
+
+
+@pytest.mark.req("CW-COM-1", "CW-COM-2")
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_one_cityworks_comment_and_attachment_whatever_the_fault(linked, name):
+    """The comment and the photo calls each fail once, the same way: still one of each at the vendor."""
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    await fault(g.http, cw, **FAULTS[name], path="/Services/Ams/Attachments/AddRequestAttachment", count=1)
+    rid = await submit(g, (await synced(g))[0]["code"], photo=True)
+    await deliver_all(g, rounds=8)
+    (sr,) = await vendor_requests(g.http, cw, rid)
+    await fault(g.http, cw, **FAULTS[name], path="/Services/Ams/ServiceRequest/AddComments", count=1)
+    status, _, text = await g.open311(
+        "POST",
+        f"/requests/{rid}/comments.json",
+        data={"api_key": g.api_key, "description": f"Still there after {name}?"},
+    )
+    assert status == 201, text
+    await deliver_all(g, rounds=8)
+    comments = await vendor_comments(g.http, cw, sr["RequestId"])
+    assert [c["Comments"] for c in comments].count(f"Still there after {name}?") == 1, comments
+    attachments = await cityworks_call(
+        g.http, cw, "/Services/Ams/Attachments/RequestAttachments", {"RequestIds": [sr["RequestId"]]}
+    )
+    assert len(attachments) == 1, attachments
+    async with g.http.get(f"{cw}/_sim/faults") as resp:
+        rules = (await resp.json())["faults"]
+    assert rules == [], f"a fault never fired (a one-shot fault is gone once it fired): {rules}"
