@@ -8,6 +8,8 @@ import base64
 import hashlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulators.kit import city
 
@@ -137,3 +139,46 @@ async def test_status_public_comments_and_images_come_back_once(linked):
     expected = {"checked": 1, "closed": 1, "reopened": 0, "comments": 2, "images": 1}
     assert runs[0]["counts"]["comments"] == 0
     assert {k: runs[1]["counts"].get(k) for k in expected} == expected
+
+
+PREFIXES = st.sampled_from(["To SCF:", "to scf:", "TO SCF:", "To SCF", "To  SCF:", "ToSCF:", "Note: To SCF:", ""])
+PADDING = st.text(alphabet=" \t\n", max_size=3)
+WORDS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=0, max_size=40)
+
+
+def expected_public(comment: str) -> str | None:
+    """The rule, written again independently of any gateway: "To SCF:" after leading whitespace only, exactly
+    that case, stripped; an empty rest is nothing to show."""
+    rest = comment.lstrip()
+    if not rest.startswith("To SCF:"):
+        return None
+    return rest[len("To SCF:") :].strip() or None
+
+
+@pytest.mark.req("CW-ICM-1")
+async def test_to_scf_prefix_rule_over_generated_comments(linked):
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
+    await deliver_all(g)
+    (found,) = await vendor_requests(g.http, cw, rid)
+    drawn: list[str] = []
+
+    @given(padding=PADDING, prefix=PREFIXES, words=WORDS)
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def draw(padding: str, prefix: str, words: str) -> None:
+        comment = f"{padding}{prefix}{words}"
+        if comment.strip():
+            drawn.append(comment)
+
+    draw()
+    for comment in drawn:
+        await sim(g.http, cw, "add-comment", RequestId=found["RequestId"], text=comment)
+    await g.run("status_poll", integration_id=g.ids["integration"])
+    await g.run("status_poll", integration_id=g.ids["integration"])  # nothing twice
+    async with g.http.get(f"{g.url}/open311/v2/requests/{rid}.json", params={"extensions": "true"}) as resp:
+        (record,) = await resp.json()
+    shown = [c["description"] for c in record["extended_attributes"]["comments"]]
+    wanted = [text for text in map(expected_public, drawn) if text is not None]
+    assert shown == wanted, list(zip(drawn, map(expected_public, drawn), strict=True))

@@ -7,10 +7,11 @@ PUBLIC_PREFIX = "To SCF:"
 
 def public_text(comment: str | None) -> str | None:
     """The public text of a comment marked "To SCF:" (after leading whitespace, case-sensitive as written),
-    prefix stripped; None for every other comment."""
+    prefix stripped; None for every other comment and for one with nothing after the prefix (an empty public
+    comment says nothing)."""
     if not comment:
         return None
     stripped = comment.lstrip()
     if not stripped.startswith(PUBLIC_PREFIX):
         return None
-    return stripped[len(PUBLIC_PREFIX) :].strip()
+    return stripped[len(PUBLIC_PREFIX) :].strip() or None

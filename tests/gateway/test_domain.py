@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.domain import DomainError
+from gateway.domain.comments import public_text
 from gateway.domain.questions import check_answer, synced_is_public, synced_is_required
 from gateway.domain.rules import check_rule
 
@@ -150,3 +151,11 @@ def test_bad_status_maps_are_refused(entries):
 
     with pytest.raises(DomainError):
         check(entries)
+
+
+@pytest.mark.req("CW-ICM-1")
+@given(padding=st.text(alphabet=" \t\n", max_size=3), rest=st.text(max_size=30))
+def test_to_scf_prefix_after_leading_whitespace_only(padding, rest):
+    assert public_text(f"{padding}To SCF:{rest}") == (rest.strip() or None)  # an empty public comment is none
+    assert public_text(f"{padding}to scf:{rest}") is None  # case-sensitive
+    assert public_text(f"Note {padding}To SCF:{rest}") is None  # only at the start
