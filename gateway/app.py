@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .api import admin, open311
-from .appkeys import ENGINE, GEOMETRIES, HTTP, SETTINGS
+from .api import admin, open311, portal, widgets_admin
+from .appkeys import ENGINE, GEOMETRIES, GUARD, HTTP, SETTINGS, WIDGET_HTTP
+from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
 from .settings import Settings
@@ -37,6 +38,15 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
         app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
+        yield
+
+
+async def widget_http(app: web.Application) -> AsyncIterator[None]:
+    """Calls to city widget endpoints: a session of their own, whose resolver refuses internal addresses."""
+    guard = Guard(app[SETTINGS].widget_allow, app[SETTINGS].widget_allow_only)
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard), limit=50)
+    async with aiohttp.ClientSession(connector=connector, headers={"User-Agent": "civic-harness-portal"}) as s:
+        app[GUARD], app[WIDGET_HTTP] = guard, s
         yield
 
 
@@ -81,7 +91,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(middlewares=[errors], client_max_size=settings.max_upload_bytes + 1024 * 1024)
     app[SETTINGS] = settings
     app[GEOMETRIES] = GeometryCache()
-    app.cleanup_ctx.extend([database, vendor_http, background_jobs])
+    app.cleanup_ctx.extend([database, vendor_http, widget_http, background_jobs])
     open311.setup(app)
     admin.setup(app)
+    widgets_admin.setup(app)
+    portal.setup(app)
     return app

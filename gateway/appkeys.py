@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .connectors.guard import Guard
 from .connectors.http import Http
 from .geocache import GeometryCache
 from .settings import Settings
@@ -13,3 +15,5 @@ SETTINGS = web.AppKey("gateway_settings", Settings)
 ENGINE = web.AppKey("gateway_engine", AsyncEngine)
 GEOMETRIES = web.AppKey("gateway_geometries", GeometryCache)
 HTTP = web.AppKey("gateway_http", Http)
+WIDGET_HTTP = web.AppKey("gateway_widget_http", aiohttp.ClientSession)  # through the SSRF guard's resolver
+GUARD = web.AppKey("gateway_guard", Guard)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .connectors.guard import Entry
+
 ENV_PREFIX = "CIVIC_HARNESS_"
 
 
@@ -37,6 +39,12 @@ class Settings:
     # The status poll reads what changed since its cursor where the vendor can filter by modification time,
     # and every open request on every Nth poll (a change that did not move the modification time).
     full_poll_every: int = 12
+    # Widget endpoints the SSRF guard lets through although internal (networks, addresses, hosts, with or
+    # without a port), e.g. "127.0.0.1:8123" for a city API simulator on this machine. Empty in production.
+    widget_allow: tuple[str, ...] = ()
+    widget_allow_only: bool = False  # call allow-listed endpoints only (a closed network, or a test run)
+    widget_timeout_s: float = 10.0
+    widget_poll_s: float = 300.0  # how often subscribed widgets are asked whether their content changed
     poll_overlap_s: float = 60.0  # re-read this much before the cursor: vendor clocks, late commits
 
     def __post_init__(self) -> None:
@@ -44,6 +52,8 @@ class Settings:
             raise ValueError("admin_token must be at least 16 characters")
         if any(len(k) < 8 for k in self.api_keys):
             raise ValueError("API keys must be at least 8 characters")
+        for entry in self.widget_allow:
+            Entry.parse(entry)  # a bad entry fails at start, not at the first widget call
         if self.full_poll_every < 1:
             raise ValueError("full_poll_every must be at least 1 (1: every poll reads every open request)")
         if not 1 <= self.default_page_size <= self.max_page_size:
@@ -63,16 +73,21 @@ class Settings:
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is None:
                 continue
-            if f.name == "api_keys":
+            if f.name in ("api_keys", "widget_allow"):
                 values[f.name] = tuple(k.strip() for k in raw.split(",") if k.strip())
             elif f.type in ("int", int):
                 values[f.name] = int(raw)
             elif f.type in ("float", float):
                 values[f.name] = float(raw)
+            elif f.type in ("bool", bool):
+                if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                    raise ValueError(f"{ENV_PREFIX}{f.name.upper()} is true or false, not {raw!r}")
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[f.name] = raw
-        if "api_keys" in values:
-            values["api_keys"] = tuple(values["api_keys"])
+        for name in ("api_keys", "widget_allow"):
+            if name in values:
+                values[name] = tuple(values[name])
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown gateway settings: {', '.join(sorted(unknown))}")

@@ -7,6 +7,7 @@ stack on a loop of its own thread, for synchronous callers (pytest suites, schem
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 from simulators.kit import SimConfig, create_app
 
@@ -67,11 +69,18 @@ class Stack:
             if self.gateway is not None:
                 from gateway.app import create_app as create_gateway
 
-                await self._serve("gateway", create_gateway(self.gateway))
+                await self._serve("gateway", create_gateway(self.gateway_settings()))
         except BaseException:
             await self.stop()
             raise
         return self
+
+    def gateway_settings(self) -> Any:
+        """The gateway's settings, with this stack's own city API simulator allow-listed (by address and
+        port, nothing wider) so widgets can use it while the SSRF guard still refuses every other local port."""
+        settings = self.gateway
+        ours = tuple(URL(r.url).raw_authority for name, r in self.running.items() if name == "city-api")
+        return dataclasses.replace(settings, widget_allow=(*settings.widget_allow, *ours)) if ours else settings
 
     async def _serve(self, name: str, app: web.Application) -> None:
         # Generous request-line and header limits: vendor servers take long GET query strings (Cityworks'

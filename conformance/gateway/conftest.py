@@ -26,6 +26,7 @@ class Target:
     admin_token: str
     api_key: str
     bundled: bool
+    city_api: str | None = None  # the city widget API the gateway's widgets may call (WID-*)
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +38,10 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         key = config.getoption("gw_api_key") or os.environ.get("CIVIC_HARNESS_GW_API_KEY")
         if not token or not key:
             raise pytest.UsageError("a gateway target needs CIVIC_HARNESS_GW_ADMIN_TOKEN and an api_key (--gw-api-key)")
-        yield Target(url, token, key, bundled=False)
+        yield Target(url, token, key, bundled=False, city_api=target_urls(config).get("city-api"))
         return
     from gateway.settings import Settings
+    from harness.bundled import simulator_config
     from harness.stack import ThreadedStack
 
     with tempfile.TemporaryDirectory(prefix="civic-harness-gw-") as scratch:
@@ -50,15 +52,28 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             scheduler_tick_s=0,  # the suite runs jobs through the admin API when it needs them
             outbox_retry_base_s=0.001,
             vendor_timeout_s=2.0,  # so a "timeout" fault costs the suite two seconds, not fifteen
+            widget_allow_only=True,  # widgets call the stack's own city API simulator and nothing else
         )
-        with ThreadedStack({}, gateway=settings) as stack:
-            yield Target(stack.urls["gateway"], settings.admin_token, settings.api_keys[0], bundled=True)
+        # The city widget API simulator runs beside the gateway, which allow-lists exactly its address.
+        sims = {"city-api": simulator_config("city-api", seed=3)}
+        with ThreadedStack(sims, gateway=settings) as stack:
+            urls = stack.urls
+            yield Target(urls["gateway"], settings.admin_token, settings.api_keys[0], True, urls["city-api"])
 
 
 @pytest.fixture
 async def gw(gw_target: Target) -> AsyncIterator[Gateway]:
     async with aiohttp.ClientSession() as http:
         yield Gateway(gw_target.url, http, gw_target.admin_token, gw_target.api_key)
+
+
+@pytest.fixture
+def city_api(gw_target: Target) -> str:
+    """The city widget API simulator the gateway may call: the bundled one, or `--target city-api=URL` (one
+    the gateway under test allow-lists)."""
+    if gw_target.city_api is None:
+        pytest.skip("the widget checks need --target city-api=URL: a city API simulator your gateway may call")
+    return gw_target.city_api
 
 
 @pytest.fixture

@@ -269,3 +269,110 @@ rule_states = sa.Table(
     sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("holds", sa.Boolean, nullable=False),
 )
+
+# -- Citizen Portal integration widgets (WID-*) --------------------------------------------------------
+
+# The city's address setup: the properties citizens choose their address from (WID-8 needs it complete).
+addresses = sa.Table(
+    "addresses",
+    metadata,
+    _id(),
+    sa.Column("property_id", sa.String(64), nullable=False, unique=True),  # the city's parcel id
+    sa.Column("line", sa.String(200), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+# Portal-wide settings that are not deployment settings (e.g. whether the address setup is complete).
+portal_settings = sa.Table(
+    "portal_settings",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# WID-14: a link account is shared by widgets: an account-number link or an external (city sign-in) link.
+link_accounts = sa.Table(
+    "link_accounts",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # account | external
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+widgets = sa.Table(
+    "widgets",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("type", sa.String(20), nullable=False),  # formatted | html
+    sa.Column("fixed", sa.Boolean, nullable=False),
+    sa.Column("colour", sa.String(7), nullable=False),
+    sa.Column("icon", sa.Text, nullable=False),  # JSON: {"library": name} or {"svg": text}
+    sa.Column("property_dependent", sa.Boolean, nullable=False),
+    sa.Column("endpoint", sa.String(2000), nullable=True),
+    sa.Column("key_id", sa.String(64), nullable=True),
+    sa.Column("secret", sa.Text, nullable=True),  # write-only: never returned, never logged
+    sa.Column("layout", sa.Text, nullable=False),  # JSON: template, widths, dashboard items, tables, charts
+    sa.Column("texts", sa.Text, nullable=False),  # JSON: the texts of WID-13
+    sa.Column("link_account_id", sa.Integer, sa.ForeignKey("link_accounts.id", ondelete="RESTRICT"), nullable=True),
+    sa.Column("notifications", sa.Boolean, nullable=False),
+    sa.Column("published", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+citizens = sa.Table(
+    "citizens",
+    metadata,
+    _id(),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),  # scrypt, with its parameters and salt
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),  # SHA-256 of the bearer token
+    sa.Column("address_id", sa.Integer, sa.ForeignKey("addresses.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+# What a citizen removed from their dashboard (published widgets show unless removed; fixed ones always).
+dashboard_removals = sa.Table(
+    "dashboard_removals",
+    metadata,
+    sa.Column("citizen_id", sa.Integer, sa.ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("widget_id", sa.Integer, sa.ForeignKey("widgets.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# WID-15: who wants to hear when a widget's content changes, and the content version last seen for them.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("citizen_id", sa.Integer, sa.ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("widget_id", sa.Integer, sa.ForeignKey("widgets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("etag", sa.String(200), nullable=True),
+    sa.Column("checked_at", Stamp, nullable=True),
+)
+
+# One row per content change per subscriber: the unique key makes "exactly once" a database fact.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    _id(),
+    sa.Column("citizen_id", sa.Integer, sa.ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("widget_id", sa.Integer, sa.ForeignKey("widgets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("etag", sa.String(200), nullable=False),
+    sa.Column("message", sa.String(500), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("read_at", Stamp, nullable=True),
+    sa.UniqueConstraint("citizen_id", "widget_id", "etag", name="uq_notifications_change"),
+)
+
+# WID-14 external linking: the state the portal sent to the city's sign-in page, bound to one citizen.
+link_states = sa.Table(
+    "link_states",
+    metadata,
+    sa.Column("state", sa.String(64), primary_key=True),
+    sa.Column("citizen_id", sa.Integer, sa.ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("widget_id", sa.Integer, sa.ForeignKey("widgets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+)

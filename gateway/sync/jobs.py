@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ..appkeys import ENGINE, HTTP, SETTINGS
 from ..connectors.http import VendorError
+from ..portal.notify import check_subscriptions
 from ..storage import repo
 from ..storage import schema as t
 from . import leases
@@ -66,6 +67,10 @@ async def _reconcile(app: web.Application, integration: dict[str, Any] | None) -
     return await reconcile(app[ENGINE], app[HTTP], integration)
 
 
+async def _notify(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
+    return await check_subscriptions(app)
+
+
 # job -> (runner, needs an integration)
 JOBS: dict[str, tuple[Runner, bool]] = {
     "deliver_outbox": (_deliver, False),
@@ -74,6 +79,7 @@ JOBS: dict[str, tuple[Runner, bool]] = {
     "status_poll": (_poll, True),
     "import": (_import, True),
     "reconcile": (_reconcile, True),
+    "widget_notifications": (_notify, False),
 }
 
 
@@ -172,6 +178,9 @@ async def due_jobs(app: web.Application) -> list[tuple[str, dict[str, Any] | Non
     out: list[tuple[str, dict[str, Any] | None]] = [("deliver_outbox", None)]
     now = repo.now()
     async with app[ENGINE].connect() as conn:
+        last = await conn.scalar(sa.select(sa.func.max(r.c.started_at)).where(r.c.job == "widget_notifications"))
+        if last is None or repo.aware(last) + timedelta(seconds=app[SETTINGS].widget_poll_s) <= now:
+            out.append(("widget_notifications", None))
         for integration in await repo.many(conn, i.select().where(i.c.vendor != "none")):
             for job, seconds in json.loads(integration["intervals"]).items():
                 if job not in JOBS:
