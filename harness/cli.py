@@ -161,7 +161,7 @@ def cmd_sim(spec: SimulatorSpec, args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
 
-    from .democity import DEMO_API_KEY, seed_demo_city
+    from .democity import DEMO_API_KEY, DEMO_CITIZEN, seed_demo_city
 
     names = built_simulators()
     configs = {name: load_simulator(name).config_type(seed=args.seed) for name in names}
@@ -186,6 +186,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             for name, url in simulators.items():
                 print(f"{name:<10} {url}  (control plane {url}/_sim/)")
             print(f"admin token: {settings.admin_token}")
+            if "city-api" in simulators:
+                print(f"citizen portal: {s.url('gateway')}/portal/sign-in  ({DEMO_CITIZEN[0]} / {DEMO_CITIZEN[1]})")
             print(f"Open311 api_key: {DEMO_API_KEY}")
             print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
             print("serving until interrupted (Ctrl-C)", flush=True)

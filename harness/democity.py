@@ -22,13 +22,33 @@ CATEGORIES = [
 ]
 
 
+CITY_API_SECRET = "harness-widget-secret"  # the city API simulator's default signing secret
+DEMO_ACCOUNT = ("UT-DEMO-0001", "123456")
+DEMO_CITIZEN = ("demo@harnessville.example", "harness-demo-citizen")
+WIDGETS = [  # domain, name, settings beyond the defaults
+    ("property-taxes", "Property taxes", {"property_dependent": True, "icon": {"library": "home"}}),
+    (
+        "utilities",
+        "Utilities",
+        {"icon": {"library": "droplet"}, "notifications": True,
+         "layout": {"template": "table", "key_width": 40, "value_width": 60, "dashboard_items": 3},
+         "texts": {"no_account": "Link your utility account to see your bills.",
+                   "link_instructions": "Your account number and PIN are on your bill."}},
+    ),
+    ("programs", "Programs and recreation", {"fixed": True, "icon": {"library": "ticket"}}),
+    ("jobs", "Job opportunities", {"icon": {"library": "briefcase"}, "layout": {"template": "row"}}),
+    ("volunteer", "Volunteer opportunities", {"icon": {"library": "hand-heart"}}),
+    ("engagement", "Get involved", {"type": "html", "icon": {"library": "megaphone"}}),
+]  # fmt: skip
+
+
 class SeedError(RuntimeError):
     pass
 
 
 async def _call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> Any:
     async with http.request(method, url, **kwargs) as resp:
-        body = await resp.json()
+        body = await resp.json() if resp.status != 204 else None
         if resp.status not in (200, 201):
             raise SeedError(f"{method} {url} answered {resp.status}: {body}")
         return body
@@ -117,4 +137,60 @@ async def seed_demo_city(gateway: str, admin_token: str, simulators: Mapping[str
                 "integration_key": "PrimaryPhoneField",
             },
         )
-    return {"geography": geography, "integrations": integrations, "agencies": agencies, "categories": categories}
+        widgets = await _seed_widgets(http, admin, gateway, simulators["city-api"]) if "city-api" in simulators else {}
+    return {
+        "geography": geography,
+        "integrations": integrations,
+        "agencies": agencies,
+        "categories": categories,
+        "widgets": widgets,
+    }
+
+
+async def _seed_widgets(http: aiohttp.ClientSession, admin: str, gateway: str, city_api: str) -> dict[str, Any]:
+    """The six widget domains of the city API simulator, published, with a demo citizen whose utility account
+    is linked and whose address is City Hall's parcel."""
+    made = await _call(
+        http,
+        "POST",
+        f"{city_api}/_sim/actions/create-account",
+        json={"account_number": DEMO_ACCOUNT[0], "verification": DEMO_ACCOUNT[1], "holder": "Demo Citizen"},
+    )
+    parcel = made["result"]["parcel_id"]
+    await _call(
+        http,
+        "POST",
+        f"{admin}/addresses",
+        json={"addresses": [{"property_id": parcel, "line": "1 Civic Center Plaza"}]},
+    )
+    await _call(http, "PUT", f"{admin}/address-setup", json={"complete": True})
+    link = await _call(http, "POST", f"{admin}/link-accounts", json={"name": "Utility account", "kind": "account"})
+    widgets = {}
+    for domain, name, extra in WIDGETS:
+        body = {
+            "name": name,
+            "endpoint": f"{city_api}/{domain}",
+            "key_id": domain,
+            "secret": CITY_API_SECRET,
+            "published": True,
+            **extra,
+        }
+        if domain == "utilities":
+            body["link_account_id"] = link["id"]
+        widgets[domain] = await _call(http, "POST", f"{admin}/widgets", json=body)
+    citizen = await _call(
+        http,
+        "POST",
+        f"{gateway}/portal/v1/citizens",
+        json={"email": DEMO_CITIZEN[0], "password": DEMO_CITIZEN[1], "name": "Demo Citizen"},
+    )
+    portal = {"Authorization": f"Bearer {citizen['token']}"}
+    await _call(http, "PATCH", f"{gateway}/portal/v1/me", json={"property_id": parcel}, headers=portal)
+    await _call(
+        http,
+        "POST",
+        f"{gateway}/portal/v1/widgets/{widgets['utilities']['id']}/links",
+        json={"account_number": DEMO_ACCOUNT[0], "verification": DEMO_ACCOUNT[1]},
+        headers=portal,
+    )
+    return widgets

@@ -89,6 +89,24 @@ def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
         assert {i["vendor"] for i in integrations} == {"cityworks", "opengov"}
         assert {i["base_url"] for i in integrations} <= set(summary["simulators"].values())
         assert all(i["has_secret"] and "secret" not in i for i in integrations), "credentials are write-only"
+        # The citizen portal too: the demo citizen sees the six widgets, with live data from the city API.
+        from harness.democity import DEMO_CITIZEN
+
+        sign_in = urllib.request.Request(
+            f"{summary['gateway']}/portal/v1/sessions",
+            data=json.dumps({"email": DEMO_CITIZEN[0], "password": DEMO_CITIZEN[1]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(sign_in, timeout=10) as resp:
+            token = json.loads(resp.read())["token"]
+        board = urllib.request.Request(
+            f"{summary['gateway']}/portal/v1/dashboard", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(board, timeout=30) as resp:
+            widgets = json.loads(resp.read())["widgets"]
+        assert len(widgets) == 6 and {w["state"] for w in widgets} == {"ok"}, [
+            (w["title"], w["state"]) for w in widgets
+        ]
     from simulators.kit import city
 
     assert city.contains(summary["sample_point"]["long"], summary["sample_point"]["lat"])

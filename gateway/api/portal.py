@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import re
 import secrets
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from ..domain import citizens as rules
 from ..portal import city, render, store, views
 from ..storage import repo
 from ..storage import schema as t
-from .admin import AdminError, error_response
+from .admin import AdminError, body, error_response
 
 PREFIX = "/portal/v1"
 COOKIE = "civic_portal"
@@ -47,14 +46,12 @@ def citizen_out(c: dict[str, Any], address: dict[str, Any] | None = None) -> dic
     }
 
 
-def handler(fn: Callable[..., Any]) -> Callable[[web.Request], Any]:
-    """JSON errors in the admin API's shape; `citizen` is passed when the handler asks for it."""
+def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Refusals as JSON in the admin API's shape, never a stack trace."""
 
     @functools.wraps(fn)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            if "citizen" in fn.__code__.co_varnames[: fn.__code__.co_argcount]:
-                return await fn(request, await signed_in(request))
             return await fn(request)
         except AdminError as err:
             return error_response(err.status, err.code, err.message, err.field)
@@ -62,6 +59,19 @@ def handler(fn: Callable[..., Any]) -> Callable[[web.Request], Any]:
             return error_response(422, err.code, err.message, err.field)
 
     return wrapped
+
+
+def public(fn: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+    return _errors(fn)
+
+
+def citizen_only(fn: Callable[[web.Request, dict[str, Any]], Any]) -> Callable[[web.Request], Any]:
+    """A handler for a signed-in citizen, who is passed to it."""
+
+    async def with_citizen(request: web.Request) -> web.StreamResponse:
+        return await fn(request, await signed_in(request))
+
+    return _errors(functools.wraps(fn)(with_citizen))
 
 
 async def signed_in(request: web.Request) -> dict[str, Any]:
@@ -73,25 +83,6 @@ async def signed_in(request: web.Request) -> dict[str, Any]:
         if found is not None:
             return found
     raise AdminError(401, "unauthorized", "sign in first (a bearer token from POST /portal/v1/sessions)")
-
-
-async def json_body(request: web.Request, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict:
-    try:
-        value = json.loads(await request.read() or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise AdminError(400, "invalid_json", "the body is not JSON") from None
-    if not isinstance(value, dict):
-        raise AdminError(422, "invalid", "the body is a JSON object")
-    for name in required:
-        if not isinstance(value.get(name), str) or not value[name].strip():
-            raise AdminError(422, "invalid", f"{name} is required (a string)", name)
-    unknown = set(value) - set(required) - set(optional)
-    if unknown:
-        raise AdminError(422, "invalid", f"unknown field {sorted(unknown)[0]!r}", sorted(unknown)[0])
-    for name in optional:
-        if name in value and value[name] is not None and not isinstance(value[name], str | int):
-            raise AdminError(422, "invalid", f"{name} has the wrong type", name)
-    return value
 
 
 def widget_key(request: web.Request) -> int:
@@ -132,9 +123,9 @@ async def _token_for(engine: Any, citizen_id: int) -> str:
     return token
 
 
-@handler
+@public
 async def sign_up(request: web.Request) -> web.Response:
-    values = await json_body(request, ("email", "password"), ("name",))
+    values = await body(request, "SignUp")
     email = rules.email(values["email"])
     loop = asyncio.get_running_loop()
     hashed = await loop.run_in_executor(None, rules.hash_password, values["password"])
@@ -162,9 +153,9 @@ async def _sign_in(request: web.Request, email: str, password: str) -> tuple[str
     return await _token_for(request.app[ENGINE], found["id"]), found
 
 
-@handler
+@public
 async def sign_in(request: web.Request) -> web.Response:
-    values = await json_body(request, ("email", "password"))
+    values = await body(request, "SignIn")
     token, found = await _sign_in(request, values["email"], values["password"])
     return web.json_response({"token": token, "citizen": citizen_out(found)})
 
@@ -177,14 +168,14 @@ async def _me(request: web.Request, citizen: dict[str, Any]) -> dict[str, Any]:
     return citizen_out(citizen, address)
 
 
-@handler
+@citizen_only
 async def get_me(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     return web.json_response(await _me(request, citizen))
 
 
-@handler
+@citizen_only
 async def update_me(request: web.Request, citizen: dict[str, Any]) -> web.Response:
-    values = await json_body(request, (), ("property_id", "name"))
+    values = await body(request, "CitizenPatch")
     changes: dict[str, Any] = {}
     if "name" in values:
         changes["name"] = values["name"]
@@ -203,7 +194,7 @@ async def update_me(request: web.Request, citizen: dict[str, Any]) -> web.Respon
     return web.json_response(await _me(request, updated))
 
 
-@handler
+@citizen_only
 async def find_addresses(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     words = request.query.get("q", "").strip()[:100]
     a = t.addresses
@@ -218,12 +209,12 @@ async def find_addresses(request: web.Request, citizen: dict[str, Any]) -> web.R
 # -- the dashboard and its widgets -------------------------------------------------------------------
 
 
-@handler
+@citizen_only
 async def get_dashboard(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     return web.json_response({"widgets": await views.dashboard(request.app, citizen, view_of(request))})
 
 
-@handler
+@citizen_only
 async def get_widget(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await visible_widget(request, citizen)
     async with request.app[ENGINE].connect() as conn:
@@ -231,7 +222,7 @@ async def get_widget(request: web.Request, citizen: dict[str, Any]) -> web.Respo
     return web.json_response(await views.widget_view(request.app, widget, citizen, view_of(request), property_id))
 
 
-@handler
+@citizen_only
 async def remove_from_dashboard(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await visible_widget(request, citizen)
     if widget["fixed"]:  # WID-5
@@ -243,7 +234,7 @@ async def remove_from_dashboard(request: web.Request, citizen: dict[str, Any]) -
     return web.Response(status=204)
 
 
-@handler
+@citizen_only
 async def add_to_dashboard(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await visible_widget(request, citizen)
     async with request.app[ENGINE].begin() as conn:
@@ -288,27 +279,27 @@ async def _linking_widget(request: web.Request, citizen: dict[str, Any], kind: s
     return widget
 
 
-@handler
+@citizen_only
 async def list_links(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await _linking_widget(request, citizen)
     reply = await _city_call(request, widget, "GET", "/v1/links", query={"user": await _user(request, widget, citizen)})
     return web.json_response({"links": (reply.body or {}).get("links", [])})
 
 
-@handler
+@citizen_only
 async def create_link(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await _linking_widget(request, citizen, "account")
-    values = await json_body(request, ("account_number", "verification"))
-    body = {
+    values = await body(request, "AccountLinkInput")
+    payload = {
         "user": await _user(request, widget, citizen),
         "account_number": values["account_number"],
         "verification": values["verification"],
     }
-    reply = await _city_call(request, widget, "POST", "/v1/links", body=body)
+    reply = await _city_call(request, widget, "POST", "/v1/links", body=payload)
     return web.json_response(reply.body, status=reply.status)
 
 
-@handler
+@citizen_only
 async def delete_link(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await _linking_widget(request, citizen)
     link_id = request.match_info["link_id"]
@@ -319,7 +310,7 @@ async def delete_link(request: web.Request, citizen: dict[str, Any]) -> web.Resp
     return web.Response(status=204)
 
 
-@handler
+@citizen_only
 async def start_external_link(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await _linking_widget(request, citizen, "external")
     state = secrets.token_urlsafe(24)
@@ -330,8 +321,12 @@ async def start_external_link(request: web.Request, citizen: dict[str, Any]) -> 
             )
         )
     base = request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
-    body = {"user": await _user(request, widget, citizen), "return_url": f"{base}/portal/link-return", "state": state}
-    reply = await _city_call(request, widget, "POST", "/v1/external-links", body=body)
+    payload = {
+        "user": await _user(request, widget, citizen),
+        "return_url": f"{base}/portal/link-return",
+        "state": state,
+    }
+    reply = await _city_call(request, widget, "POST", "/v1/external-links", body=payload)
     return web.json_response({"authorize_url": (reply.body or {}).get("authorize_url")}, status=201)
 
 
@@ -360,7 +355,7 @@ async def link_return(request: web.Request) -> web.StreamResponse:
 # -- subscriptions and notifications (WID-15) -------------------------------------------------------------
 
 
-@handler
+@citizen_only
 async def subscribe(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await visible_widget(request, citizen)
     if not widget["notifications"]:
@@ -375,7 +370,7 @@ async def subscribe(request: web.Request, citizen: dict[str, Any]) -> web.Respon
     return web.Response(status=204)
 
 
-@handler
+@citizen_only
 async def unsubscribe(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget_id = widget_key(request)
     s = t.subscriptions
@@ -384,7 +379,7 @@ async def unsubscribe(request: web.Request, citizen: dict[str, Any]) -> web.Resp
     return web.Response(status=204)
 
 
-@handler
+@citizen_only
 async def list_notifications(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     n = t.notifications
     async with request.app[ENGINE].connect() as conn:

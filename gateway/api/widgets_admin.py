@@ -13,7 +13,7 @@ from aiohttp import web
 from ..appkeys import ENGINE
 from ..domain import DomainError
 from ..domain import widgets as rules
-from ..portal import diagnose, store
+from ..portal import diagnose, render, store
 from ..storage import repo
 from ..storage import schema as t
 from .admin import PREFIX, AdminError, body, deleter, fetch, handler, key, must_exist, reader, stamp
@@ -102,6 +102,24 @@ async def test_widget(request: web.Request) -> web.Response:
     return web.json_response(await diagnose.run(request.app, widget, options))
 
 
+@handler
+async def preview_widget(request: web.Request) -> web.Response:
+    """The admin preview: the Test API's render of a widget as a page (the view in `?view=`)."""
+    view = request.query.get("view", "dashboard")
+    if view not in ("dashboard", "expanded"):
+        raise AdminError(400, "invalid", "view is dashboard or expanded", "view")
+    async with request.app[ENGINE].connect() as conn:
+        widget = await fetch(conn, t.widgets, key(request))
+    if not widget["endpoint"]:
+        raise AdminError(422, "invalid", "the widget has no API endpoint to preview", "endpoint")
+    report = await diagnose.run(request.app, widget, {"view": view})
+    model = (report["preview"] or {}).get("model") or render.view_model(
+        widget, view, "unavailable", message=report["refused"] or report["error"]
+    )
+    html = render.html_page(f"Preview: {widget['name']}", [model], problems=report["violations"])
+    return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": render.CSP})
+
+
 # -- link accounts ---------------------------------------------------------------------------------
 
 
@@ -176,6 +194,7 @@ def setup(app: web.Application) -> None:
     r.add_patch(f"{PREFIX}/widgets/{{id}}", update_widget)
     r.add_delete(f"{PREFIX}/widgets/{{id}}", deleter(t.widgets))
     r.add_post(f"{PREFIX}/widgets/{{id}}/test", test_widget)
+    r.add_get(f"{PREFIX}/widgets/{{id}}/preview", preview_widget)
     r.add_get(f"{PREFIX}/link-accounts", list_link_accounts)
     r.add_post(f"{PREFIX}/link-accounts", create_link_account)
     r.add_get(f"{PREFIX}/link-accounts/{{id}}", get_link_account)

@@ -49,7 +49,7 @@ def create_account(state: CityState, payload: dict[str, Any]) -> Any:
             "parcel_id": parcel,
             "autopay": False,
             "bills": [],
-            "usage": [],
+            "usage": [[period, gallons] for period, gallons in payload.get("usage", [])],
         }
     )
     return {"account_number": number, "parcel_id": parcel}
@@ -105,6 +105,20 @@ ACTIONS = (
                 "verification": {"type": "string", "minLength": 1, "maxLength": 64},
                 "holder": {"type": "string", "maxLength": 120},
                 "parcel_id": {"type": "string"},
+                "usage": {
+                    "type": "array",
+                    "maxItems": 36,
+                    "description": "monthly water use, oldest first: [period YYYY-MM, gallons]",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [
+                            {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                            {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+                        ],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
             },
         },
         "A utility account with known credentials, to link in a test.",
