@@ -1,0 +1,116 @@
+"""The reports of a conformance run: one model (per requirement ID: verdict, the seed text it comes from, the
+checks behind it; per check: outcome, duration and, for a failure, the evidence), written as JSON and as a
+self-contained HTML scorecard. JUnit XML is pytest's own (one testcase per check), with the requirement IDs
+added as properties by the plugin."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .requirements import Requirement
+from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals
+
+FORMAT = "civic-harness-report/1"
+MAX_DETAIL = 12_000
+EXAMPLE = re.compile(r"^Falsifying example: .*?(?=^\S|\Z)", re.MULTILINE | re.DOTALL)
+
+
+@dataclass(slots=True)
+class Check:
+    id: str
+    suite: str
+    outcome: str  # passed | failed | skipped | not run
+    duration_s: float = 0.0
+    requirements: list[str] = field(default_factory=list)
+    message: str | None = None  # the first line of why it failed or was skipped
+    details: str | None = None  # the failure as pytest tells it (truncated)
+    example: str | None = None  # hypothesis' falsifying example, when there is one
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # journal excerpts of the simulators involved
+
+
+def falsifying_example(text: str) -> str | None:
+    found = EXAMPLE.search(text)
+    return found.group(0).strip()[:4000] if found else None
+
+
+def first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("E "):
+            return line[2:].strip()[:300]
+    return (text.strip().splitlines() or [""])[-1][:300]
+
+
+def model(
+    verdicts: Sequence[Verdict],
+    checks: Mapping[str, Check],
+    *,
+    seed: int | None,
+    command: str,
+    started: str,
+    duration_s: float,
+    scope: str = "all",
+) -> dict[str, Any]:
+    counts = totals(verdicts)
+    return {
+        "format": FORMAT,
+        "command": command,
+        "seed": seed,
+        "replay": command if seed is not None else None,
+        "started": started,
+        "duration_s": round(duration_s, 2),
+        "scope": scope,
+        "totals": {
+            "requirements": len(verdicts),
+            "pass": counts[PASS],
+            "fail": counts[FAIL],
+            "skipped": counts[SKIPPED],
+            "not_covered": counts[NOT_COVERED],
+            "checks": len(checks),
+            "checks_failed": sum(1 for c in checks.values() if c.outcome == "failed"),
+        },
+        "requirements": [_requirement(v, checks) for v in verdicts],
+        "checks": [asdict(c) for c in checks.values()],
+    }
+
+
+def _requirement(v: Verdict, checks: Mapping[str, Check]) -> dict[str, Any]:
+    r: Requirement = v.requirement
+    return {
+        "id": r.id,
+        "section": r.section,
+        "seed_text": r.seed_text,
+        "interpretation": r.interpretation,
+        "status": v.status,
+        "checks": [
+            {"id": cid, "outcome": checks[cid].outcome if cid in checks else outcome}
+            for cid, outcome in v.checks.items()
+        ],
+    }
+
+
+def write_json(path: str | Path, report: Mapping[str, Any]) -> None:
+    Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    checks = {c["id"]: c for c in report["checks"]}
+    return _TEMPLATES.get_template("scorecard.html").render(r=report, checks=checks)
+
+
+def write_html(path: str | Path, report: Mapping[str, Any]) -> None:
+    Path(path).write_text(render_html(report), encoding="utf-8")
