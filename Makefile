@@ -17,7 +17,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 # The main job: the bundled stack plus the conformance suite, with its scorecard.
 demo: $(STAMP)
-	$(BIN)/civic-harness conformance
+	@mkdir -p reports
+	$(BIN)/civic-harness conformance --junit reports/conformance.xml --json reports/conformance.json --html reports/scorecard.html
 
 # Two workers: most tests wait on servers and subprocesses, so two share the machine's two cores well.
 test: $(STAMP)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -17,6 +18,18 @@ _watched: dict[str, str] = {}  # base URL -> scope ("session" or "function")
 def watch(url: str, scope: str = "function") -> str:
     """Read this simulator's journal if a check fails (`session`: for every check; else the current one)."""
     _watched.setdefault(url.rstrip("/"), scope)
+    return url
+
+
+def watch_if_simulator(url: str, scope: str = "session") -> str:
+    """An external target that is a civic-harness simulator has a journal too (a vendor's server has not)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    try:
+        if requests.get(f"{origin}/_sim/", timeout=5).json().get("simulator"):
+            watch(origin, scope)
+    except (requests.RequestException, ValueError, AttributeError):
+        pass
     return url
 
 

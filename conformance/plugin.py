@@ -6,11 +6,15 @@ installed knows the marker. Unknown IDs stop the run at collection: a typo must 
 
 from __future__ import annotations
 
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from . import requirements
+from . import evidence, report, requirements
 from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals, verdicts
 
 PLUGIN_NAME = "civic-harness-requirements"
@@ -24,6 +28,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="list, per requirement ID, the collected checks that cover it, and run nothing",
     )
     group.addoption("--scorecard", action="store_true", help="print the per-requirement scorecard at the end")
+    group.addoption("--report-json", metavar="FILE", help="write the run's report as JSON (civic-harness-report/1)")
+    group.addoption("--report-html", metavar="FILE", help="write the self-contained HTML scorecard")
+    group.addoption("--report-command", default=None, help="the command that replays this run, as the reports show it")
     group.addoption(
         "--scorecard-scope",
         choices=("all", "covered"),
@@ -126,6 +133,9 @@ class RequirementTracker:
         self.catalogue = requirements.load()
         self.covers: dict[str, list[str]] = {}
         self.outcomes: dict[str, str] = {}
+        self.checks: dict[str, report.Check] = {}
+        self.evidence: dict[str, list[dict[str, Any]]] = {}
+        self.started, self.clock = datetime.now(UTC), time.monotonic()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         unknown: list[str] = []
@@ -136,6 +146,10 @@ class RequirementTracker:
                 unknown.append(f"{item.nodeid}: {', '.join(bad)}")
             if ids:
                 self.covers[item.nodeid] = ids
+                # JUnit XML (pytest's --junitxml) shows these as the testcase's properties
+                item.user_properties += [("requirement", rid) for rid in ids]
+            item.user_properties.append(("suite", suite_of(item.nodeid)))
+            self.checks[item.nodeid] = report.Check(item.nodeid, suite_of(item.nodeid), "not run", requirements=ids)
         if unknown:
             raise pytest.UsageError(
                 f"unknown requirement IDs (not in {requirements.catalogue_path().name}):\n  " + "\n  ".join(unknown)
@@ -161,6 +175,17 @@ class RequirementTracker:
         tw.line(f"\n{len(by_id) - gaps} of {len(by_id)} requirement IDs covered; {gaps} gaps")
         return True  # run nothing
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        evidence.forget_function_scoped()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        outcome = yield
+        rep = outcome.get_result()
+        if rep.failed and rep.when in ("setup", "call"):
+            # read the simulators' journals now: the fixtures stop them at teardown
+            self.evidence[rep.nodeid] = evidence.collect()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         previous = self.outcomes.get(report.nodeid)
         if report.failed:
@@ -169,9 +194,50 @@ class RequirementTracker:
             self.outcomes[report.nodeid] = "skipped"
         elif report.when == "call" and report.passed and previous is None:
             self.outcomes[report.nodeid] = "passed"
+        self._note(report)
+
+    def _note(self, rep: pytest.TestReport) -> None:
+        check = self.checks.setdefault(rep.nodeid, report.Check(rep.nodeid, suite_of(rep.nodeid), "not run"))
+        check.duration_s = round(check.duration_s + rep.duration, 3)
+        check.outcome = self.outcomes.get(rep.nodeid, check.outcome)
+        if rep.failed or (rep.skipped and check.message is None):
+            text = rep.longreprtext or ""
+            if rep.skipped and isinstance(rep.longrepr, tuple):
+                text = str(rep.longrepr[2])
+            check.message = report.first_line(text) if rep.failed else text.removeprefix("Skipped: ")[:300]
+        if rep.failed:
+            text = rep.longreprtext or ""
+            check.details = text[-report.MAX_DETAIL :]
+            check.example = check.example or report.falsifying_example(text)
+            check.evidence = self.evidence.get(rep.nodeid, check.evidence)
 
     def verdicts(self) -> list[Verdict]:
         return verdicts(self.catalogue, self.covers, self.outcomes)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        paths = (self.config.getoption("report_json"), self.config.getoption("report_html"))
+        if not any(paths) or self.config.getoption("req_coverage"):
+            return
+        results = self.verdicts()
+        scope = self.config.getoption("scorecard_scope")
+        if scope == "covered":
+            results = [v for v in results if v.checks]
+        command = self.config.getoption("report_command") or shlex.join(["pytest", *sys.argv[1:]])
+        seed = self.config.getoption("harness_seed", None)
+        model = report.model(
+            results,
+            self.checks,
+            seed=seed,
+            command=command,
+            started=self.started.isoformat(timespec="seconds"),
+            duration_s=time.monotonic() - self.clock,
+            scope=scope,
+        )
+        json_path, html_path = paths
+        if json_path:
+            report.write_json(json_path, model)
+        if html_path:
+            report.write_html(html_path, model)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.config.getoption("scorecard") or self.config.getoption("req_coverage"):

@@ -52,6 +52,17 @@ def _kit_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    reports = p.add_argument_group("reports")
+    reports.add_argument(
+        "--junit", metavar="FILE", help="JUnit XML: one testcase per check, requirement IDs as properties"
+    )
+    reports.add_argument("--json", metavar="FILE", help="the run as JSON: verdict per requirement ID, every check")
+    reports.add_argument(
+        "--html", metavar="FILE", help="a self-contained scorecard page with the evidence of every failure"
+    )
+
+
 def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civic-harness",
@@ -84,6 +95,7 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     conf.add_argument("-k", dest="keyword", help="pytest -k expression")
     conf.add_argument("-m", dest="marker", help="pytest -m expression")
     conf.add_argument("-q", "--quiet", action="store_true")
+    _report_arguments(conf)
 
     cert = sub.add_parser("certify", help="certify a vendor API against its contract, verdict per requirement ID")
     cert.add_argument("name", help="which provider suite: cityworks, opengov, arcgis or city-api")
@@ -113,6 +125,7 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     )
     cert.add_argument("--property", help="city-api: a parcel id a property-dependent widget knows")
     cert.add_argument("--address", help="city-api: an address a property-dependent widget knows")
+    _report_arguments(cert)
 
     load = sub.add_parser("load", help="run a locust load profile")
     load.add_argument("profile")
@@ -246,13 +259,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "conformance":
             from .conformance_cli import run_conformance
 
-            return run_conformance(args, passthrough)
+            return run_conformance(args, passthrough, argv)
         if args.command == "gateway":
             return cmd_gateway(args)
         if args.command == "certify":
             from .conformance_cli import run_certify
 
-            return run_certify(args, passthrough)
+            return run_certify(args, passthrough, argv)
         if args.command == "load":
             return not_built("load")
     except KeyboardInterrupt:

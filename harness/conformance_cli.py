@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 import requests
+from rich.console import Console
 
 from conformance import suites
 
@@ -29,14 +32,63 @@ SECRET_ENV = {"city-api": "CIVIC_HARNESS_WID_SECRET"}
 ACCOUNTS_ENV = {"city-api": "CIVIC_HARNESS_WID_ACCOUNT"}
 
 
-def _pytest(paths: Sequence[str], extra: Sequence[str]) -> int:
-    args = [*paths, "-c", str(INI), "--rootdir", str(suites.ROOT), "--scorecard", *extra]
-    code = pytest.main(args)
+SECRET_OPTIONS = {"--password", "--secret", "--token", "--account"}
+
+
+def replay_command(argv: Sequence[str]) -> str:
+    """The command line as the reports show it: secrets replaced, so a report can be shared."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in argv:
+        name, eq, _ = arg.partition("=")
+        if hide_next:
+            shown.append("***")
+            hide_next = False
+        elif name in SECRET_OPTIONS:
+            shown.append(f"{name}=***" if eq else arg)
+            hide_next = not eq
+        else:
+            shown.append(arg)
+    return shlex.join(["civic-harness", *shown])
+
+
+def report_options(args: argparse.Namespace, argv: Sequence[str]) -> list[str]:
+    out = [f"--report-command={replay_command(argv)}"]
+    if getattr(args, "junit", None):
+        out.append(f"--junitxml={Path(args.junit).resolve()}")
+    if getattr(args, "json", None):
+        out.append(f"--report-json={Path(args.json).resolve()}")
+    if getattr(args, "html", None):
+        out.append(f"--report-html={Path(args.html).resolve()}")
+    return out
+
+
+def _pytest(paths: Sequence[str], extra: Sequence[str], args: argparse.Namespace | None = None) -> int:
+    argv = [*paths, "-c", str(INI), "--rootdir", str(suites.ROOT), "--scorecard", *extra]
+    code = pytest.main(argv)
     if code == pytest.ExitCode.OK:
-        return EXIT_OK
-    if code == pytest.ExitCode.TESTS_FAILED:
-        return EXIT_FAILED
-    return EXIT_USAGE  # interrupted, internal error, usage error, or nothing collected
+        result = EXIT_OK
+    elif code == pytest.ExitCode.TESTS_FAILED:
+        result = EXIT_FAILED
+    else:
+        result = EXIT_USAGE  # interrupted, internal error, usage error, or nothing collected
+    if args is not None:
+        summary(args, result)
+    return result
+
+
+def summary(args: argparse.Namespace, result: int) -> None:
+    """The closing lines: the verdict and where the reports are (rich: coloured on a terminal, plain in CI)."""
+    console = Console(stderr=False, highlight=False)
+    verdict = {EXIT_OK: "[green]all selected checks passed[/]", EXIT_FAILED: "[red]checks failed[/]"}.get(
+        result, "[yellow]the run did not complete[/]"
+    )
+    lines = [f"civic-harness: {verdict} (exit {result})"]
+    for label, option in (("JUnit XML", "junit"), ("JSON", "json"), ("HTML scorecard", "html")):
+        path = getattr(args, option, None)
+        if path:
+            lines.append(f"  {label}: {Path(path).resolve()}")
+    console.print("\n".join(lines))
 
 
 def reachable(url: str) -> str | None:
@@ -48,7 +100,9 @@ def reachable(url: str) -> str | None:
     return None
 
 
-def run_conformance(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> int:
+def run_conformance(
+    args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] | None = None
+) -> int:
     try:
         chosen = suites.select(args.suite)
     except LookupError as exc:
@@ -71,11 +125,12 @@ def run_conformance(args: argparse.Namespace, passthrough: Sequence[str] = ()) -
         extra += ["-m", args.marker]
     if args.quiet:
         extra.append("-q")
+    extra += report_options(args, argv if argv is not None else ["conformance", *sys.argv[2:]])
     print(f"civic-harness conformance: suites {', '.join(chosen)}; seed {args.seed}", flush=True)
-    return _pytest([str(p) for p in chosen.values()], [*extra, *passthrough])
+    return _pytest([str(p) for p in chosen.values()], [*extra, *passthrough], args)
 
 
-def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> int:
+def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] | None = None) -> int:
     available = suites.provider_suites()
     if args.name not in available:
         print(f"civic-harness: no provider suite {args.name!r}; built: {', '.join(available)}", file=sys.stderr)
@@ -101,5 +156,6 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = ()) -> in
         os.environ[SECRET_ENV[args.name]] = args.secret
     if getattr(args, "account", None) and args.name in ACCOUNTS_ENV:
         os.environ[ACCOUNTS_ENV[args.name]] = ",".join(args.account)
+    extra += report_options(args, argv if argv is not None else ["certify", *sys.argv[2:]])
     print(f"civic-harness certify: {args.name} at {args.url}", flush=True)
-    return _pytest([str(available[args.name])], [*extra, *passthrough])
+    return _pytest([str(available[args.name])], [*extra, *passthrough], args)

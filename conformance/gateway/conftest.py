@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from conformance import evidence
 from conformance.targets import target_urls
 
 from .client import Gateway, city_geojson
@@ -58,6 +59,7 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         sims = {"city-api": simulator_config("city-api", seed=3)}
         with ThreadedStack(sims, gateway=settings) as stack:
             urls = stack.urls
+            evidence.watch(urls["city-api"], "session")
             yield Target(urls["gateway"], settings.admin_token, settings.api_keys[0], True, urls["city-api"])
 
 
@@ -89,7 +91,7 @@ async def sims(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
         "arcgis": simulator_config("arcgis"),
     }
     async with Stack(configs) as stack:
-        yield {name: stack.url(name) for name in configs}
+        yield {name: evidence.watch(stack.url(name)) for name in configs}
 
 
 @pytest.fixture
@@ -132,7 +134,7 @@ async def og_linked(gw: Gateway) -> AsyncIterator[Gateway]:
 
     configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
     async with Stack(configs) as stack:
-        og, arcgis = stack.url("opengov"), stack.url("arcgis")
+        og, arcgis = evidence.watch(stack.url("opengov")), evidence.watch(stack.url("arcgis"))
         tag = secrets.token_hex(4)
         integration = await gw.ok(
             "POST",

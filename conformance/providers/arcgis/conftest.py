@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from conformance import evidence
 from conformance.targets import target_urls
 
 NAME = "arcgis"
@@ -58,13 +59,14 @@ def geo_target(request: pytest.FixtureRequest) -> Iterator[Geocoder]:
     path, token = config.getoption("geo_service_path"), config.getoption("geo_token")
     url = target_urls(config).get(NAME)
     if url is not None:
+        evidence.watch_if_simulator(url)
         yield Geocoder(url, path, token, point, far, bundled=False)
         return
     from harness.bundled import simulator_config
     from harness.stack import ThreadedStack
 
     with ThreadedStack({NAME: simulator_config(NAME, seed=config.getoption("harness_seed"))}) as stack:
-        yield Geocoder(stack.urls[NAME], path, token, point, far, bundled=True)
+        yield Geocoder(evidence.watch(stack.urls[NAME], "session"), path, token, point, far, bundled=True)
 
 
 @pytest.fixture(scope="session")
@@ -82,4 +84,5 @@ def customer_server(geo_target: Geocoder) -> Iterator[Geocoder]:
     config = simulator_config(NAME, instance="server", service="Locators/City", require_token=True, tokens=("t0ken",))
     with ThreadedStack({NAME: config}) as stack:
         path = "/server/rest/services/Locators/City/GeocodeServer"
-        yield Geocoder(stack.urls[NAME], path, "t0ken", geo_target.point, geo_target.far_point, bundled=True)
+        url = evidence.watch(stack.urls[NAME])
+        yield Geocoder(url, path, "t0ken", geo_target.point, geo_target.far_point, bundled=True)

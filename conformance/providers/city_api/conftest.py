@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from conformance import evidence
 from conformance.targets import target_urls
 
 from .client import WidgetEndpoint
@@ -71,6 +72,7 @@ def city_api(request: pytest.FixtureRequest) -> Iterator[dict[str, WidgetEndpoin
             raise pytest.UsageError("certifying a city widget endpoint needs its secret: CIVIC_HARNESS_WID_SECRET")
         widget = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "target"
         control = _control_plane(url)
+        evidence.watch_if_simulator(url)
         endpoint = WidgetEndpoint(
             url,
             config.getoption("wid_key_id") or widget,
@@ -91,7 +93,7 @@ def city_api(request: pytest.FixtureRequest) -> Iterator[dict[str, WidgetEndpoin
         NAME, seed=config.getoption("harness_seed"), secrets=tuple((w, secret) for w in BUNDLED_WIDGETS)
     )
     with ThreadedStack({NAME: sim}) as stack:
-        root = stack.urls[NAME]
+        root = evidence.watch(stack.urls[NAME], "session")
         control = f"{root}/_sim"
         accounts = _test_accounts(control)
         yield {

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from conformance import evidence
 from conformance.targets import target_urls
 
 from .client import CityworksClient, family
@@ -59,6 +60,7 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     password = config.getoption("cw_password") or os.environ.get("CIVIC_HARNESS_CW_PASSWORD") or "harness"
     url = target_urls(config).get(NAME)
     if url is not None:
+        evidence.watch_if_simulator(url)
         yield Target(url, version, licences, login, password, bundled=False, control=_has_control_plane(url))
         return
     from harness.bundled import simulator_config
@@ -68,7 +70,8 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         NAME, version=version, licences=licences, seed=config.getoption("harness_seed"), users=((login, password),)
     )
     with ThreadedStack({NAME: sim_config}) as stack:
-        target = Target(stack.urls[NAME], version, licences, login, password, bundled=True, control=True)
+        url = evidence.watch(stack.urls[NAME], "session")
+        target = Target(url, version, licences, login, password, bundled=True, control=True)
         yield target
         # The bundled simulator checks its own answers against the contract; any breach is our bug.
         broken = [

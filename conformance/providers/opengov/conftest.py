@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from conformance import evidence
 from conformance.targets import target_urls
 
 NAME = "opengov"
@@ -58,6 +59,7 @@ def og(request: pytest.FixtureRequest) -> Iterator[Eam]:
             control = requests.get(f"{url}/_sim/", timeout=5).json().get("simulator") == NAME
         except (requests.RequestException, ValueError):
             control = False
+        evidence.watch_if_simulator(url)
         yield Eam(url, login, password, requester, comment, control)
         return
     from harness.bundled import simulator_config
@@ -71,4 +73,4 @@ def og(request: pytest.FixtureRequest) -> Iterator[Eam]:
         comment_class=comment,
     )
     with ThreadedStack({NAME: sim}) as stack:
-        yield Eam(stack.urls[NAME], login, password, requester, comment, control=True)
+        yield Eam(evidence.watch(stack.urls[NAME], "session"), login, password, requester, comment, control=True)

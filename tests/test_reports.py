@@ -1,0 +1,130 @@
+"""The reports of a conformance run (H-CON-2): a vendor certifies a city widget endpoint that accepts bad
+signatures; `certify` exits 1 and writes JUnit XML, JSON and the HTML scorecard, each naming the failing ID
+with its evidence; the scorecard renders in Chromium without a console error, the failing ID visible."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance import report, requirements
+from conformance.scorecard import verdicts
+from harness.conformance_cli import replay_command
+
+from .certify_runner import certify, simulator
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SECRET = "harness-widget-secret"
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("reports")
+    paths = {kind: out / f"r.{kind}" for kind in ("xml", "json", "html")}
+    with simulator("city-api", defects=frozenset({"accept-bad-signature"})) as url:
+        code, output, verdicts = certify(
+            "city-api",
+            f"{url}/utilities",
+            f"--secret={SECRET}",
+            "-k",
+            "signing",
+            "--junit",
+            str(paths["xml"]),
+            "--json",
+            str(paths["json"]),
+            "--html",
+            str(paths["html"]),
+        )
+    return {"code": code, "output": output, "verdicts": verdicts, **paths}
+
+
+@pytest.mark.req("H-CON-2")
+def test_a_failing_certification_exits_1_and_names_the_id(reports):
+    assert reports["code"] == 1, reports["output"][-3000:]
+    assert reports["verdicts"]["WID-API-1"] == "FAIL"
+    assert SECRET not in reports["output"], "the secret is never echoed"
+
+
+@pytest.mark.req("H-CON-2")
+def test_the_json_report_holds_verdicts_checks_and_evidence(reports):
+    report = json.loads(Path(reports["json"]).read_text())
+    assert report["format"] == "civic-harness-report/1"
+    by_id = {r["id"]: r for r in report["requirements"]}
+    assert by_id["WID-API-1"]["status"] == "fail" and by_id["WID-API-1"]["seed_text"]
+    assert report["totals"]["fail"] >= 1 and report["totals"]["checks_failed"] >= 1
+    failed = [c for c in report["checks"] if c["outcome"] == "failed"]
+    assert failed and all("WID-API-1" in c["requirements"] for c in failed)
+    assert all(c["message"] and c["details"] for c in failed)
+    excerpts = [e for c in failed for e in c["evidence"]]
+    assert excerpts and all(e["simulator"] == "city-api" and e["path"].startswith("/utilities/") for e in excerpts)
+    assert SECRET not in json.dumps(report), "the journal excerpts and the command are masked"
+    assert "--secret=***" in report["command"]
+    passed = [c for c in report["checks"] if c["outcome"] == "passed"]
+    assert passed and all(c["evidence"] == [] for c in passed)
+
+
+@pytest.mark.req("H-CON-2")
+def test_the_junit_report_has_one_testcase_per_check_with_its_ids(reports):
+    root = ET.parse(reports["xml"]).getroot()
+    cases = root.findall(".//testcase")
+    report = json.loads(Path(reports["json"]).read_text())
+    assert len(cases) == len(report["checks"])
+    failing = [c for c in cases if c.find("failure") is not None]
+    assert failing
+    for case in failing:
+        ids = {p.get("value") for p in case.findall("./properties/property") if p.get("name") == "requirement"}
+        assert "WID-API-1" in ids
+
+
+@pytest.mark.req("H-CON-2")
+def test_the_html_scorecard_renders_in_chromium_with_the_failing_ids_visible(reports):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI installs Chromium: .ci/run")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(Path(reports["html"]).resolve().as_uri())
+        assert "WID-API-1" in page.inner_text("#failing")
+        row = page.locator("#WID-API-1")
+        assert row.locator("td.status").inner_text().strip() == "FAIL"
+        assert row.locator("details[open] summary").count() >= 1, "a failure's evidence is shown open"
+        assert "pass" in page.inner_text("#total-pass")
+        browser.close()
+    assert errors == []
+
+
+def test_the_replay_command_hides_secrets():
+    shown = replay_command(["certify", "x", "--password", "hunter2", "--secret=s3cret", "--token", "t", "--url", "u"])
+    assert "hunter2" not in shown and "s3cret" not in shown and " t " not in f"{shown} "
+    assert shown.startswith("civic-harness certify x --password '***'") or "--password ***" in shown
+
+
+@pytest.mark.req("H-CON-2")
+def test_gaps_are_listed_as_gaps_never_as_passes():
+    catalogue = requirements.load()
+    covered = {"t::a": ["AGY-1"], "t::b": ["AGY-2"]}
+    results = verdicts(catalogue, covered, {"t::a": "passed", "t::b": "failed"})
+    checks = {
+        "t::a": report.Check("t::a", "t", "passed", requirements=["AGY-1"]),
+        "t::b": report.Check("t::b", "t", "failed", requirements=["AGY-2"], message="boom", details="E boom"),
+    }
+    model = report.model(
+        results, checks, seed=7, command="civic-harness conformance --seed 7", started="x", duration_s=1
+    )
+    assert model["totals"]["pass"] == 1 and model["totals"]["fail"] == 1
+    assert model["totals"]["not_covered"] == len(catalogue) - 2
+    html = report.render_html(model)
+    assert html.count('class="status not-covered"') == len(catalogue) - 2
+    assert 'href="#AGY-2"' in html and "boom" in html and "seed 7" in html
