@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from .helpers import cityworks_call, deliver_all, fault, submit, synced, vendor_comments, vendor_requests
-from .test_opengov_delivery import og_request, post
+from .test_opengov_delivery import AUTH, og_request, post
 
 FAULTS = {
     "error-500": {"kind": "error", "status": 500},
@@ -76,3 +76,30 @@ async def test_one_cityworks_comment_and_attachment_whatever_the_fault(linked, n
     async with g.http.get(f"{cw}/_sim/faults") as resp:
         rules = (await resp.json())["faults"]
     assert rules == [], f"a fault never fired (a one-shot fault is gone once it fired): {rules}"
+
+
+@pytest.mark.req("OG-COM-1", "OG-REQ-1")
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_one_opengov_comment_and_attachment_whatever_the_fault(og_linked, name):
+    """OpenGov's child-record and upload calls each fail once, the same way: still one of each."""
+    g = og_linked
+    og = g.ids["opengov"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    await fault(g.http, og, **FAULTS[name], method="POST", path="/api/v1/attachments/*", count=1)
+    rid = await submit(g, (await synced(g))[0]["code"], photo=True)
+    await deliver_all(g, rounds=8)
+    (record,) = await og_request(g, rid)
+    await fault(g.http, og, **FAULTS[name], method="POST", path="/api/v1/classes/*/*/*", count=1)
+    status, _, text = await g.open311(
+        "POST", f"/requests/{rid}/comments.json", data={"api_key": g.api_key, "description": f"After {name}"}
+    )
+    assert status == 201, text
+    await deliver_all(g, rounds=8)
+    children = {}
+    for child in ("cgRequests_cgCommentsClass", "cgRequests_cgAttachmentsClass"):
+        async with g.http.get(f"{og}/api/v1/classes/cgRequestsClass/{record['Oid']}/{child}", headers=AUTH) as resp:
+            children[child] = (await resp.json())[child]
+    assert [c["CommentField"] for c in children["cgRequests_cgCommentsClass"]] == [f"After {name}"]
+    assert len(children["cgRequests_cgAttachmentsClass"]) == 1, children
+    async with g.http.get(f"{og}/_sim/faults") as resp:
+        assert (await resp.json())["faults"] == [], "every fault fired"

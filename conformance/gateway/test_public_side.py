@@ -146,3 +146,84 @@ async def test_private_answers_and_requester_details_are_never_public(gw):
                 seen += text
         assert "a public answer" in seen, "public answers are shown (else this check proves nothing)"
         assert secret not in seen and email not in seen
+
+
+def _ring(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+@pytest.mark.req("AGY-2", "AGY-3")
+async def test_polygons_with_and_without_holes(gw):
+    """Generated rectangles, each with zero to three holes strictly inside: stored with `has_cutouts` exactly
+    when there is a hole, and services answered inside the polygon but not inside a hole."""
+    drawn: list[tuple[tuple[float, float, float, float], list[tuple[float, float, float, float]]]] = []
+
+    @given(
+        box=st.tuples(st.floats(-78.95, -78.75), st.floats(35.60, 35.70), st.floats(0.10, 0.20), st.floats(0.10, 0.20)),
+        holes=st.lists(st.tuples(st.floats(0.1, 0.8), st.floats(0.1, 0.8)), max_size=3, unique=True),
+    )
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def draw(box: tuple[float, float, float, float], holes: list[tuple[float, float]]) -> None:
+        x0, y0, w, h = box
+        cut = []
+        for fx, fy in holes:  # small holes on a grid of their own, so they never touch each other
+            hx, hy = x0 + w * round(fx, 1), y0 + h * round(fy, 1)
+            cut.append((hx, hy, hx + w * 0.05, hy + h * 0.05))
+        drawn.append(((x0, y0, x0 + w, y0 + h), list(dict.fromkeys(cut))))
+
+    draw()
+    for (x0, y0, x1, y1), holes in drawn:
+        polygon = {"type": "Polygon", "coordinates": [_ring(x0, y0, x1, y1)] + [_ring(*hole)[::-1] for hole in holes]}
+        tag = secrets.token_hex(4)
+        status, made = await gw.upload_geography(f"Gen {tag}", "gen.geojson", json.dumps(polygon).encode())
+        assert status == 201, (polygon, made)
+        assert made["has_cutouts"] is bool(holes), (polygon, made)
+        agency = await gw.ok("POST", "/agencies", json={"name": f"Gen {tag}", "geography_id": made["id"]})
+        category = await gw.ok(
+            "POST", "/categories", json={"code": f"G{tag}", "name": f"Gen {tag}", "agency_ids": [agency["id"]]}
+        )
+        inside = {"long": str(x0 + (x1 - x0) * 0.97), "lat": str(y0 + (y1 - y0) * 0.97)}
+        assert category["code"] in await service_codes(gw, **inside)
+        for hx0, hy0, hx1, hy1 in holes:
+            in_hole = {"long": str((hx0 + hx1) / 2), "lat": str((hy0 + hy1) / 2)}
+            assert category["code"] not in await service_codes(gw, **in_hole), "a point in a cutout"
+
+
+@pytest.mark.req("OG-UPD-2")
+async def test_comment_rule_operators_and_values(gw):
+    """Generated rules: the operators the contract lists are taken (ordering ones only with a number);
+    anything else is refused with the field named, and nothing is stored."""
+    integration = await gw.ok(
+        "POST",
+        "/integrations",
+        json={
+            "name": f"Rules {secrets.token_hex(4)}",
+            "vendor": "opengov",
+            "version": "v1",
+            "base_url": "http://127.0.0.1:9",
+        },
+    )
+    path = f"/integrations/{integration['id']}/comment-rules"
+    drawn: list[tuple[str, str]] = []
+
+    @given(
+        operator=st.sampled_from(["=", "!=", ">", ">=", "<", "<=", "contains", "=>", "equals", "", " >"]),
+        value=st.one_of(st.integers(-5, 5).map(str), st.sampled_from(["1.5", "Open", "", "ten"])),
+    )
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def draw(operator: str, value: str) -> None:
+        drawn.append((operator, value))
+
+    draw()
+    stored = 0
+    for operator, value in drawn:
+        rule = {"field": "TasksField", "operator": operator, "value": value, "message": "A task was created."}
+        status, body = await gw.admin("POST", path, json=rule)
+        numeric = value.lstrip("-").replace(".", "", 1).isdigit()
+        valid = operator in ("=", "!=", "contains") or (operator in (">", ">=", "<", "<=") and numeric)
+        if valid:
+            assert status == 201, (rule, body)
+            stored += 1
+        else:
+            assert status == 422 and body["error"].get("field") in ("operator", "value"), (rule, body)
+    assert len((await gw.ok("GET", path))["items"]) == stored
