@@ -127,8 +127,10 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     cert.add_argument("--address", help="city-api: an address a property-dependent widget knows")
     _report_arguments(cert)
 
-    load = sub.add_parser("load", help="run a locust load profile")
-    load.add_argument("profile")
+    load = sub.add_parser("load", help="run a locust load profile headless, judged by thresholds")
+    from .load_cli import add_arguments as load_arguments
+
+    load_arguments(load)
     return parser
 
 
@@ -267,7 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_certify(args, passthrough, argv)
         if args.command == "load":
-            return not_built("load")
+            from .load_cli import run_load
+
+            return run_load(args)
     except KeyboardInterrupt:
         return 130
     except OSError as exc:  # e.g. the port is taken

@@ -54,8 +54,10 @@ async def _call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: An
         return body
 
 
-async def seed_demo_city(gateway: str, admin_token: str, simulators: Mapping[str, str]) -> dict[str, Any]:
-    """Returns what was made, by name."""
+async def seed_demo_city(
+    gateway: str, admin_token: str, simulators: Mapping[str, str], importer: bool = False
+) -> dict[str, Any]:
+    """Returns what was made, by name. `importer`: the Cityworks agency imports requests entered there."""
     admin = f"{gateway}/admin/v1"
     headers = {"Authorization": f"Bearer {admin_token}"}
     async with aiohttp.ClientSession(headers=headers) as http:
@@ -103,6 +105,7 @@ async def seed_demo_city(gateway: str, admin_token: str, simulators: Mapping[str
                     "name": name,
                     "geography_id": geography["id"],
                     "integration_id": integrations[vendor]["id"] if vendor in integrations else None,
+                    "importer_enabled": importer and vendor in integrations,
                 },
             )
         categories = {}

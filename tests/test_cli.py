@@ -58,12 +58,6 @@ def test_a_taken_port_is_a_clear_error():
     assert result.returncode == 2 and "address already in use" in result.stderr.lower()
 
 
-@pytest.mark.parametrize("args", [["load", "citizens"]])
-def test_parts_not_built_yet_say_so_and_exit_2(args):
-    result = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 2 and "not built yet" in result.stderr
-
-
 def test_every_subcommand_has_help():
     for sub in ("sim", "up", "gateway", "conformance", "certify", "load"):
         result = subprocess.run([*CLI, sub, "--help"], cwd=ROOT, capture_output=True, text=True)

@@ -1,0 +1,167 @@
+"""`civic-harness load PROFILE`: a locust profile run headless against the bundled stack (started here, demo
+city set up) or given URLs, judged by thresholds that decide the exit code: 0 within every threshold, 1 a
+threshold broken, 2 usage error or a run that could not happen. Locust writes its own CSV and HTML reports;
+`--workers N` runs locust's master and N workers on this machine (the same profiles run on many machines
+with locust's distributed mode: see the README)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from loadtests.thresholds import Thresholds, judge, read_stats
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROFILES = {"citizens": "citizens.py", "vendor-api": "vendor_api.py", "vendor_api": "vendor_api.py", "sync": "sync.py"}
+LOADTESTS = Path(__file__).resolve().parent.parent / "loadtests"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("profile", help="citizens, vendor-api or sync")
+    p.add_argument("--users", type=int, default=10, help="simulated users (default 10)")
+    p.add_argument("--spawn-rate", type=float, default=5, help="users started per second (default 5)")
+    p.add_argument("--run-time", default="30s", help="how long, in locust's form: 30s, 5m, 1h (default 30s)")
+    p.add_argument("--target", action="append", default=[], metavar="NAME=URL", help="gateway, cityworks, opengov")
+    p.add_argument("--api-key", help="the gateway's Open311 api_key (or CIVIC_HARNESS_LOAD_API_KEY)")
+    p.add_argument("--workers", type=int, default=0, help="locust workers on this machine (master/worker mode)")
+    p.add_argument("--thresholds", metavar="FILE", help="a TOML file of thresholds (see loadtests/thresholds.py)")
+    p.add_argument("--max-fail-ratio", type=float, help="failed requests over all requests, e.g. 0.01")
+    for percentile in ("p50", "p95", "p99"):
+        p.add_argument(
+            f"--{percentile}", action="append", default=[], metavar="NAME=MS", help=f"{percentile} limit per request"
+        )
+    p.add_argument("--csv", metavar="PREFIX", help="locust's CSV statistics (PREFIX_stats.csv, ...)")
+    p.add_argument("--html", metavar="FILE", help="locust's HTML report")
+    p.add_argument("--backlog", type=int, default=20_000, help="sync: service requests already in Cityworks")
+
+
+def thresholds_from(args: argparse.Namespace) -> Thresholds:
+    thresholds = Thresholds.load(args.thresholds) if args.thresholds else Thresholds()
+    if args.max_fail_ratio is not None:
+        thresholds.fail_ratio = args.max_fail_ratio
+    for percentile in ("p50", "p95", "p99"):
+        for option in getattr(args, percentile):
+            thresholds.add_option(percentile, option)
+    return thresholds
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_load(args: argparse.Namespace) -> int:
+    profile = PROFILES.get(args.profile)
+    if profile is None:
+        print(f"civic-harness: no load profile {args.profile!r}; profiles: citizens, vendor-api, sync", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        thresholds = thresholds_from(args)
+        targets = dict(t.split("=", 1) for t in args.target)
+    except (ValueError, OSError) as exc:
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.users < 1 or args.workers < 0:
+        print("civic-harness: --users is at least 1, --workers at least 0", file=sys.stderr)
+        return EXIT_USAGE
+    with tempfile.TemporaryDirectory(prefix="civic-harness-load-") as scratch:
+        env = {**os.environ, "CIVIC_HARNESS_LOAD_BACKLOG": str(args.backlog)}
+        if args.api_key:
+            env["CIVIC_HARNESS_LOAD_API_KEY"] = args.api_key
+        stack = None
+        if not targets:
+            stack, targets, credentials = bundled_stack(Path(scratch))
+            env.update(credentials)
+        env["CIVIC_HARNESS_LOAD_TARGETS"] = json.dumps(targets)
+        prefix = args.csv or str(Path(scratch) / "load")
+        try:
+            code = locust(LOADTESTS / profile, args, prefix, env)
+        finally:
+            if stack is not None:
+                stack.close()
+        stats = Path(f"{prefix}_stats.csv")
+        if code != 0 or not stats.is_file():
+            print(f"civic-harness: locust did not complete (exit {code})", file=sys.stderr)
+            return EXIT_USAGE
+        broken = judge(thresholds, read_stats(stats))
+    for line in broken:
+        print(f"THRESHOLD BROKEN  {line}")
+    if broken:
+        print(f"civic-harness load: {len(broken)} threshold(s) broken (exit 1)")
+        return EXIT_FAILED
+    print("civic-harness load: every threshold held (exit 0)")
+    return EXIT_OK
+
+
+def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str]) -> int:
+    common = [sys.executable, "-m", "locust", "-f", str(path)]
+    run = ["--headless", "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.run_time]
+    run += ["--csv", prefix, "--only-summary", "--exit-code-on-error", "0", "--stop-timeout", "5"]
+    if args.html:
+        run += ["--html", args.html]
+    if not args.workers:
+        return subprocess.run([*common, *run], env=env, check=False).returncode
+    port = free_port()
+    master = subprocess.Popen(
+        [
+            *common,
+            *run,
+            "--master",
+            "--expect-workers",
+            str(args.workers),
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+        ],
+        env=env,
+    )
+    workers = [
+        subprocess.Popen(
+            [*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(args.workers)
+    ]
+    try:
+        return master.wait()
+    finally:
+        for w in workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+
+
+def bundled_stack(scratch: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
+    """Every simulator and the gateway (scheduler on, so the outbox drains as in production), demo city."""
+    from gateway.settings import Settings
+
+    from .democity import DEMO_API_KEY, seed_demo_city
+    from .registry import built_simulators, load_simulator
+    from .stack import ThreadedStack
+
+    configs = {name: load_simulator(name).config_type(seed=0) for name in built_simulators()}
+    settings = Settings(
+        database_url=f"sqlite:///{scratch / 'gateway.db'}", api_keys=(DEMO_API_KEY,), scheduler_tick_s=1.0
+    )
+    stack = ThreadedStack(configs, gateway=settings).start()
+    urls = dict(stack.urls)
+    simulators = {n: u for n, u in urls.items() if n != "gateway"}
+    try:
+        asyncio.run(seed_demo_city(urls["gateway"], settings.admin_token, simulators, importer=True))
+    except BaseException:
+        stack.close()
+        raise
+    credentials = {"CIVIC_HARNESS_LOAD_API_KEY": DEMO_API_KEY, "CIVIC_HARNESS_LOAD_ADMIN_TOKEN": settings.admin_token}
+    return stack, urls, credentials
