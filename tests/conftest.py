@@ -57,3 +57,9 @@ async def postgres_url() -> AsyncIterator[str]:
 
     async for url in fresh_postgres():
         yield url
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow checks first: with two xdist workers, a long check started last would leave one worker idle
+    while the other finishes it."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -30,6 +30,7 @@ def run_suite(*args: str) -> tuple[int, str, dict[str, str]]:
     return result.returncode, result.stdout + result.stderr, dict(VERDICT.findall(result.stdout))
 
 
+@pytest.mark.slow
 @pytest.mark.req("H-CON-1")
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_the_gateway_suite_passes_on_both_databases(backend, request):
