@@ -33,6 +33,7 @@ class Settings:
     # How long a claimed outbox row belongs to the instance that claimed it: longer than any vendor call
     # chain, and how long a row waits after its instance died mid-delivery.
     outbox_claim_s: float = 120.0
+    outbox_concurrency: int = 8  # requests delivered at once (the rows of one request always in order)
     # A running job renews its lease every third of this; a dead instance's lease lapses after it.
     job_lease_s: float = 30.0
     vendor_timeout_s: float = 15.0  # every vendor call gives up after this long

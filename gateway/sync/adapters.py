@@ -3,6 +3,8 @@ Each vendor's adapter maps the public request onto that vendor's records."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +17,9 @@ from .questions import requester_answers, vendor_answers
 from .vendors import connector, opengov_connector
 
 APP_NAME = "civic-harness"
+# Per vendor and e-mail: held while a requester is looked up and, if missing, created (weakly kept: a lock
+# nobody holds or waits for is dropped).
+_REQUESTER_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 REQUESTS = "cgRequestsClass"
 
 
@@ -138,11 +143,16 @@ class OpengovAdapter:
 
     async def requester(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """OG-RQR-1..3: matched as OpenGov's intake does (e-mail case-insensitively, first and last name as
-        sent), created only when none matches. Deliveries run one at a time (the job's lease), so two requests
-        from one e-mail never race to create two requesters."""
+        sent), created only when none matches. One delivery run at a time (the job's lease), and inside it one
+        lookup-then-create per e-mail at a time, so two requests from one e-mail never race to create two."""
         fields = requester_fields(request, await requester_answers(self.engine, request["id"]))
         if fields is None:
             return None
+        lock = _REQUESTER_LOCKS.setdefault(f"{self.og.base}|{fields['EmailField'].lower()}", asyncio.Lock())
+        async with lock:
+            return await self._match_or_create(fields)
+
+    async def _match_or_create(self, fields: dict[str, Any]) -> dict[str, Any]:
         query = (
             f"(([Email] is equal to {quoted(fields['EmailField'])}) AND ([FirstName] is equal to "
             f"{quoted(fields['FirstNameField'])}) AND ([LastName] is equal to {quoted(fields['LastNameField'])}))"

@@ -37,7 +37,14 @@ Runner = Callable[[web.Application, dict[str, Any] | None], Awaitable[dict[str, 
 
 async def _deliver(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
     settings = app[SETTINGS]
-    return await Delivery(app[ENGINE], app[HTTP], settings.outbox_retry_base_s, settings.outbox_claim_s).run()
+    delivery = Delivery(
+        app[ENGINE],
+        app[HTTP],
+        settings.outbox_retry_base_s,
+        settings.outbox_claim_s,
+        concurrency=settings.outbox_concurrency,
+    )
+    return await delivery.run()
 
 
 async def _categories(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:

@@ -6,8 +6,10 @@ gateway's own reference before doing it again. Rows of one request are delivered
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -36,30 +38,55 @@ class Delivery:
         retry_base_s: float = 2.0,
         claim_s: float = 120.0,
         rng: random.Random | None = None,
+        concurrency: int = 8,
     ) -> None:
         self.engine, self.http, self.retry_base_s, self.claim_s = engine, http, retry_base_s, claim_s
+        self.concurrency = concurrency
         self.rng = rng or random.Random()
 
-    async def run(self) -> dict[str, int]:
+    async def run(self, budget_s: float = 20.0) -> dict[str, int]:
+        """Deliver what is due, batch after batch, until nothing due is left or the time budget is spent.
+        Each row is tried at most once per run (a failed row waits for its backoff and a later run). Requests
+        go `concurrency` at a time; the rows of one request go in order. One run at a time (the job's
+        lease), so a process-local lock is enough to keep two requests of one citizen from racing to create
+        two OpenGov requesters."""
         counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
         o = t.outbox
-        async with self.engine.connect() as conn:
-            pending = await repo.many(
-                conn,
-                o.select()
-                .where(o.c.delivered_at.is_(None), o.c.dead_at.is_(None), o.c.next_attempt_at <= repo.now())
-                .order_by(o.c.id)
-                .limit(BATCH),
-            )
-        blocked: set[int] = set()
-        for row in pending:
-            if row["request_id"] in blocked or await self._earlier_pending(row):
-                blocked.add(row["request_id"])
-                continue
-            outcome = await self._deliver(row)
-            counts[outcome] += 1
-            if outcome != "delivered" and outcome != "skipped":
-                blocked.add(row["request_id"])
+        deadline = time.monotonic() + budget_s
+        after = 0  # rows up to this id were taken in this run
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_request(rows: list[dict[str, Any]]) -> None:
+            async with gate:
+                for row in rows:
+                    if await self._earlier_pending(row):
+                        return  # an earlier row of this request is still on its way
+                    outcome = await self._deliver(row)
+                    counts[outcome] += 1
+                    if outcome not in ("delivered", "skipped"):
+                        return
+
+        while time.monotonic() < deadline:
+            async with self.engine.connect() as conn:
+                pending = await repo.many(
+                    conn,
+                    o.select()
+                    .where(
+                        o.c.delivered_at.is_(None),
+                        o.c.dead_at.is_(None),
+                        o.c.next_attempt_at <= repo.now(),
+                        o.c.id > after,
+                    )
+                    .order_by(o.c.id)
+                    .limit(BATCH),
+                )
+            if not pending:
+                break
+            after = pending[-1]["id"]
+            by_request: dict[int, list[dict[str, Any]]] = {}
+            for row in pending:
+                by_request.setdefault(row["request_id"], []).append(row)
+            await asyncio.gather(*(one_request(rows) for rows in by_request.values()))
         return counts
 
     async def _earlier_pending(self, row: dict[str, Any]) -> bool:

@@ -1,0 +1,165 @@
+"""The gateway's throughput, measured against the bundled simulators in a process of their own.
+
+    python benchmarks/gateway_sync.py submissions [--duration 20] [--connections 16]
+    python benchmarks/gateway_sync.py sync [--sizes 10000,30000,100000]
+
+`submissions`: Open311 POSTs (form-encoded, no photo) from wrk on core 1 against the gateway (SQLite file,
+scheduler on) on core 0, the Cityworks simulator beside it; reports the accepted submissions per second and
+the outbox backlog over the run (is delivery keeping up?). `sync`: category sync of N upstream problem types
+and import of N service requests, each timed through the admin API's recorded job runs, at several N (does
+the cost grow linearly?). Needs `wrk` and `taskset` for `submissions`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def http(method: str, url: str, token: str | None = None, body: Any = None, timeout: float = 600) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        text = resp.read()
+        return json.loads(text) if text else None
+
+
+def start_stack(core: str) -> tuple[subprocess.Popen, dict[str, Any]]:
+    """The gateway, Cityworks and ArcGIS simulators in one process on `core`, demo city set up."""
+    proc = subprocess.Popen(
+        ["taskset", "-c", core, sys.executable, "-m", "harness.cli", "up", "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit("the stack did not start")
+    return proc, json.loads(line)
+
+
+def job(summary: dict[str, Any], name: str, integration: int | None = None) -> dict[str, Any]:
+    body = {"integration_id": integration} if integration else {}
+    return http("POST", f"{summary['gateway']}/admin/v1/jobs/{name}/run", summary["admin_token"], body)
+
+
+def cityworks_integration(summary: dict[str, Any]) -> int:
+    items = http("GET", f"{summary['gateway']}/admin/v1/integrations", summary["admin_token"])["items"]
+    return next(i["id"] for i in items if i["vendor"] == "cityworks")
+
+
+def pending(summary: dict[str, Any]) -> int:
+    return len(http("GET", f"{summary['gateway']}/admin/v1/outbox?state=pending", summary["admin_token"])["items"])
+
+
+def submissions(args: argparse.Namespace) -> None:
+    proc, summary = start_stack("0")
+    try:
+        integration = cityworks_integration(summary)
+        job(summary, "category_sync", integration)
+        point = summary["sample_point"]
+        services = json.load(
+            urllib.request.urlopen(
+                f"{summary['gateway']}/open311/v2/services.json?lat={point['lat']}&long={point['long']}", timeout=30
+            )
+        )
+        cats = http("GET", f"{summary['gateway']}/admin/v1/categories", summary["admin_token"])["items"]
+        synced = {c["code"] for c in cats if c["integration_id"] == integration and c["active"]}
+        code = next(s["service_code"] for s in services if s["service_code"] in synced)
+        form = urllib.parse.urlencode(
+            {
+                "api_key": "harness-demo-key",
+                "service_code": code,
+                "lat": point["lat"],
+                "long": point["long"],
+                "description": "benchmark",
+            }
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(
+                'wrk.method = "POST"\n'
+                f"wrk.body = {json.dumps(form)}\n"
+                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            )
+        url = f"{summary['gateway']}/open311/v2/requests.json"
+        samples = []
+        wrk = subprocess.Popen(
+            ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "-s", lua.name, url],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started = time.time()
+        while wrk.poll() is None:
+            time.sleep(max(1.0, args.duration / 10))
+            samples.append((round(time.time() - started, 1), pending(summary)))
+        out = wrk.stdout.read()
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        drained = time.time()
+        while pending(summary) and time.time() - drained < 300:
+            time.sleep(2)
+        print(
+            f"# gateway submissions, {time.strftime('%Y-%m-%d %H:%M')}, "
+            f"{args.connections} connections, {args.duration}s"
+        )
+        print(f"accepted: {rps:.0f} submissions/s; non-2xx: {int(errors.group(1)) if errors else 0}")
+        print("outbox backlog (s, pending): " + ", ".join(f"{t}:{n}" for t, n in samples))
+        print(f"drained {time.time() - drained:.0f} s after the load stopped")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def sync(args: argparse.Namespace) -> None:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"# category sync and import, {time.strftime('%Y-%m-%d %H:%M')}; seconds from the recorded job runs")
+    print("N, category_sync s, per 1k, import s, per 1k, imported")
+    for n in sizes:
+        proc, summary = start_stack("0-1")
+        try:
+            cw = summary["simulators"]["cityworks"]
+            http("POST", f"{cw}/_sim/seed", body={"seed": 3, "problems": n, "requests": n, "comments": 0})
+            integration = cityworks_integration(summary)
+            agencies = http("GET", f"{summary['gateway']}/admin/v1/agencies", summary["admin_token"])["items"]
+            for agency in (a for a in agencies if a["integration_id"] == integration):
+                http("PATCH", f"{summary['gateway']}/admin/v1/agencies/{agency['id']}", summary["admin_token"],
+                     {"importer_enabled": True})  # fmt: skip
+            cats = job(summary, "category_sync", integration)
+            imported = job(summary, "import", integration)
+            c_s, i_s = cats["duration_ms"] / 1000, imported["duration_ms"] / 1000
+            print(
+                f"{n}, {c_s:.1f}, {c_s / n * 1000:.3f}, {i_s:.1f}, {i_s / n * 1000:.3f}, "
+                f"{imported['counts'].get('imported', 0)} ({cats['status']}/{imported['status']})",
+                flush=True,
+            )
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["submissions", "sync"])
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--sizes", default="10000,30000,100000")
+    args = parser.parse_args()
+    submissions(args) if args.what == "submissions" else sync(args)
+
+
+if __name__ == "__main__":
+    main()
