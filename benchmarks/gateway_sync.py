@@ -62,8 +62,9 @@ def cityworks_integration(summary: dict[str, Any]) -> int:
     return next(i["id"] for i in items if i["vendor"] == "cityworks")
 
 
-def pending(summary: dict[str, Any]) -> int:
-    return len(http("GET", f"{summary['gateway']}/admin/v1/outbox?state=pending", summary["admin_token"])["items"])
+def delivered(summary: dict[str, Any]) -> int:
+    """Service requests the Cityworks simulator holds (the admin API lists at most 500 outbox rows)."""
+    return http("GET", f"{summary['simulators']['cityworks']}/_sim/state")["counts"]["requests"]
 
 
 def submissions(args: argparse.Namespace) -> None:
@@ -96,6 +97,7 @@ def submissions(args: argparse.Namespace) -> None:
                 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
             )
         url = f"{summary['gateway']}/open311/v2/requests.json"
+        base = delivered(summary)
         samples = []
         wrk = subprocess.Popen(
             ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "-s", lua.name, url],
@@ -105,20 +107,24 @@ def submissions(args: argparse.Namespace) -> None:
         started = time.time()
         while wrk.poll() is None:
             time.sleep(max(1.0, args.duration / 10))
-            samples.append((round(time.time() - started, 1), pending(summary)))
+            samples.append((round(time.time() - started, 1), delivered(summary) - base))
         out = wrk.stdout.read()
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        total = int(re.search(r"(\d+) requests in", out).group(1))
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        drained = time.time()
-        while pending(summary) and time.time() - drained < 300:
-            time.sleep(2)
+        load_s = time.time() - started
+        during = delivered(summary) - base
+        while delivered(summary) - base < total and time.time() - started < load_s + 300:
+            time.sleep(1)
+        drained_s = time.time() - started
         print(
             f"# gateway submissions, {time.strftime('%Y-%m-%d %H:%M')}, "
             f"{args.connections} connections, {args.duration}s"
         )
-        print(f"accepted: {rps:.0f} submissions/s; non-2xx: {int(errors.group(1)) if errors else 0}")
-        print("outbox backlog (s, pending): " + ", ".join(f"{t}:{n}" for t, n in samples))
-        print(f"drained {time.time() - drained:.0f} s after the load stopped")
+        print(f"accepted: {rps:.0f} submissions/s ({total} in all); non-2xx: {int(errors.group(1)) if errors else 0}")
+        print(f"delivered to Cityworks while loading: {during / load_s:.0f}/s ({during} of {total})")
+        print("delivered so far (s, SRs): " + ", ".join(f"{t}:{n}" for t, n in samples))
+        print(f"all {total} delivered {drained_s - load_s:.0f} s after the load stopped")
     finally:
         proc.terminate()
         proc.wait(30)
