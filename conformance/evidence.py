@@ -13,11 +13,17 @@ import requests
 
 EXCERPT = 1_500
 _watched: dict[str, str] = {}  # base URL -> scope ("session" or "function")
+# In-process simulators, read directly: one served by the check's own event loop cannot answer HTTP while
+# the loop is stopped between the check and its teardown, when the evidence is read.
+_journals: dict[str, tuple[str, Any]] = {}  # base URL -> (simulator name, journal)
 
 
-def watch(url: str, scope: str = "function") -> str:
+def watch(url: str, scope: str = "function", journal: Any = None, name: str | None = None) -> str:
     """Read this simulator's journal if a check fails (`session`: for every check; else the current one)."""
-    _watched.setdefault(url.rstrip("/"), scope)
+    key = url.rstrip("/")
+    _watched.setdefault(key, scope)
+    if journal is not None:
+        _journals[key] = (name or key, journal)
     return url
 
 
@@ -36,6 +42,7 @@ def watch_if_simulator(url: str, scope: str = "session") -> str:
 def forget_function_scoped() -> None:
     for url in [u for u, s in _watched.items() if s != "session"]:
         del _watched[url]
+        _journals.pop(url, None)
 
 
 def _excerpt(value: Any) -> str | None:
@@ -50,10 +57,14 @@ def collect(per_simulator: int = 4, timeout_s: float = 3.0) -> list[dict[str, An
     out: list[dict[str, Any]] = []
     for url in list(_watched):
         try:
-            name = requests.get(f"{url}/_sim/", timeout=timeout_s).json().get("simulator", url)
-            entries = requests.get(f"{url}/_sim/journal", params={"source": "client"}, timeout=timeout_s).json()[
-                "entries"
-            ][-per_simulator:]
+            if url in _journals:
+                name, journal = _journals[url]
+                entries = [journal.render(e) for e in journal.select(source="client")][-per_simulator:]
+            else:
+                name = requests.get(f"{url}/_sim/", timeout=timeout_s).json().get("simulator", url)
+                entries = requests.get(f"{url}/_sim/journal", params={"source": "client"}, timeout=timeout_s).json()[
+                    "entries"
+                ][-per_simulator:]
         except (requests.RequestException, ValueError, KeyError, AttributeError):
             continue  # not a simulator, or gone: nothing to show
         for e in entries:

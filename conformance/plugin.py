@@ -175,6 +175,7 @@ class RequirementTracker:
         tw.line(f"\n{len(by_id) - gaps} of {len(by_id)} requirement IDs covered; {gaps} gaps")
         return True  # run nothing
 
+    @pytest.hookimpl(tryfirst=True)  # before the check's fixtures start (and watch) their simulators
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         evidence.forget_function_scoped()
 

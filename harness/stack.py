@@ -60,6 +60,12 @@ class Stack:
     def app(self, name: str) -> web.Application:
         return self.running[name].app
 
+    def journal(self, name: str) -> Any:
+        """A running simulator's request journal, read in-process (what `GET /_sim/journal` serves)."""
+        from simulators.kit.appkeys import JOURNAL
+
+        return self.running[name].app[JOURNAL]
+
     async def start(self) -> Stack:
         try:
             for name, config in self.wanted.items():

@@ -128,3 +128,25 @@ def test_gaps_are_listed_as_gaps_never_as_passes():
     html = report.render_html(model)
     assert html.count('class="status not-covered"') == len(catalogue) - 2
     assert 'href="#AGY-2"' in html and "boom" in html and "seed 7" in html
+
+
+def test_evidence_reads_an_in_process_journal_without_http():
+    """A simulator served by the check's own event loop cannot answer HTTP when the evidence is read; its
+    journal is read in-process, and forgotten with the check."""
+    from conformance import evidence
+
+    class Journal:
+        def select(self, *, source: str) -> list[int]:
+            assert source == "client"
+            return [1, 2, 3, 4, 5, 6]
+
+        def render(self, n: int) -> dict:
+            return {"method": "GET", "path": f"/x/{n}", "query": {"a": "1"}, "status": 200, "body": None}
+
+    evidence.watch("http://127.0.0.1:9", journal=Journal(), name="cityworks")
+    try:
+        found = evidence.collect(per_simulator=2)
+        assert [(e["simulator"], e["path"]) for e in found] == [("cityworks", "/x/5?a=1"), ("cityworks", "/x/6?a=1")]
+    finally:
+        evidence.forget_function_scoped()
+    assert evidence.collect() == []

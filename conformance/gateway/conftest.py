@@ -91,7 +91,7 @@ async def sims(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
         "arcgis": simulator_config("arcgis"),
     }
     async with Stack(configs) as stack:
-        yield {name: evidence.watch(stack.url(name)) for name in configs}
+        yield {name: evidence.watch(stack.url(name), journal=stack.journal(name), name=name) for name in configs}
 
 
 @pytest.fixture
@@ -134,7 +134,9 @@ async def og_linked(gw: Gateway) -> AsyncIterator[Gateway]:
 
     configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
     async with Stack(configs) as stack:
-        og, arcgis = evidence.watch(stack.url("opengov")), evidence.watch(stack.url("arcgis"))
+        og, arcgis = (
+            evidence.watch(stack.url(name), journal=stack.journal(name), name=name) for name in ("opengov", "arcgis")
+        )
         tag = secrets.token_hex(4)
         integration = await gw.ok(
             "POST",
