@@ -43,24 +43,30 @@ async def upstream_categories(http: Http, integration: dict[str, Any]) -> dict[s
 
 
 async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+    """One transaction, written in bulk: new categories in one multi-row insert (and their agencies in
+    another), renames, revivals and retirements as one update each per kind of change."""
     upstream = await upstream_categories(http, integration)
-    c, a = t.categories, t.agencies
+    c, a, ca = t.categories, t.agencies, t.category_agencies
     counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
     now = repo.now()
+    mode = integration["default_mode"] if integration["vendor"] == "cityworks" else None
     async with engine.begin() as conn:
         ours = {
-            r["vendor_id"]: r for r in await repo.many(conn, c.select().where(c.c.integration_id == integration["id"]))
+            r["vendor_id"]: r
+            for r in await repo.many(
+                conn,
+                sa.select(c.c.id, c.c.vendor_id, c.c.name, c.c.active).where(c.c.integration_id == integration["id"]),
+            )
         }
         agency_ids = [
             r["id"] for r in await repo.many(conn, sa.select(a.c.id).where(a.c.integration_id == integration["id"]))
         ]
+        new, renamed = [], []
         for sid, (vendor_code, vendor_name) in upstream.items():
             name = (vendor_name or vendor_code or sid)[:200]
             current = ours.get(sid)
             if current is None:
-                created = await repo.insert(
-                    conn,
-                    c,
+                new.append(
                     {
                         "code": category_code(integration["id"], vendor_code),
                         "name": name,
@@ -72,21 +78,46 @@ async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str
                         "integrated": True,
                         "vendor_id": sid,
                         "integration_id": integration["id"],
-                        "mode": (integration["default_mode"] if integration["vendor"] == "cityworks" else None),
+                        "mode": mode,
                         "auto_sync_questions": True,
                         "created_at": now,
                         "updated_at": now,
-                    },
+                    }
                 )
-                await repo.set_category_agencies(conn, created["id"], agency_ids)
-                counts["created"] += 1
             elif current["name"] != name or not current["active"]:
-                await repo.update(conn, c, current["id"], {"name": name, "active": True, "updated_at": now})
-                counts["updated"] += 1
+                renamed.append({"key": current["id"], "new_name": name})
             else:
                 counts["unchanged"] += 1
-        for sid, current in ours.items():
-            if sid not in upstream and current["active"]:
-                await repo.update(conn, c, current["id"], {"active": False, "updated_at": now})
-                counts["retired"] += 1
+        retired = [cur["id"] for sid, cur in ours.items() if sid not in upstream and cur["active"]]
+        for chunk in _chunks(new):
+            await conn.execute(c.insert(), chunk)
+        if new and agency_ids:
+            created = await _created_since(conn, integration["id"], ours)
+            rows = [{"category_id": r["id"], "agency_id": agency} for r in created for agency in agency_ids]
+            for chunk in _chunks(rows):
+                await conn.execute(ca.insert(), chunk)
+        if renamed:
+            await conn.execute(
+                c.update()
+                .where(c.c.id == sa.bindparam("key"))
+                .values(name=sa.bindparam("new_name"), active=True, updated_at=now),
+                renamed,
+            )
+        for chunk in _chunks(retired):
+            await conn.execute(c.update().where(c.c.id.in_(chunk)).values(active=False, updated_at=now))
+    counts.update(created=len(new), updated=len(renamed), retired=len(retired))
     return counts
+
+
+CHUNK = 500
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+async def _created_since(conn: Any, integration_id: int, before: dict[str, Any]) -> list[dict[str, Any]]:
+    """The integration's categories that were not there before this sync (one query, however many)."""
+    c = t.categories
+    rows = await repo.many(conn, sa.select(c.c.id, c.c.vendor_id).where(c.c.integration_id == integration_id))
+    return [r for r in rows if r["vendor_id"] not in before]

@@ -131,12 +131,28 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
             raise Incomplete(errors, counts)
         return counts
     newest = datetime.fromisoformat(cursor) if cursor else None
+    v = t.vendor_records
+    async with engine.connect() as conn:
+        known = {
+            r["vendor_id"]
+            for r in await repo.many(
+                conn, sa.select(v.c.vendor_id).where(v.c.integration_id == integration["id"], v.c.kind == "request")
+            )
+        }
+    batch: list[tuple[dict[str, Any], str]] = []
     for found in await candidates(http, integration, newest):
         counts["seen"] += 1
         if found["created"] is not None and (newest is None or found["created"] > newest):
             newest = found["created"]
-        outcome = await _import_one(engine, integration, found, areas, categories)
+        outcome, row = _classify(found, areas, categories, known)
         counts[outcome] += 1
+        if row is not None:
+            known.add(found["vendor_id"])
+            batch.append((row, found["vendor_id"]))
+            if len(batch) >= WRITE_BATCH:
+                await _write(engine, integration, batch)
+                batch = []
+    await _write(engine, integration, batch)
     if newest is not None:
         await cursors.write(engine, JOB, integration["id"], newest.isoformat())
     if errors:
@@ -144,57 +160,67 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
     return counts
 
 
-async def _import_one(
-    engine: AsyncEngine, integration: dict[str, Any], found: dict[str, Any], areas: list, categories: dict
-) -> str:
-    v = t.vendor_records
+WRITE_BATCH = 500
+
+
+def _classify(
+    found: dict[str, Any], areas: list, categories: dict, known: set[str]
+) -> tuple[str, dict[str, Any] | None]:
+    """What to do with one vendor request, and the public request to write when it is imported."""
     if found["ours"]:
-        return "ours"  # the gateway's own (or another integration's) request, never imported back
-    async with engine.connect() as conn:
-        known = await conn.scalar(
-            sa.select(v.c.id).where(
-                v.c.integration_id == integration["id"], v.c.kind == "request", v.c.vendor_id == found["vendor_id"]
-            )
-        )
-    if known is not None:
-        return "known"
+        return "ours", None  # the gateway's own (or another integration's) request, never imported back
+    if found["vendor_id"] in known:
+        return "known", None
     x, y = found["x"], found["y"]
     agency = next((a for a, geom in areas if x is not None and y is not None and shapely.contains_xy(geom, x, y)), None)
     if agency is None:
-        return "outside"
+        return "outside", None
     category = categories.get(found["category"])
     if category is None:
-        return "no_category"
+        return "no_category", None
+    now = repo.now()
+    return "imported", {
+        "public_id": secrets.token_hex(6),
+        "category_id": category["id"],
+        "agency_id": agency["id"],
+        "status": "closed" if found["closed"] else "open",
+        "status_detail": "closed" if found["closed"] else "open",
+        "description": found["description"][:4000],
+        "lat": y,
+        "long": x,
+        "address": found["address"],
+        "zipcode": found["zipcode"],
+        "token": secrets.token_hex(8),
+        "requested_at": found["created"] or now,
+        "updated_at": now,
+    }
+
+
+async def _write(engine: AsyncEngine, integration: dict[str, Any], batch: list[tuple[dict[str, Any], str]]) -> None:
+    """Public requests and the records that they were imported, in one transaction per batch: a request is
+    there exactly when its record is, so a crash never leaves one to be imported twice."""
+    if not batch:
+        return
+    r, v = t.requests, t.vendor_records
     now = repo.now()
     async with engine.begin() as conn:
-        created = await repo.insert(
-            conn,
-            t.requests,
-            {
-                "public_id": secrets.token_hex(6),
-                "category_id": category["id"],
-                "agency_id": agency["id"],
-                "status": "closed" if found["closed"] else "open",
-                "status_detail": "closed" if found["closed"] else "open",
-                "description": found["description"][:4000],
-                "lat": y,
-                "long": x,
-                "address": found["address"],
-                "zipcode": found["zipcode"],
-                "token": secrets.token_hex(8),
-                "requested_at": found["created"] or now,
-                "updated_at": now,
-            },
+        await conn.execute(r.insert(), [row for row, _ in batch])
+        ids = {
+            x["public_id"]: x["id"]
+            for x in await repo.many(
+                conn, sa.select(r.c.id, r.c.public_id).where(r.c.public_id.in_([row["public_id"] for row, _ in batch]))
+            )
+        }
+        await conn.execute(
+            v.insert(),
+            [
+                {
+                    "integration_id": integration["id"],
+                    "kind": "request",
+                    "local_id": ids[row["public_id"]],
+                    "vendor_id": vendor_id,
+                    "created_at": now,
+                }
+                for row, vendor_id in batch
+            ],
         )
-        await repo.insert(
-            conn,
-            v,
-            {
-                "integration_id": integration["id"],
-                "kind": "request",
-                "local_id": created["id"],
-                "vendor_id": found["vendor_id"],
-                "created_at": now,
-            },
-        )
-    return "imported"
