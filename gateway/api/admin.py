@@ -92,13 +92,13 @@ async def body(request: web.Request, schema: str, optional: bool = False) -> dic
     return value
 
 
-def key(request: web.Request, name: str = "id") -> int:
+def key(request: web.Request, name: str = "id", what: str = "record") -> int:
     try:
         ident = int(request.match_info[name])
     except ValueError:
         ident = 0
     if not 1 <= ident <= MAX_ID:  # ids are positive 32-bit; anything else names no record
-        raise AdminError(404, "not_found", "no such record")
+        raise AdminError(404, "not_found", f"no such {what}")
     return ident
 
 

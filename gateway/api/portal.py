@@ -27,7 +27,7 @@ from ..domain import citizens as rules
 from ..portal import city, render, store, views
 from ..storage import repo
 from ..storage import schema as t
-from .admin import AdminError, body, error_response
+from .admin import AdminError, body, error_response, key
 
 PREFIX = "/portal/v1"
 COOKIE = "civic_portal"
@@ -85,21 +85,12 @@ async def signed_in(request: web.Request) -> dict[str, Any]:
     raise AdminError(401, "unauthorized", "sign in first (a bearer token from POST /portal/v1/sessions)")
 
 
-def widget_key(request: web.Request) -> int:
-    try:
-        ident = int(request.match_info["id"])
-    except ValueError:
-        ident = 0
-    if not 1 <= ident <= MAX_ID:
-        raise AdminError(404, "not_found", "no such widget")
-    return ident
-
-
 async def visible_widget(request: web.Request, citizen: dict[str, Any]) -> dict[str, Any]:
     """A published widget (WID-16: an unpublished one does not exist for citizens)."""
     async with request.app[ENGINE].connect() as conn:
         found = await repo.one(
-            conn, t.widgets.select().where(t.widgets.c.id == widget_key(request), t.widgets.c.published.is_(True))
+            conn,
+            t.widgets.select().where(t.widgets.c.id == key(request, what="widget"), t.widgets.c.published.is_(True)),
         )
     if found is None:
         raise AdminError(404, "not_found", "no such widget")
@@ -372,7 +363,7 @@ async def subscribe(request: web.Request, citizen: dict[str, Any]) -> web.Respon
 
 @citizen_only
 async def unsubscribe(request: web.Request, citizen: dict[str, Any]) -> web.Response:
-    widget_id = widget_key(request)
+    widget_id = key(request, what="widget")
     s = t.subscriptions
     async with request.app[ENGINE].begin() as conn:
         await conn.execute(s.delete().where(s.c.citizen_id == citizen["id"], s.c.widget_id == widget_id))

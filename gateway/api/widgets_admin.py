@@ -17,6 +17,7 @@ from ..portal import diagnose, render, store
 from ..storage import repo
 from ..storage import schema as t
 from .admin import PREFIX, AdminError, body, deleter, fetch, handler, key, must_exist, reader, stamp
+from .portal import view_of
 
 DEFAULTS: dict[str, Any] = {
     "type": "formatted",  # WID-4
@@ -47,20 +48,17 @@ DEFAULTS: dict[str, Any] = {
     "notifications": False,
     "published": False,
 }
-JSON_COLUMNS = ("icon", "layout", "texts")
 
 
 def widget_out(w: dict[str, Any]) -> dict[str, Any]:
-    out = stamp({k: v for k, v in w.items() if k != "secret"})
+    out = stamp(render.widget_settings({k: v for k, v in w.items() if k != "secret"}))
     out["has_secret"] = bool(w["secret"])  # the secret itself is write-only
-    for name in JSON_COLUMNS:
-        out[name] = json.loads(w[name])
     return out
 
 
 async def _save(conn: Any, current: dict[str, Any] | None, values: dict[str, Any]) -> dict[str, Any]:
     """Merge (layout and texts key by key), check every rule on the result, then write it."""
-    base = DEFAULTS if current is None else {**current, **{k: json.loads(current[k]) for k in JSON_COLUMNS}}
+    base = DEFAULTS if current is None else render.widget_settings(current)
     merged = {**base, **values}
     for name in ("layout", "texts"):
         merged[name] = {**base[name], **values.get(name, {})}
@@ -68,7 +66,7 @@ async def _save(conn: Any, current: dict[str, Any] | None, values: dict[str, Any
     rules.check_widget(merged, await store.address_setup_complete(conn))
     if merged["published"] and merged["endpoint"] and not merged["secret"]:
         raise DomainError("a published widget calls its endpoint signed: it needs its secret", "secret")
-    row = {**merged, **{k: json.dumps(merged[k]) for k in JSON_COLUMNS}, "updated_at": repo.now()}
+    row = {**merged, **{k: json.dumps(merged[k]) for k in render.JSON_COLUMNS}, "updated_at": repo.now()}
     if current is None:
         return await repo.insert(conn, t.widgets, {**row, "version": 1, "created_at": row["updated_at"]})
     row["version"] = current["version"] + 1
@@ -105,9 +103,7 @@ async def test_widget(request: web.Request) -> web.Response:
 @handler
 async def preview_widget(request: web.Request) -> web.Response:
     """The admin preview: the Test API's render of a widget as a page (the view in `?view=`)."""
-    view = request.query.get("view", "dashboard")
-    if view not in ("dashboard", "expanded"):
-        raise AdminError(400, "invalid", "view is dashboard or expanded", "view")
+    view = view_of(request)
     async with request.app[ENGINE].connect() as conn:
         widget = await fetch(conn, t.widgets, key(request))
     if not widget["endpoint"]:

@@ -57,10 +57,13 @@ def sanitise(html: str) -> str:
     return CLEANER.clean(html)
 
 
+JSON_COLUMNS = ("icon", "layout", "texts")  # of the widgets table
+
+
 def widget_settings(widget: dict[str, Any]) -> dict[str, Any]:
     """A widget row with its JSON columns read."""
     out = dict(widget)
-    for name in ("icon", "layout", "texts"):
+    for name in JSON_COLUMNS:
         if isinstance(out.get(name), str):
             out[name] = json.loads(out[name])
     return out

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import schema as t
+
+T = TypeVar("T")
 
 
 def now() -> datetime:
@@ -69,6 +71,11 @@ async def set_category_agencies(conn: AsyncConnection, category_id: int, agency_
     await conn.execute(ca.delete().where(ca.c.category_id == category_id))
     if agency_ids:
         await conn.execute(ca.insert(), [{"category_id": category_id, "agency_id": a} for a in agency_ids])
+
+
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """Consecutive slices of at most `size`: batches for vendor calls and for statements with many rows."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 async def existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[int]) -> set[int]:

@@ -89,12 +89,12 @@ async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str
             else:
                 counts["unchanged"] += 1
         retired = [cur["id"] for sid, cur in ours.items() if sid not in upstream and cur["active"]]
-        for chunk in _chunks(new):
+        for chunk in repo.chunks(new, CHUNK):
             await conn.execute(c.insert(), chunk)
         if new and agency_ids:
             created = await _created_since(conn, integration["id"], ours)
             rows = [{"category_id": r["id"], "agency_id": agency} for r in created for agency in agency_ids]
-            for chunk in _chunks(rows):
+            for chunk in repo.chunks(rows, CHUNK):
                 await conn.execute(ca.insert(), chunk)
         if renamed:
             await conn.execute(
@@ -103,17 +103,13 @@ async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str
                 .values(name=sa.bindparam("new_name"), active=True, updated_at=now),
                 renamed,
             )
-        for chunk in _chunks(retired):
+        for chunk in repo.chunks(retired, CHUNK):
             await conn.execute(c.update().where(c.c.id.in_(chunk)).values(active=False, updated_at=now))
     counts.update(created=len(new), updated=len(renamed), retired=len(retired))
     return counts
 
 
 CHUNK = 500
-
-
-def _chunks(items: list[Any]) -> list[list[Any]]:
-    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
 async def _created_since(conn: Any, integration_id: int, before: dict[str, Any]) -> list[dict[str, Any]]:

@@ -72,8 +72,8 @@ async def candidates(http: Http, integration: dict[str, Any], since: datetime | 
     if begin is not None:
         query["DateTimeInitBegin"] = begin.strftime("%Y-%m-%dT%H:%M:%S")
     ids = await cw.call("/Services/Ams/ServiceRequest/Search", query) or []
-    for start in range(0, len(ids), BATCH):
-        for sr in await cw.requests_by_ids(ids[start : start + BATCH]):
+    for batch in repo.chunks(ids, BATCH):
+        for sr in await cw.requests_by_ids(list(batch)):
             out.append(
                 {
                     "vendor_id": str(sr["RequestId"]),

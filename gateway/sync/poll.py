@@ -76,7 +76,7 @@ async def poll_cityworks(
         )
     by_vendor = {int(x["vendor_id"]): x for x in linked if not x["vendor_id"].startswith("wo:")}
     work_orders = {x["vendor_id"].split(":")[1]: x for x in linked if x["vendor_id"].startswith("wo:")}
-    for batch in _chunks(sorted(work_orders)):
+    for batch in repo.chunks(sorted(work_orders), BATCH):
         found = [
             wo
             for wo in await cw.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": batch}) or []
@@ -94,7 +94,7 @@ async def poll_cityworks(
             _audit(delivered, ours, {str(c["CommentId"]) for c in mine}, problems)
             counts["comments"] += await _import_comments(engine, integration, ours, mine, known)
             await _follow_status(engine, mapping, ours, wo.get("Status"), None, problems, counts)
-    for batch in _chunks(sorted(by_vendor)):
+    for batch in repo.chunks(sorted(by_vendor), BATCH):
         found = [sr for sr in await cw.requests_by_ids(batch) if sr["RequestId"] in by_vendor]
         counts["vendor_calls"] += 1
         if not found:
@@ -120,10 +120,6 @@ async def poll_cityworks(
     if problems:
         raise Incomplete(problems, counts)
     return counts
-
-
-def _chunks(items: list[Any]) -> list[list[Any]]:
-    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
 async def _known(conn: Any, integration_id: int, kinds: list[str]) -> set[tuple[str, str]]:
@@ -328,7 +324,7 @@ async def poll_opengov(
     full = everything or newest is None or cursor.get("polls", 0) + 1 >= cadence.full_every
     if full:
         records = []
-        for batch in _chunks(sorted(linked)):
+        for batch in repo.chunks(sorted(linked), BATCH):
             records += await og.by_oids(REQUESTS, batch)
             counts["vendor_calls"] += 1
     else:
