@@ -34,6 +34,9 @@ class Citizen(FastHttpUser):
             ) as r:
                 if r.status_code == 201:
                     self.portal = {"Authorization": f"Bearer {r.json()['token']}"}
+        # Citizens open the app to report something: each reports once (reading the form first), then browses.
+        self.service_definition()
+        self.report_with_a_photo()
 
     @task(5)
     def services_for_a_point(self) -> None:
