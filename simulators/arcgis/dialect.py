@@ -3,13 +3,12 @@ HTTP 200, as ArcGIS Server does."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
-from simulators.kit.contract import JSON_VALUE
+from simulators.kit.answers import json_answer
 
 NO_ADDRESS = "Unable to find address for the specified location."
 CANNOT_QUERY = "Cannot perform query. Invalid query parameters."
@@ -26,10 +25,7 @@ class ArcgisError(Exception):
 
 
 def answer(value: dict[str, Any], pretty: bool = False, status: int = 200) -> web.Response:
-    text = json.dumps(value, indent=2) if pretty else json.dumps(value, separators=(",", ":"))
-    response = web.Response(text=text, status=status, content_type="application/json")
-    response[JSON_VALUE] = value
-    return response
+    return json_answer(value, status, pretty=pretty)
 
 
 def error(http_status: int, code: str, message: str) -> web.Response:

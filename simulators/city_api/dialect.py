@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from contracts.widget_signing import SIGNATURE
 from simulators.kit import Dialect, Operation, Violation
-from simulators.kit.contract import JSON_VALUE
+from simulators.kit.answers import json_answer
 
 # The kit's short codes for its own answers (faults, limits) -> the contract's codes.
 KIT_CODES = {"rate_limited": "rate_limited", "too_large": "invalid_request", "not_found": "not_found"}
@@ -28,11 +27,7 @@ class WidgetError(Exception):
 
 
 def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    response = web.Response(
-        text=json.dumps(value, separators=(",", ":")), status=status, content_type="application/json", headers=headers
-    )
-    response[JSON_VALUE] = value
-    return response
+    return json_answer(value, status, headers)
 
 
 def error(status: int, code: str, message: str) -> web.Response:

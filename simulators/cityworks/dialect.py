@@ -6,14 +6,13 @@ Everything answers HTTP 200 with `Status` telling the outcome (0 Ok, 1 Error, 2 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
-from simulators.kit.contract import JSON_VALUE
+from simulators.kit.answers import json_answer
 from simulators.kit.lenient import lenient_loads
 
 from .config import CityworksConfig
@@ -95,9 +94,7 @@ def failure(config: CityworksConfig, err: CityworksError, http_status: int = 200
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
-    response = web.Response(text=json.dumps(body), status=status, content_type="application/json")
-    response[JSON_VALUE] = body
-    return response
+    return json_answer(body, status)
 
 
 def cw_date(when: datetime | None) -> str:

@@ -8,7 +8,7 @@ from contracts import load_contract
 
 from .appkeys import BACKEND, CONFIG, DIALECT, FAULTS, JOURNAL, SPEC, VALIDATOR, BackendSlot
 from .contract import ContractValidator
-from .control import build_backend, control_errors, setup_control_routes
+from .control import build_backend, setup_control_routes
 from .faults import FaultSet
 from .journal import Journal
 from .middleware import simulator_middleware
@@ -21,7 +21,7 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
         raise TypeError(f"{spec.name} needs a {spec.config_type.__name__}, got {type(config).__name__}")
     dialect = spec.dialect_for(config)
     app = web.Application(
-        middlewares=[control_errors, simulator_middleware],
+        middlewares=[simulator_middleware],
         client_max_size=config.max_body_bytes,
     )
     app[SPEC] = spec

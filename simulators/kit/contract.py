@@ -43,6 +43,7 @@ class Param:
     required: bool
     schema: dict[str, Any]
     json: bool = False  # `content: {application/json: ...}`: the value is JSON text to decode first
+    array: bool = False  # repeated in the query string (read once, when the contract is loaded)
 
 
 @dataclass(slots=True)
@@ -145,6 +146,7 @@ class ContractValidator:
                     json_media = next((c for mt, c in content.items() if media_type(mt).endswith("json")), None)
                     schema = json_media.get("schema", {}) if json_media is not None else p.get("schema", {})
                     param = Param(p["name"], bool(p.get("required")), schema, json=json_media is not None)
+                    param.array = self._is_array(schema)
                     if p["in"] == "query":
                         op.query.append(param)
                     elif p["in"] == "header":
@@ -220,7 +222,7 @@ class ContractValidator:
                 if param.required:
                     out.append(Violation("request", f"query.{param.name}", "required parameter is missing"))
                 continue
-            out += self._check_value(param, values if self._is_array(param.schema) else values[-1], "query")
+            out += self._check_value(param, values if param.array else values[-1], "query")
         for param in op.headers:
             if param.required and param.name not in headers:
                 out.append(Violation("request", f"header.{param.name}", "required header is missing"))

@@ -46,15 +46,6 @@ async def _json_payload(request: web.Request) -> Any:
         raise BadJson(f"body is not JSON: {exc}") from exc
 
 
-@web.middleware
-async def control_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Bad JSON sent to the control plane gets the control plane's own error shape."""
-    try:
-        return await handler(request)
-    except BadJson as exc:
-        return control_error(400, "invalid_json", str(exc))
-
-
 def build_backend(spec: SimulatorSpec, config: SimConfig, seed: int, sizes: Mapping[str, int]) -> Any:
     backend = spec.new_backend(config)
     backend.seed(seed, {**backend.seed_sizes, **config.seed_sizes, **sizes})

@@ -15,6 +15,7 @@ from aiohttp import web
 from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
 from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, Violation, media_type
+from .control import BadJson, control_error
 from .journal import Entry, Journal
 from .secrets import MASK, is_secret
 
@@ -42,9 +43,8 @@ async def hold_until_client_gives_up(request: web.Request, limit_s: float) -> No
         await asyncio.sleep(0.05)
 
 
-async def read_body(request: web.Request, journal: Journal) -> tuple[bytes, Any]:
+async def read_body(request: web.Request, journal: Journal, mt: str) -> tuple[bytes, Any]:
     """(bytes for the journal, parsed form or None). A multipart body is journaled as a summary."""
-    mt = media_type(request.content_type) if request.body_exists else ""
     if mt == "multipart/form-data":
         form = await request.post()
         summary: dict[str, Any] = {}
@@ -63,15 +63,21 @@ async def read_body(request: web.Request, journal: Journal) -> tuple[bytes, Any]
 async def simulator_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     path = request.path
     if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-        return await handler(request)
+        try:
+            return await handler(request)
+        except BadJson as exc:  # the control plane's own error shape
+            return control_error(400, "invalid_json", str(exc))
 
     app = request.app
     spec, config, journal = app[SPEC], app[CONFIG], app[JOURNAL]
     dialect = app[DIALECT]
     started = time.perf_counter()
     too_large = False
+    has_body = request.body_exists
+    content_type = request.content_type if has_body else ""
+    mt = media_type(content_type)
     try:
-        body, form = await read_body(request, journal)
+        body, form = await read_body(request, journal, mt)
     except web.HTTPRequestEntityTooLarge:
         body, form, too_large = b"", None, True
     except ValueError:
@@ -83,10 +89,10 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
         path=path,
         query=request.query.items(),
         headers=request.headers.items(),
-        content_type=request.content_type if request.body_exists else "",
+        content_type=content_type,
         body=body,
     )
-    if media_type(request.content_type) == "multipart/form-data" or too_large:
+    if mt == "multipart/form-data" or too_large:
         entry.body_size = request.content_length or len(body)
     if too_large:
         message = f"request body exceeds {config.max_body_bytes} bytes"

@@ -3,13 +3,12 @@ status codes, Json.NET-lenient request bodies."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
-from simulators.kit.contract import JSON_VALUE
+from simulators.kit.answers import json_answer
 from simulators.kit.lenient import lenient_loads
 
 AUTH_REQUIRED = "Authentication Required for API Access."
@@ -29,9 +28,7 @@ class OpengovError(Exception):
 
 
 def answer(value: Any, status: int = 200) -> web.Response:
-    response = web.Response(text=json.dumps(value), status=status, content_type="application/json")
-    response[JSON_VALUE] = value
-    return response
+    return json_answer(value, status)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
