@@ -64,7 +64,7 @@ def cityworks_integration(summary: dict[str, Any]) -> int:
 
 def delivered(summary: dict[str, Any]) -> int:
     """Service requests the Cityworks simulator holds (the admin API lists at most 500 outbox rows)."""
-    return http("GET", f"{summary['simulators']['cityworks']}/_sim/state")["counts"]["requests"]
+    return http("GET", f"{summary['simulators']['cityworks']}/_sim/counts")["counts"]["requests"]
 
 
 def submissions(args: argparse.Namespace) -> None:

@@ -12,13 +12,14 @@ import aiohttp
 from aiohttp import web
 
 from .api import admin, open311, portal, widgets_admin
-from .appkeys import ENGINE, GEOMETRIES, GUARD, HTTP, SETTINGS, WIDGET_HTTP
+from .appkeys import DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, SETTINGS, WIDGET_HTTP
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
 from .settings import Settings
 from .storage.engine import make_engine, migrate
 from .sync.jobs import scheduler
+from .sync.outbox import Delivery
 
 log = logging.getLogger("civic_harness.gateway")
 SHUTDOWN_GRACE_S = 20.0
@@ -38,6 +39,14 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
         app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
+        settings = app[SETTINGS]
+        app[DELIVERY] = Delivery(
+            app[ENGINE],
+            app[HTTP],
+            settings.outbox_retry_base_s,
+            settings.outbox_claim_s,
+            concurrency=settings.outbox_concurrency,
+        )
         yield
 
 

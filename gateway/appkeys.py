@@ -10,10 +10,13 @@ from .connectors.guard import Guard
 from .connectors.http import Http
 from .geocache import GeometryCache
 from .settings import Settings
+from .sync.outbox import Delivery
 
 SETTINGS = web.AppKey("gateway_settings", Settings)
 ENGINE = web.AppKey("gateway_engine", AsyncEngine)
 GEOMETRIES = web.AppKey("gateway_geometries", GeometryCache)
 HTTP = web.AppKey("gateway_http", Http)
+# One for the process: it keeps each integration's vendor session between runs.
+DELIVERY = web.AppKey("gateway_delivery", Delivery)
 WIDGET_HTTP = web.AppKey("gateway_widget_http", aiohttp.ClientSession)  # through the SSRF guard's resolver
 GUARD = web.AppKey("gateway_guard", Guard)

@@ -128,6 +128,20 @@ async def test_same_seed_same_cityworks_data():
     assert digests[0] == digests[1] != digests[2]
 
 
+@pytest.mark.req("H-SIM-1")
+async def test_counts_follow_the_state_without_its_digest(cityworks):
+    async def get(path: str) -> dict:
+        async with cityworks.http.get(f"{cityworks.url}/_sim/{path}") as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    assert (await get("counts"))["counts"] == (await get("state"))["counts"]
+    async with cityworks.http.post(f"{cityworks.url}/_sim/seed", json={"seed": 2, "requests": 7}) as resp:
+        assert resp.status == 200
+    counts = await get("counts")
+    assert counts["counts"]["requests"] == 7 and "digest" not in counts
+
+
 @pytest.mark.slow
 @pytest.mark.req("H-SIM-1", "CW-API-3")
 async def test_seeding_at_scale_keeps_lookups_exact(cityworks):

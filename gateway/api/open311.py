@@ -133,8 +133,13 @@ def point(params: Mapping[str, Any], required: bool) -> tuple[float, float] | No
 
 
 async def agencies_at(request: web.Request, conn: Any, where: tuple[float, float]) -> set[int]:
-    agencies = await repo.agencies_with_geography(conn)
-    return set(request.app[GEOMETRIES].containing(agencies, where[1], where[0]))
+    cache = request.app[GEOMETRIES]
+    candidates = cache.around(await repo.agencies_with_geography(conn), where[1], where[0])
+    missing = cache.missing(a["geography_id"] for a in candidates)
+    if missing:
+        for geography_id, geojson in (await repo.geometries(conn, missing)).items():
+            cache.put(geography_id, geojson)
+    return set(cache.containing(candidates, where[1], where[0]))
 
 
 @handler

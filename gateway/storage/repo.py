@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -36,8 +37,15 @@ async def many(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in (await conn.execute(query))]
 
 
+@functools.cache
+def _insert_returning(table: sa.Table) -> Any:
+    # Built once per table, values bound per call: SQLAlchemy's compiled cache then skips the statement's
+    # cache key (walking a `.values(...)` dict costs more than the SQLite insert itself).
+    return table.insert().returning(*table.c)
+
+
 async def insert(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
-    result = await conn.execute(table.insert().values(**values).returning(*table.c))
+    result = await conn.execute(_insert_returning(table), values)
     return dict(result.one()._mapping)
 
 
@@ -97,11 +105,18 @@ async def public_categories(conn: AsyncConnection) -> list[dict[str, Any]]:
 
 
 async def agencies_with_geography(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Each agency with a geography and its bounding box (the geometry itself: `geometries`)."""
     a, g = t.agencies, t.geographies
     query = sa.select(
-        a.c.id, a.c.name, g.c.id.label("geography_id"), g.c.geometry, g.c.min_lon, g.c.min_lat, g.c.max_lon, g.c.max_lat
+        a.c.id, a.c.name, g.c.id.label("geography_id"), g.c.min_lon, g.c.min_lat, g.c.max_lon, g.c.max_lat
     ).join(g, a.c.geography_id == g.c.id)
     return await many(conn, query)
+
+
+async def geometries(conn: AsyncConnection, geography_ids: Iterable[int]) -> dict[int, str]:
+    g = t.geographies
+    rows = await conn.execute(sa.select(g.c.id, g.c.geometry).where(g.c.id.in_(list(geography_ids))))
+    return {r.id: r.geometry for r in rows}
 
 
 # -- requests --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from ..appkeys import ENGINE, HTTP, SETTINGS
+from ..appkeys import DELIVERY, ENGINE, HTTP, SETTINGS
 from ..connectors.http import VendorError
 from ..portal.notify import check_subscriptions
 from ..storage import repo
@@ -24,7 +24,6 @@ from ..storage import schema as t
 from . import leases
 from .categories import sync_categories
 from .imports import import_requests
-from .outbox import Delivery
 from .poll import Cadence, poll_status
 from .questions import sync_questions
 from .reconcile import reconcile
@@ -36,15 +35,7 @@ Runner = Callable[[web.Application, dict[str, Any] | None], Awaitable[dict[str, 
 
 
 async def _deliver(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
-    settings = app[SETTINGS]
-    delivery = Delivery(
-        app[ENGINE],
-        app[HTTP],
-        settings.outbox_retry_base_s,
-        settings.outbox_claim_s,
-        concurrency=settings.outbox_concurrency,
-    )
-    return await delivery.run()
+    return await app[DELIVERY].run()
 
 
 async def _categories(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:

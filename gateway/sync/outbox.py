@@ -43,6 +43,7 @@ class Delivery:
         self.engine, self.http, self.retry_base_s, self.claim_s = engine, http, retry_base_s, claim_s
         self.concurrency = concurrency
         self.rng = rng or random.Random()
+        self._adapters: dict[int, tuple[tuple[int, Any], Any]] = {}
 
     async def run(self, budget_s: float = 20.0) -> dict[str, int]:
         """Deliver what is due, batch after batch, until nothing due is left or the time budget is spent.
@@ -56,19 +57,21 @@ class Delivery:
         after = 0  # rows up to this id were taken in this run
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one_request(rows: list[dict[str, Any]]) -> None:
+        async def one_request(rows: list[dict[str, Any]], pending: set[int]) -> None:
+            done: set[int] = set()
             async with gate:
                 for row in rows:
-                    if await self._earlier_pending(row):
+                    if any(p < row["id"] and p not in done for p in pending):
                         return  # an earlier row of this request is still on its way
                     outcome = await self._deliver(row)
                     counts[outcome] += 1
                     if outcome not in ("delivered", "skipped"):
                         return
+                    done.add(row["id"])
 
         while time.monotonic() < deadline:
             async with self.engine.connect() as conn:
-                pending = await repo.many(
+                due = await repo.many(
                     conn,
                     o.select()
                     .where(
@@ -80,29 +83,34 @@ class Delivery:
                     .order_by(o.c.id)
                     .limit(BATCH),
                 )
-            if not pending:
-                break
-            after = pending[-1]["id"]
-            by_request: dict[int, list[dict[str, Any]]] = {}
-            for row in pending:
-                by_request.setdefault(row["request_id"], []).append(row)
-            await asyncio.gather(*(one_request(rows) for rows in by_request.values()))
+                if not due:
+                    break
+                after = due[-1]["id"]
+                by_request: dict[int, list[dict[str, Any]]] = {}
+                for row in due:
+                    by_request.setdefault(row["request_id"], []).append(row)
+                pending = await self._pending(conn, by_request, after)
+            await asyncio.gather(*(one_request(rows, pending[r]) for r, rows in by_request.items()))
         return counts
 
-    async def _earlier_pending(self, row: dict[str, Any]) -> bool:
+    @staticmethod
+    async def _pending(conn: Any, by_request: dict[int, list[dict[str, Any]]], upto: int) -> dict[int, set[int]]:
+        """Per request, the ids of its undelivered rows up to `upto`, due or waiting for a retry: a row goes
+        only once every earlier one is delivered (one query per batch, not one per row). A dead letter
+        waits for the reconcile job, not the rows after it."""
         o = t.outbox
-        async with self.engine.connect() as conn:
-            earlier = await conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(o)
-                .where(
-                    o.c.request_id == row["request_id"],
-                    o.c.id < row["id"],
-                    o.c.delivered_at.is_(None),
-                    o.c.dead_at.is_(None),  # a dead letter waits for the reconcile job, not the rows after it
-                )
+        out: dict[int, set[int]] = {r: set() for r in by_request}
+        rows = await conn.execute(
+            sa.select(o.c.request_id, o.c.id).where(
+                o.c.request_id.in_(list(by_request)),
+                o.c.id <= upto,
+                o.c.delivered_at.is_(None),
+                o.c.dead_at.is_(None),
             )
-        return bool(earlier)
+        )
+        for request_id, ident in rows:
+            out[request_id].add(ident)
+        return out
 
     async def _claim(self, row: dict[str, Any]) -> int | None:
         o = t.outbox
@@ -131,28 +139,34 @@ class Delivery:
         return "delivered"
 
     async def _context(self, row: dict[str, Any]) -> tuple[dict, dict, dict] | None:
+        """The request, its category and its agency's integration, in one query."""
         r, c, a, i = t.requests, t.categories, t.agencies, t.integrations
         async with self.engine.connect() as conn:
             request = await repo.one(conn, r.select().where(r.c.id == row["request_id"]))
             category = await repo.one(conn, c.select().where(c.c.id == request["category_id"]))
-            agency = (
-                await repo.one(conn, a.select().where(a.c.id == request["agency_id"])) if request["agency_id"] else None
-            )
-            integration = (
-                await repo.one(conn, i.select().where(i.c.id == agency["integration_id"]))
-                if agency and agency["integration_id"]
-                else None
+            integration = await repo.one(
+                conn, i.select().join(a, a.c.integration_id == i.c.id).where(a.c.id == request["agency_id"])
             )
         if not category["integrated"] or integration is None or integration["vendor"] == "none":
             return None
         return request, category, integration
+
+    def _adapter(self, integration: dict[str, Any]) -> Any:
+        """One adapter per integration while it is unchanged: its connector keeps the vendor's session
+        (a Cityworks token), as a real client does, instead of logging in for every row."""
+        key = (integration["id"], integration["updated_at"])
+        cached = self._adapters.get(integration["id"])
+        if cached is None or cached[0] != key:
+            cached = (key, adapter(self.http, integration, self.engine))
+            self._adapters[integration["id"]] = cached
+        return cached[1]
 
     async def _perform(
         self, row: dict[str, Any], attempts: int, request: dict, category: dict, integration: dict
     ) -> list[dict[str, Any]]:
         """The vendor call(s); returns rows to write on success (vendor records, follow-up outbox rows).
         From the second attempt on, each effect is looked up at the vendor before it is done again."""
-        vendor = adapter(self.http, integration, self.engine)
+        vendor = self._adapter(integration)
         retry = attempts > 1
         payload = json.loads(row["payload"])
         kind = row["kind"]

@@ -96,6 +96,11 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response({"counts": dict(backend.counts()), "digest": canonical_digest(backend.snapshot())})
 
 
+async def counts(request: web.Request) -> web.Response:
+    """Record counts alone: cheap enough to poll while a load runs (the digest reads the whole state)."""
+    return web.json_response({"counts": dict(request.app[BACKEND].current.counts())})
+
+
 async def reset(request: web.Request) -> web.Response:
     """Back to the state the simulator started in: seeded data, no faults, an empty journal."""
     app = request.app
@@ -253,6 +258,7 @@ def setup_control_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/_sim/", info)
     r.add_get("/_sim/state", state)
+    r.add_get("/_sim/counts", counts)
     r.add_post("/_sim/reset", reset)
     r.add_post("/_sim/seed", seed)
     r.add_get("/_sim/journal", get_journal)
