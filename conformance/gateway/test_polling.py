@@ -82,3 +82,27 @@ async def test_opengov_poll_costs_what_changed(og_linked: Gateway):
     assert comment_reads(changed) <= {oids[1], oids[3]} and oids[1] in comment_reads(changed), dict(changed)
     _, _, body = await g.open311("GET", f"/requests/{rids[1]}/comments.json")
     assert [c["description"] for c in json.loads(body)] == ["Parts ordered."]
+
+
+@pytest.mark.req("CW-SUB-1", "CW-VER-2")
+@pytest.mark.cityworks_version("23")
+async def test_delivery_keeps_its_cityworks_session(linked: Gateway):
+    """A client that signs in again for every call doubles the vendor's load and its audit log: requests
+    delivered over several runs cost one sign-in while the token stays good."""
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    code = (await synced(g))[0]["code"]
+    await deliver_all(g)
+    async with g.http.delete(f"{cw}/_sim/journal") as resp:
+        assert resp.status == 200
+    for _ in range(3):
+        for _ in range(2):
+            await submit(g, code, photo=False)
+        await deliver_all(g)
+    async with g.http.get(f"{cw}/_sim/journal", params={"source": "client", "limit": "1000"}) as resp:
+        paths = [e["path"] for e in (await resp.json())["entries"]]
+    creates = [p for p in paths if p.lower().endswith("/servicerequest/create")]
+    sign_ins = [p for p in paths if any(a in p for a in AUTH_PATHS)]
+    assert len(creates) == 6, paths
+    assert len(sign_ins) <= 1, f"{len(sign_ins)} sign-ins for {len(creates)} deliveries: {paths}"
