@@ -131,6 +131,13 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     from .load_cli import add_arguments as load_arguments
 
     load_arguments(load)
+
+    camp = sub.add_parser(
+        "campaign", help="reports through the gateway under vendor faults and gateway kills, then nothing lost"
+    )
+    from .campaign_cli import add_arguments as campaign_arguments
+
+    campaign_arguments(camp)
     return parser
 
 
@@ -272,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .load_cli import run_load
 
             return run_load(args)
+        if args.command == "campaign":
+            from .campaign_cli import run as run_campaign
+
+            return run_campaign(args)
     except KeyboardInterrupt:
         return 130
     except OSError as exc:  # e.g. the port is taken

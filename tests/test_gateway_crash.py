@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +17,9 @@ import requests
 from conformance.gateway.client import city_geojson
 from conformance.gateway.helpers import INSIDE, PNG
 from harness.bundled import simulator_config
+from harness.gateway_process import gateway_env
+from harness.gateway_process import gateway_process as run_gateway
 from harness.stack import ThreadedStack
-
-from .certify_runner import ROOT
 
 TOKEN = "crash-test-admin-token-0001"
 KEY = "crash-test-api-key"
@@ -30,29 +27,8 @@ KEY = "crash-test-api-key"
 
 @contextmanager
 def gateway_process(database_url: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    env = {
-        **os.environ,
-        "CIVIC_HARNESS_ADMIN_TOKEN": TOKEN,
-        "CIVIC_HARNESS_API_KEYS": KEY,
-        "CIVIC_HARNESS_SCHEDULER_TICK_S": "0.1",
-        "CIVIC_HARNESS_OUTBOX_CLAIM_S": "1",
-        "CIVIC_HARNESS_JOB_LEASE_S": "1",
-        "CIVIC_HARNESS_OUTBOX_RETRY_BASE_S": "0.05",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "gateway", "--port", "0", "--database-url", database_url],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = re.fullmatch(r"listening on (http://\S+)\n", proc.stdout.readline()).group(1)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(10)
+    with run_gateway(database_url, gateway_env(TOKEN, KEY)) as running:
+        yield running
 
 
 def admin(url: str, method: str, path: str, **kwargs) -> dict:

@@ -50,7 +50,7 @@ def postgres_database() -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.req("OG-REQ-1", "OG-RQR-2", "AGY-5")
+@pytest.mark.req("OG-REQ-1", "OG-RQR-2", "AGY-5", "H-REL-2")
 def test_two_instances_deliver_once_and_never_run_a_job_twice(postgres_database):
     with (
         ThreadedStack({"opengov": simulator_config("opengov", seed=4)}) as sims,

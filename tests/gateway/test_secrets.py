@@ -32,7 +32,7 @@ class Everything(logging.Handler):
         self.lines.append(self.format(record) + repr(record.args))
 
 
-@pytest.mark.req("WID-3", "OG-RQR-4")
+@pytest.mark.req("WID-3", "OG-RQR-4", "H-REL-3")
 async def test_no_secret_in_any_answer_log_line_or_journal(tmp_path):
     handler = Everything()
     root = logging.getLogger()

@@ -1,0 +1,47 @@
+"""The fault campaign (H-REL-1): reports, comments and photos through a gateway process that is killed
+three times while Cityworks fails a fifth of its calls in every way the kit knows; then nothing is lost,
+nothing is duplicated, photos are byte-exact and nothing private crosses over. And the campaign's checks
+fail when the vendor is broken, so a green run means something."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.campaign import FAULTS, CampaignConfig, run_campaign
+from harness.cli import main
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-REL-1", "CW-SUB-1", "CW-SUB-2", "CW-COM-1", "CW-ICM-1")
+def test_the_default_campaign_loses_and_duplicates_nothing(tmp_path):
+    out = tmp_path / "campaign.json"
+    assert main(["campaign", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    counts = report["counts"]
+    assert report["ok"] and not report["problems"]
+    assert counts["gateway kills"] == 3
+    assert counts["reports acknowledged"] == 500 == counts["reports at the vendor exactly once"]
+    assert counts["comments at the vendor once and in order"] >= counts["comments acknowledged"] == 1000
+    assert counts["photos at the vendor byte-exact and once"] >= 750
+    assert counts["internal vendor comments kept private"] == counts["'To SCF:' comments on the public side once"]
+    assert counts["internal vendor comments kept private"] >= 10
+    applied = report["faults_applied"]
+    assert set(applied) == {f["kind"] for f in FAULTS} and all(n > 0 for n in applied.values()), applied
+    assert sum(applied.values()) / counts["vendor calls"] > 0.15, "the faults must have hit a fifth of the calls"
+
+
+@pytest.mark.req("H-REL-1")
+def test_the_campaign_catches_a_vendor_that_reorders_comments():
+    report = run_campaign(CampaignConfig(requests=12, kills=1, fault_rate=0.1, vendor_defects=("reorder-comments",)))
+    assert not report.ok
+    assert all("comments at Cityworks" in p for p in report.problems), report.problems
+    assert len(report.problems) == 12  # two comments each, newest first: every report is caught
+    assert report.counts["gateway kills"] == 1
+
+
+def test_campaign_options_are_checked(capsys):
+    assert main(["campaign", "--fault-rate", "1.5"]) == 2
+    assert main(["campaign", "--vendor-defect", "no-such-defect"]) == 2
+    assert "unknown defect" in capsys.readouterr().err
