@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from .api import admin, open311, portal, widgets_admin
+from .api.bodies import body_limit, declared_too_large
 from .appkeys import DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, SETTINGS, WIDGET_HTTP
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
@@ -83,6 +84,8 @@ def _failure(request: web.Request, status: int, message: str) -> web.Response:
 
 @web.middleware
 async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    if declared_too_large(request):
+        return _failure(request, 413, f"the request body is larger than {body_limit(request)} bytes")
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -97,7 +100,7 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings if settings is not None else Settings.load()
-    app = web.Application(middlewares=[errors], client_max_size=settings.max_upload_bytes + 1024 * 1024)
+    app = web.Application(middlewares=[errors], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[GEOMETRIES] = GeometryCache()
     app.cleanup_ctx.extend([database, vendor_http, widget_http, background_jobs])

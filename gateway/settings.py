@@ -48,6 +48,11 @@ class Settings:
     widget_poll_s: float = 300.0  # how often subscribed widgets are asked whether their content changed
     poll_overlap_s: float = 60.0  # re-read this much before the cursor: vendor clocks, late commits
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body read at all: one upload and the form around it."""
+        return self.max_upload_bytes + 1024 * 1024  # and the form fields around it
+
     def __post_init__(self) -> None:
         if len(self.admin_token) < 16:
             raise ValueError("admin_token must be at least 16 characters")

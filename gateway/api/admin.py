@@ -25,9 +25,9 @@ from ..domain import questions as qrules
 from ..domain import status as status_rules
 from ..storage import repo
 from ..storage import schema as t
+from .bodies import MAX_GEOGRAPHY_BYTES, TooLarge, budget
 
 PREFIX = "/admin/v1"
-MAX_GEOGRAPHY_BYTES = 50 * 1024 * 1024
 MAX_ID = 2**31 - 1
 
 
@@ -174,20 +174,16 @@ async def upload_geography(request: web.Request) -> web.Response:
     if request.content_type != "multipart/form-data":
         raise AdminError(415, "unsupported_media_type", "upload the file as multipart/form-data (fields file, name)")
     name, filename, data = None, None, b""
+    body = budget(request)
     try:
         async for part in await request.multipart():
             if part.name == "name":
-                name = (await part.text()).strip()
+                name = (await body.read(part, "name", 1024)).decode("utf-8", errors="replace").strip()
             elif part.name == "file":
                 filename = part.filename or ""
-                chunks = bytearray()
-                while chunk := await part.read_chunk(256 * 1024):
-                    chunks += chunk
-                    if len(chunks) > MAX_GEOGRAPHY_BYTES:
-                        raise AdminError(
-                            413, "too_large", f"the file is larger than {MAX_GEOGRAPHY_BYTES} bytes", "file"
-                        )
-                data = bytes(chunks)
+                data = await body.read(part, "the file", MAX_GEOGRAPHY_BYTES)
+    except TooLarge as exc:
+        raise AdminError(413, "too_large", str(exc), "name" if exc.what == "name" else "file") from None
     except (ValueError, HttpProcessingError):
         raise AdminError(400, "invalid_multipart", "the multipart body is malformed") from None
     if not filename or not data:

@@ -27,6 +27,7 @@ from ..domain.questions import check_answer
 from ..storage import repo
 from ..storage import schema as t
 from . import xml
+from .bodies import TooLarge, budget
 
 PREFIX = "/open311/v2"
 FMT = "{fmt:(json|xml)}"
@@ -224,6 +225,8 @@ async def read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str
     """The form's text fields, and its uploaded images (field `media`, repeatable)."""
     try:
         return await _read_form(request)
+    except TooLarge as exc:
+        raise Open311Error(413, str(exc)) from None
     except (ValueError, HttpProcessingError):
         raise Open311Error(400, "the request body is malformed") from None
 
@@ -233,21 +236,18 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
     fields: MultiDict[Any] = MultiDict()
     uploads: list[dict[str, Any]] = []
     if request.content_type == "multipart/form-data":
+        body = budget(request)
         reader = await request.multipart()
         async for part in reader:
             if part.name is None:
                 continue
             if part.filename is None:
-                fields.add(part.name, (await part.read(decode=True)).decode("utf-8", errors="replace"))
+                fields.add(part.name, (await body.read(part, "a field")).decode("utf-8", errors="replace"))
                 continue
             if part.name not in ("media", "media[]"):
                 raise Open311Error(400, f"unexpected file field {part.name[:64]!r}; upload images as 'media'")
-            data = bytearray()
-            while chunk := await part.read_chunk(64 * 1024):
-                data += chunk
-                if len(data) > limit:
-                    raise Open311Error(400, f"media is larger than {limit} bytes")
-            kind = image_type(bytes(data))
+            data = await body.read(part, "media", limit)
+            kind = image_type(data)
             if kind is None:
                 raise Open311Error(400, "media must be a JPEG, PNG, GIF or WebP image")
             uploads.append(
@@ -257,7 +257,7 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
                     "content_type": kind,
                     "size": len(data),
                     "sha256": hashlib.sha256(data).hexdigest(),
-                    "content": bytes(data),
+                    "content": data,
                     "created_at": repo.now(),
                 }
             )

@@ -7,6 +7,7 @@ import io
 import json
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,10 @@ from . import DomainError
 
 WGS84 = CRS.from_epsg(4326)
 MAX_VERTICES = 2_000_000
+# A zipped shapefile is unpacked in memory: the archive's own sizes are checked before anything is inflated
+# (zipfile never inflates a member past its declared size; a member that lies fails its CRC).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_MEMBERS = 64
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ def from_shapefile_zip(data: bytes) -> Geography:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise refuse("not a zip archive") from None
+    if len(archive.infolist()) > MAX_MEMBERS:
+        raise refuse(f"the archive holds more than {MAX_MEMBERS} files; a shapefile needs three or four")
     members = {name.lower().rsplit("/", 1)[-1]: name for name in archive.namelist() if not name.endswith("/")}
     stems = {name.rsplit(".", 1)[0] for name in members if name.endswith(".shp")}
     if len(stems) != 1:
@@ -123,11 +130,15 @@ def from_shapefile_zip(data: bytes) -> Geography:
     missing = [ext for ext in ("shp", "shx", "dbf") if f"{stem}.{ext}" not in members]
     if missing:
         raise refuse(f"the shapefile lacks its .{', .'.join(missing)}")
-    read = {
-        ext: archive.read(members[f"{stem}.{ext}"])
-        for ext in ("shp", "shx", "dbf", "prj")
-        if f"{stem}.{ext}" in members
-    }
+    wanted = {ext: members[f"{stem}.{ext}"] for ext in ("shp", "shx", "dbf", "prj") if f"{stem}.{ext}" in members}
+    unpacked = sum(archive.getinfo(name).file_size for name in wanted.values())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise refuse(f"the shapefile unpacks to {unpacked} bytes, more than {MAX_UNPACKED_BYTES}")
+    try:
+        read = {ext: archive.read(name) for ext, name in wanted.items()}
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # a CRC or size that lies, a truncated stream, an unsupported method, an encrypted member
+        raise refuse(f"the archive cannot be unpacked: {exc}") from None
     try:
         reader = shapefile.Reader(shp=io.BytesIO(read["shp"]), shx=io.BytesIO(read["shx"]), dbf=io.BytesIO(read["dbf"]))
         geometries = [s.__geo_interface__ for s in reader.shapes() if s.shapeType != shapefile.NULL]

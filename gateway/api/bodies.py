@@ -1,0 +1,56 @@
+"""How much of a request body the gateway reads. A body that declares itself too large is refused before a
+byte of it is read; a multipart or chunked one (whose size is not known up front) is counted as it
+streams and refused the moment it passes the limit, so nothing larger is ever held in memory. Parts are
+taken as sent: a part's own Content-Encoding is not inflated (RFC 7578 forms never need it, and it would
+be a decompression bomb's way in)."""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+
+from ..appkeys import SETTINGS
+
+MAX_GEOGRAPHY_BYTES = 50 * 1024 * 1024  # a city's boundary as a zipped shapefile can be large
+GEOGRAPHY_UPLOAD = ("POST", "/admin/v1/geographies")
+FORM_ROOM = 1024 * 1024  # the form fields around an upload
+
+
+class TooLarge(Exception):
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what} is larger than {limit} bytes")
+        self.what, self.limit = what, limit
+
+
+def body_limit(request: web.Request) -> int:
+    """The one place that says how large a request body may be."""
+    if (request.method, request.path) == GEOGRAPHY_UPLOAD:
+        return MAX_GEOGRAPHY_BYTES + FORM_ROOM
+    return request.app[SETTINGS].max_body_bytes
+
+
+def declared_too_large(request: web.Request) -> bool:
+    length = request.content_length
+    return length is not None and length > body_limit(request)
+
+
+class Budget:
+    """Bytes a multipart body may still use, across all its parts."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.left = limit, limit
+
+    async def read(self, part: BodyPartReader, what: str, limit: int | None = None) -> bytes:
+        """One part, whole, refused as soon as it passes its own limit or the body's."""
+        data = bytearray()
+        while chunk := await part.read_chunk(64 * 1024):
+            data += chunk
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise TooLarge("the request body", self.limit)
+            if limit is not None and len(data) > limit:
+                raise TooLarge(what, limit)
+        return bytes(data)
+
+
+def budget(request: web.Request) -> Budget:
+    return Budget(body_limit(request))
