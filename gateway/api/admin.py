@@ -82,7 +82,7 @@ async def body(request: web.Request, schema: str, optional: bool = False) -> dic
         return {}
     try:
         value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deeply to parse is not JSON either
         raise AdminError(400, "invalid_json", "the body is not JSON") from None
     for err in _validator(schema).iter_errors(value):
         field = ".".join(str(p) for p in err.instance_path) or None

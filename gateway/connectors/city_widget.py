@@ -102,7 +102,7 @@ class CityWidget:
                 raise Unreachable(f"the answer is larger than {MAX_BODY} bytes")
             try:
                 decoded = json.loads(raw) if raw else None
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 decoded = None
             latency = (time.perf_counter() - started) * 1000
             return Reply(status, answer_headers, decoded, raw, latency)

@@ -49,7 +49,7 @@ class Reply:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deeply to parse is malformed too
             raise Uncertain(f"the vendor answered malformed JSON ({self.body[:60]!r})", self.status) from None
 
 

@@ -3,13 +3,13 @@ form POST, at the configured service path."""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from aiohttp import web
 
 from simulators.kit import CONFIG, OPERATION, backend
+from simulators.kit.lenient import loads
 
 from .config import ArcgisConfig
 from .dialect import INVALID_INPUT, ArcgisError, answer
@@ -44,7 +44,7 @@ def parse_location(raw: str | None) -> tuple[float, float]:
     wkid = 4326
     try:
         if raw.startswith("{"):
-            point = json.loads(raw)
+            point = loads(raw)
             x, y = float(point["x"]), float(point["y"])
             sr = point.get("spatialReference") or {}
             wkid = int(sr.get("latestWkid") or sr.get("wkid") or 4326)
@@ -68,7 +68,7 @@ def out_sr(raw: str | None) -> dict[str, int]:
     if not raw:
         return WGS84
     try:
-        wkid = int(json.loads(raw).get("wkid")) if raw.strip().startswith("{") else int(raw)
+        wkid = int(loads(raw).get("wkid")) if raw.strip().startswith("{") else int(raw)
     except (ValueError, TypeError, AttributeError):
         raise bad_input(f"'outSR' is not a spatial reference: {raw[:50]}") from None
     if wkid in MERCATOR_IDS:

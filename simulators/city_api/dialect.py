@@ -11,7 +11,12 @@ from simulators.kit import Dialect, Operation, Violation
 from simulators.kit.answers import json_answer
 
 # The kit's short codes for its own answers (faults, limits) -> the contract's codes.
-KIT_CODES = {"rate_limited": "rate_limited", "too_large": "invalid_request", "not_found": "not_found"}
+KIT_CODES = {
+    "rate_limited": "rate_limited",
+    "too_large": "invalid_request",
+    "bad_request": "invalid_request",
+    "not_found": "not_found",
+}
 
 
 class WidgetError(Exception):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 from aiohttp import web
 
 from contracts.widget_signing import HEADERS, NONCE, SignatureError, Verified, verify
 from simulators.kit import CONFIG, Operation, backend
+from simulators.kit.lenient import loads
 
 from .config import CityApiConfig
 from .content import WIDGETS, describe
@@ -61,7 +61,7 @@ def _state(request: web.Request) -> tuple[CityState, str]:
 
 async def _json(request: web.Request) -> dict[str, Any]:
     # The contract check has passed, so the body is a JSON object of the operation's shape.
-    return json.loads(await request.read())
+    return loads(await request.read())
 
 
 async def describe_widget(request: web.Request) -> web.Response:

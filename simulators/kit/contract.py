@@ -6,7 +6,6 @@ Schemas are compiled once (jsonschema-rs, Draft 2020-12) because every vendor ca
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +13,8 @@ from typing import Any
 
 import jsonschema_rs
 from aiohttp import web
+
+from .lenient import loads
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -84,7 +85,7 @@ class ContractValidator:
         document: Mapping[str, Any],
         *,
         case_insensitive: bool = False,
-        json_loads: JsonLoads = json.loads,
+        json_loads: JsonLoads = loads,
         mount: str = "",
     ) -> None:
         self.document = document
@@ -332,7 +333,7 @@ class ContractValidator:
         instance = decoded
         if instance is NOT_DECODED:
             try:
-                instance = json.loads(body)
+                instance = loads(body)
             except ValueError as exc:
                 return [Violation("response", "body", f"body is not valid JSON: {exc}")]
         return self.check_schema(schema, instance, "response", "body")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +16,7 @@ from aiohttp import web
 
 from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SPEC
 from .faults import FaultSpecError, parse_rule
+from .lenient import loads
 from .seeding import canonical_digest
 from .spec import ActionError, SimConfig, SimulatorSpec
 
@@ -41,7 +41,7 @@ async def _json_payload(request: web.Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError as exc:
         raise BadJson(f"body is not JSON: {exc}") from exc
 

@@ -72,7 +72,7 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
     spec, config, journal = app[SPEC], app[CONFIG], app[JOURNAL]
     dialect = app[DIALECT]
     started = time.perf_counter()
-    too_large = False
+    too_large = malformed = False
     has_body = request.body_exists
     content_type = request.content_type if has_body else ""
     mt = media_type(content_type)
@@ -80,8 +80,8 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
         body, form = await read_body(request, journal, mt)
     except web.HTTPRequestEntityTooLarge:
         body, form, too_large = b"", None, True
-    except ValueError:
-        body, form = b"", None  # an unparseable form: the contract check below reports it
+    except ValueError:  # a form that cannot be parsed (no boundary, broken parts): nothing to pass on
+        body, form, malformed = b"", None, True
 
     entry = journal.start(
         source="client",
@@ -98,6 +98,10 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
         message = f"request body exceeds {config.max_body_bytes} bytes"
         entry.violations = [Violation("request", "body", message)]
         return _finish(journal, entry, dialect.error(413, "too_large", message), started)
+    if malformed:  # refused in lenient mode too: a handler could only fail on it
+        message = f"the {mt} body cannot be parsed"
+        entry.violations = [Violation("request", "body", message)]
+        return _finish(journal, entry, dialect.error(400, "bad_request", message), started)
 
     validator = app[VALIDATOR]
     op, path_params, path_known = validator.match(request.method, path)

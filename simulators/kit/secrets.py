@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
+
+from .lenient import loads
 
 MASK = "***"
 DEFAULT_SECRET_KEYS = frozenset(
@@ -67,7 +68,7 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
     ct = content_type.split(";", 1)[0].strip().lower()
     if ct == "multipart/form-data":
         try:  # the middleware journals a multipart body as a JSON summary of its fields
-            return mask_json(json.loads(body), keys)
+            return mask_json(loads(body), keys)
         except ValueError:
             return f"<{ct}, {len(body)} bytes>"
     if not _is_text(ct):
@@ -77,7 +78,7 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
         return mask_query(parse_qsl(text, keep_blank_values=True), keys)
     if ct.endswith("json"):
         try:
-            return mask_json(json.loads(text), keys)
+            return mask_json(loads(text), keys)
         except ValueError:
             pass  # truncated or lenient JSON: fall back to masking the text
     return _mask_text(text, keys)

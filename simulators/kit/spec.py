@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from .contract import JsonLoads, Operation, Violation
+from .lenient import loads
 
 DEFAULT_USERS: tuple[tuple[str, str], ...] = (("harness", "harness"),)
 
@@ -99,7 +99,7 @@ class Dialect:
     malformed_body: bytes = b'{"status": "ok", "data": {"items": [{"id": 1, "na'
     malformed_content_type: str = "application/json"
     case_insensitive_paths: bool = False
-    json_loads: JsonLoads = json.loads
+    json_loads: JsonLoads = loads
     secret_keys: frozenset[str] = frozenset()
 
     def rejection(self, violations: list[Violation], op: Operation | None) -> web.Response:

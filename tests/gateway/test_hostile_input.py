@@ -17,6 +17,7 @@ import pytest
 from yarl import URL
 
 from conformance.gateway.helpers import INSIDE, PNG, shapefile_zip
+from gateway.connectors.http import Reply, Uncertain
 from gateway.domain import DomainError
 from gateway.domain import geography as geo
 
@@ -198,3 +199,20 @@ async def test_a_report_within_the_limits_still_goes_through(small):
     form.add_field("media", PNG + b"\0" * (LIMIT - len(PNG)), filename="p.png", content_type="image/png")
     status, _, text = await small.open311("POST", "/requests.json", data=form)
     assert status == 201, text
+
+
+DEEP = b"[" * 5000 + b"]" * 5000  # valid JSON that Python's parser cannot descend into
+
+
+@pytest.mark.req("H-REL-3")
+@pytest.mark.parametrize("path", ["/admin/v1/categories", "/portal/v1/citizens", "/portal/v1/sessions"])
+async def test_json_nested_too_deeply_is_bad_json_not_a_server_error(small, path):
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+    async with small.http.post(small.url + path, data=DEEP, headers=headers) as resp:
+        assert resp.status == 400, await resp.text()
+        assert (await resp.json())["error"]["code"] == "invalid_json"
+
+
+def test_a_vendor_answer_nested_too_deeply_is_malformed_not_a_crash():
+    with pytest.raises(Uncertain):
+        Reply(200, "application/json", DEEP).json()
