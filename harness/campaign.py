@@ -1,13 +1,15 @@
-"""The fault campaign: citizens report through the gateway while Cityworks fails a set share of its calls
-in every way the kit knows and the gateway process is killed (SIGKILL) and started again mid-delivery.
-At the end, the gateway's public side is compared with what Cityworks holds.
+"""The fault campaign: citizens report through the gateway while the vendor (the Cityworks or the OpenGov
+simulator) fails a set share of its calls in every way the kit knows and the gateway process is killed
+(SIGKILL) and started again mid-delivery. At the end, the gateway's public side is compared with what the
+vendor holds.
 
 What must hold (H-REL-1):
-- every report the gateway acknowledged is still there after the kills, and is at Cityworks exactly once;
-- every public comment is at Cityworks exactly once, in the order the gateway took them;
-- every photo is at Cityworks byte for byte (SHA-256), once;
-- nothing private crosses over: the citizen's e-mail and phone never on the public side, and Cityworks'
-  internal comments never on the public side, while its "To SCF:" comments come over once.
+- every report the gateway acknowledged is still there after the kills, and is at the vendor exactly once;
+- every public comment is at the vendor exactly once, in the order the gateway took them;
+- every photo is at the vendor byte for byte (SHA-256), once;
+- OpenGov: one requester per citizen, however many reports and however the address was capitalised;
+- nothing private crosses over: the citizen's e-mail and phone never on the public side, the vendor's
+  internal comments never on the public side, while its public ones ("To SCF:" at Cityworks) come over once.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from typing import Any
 import aiohttp
 from shapely.geometry import mapping
 
+from simulators.cityworks.config import DEFECTS as CW_DEFECTS
 from simulators.kit import city
 from simulators.kit.faults import APPLY_THEN_FAIL, ERROR, MALFORMED, RATE_LIMIT, RESET, TIMEOUT
+from simulators.opengov.config import DEFECTS as OG_DEFECTS
 
 from .bundled import simulator_config
 from .gateway_process import FAST, GatewayProcess, gateway_env
@@ -45,7 +49,6 @@ FAULTS: tuple[dict[str, Any], ...] = (
     {"kind": APPLY_THEN_FAIL},
 )
 PNG_HEAD = bytes.fromhex("89504e470d0a1a0a")
-SCF = "To SCF:"
 
 
 @dataclass
@@ -59,7 +62,8 @@ class CampaignConfig:
     database_url: str | None = None  # default: a SQLite file in a scratch directory
     seed: int = 1
     drain_timeout_s: float = 600.0
-    vendor_defects: tuple[str, ...] = ()  # Cityworks simulator defects: prove the checks catch a broken vendor
+    vendor: str = "cityworks"  # or "opengov"
+    vendor_defects: tuple[str, ...] = ()  # simulator defects: prove the checks catch a broken vendor
 
 
 @dataclass
@@ -107,6 +111,110 @@ def per_kind_probability(rate: float, kinds: int) -> float:
     return 1 - math.pow(1 - rate, 1 / kinds)
 
 
+class CityworksSide:
+    """What the campaign needs of Cityworks: its integration, where a report landed, what it holds."""
+
+    name, sim, counted = "cityworks", "cityworks", "requests"
+    label, sim_options, defects = "Cityworks", {"version": "23"}, CW_DEFECTS
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http, self.url, self.token = http, url, ""
+
+    def integration(self) -> dict[str, Any]:
+        return {"name": "Cityworks", "vendor": "cityworks", "version": "23", "base_url": self.url,
+                "username": "harness", "secret": "harness"}  # fmt: skip
+
+    async def login(self) -> None:
+        async with self.http.post(
+            f"{self.url}/Services/General/Authentication/Authenticate",
+            data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
+        ) as resp:
+            self.token = (await resp.json())["Value"]["Token"]
+
+    async def _call(self, path: str, data: dict[str, Any]) -> Any:
+        async with self.http.post(
+            f"{self.url}/Services/{path}",
+            data={"data": json.dumps(data)},
+            headers={"Authorization": f"cityworks {self.token}"},
+        ) as resp:
+            return (await resp.json())["Value"]
+
+    async def find(self, public_id: str) -> list[Any]:
+        found = await self._call("Ams/ServiceRequest/ByOtherSystemId", {"OtherSystemId": public_id}) or []
+        return [sr["RequestId"] for sr in found]
+
+    async def held(self, vendor_id: Any) -> tuple[list[str], list[str]]:
+        """(comment texts oldest first, attachment SHA-256s) as Cityworks holds them."""
+        record = await _action(self.http, self.url, "get-request", RequestId=vendor_id)
+        return [c.get("Comments") or "" for c in record["comments"]], [a["sha256"] for a in record["attachments"]]
+
+    async def staff_comment(self, vendor_id: Any, text: str, public: bool) -> None:
+        await _action(self.http, self.url, "add-comment", RequestId=vendor_id, text=text, to_scf=public)
+
+    async def requesters(self, email: str) -> int | None:
+        return None  # Cityworks keeps the caller on the request itself
+
+
+class OpengovSide:
+    name, sim, counted = "opengov", "opengov", "cgRequestsClass"
+    label, sim_options, defects = "OpenGov", {}, OG_DEFECTS
+    requests_class, comments_class, attachments_class = (
+        "cgRequestsClass", "cgRequests_cgCommentsClass", "cgRequests_cgAttachmentsClass"
+    )  # fmt: skip
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http, self.url = http, url
+        self.auth = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
+
+    def integration(self) -> dict[str, Any]:
+        return {"name": "OpenGov", "vendor": "opengov", "version": "v1", "base_url": self.url,
+                "username": "harness", "secret": "harness"}  # fmt: skip
+
+    async def login(self) -> None:
+        return None  # HTTP Basic on every call
+
+    async def _get(self, path: str, **params: str) -> Any:
+        async with self.http.get(f"{self.url}/api/v1/{path}", params=params, headers=self.auth) as resp:
+            return await resp.json()
+
+    async def _records(self, class_name: str, filter: str) -> list[dict[str, Any]]:
+        return (await self._get(f"classes/{class_name}", filter=filter, limit="1000"))[class_name]
+
+    async def find(self, public_id: str) -> list[Any]:
+        found = await self._records(self.requests_class, f'(([IntegrationID] is equal to "{public_id}"))')
+        return [r["Oid"] for r in found]
+
+    async def held(self, vendor_id: Any) -> tuple[list[str], list[str]]:
+        base = f"classes/{self.requests_class}/{vendor_id}"
+        comments = (await self._get(f"{base}/{self.comments_class}"))[self.comments_class]
+        files = (await self._get(f"{base}/{self.attachments_class}"))[self.attachments_class]
+        hashes = []
+        for f in files:
+            async with self.http.get(
+                f"{self.url}/api/v1/attachments/{self.attachments_class}/{f['Oid']}", headers=self.auth
+            ) as resp:
+                hashes.append(hashlib.sha256(await resp.read()).hexdigest())
+        ordered = sorted(comments, key=lambda c: c["Oid"])
+        return [c.get("CommentField") or "" for c in ordered], hashes
+
+    async def staff_comment(self, vendor_id: Any, text: str, public: bool) -> None:
+        await _action(self.http, self.url, "add-comment", Oid=vendor_id, text=text, public=public)
+
+    async def requesters(self, email: str) -> int | None:
+        return len(await self._records("cgRequestersClass", f'(([Email] is equal to "{email}"))'))
+
+
+SIDES = {"cityworks": CityworksSide, "opengov": OpengovSide}
+
+
+async def _action(http: aiohttp.ClientSession, url: str, action: str, **payload: Any) -> Any:
+    async with http.post(f"{url}/_sim/actions/{action}", json=payload) as resp:
+        body = await resp.json()
+        if resp.status != 200:
+            raise RuntimeError(f"simulator action {action}: {body}")
+        return body["result"]
+
+
 class Campaign:
     def __init__(self, config: CampaignConfig) -> None:
         self.config = config
@@ -117,12 +225,12 @@ class Campaign:
         self.sent: list[Sent] = []
         self.gateway: GatewayProcess | None = None
         self.http: aiohttp.ClientSession | None = None
-        self.cw = ""
+        self.side: CityworksSide | OpengovSide | None = None
+        self.vendor_url = ""
         self.code = ""
-        self._restarting = asyncio.Event()
-        self._restarting.set()  # set = the gateway is up
-        self._cw_token = ""
         self.integration = 0
+        self._up = asyncio.Event()
+        self._up.set()  # set while a gateway process is serving
 
     # -- the gateway, through its APIs, riding out restarts -----------------------------------------
 
@@ -132,13 +240,12 @@ class Campaign:
         assert self.http is not None and self.gateway is not None
         headers = {"Authorization": f"Bearer {self.admin_token}"} if admin else {}
         for _ in range(40):
-            await self._restarting.wait()
-            url = self.gateway.url + path
+            await self._up.wait()
             data = kwargs.get("data")
             if callable(data):  # a multipart form cannot be sent twice: build it per try
                 kwargs = {**kwargs, "data": data()}
             try:
-                async with self.http.request(method, url, headers=headers, **kwargs) as resp:
+                async with self.http.request(method, self.gateway.url + path, headers=headers, **kwargs) as resp:
                     text = await resp.text()
                     return resp.status, (json.loads(text) if text else None)
             except (aiohttp.ClientConnectionError, TimeoutError):
@@ -153,12 +260,8 @@ class Campaign:
         return body
 
     async def _setup(self) -> None:
-        integration = await self._admin(
-            "POST",
-            "/integrations",
-            json={"name": "Cityworks", "vendor": "cityworks", "version": "23", "base_url": self.cw,
-                  "username": "harness", "secret": "harness"},
-        )  # fmt: skip
+        assert self.side is not None
+        integration = await self._admin("POST", "/integrations", json=self.side.integration())
 
         def boundary() -> aiohttp.FormData:
             form = aiohttp.FormData()
@@ -180,7 +283,11 @@ class Campaign:
     # -- citizens --------------------------------------------------------------------------------------
 
     async def _report(self, n: int) -> None:
-        email, phone = f"citizen{n}@campaign.example", f"555-01{n:05d}"
+        # Fifty citizens, each reporting many times, the address written in varying case: the vendor must
+        # still hold one requester per person (OpenGov), whatever the faults and kills did.
+        person = n % 50
+        email = f"Citizen{person}@Campaign.example" if n % 2 else f"citizen{person}@campaign.example"
+        phone = f"555-01{person:05d}"
         fields = {
             "api_key": self.api_key,
             "service_code": self.code,
@@ -195,7 +302,7 @@ class Campaign:
         if status != 201:
             self.report.problems.append(f"report {n} refused: {status} {body}")
             return
-        sent = Sent(body[0]["service_request_id"], email, phone, _sha(photo))
+        sent = Sent(body[0]["service_request_id"], email.lower(), phone, _sha(photo))
         self.sent.append(sent)
         for c in range(self.config.comments):
             text = f"campaign report {n} comment {c}"
@@ -220,24 +327,24 @@ class Campaign:
         await asyncio.gather(*(citizen() for _ in range(self.config.concurrency)))
 
     async def _killer(self) -> None:
-        """SIGKILL when Cityworks holds evenly spaced shares of the reports (so each kill lands while
+        """SIGKILL when the vendor holds evenly spaced shares of the reports (so each kill lands while
         delivery is busy), then start again on the same database."""
         assert self.gateway is not None
-        base = await self._vendor_requests()
+        base = await self._vendor_count()
         marks = [self.config.requests * (k + 1) // (self.config.kills + 1) for k in range(self.config.kills)]
         for mark in marks:
-            while await self._vendor_requests() - base < mark:  # noqa: ASYNC110 - the count is another server's
+            while await self._vendor_count() - base < mark:  # noqa: ASYNC110 - the count is another server's
                 await asyncio.sleep(0.05)
-            self._restarting.clear()
+            self._up.clear()
             await self.gateway.kill()
             self.report.counts["gateway kills"] += 1
             await self.gateway.start()
-            self._restarting.set()
+            self._up.set()
 
-    async def _vendor_requests(self) -> int:
-        assert self.http is not None
-        async with self.http.get(f"{self.cw}/_sim/counts") as resp:
-            return (await resp.json())["counts"]["requests"]
+    async def _vendor_count(self) -> int:
+        assert self.http is not None and self.side is not None
+        async with self.http.get(f"{self.vendor_url}/_sim/counts") as resp:
+            return (await resp.json())["counts"].get(self.side.counted, 0)
 
     # -- the end ---------------------------------------------------------------------------------------
 
@@ -255,41 +362,22 @@ class Campaign:
             await asyncio.sleep(0.5)
         self.report.problems.append(f"the outbox did not drain within {self.config.drain_timeout_s:.0f} s")
 
-    async def _cityworks(self, path: str, data: dict[str, Any]) -> Any:
-        assert self.http is not None
-        async with self.http.post(
-            f"{self.cw}/Services/{path}",
-            data={"data": json.dumps(data)},
-            headers={"Authorization": f"cityworks {self._cw_token}"},
-        ) as resp:
-            return (await resp.json())["Value"]
-
-    async def _sim(self, action: str, **payload: Any) -> Any:
-        assert self.http is not None
-        async with self.http.post(f"{self.cw}/_sim/actions/{action}", json=payload) as resp:
-            body = await resp.json()
-            if resp.status != 200:
-                raise RuntimeError(f"simulator action {action}: {body}")
-            return body["result"]
-
-    async def _vendor_side_comments(self) -> dict[str, tuple[str, str]]:
-        """Cityworks staff write on some delivered requests: an internal note (naming the caller) and a note
-        for the citizen ("To SCF:"). A status poll then brings over what it should."""
+    async def _staff_comments(self) -> dict[str, tuple[str, str]]:
+        """Vendor staff write on some delivered requests: an internal note (naming the caller) and a note for
+        the citizen. A status poll then brings over what it should."""
+        assert self.side is not None
         added: dict[str, tuple[str, str]] = {}
         for sent in self.sent[:: max(1, len(self.sent) // 20)]:
-            srs = await self._by_reference(sent.public_id)
-            if not srs:
+            found = await self.side.find(sent.public_id)
+            if not found:
                 continue
             internal = f"internal note on {sent.public_id}: caller {sent.email}"
             public = f"crew scheduled for {sent.public_id}"
-            await self._sim("add-comment", RequestId=srs[0]["RequestId"], text=internal)
-            await self._sim("add-comment", RequestId=srs[0]["RequestId"], text=public, to_scf=True)
+            await self.side.staff_comment(found[0], internal, public=False)
+            await self.side.staff_comment(found[0], public, public=True)
             added[sent.public_id] = (internal, public)
         await self._admin("POST", "/jobs/status_poll/run", json={"integration_id": self.integration})
         return added
-
-    async def _by_reference(self, public_id: str) -> list[dict[str, Any]]:
-        return await self._cityworks("Ams/ServiceRequest/ByOtherSystemId", {"OtherSystemId": public_id}) or []
 
     async def _media_sha(self, url: str) -> str:
         assert self.http is not None and self.gateway is not None
@@ -301,7 +389,8 @@ class Campaign:
         """The gateway's public side is the truth the vendor must match; what citizens were told was taken
         must be on it. (A citizen who lost a connection to a kill and sent again may have made a second
         report or comment: that is Open311 without idempotency keys, not a loss or a duplicate delivery.)"""
-        counts, problems = self.report.counts, self.report.problems
+        assert self.side is not None
+        side, counts, problems = self.side, self.report.counts, self.report.problems
         counts["reports acknowledged"] = len(self.sent)
         counts["comments acknowledged"] = sum(len(s.comments) for s in self.sent)
         for sent in self.sent:
@@ -310,7 +399,7 @@ class Campaign:
                 problems.append(f"{sent.public_id}: acknowledged, then lost by the gateway ({status})")
                 continue
             _, comments = await self._call("GET", f"/open311/v2/requests/{sent.public_id}/comments.json")
-            shown = json.dumps([public, comments])
+            shown = json.dumps([public, comments]).lower()
             if sent.email in shown or sent.phone in shown:
                 problems.append(f"{sent.public_id}: the citizen's e-mail or phone is on the public side")
             ours = [c["description"] for c in comments if c["description"].startswith("campaign report")]
@@ -324,54 +413,65 @@ class Campaign:
             if not set(told) <= set(photos):
                 problems.append(f"{sent.public_id}: an acknowledged photo is not on the public side")
 
-            srs = await self._by_reference(sent.public_id)
-            if len(srs) != 1:
-                problems.append(f"{sent.public_id}: {len(srs)} service requests at Cityworks")
-                if not srs:
+            found = await side.find(sent.public_id)
+            if len(found) != 1:
+                problems.append(f"{sent.public_id}: {len(found)} requests at {side.label}")
+                if not found:
                     continue
             else:
                 counts["reports at the vendor exactly once"] += 1
-            held = await self._sim("get-request", RequestId=srs[0]["RequestId"])
-            theirs = [text for c in held["comments"] if (text := c.get("Comments") or "") in ours]
+            held_comments, held_photos = await side.held(found[0])
+            theirs = [text for text in held_comments if text in ours]
             if theirs == ours:
                 counts["comments at the vendor once and in order"] += len(ours)
             else:
-                problems.append(f"{sent.public_id}: comments at Cityworks {theirs}, on the public side {ours}")
-            held_photos = sorted(a["sha256"] for a in held["attachments"])
-            if held_photos == photos:
+                problems.append(f"{sent.public_id}: comments at {side.label} {theirs}, on the public side {ours}")
+            if sorted(held_photos) == photos:
                 counts["photos at the vendor byte-exact and once"] += len(photos)
             else:
-                problems.append(f"{sent.public_id}: photos at Cityworks {held_photos}, public side {photos}")
+                problems.append(f"{sent.public_id}: photos at {side.label} {sorted(held_photos)}, public side {photos}")
             if sent.public_id in staff:
                 internal, note = staff[sent.public_id]
                 texts = [c["description"] for c in comments]
-                if any(internal in t for t in texts) or sent.email in shown:
-                    problems.append(f"{sent.public_id}: a Cityworks internal comment is on the public side")
+                if any(internal.lower() in t.lower() for t in texts):
+                    problems.append(f"{sent.public_id}: a {side.label} internal comment is on the public side")
                 else:
                     counts["internal vendor comments kept private"] += 1
                 if texts.count(note) == 1:
-                    counts["'To SCF:' comments on the public side once"] += 1
+                    counts["public vendor comments on the public side once"] += 1
                 else:
-                    problems.append(f"{sent.public_id}: the 'To SCF:' comment is {texts.count(note)} times public")
+                    problems.append(
+                        f"{sent.public_id}: the vendor's public comment is {texts.count(note)} times public"
+                    )
+        for email in sorted({s.email for s in self.sent}):
+            people = await side.requesters(email)
+            if people is None:
+                break
+            if people == 1:
+                counts["citizens with one requester at the vendor"] += 1
+            else:
+                problems.append(f"{email}: {people} requesters at {side.label}")
 
     # -- the whole run ---------------------------------------------------------------------------------
 
     async def run(self) -> Report:
         config, seconds = self.config, self.report.seconds
         started = time.monotonic()
-        cw_config = simulator_config(
-            "cityworks", version="23", seed=config.seed, defects=frozenset(config.vendor_defects)
+        side_type = SIDES[config.vendor]
+        sim_config = simulator_config(
+            side_type.sim, seed=config.seed, defects=frozenset(config.vendor_defects), **side_type.sim_options
         )
         with tempfile.TemporaryDirectory(prefix="civic-campaign-") as scratch:
             database = config.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
             env = gateway_env(self.admin_token, self.api_key, {**FAST, "VENDOR_TIMEOUT_S": "2"})
-            async with Stack({"cityworks": cw_config}) as sims, aiohttp.ClientSession() as http:
-                self.http, self.cw = http, sims.url("cityworks")
+            async with Stack({side_type.sim: sim_config}) as sims, aiohttp.ClientSession() as http:
+                self.http, self.vendor_url = http, sims.url(side_type.sim)
+                self.side = side_type(http, self.vendor_url)
                 self.gateway = GatewayProcess(database, env)
                 await self.gateway.start()
                 try:
                     await self._setup()
-                    self._cw_token = await self._login()
+                    await self.side.login()
                     p = per_kind_probability(config.fault_rate, len(FAULTS))
                     for fault in FAULTS:
                         await self._faults("POST", {**fault, "probability": p})
@@ -388,25 +488,17 @@ class Campaign:
                     applied = await self._faults("GET")
                     self.report.faults = {r["kind"]: r["applied"] for r in applied["faults"]}
                     await self._faults("DELETE")
-                    async with http.get(f"{self.cw}/_sim/journal", params={"limit": "1"}) as resp:
+                    async with http.get(f"{self.vendor_url}/_sim/journal", params={"limit": "1"}) as resp:
                         self.report.counts["vendor calls"] = (await resp.json())["total"]
-                    await self._compare(await self._vendor_side_comments())
+                    await self._compare(await self._staff_comments())
                 finally:
                     await self.gateway.stop()
         seconds["total"] = time.monotonic() - started
         return self.report
 
-    async def _login(self) -> str:
-        assert self.http is not None
-        async with self.http.post(
-            f"{self.cw}/Services/General/Authentication/Authenticate",
-            data={"data": json.dumps({"LoginName": "harness", "Password": "harness"})},
-        ) as resp:
-            return (await resp.json())["Value"]["Token"]
-
     async def _faults(self, method: str, body: Any = None) -> Any:
         assert self.http is not None
-        async with self.http.request(method, f"{self.cw}/_sim/faults", json=body) as resp:
+        async with self.http.request(method, f"{self.vendor_url}/_sim/faults", json=body) as resp:
             if resp.status >= 400:
                 raise RuntimeError(f"faults {method}: {resp.status} {await resp.text()}")
             return await resp.json()

@@ -11,11 +11,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .campaign import CampaignConfig, Report, run_campaign
+from .campaign import SIDES, CampaignConfig, Report, run_campaign
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = CampaignConfig()
+    p.add_argument("--vendor", choices=("cityworks", "opengov"), default=d.vendor, help="default cityworks")
     p.add_argument("--requests", type=int, default=d.requests, help=f"reports to submit (default {d.requests})")
     p.add_argument(
         "--fault-rate", type=float, default=d.fault_rate, help="share of vendor calls that fail (default 0.2)"
@@ -43,13 +44,10 @@ def run(args: argparse.Namespace) -> int:
             "civic-harness: --requests >= 1, 0 <= --fault-rate < 1, --kills >= 0, --photo-every >= 1", file=sys.stderr
         )
         return 2
-    from simulators.cityworks.config import DEFECTS
-
-    unknown = sorted(set(args.vendor_defect) - set(DEFECTS))
+    known = SIDES[args.vendor].defects
+    unknown = sorted(set(args.vendor_defect) - set(known))
     if unknown:
-        print(
-            f"civic-harness: unknown defect {', '.join(unknown)}; known: {', '.join(sorted(DEFECTS))}", file=sys.stderr
-        )
+        print(f"civic-harness: unknown defect {', '.join(unknown)}; known: {', '.join(sorted(known))}", file=sys.stderr)
         return 2
     config = CampaignConfig(
         requests=args.requests,
@@ -61,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         database_url=args.database_url,
         seed=args.seed,
         drain_timeout_s=args.drain_timeout,
+        vendor=args.vendor,
         vendor_defects=tuple(args.vendor_defect),
     )
     report = run_campaign(config)

@@ -25,11 +25,24 @@ def test_the_default_campaign_loses_and_duplicates_nothing(tmp_path):
     assert counts["reports acknowledged"] == 500 == counts["reports at the vendor exactly once"]
     assert counts["comments at the vendor once and in order"] >= counts["comments acknowledged"] == 1000
     assert counts["photos at the vendor byte-exact and once"] >= 750
-    assert counts["internal vendor comments kept private"] == counts["'To SCF:' comments on the public side once"]
+    assert counts["internal vendor comments kept private"] == counts["public vendor comments on the public side once"]
     assert counts["internal vendor comments kept private"] >= 10
     applied = report["faults_applied"]
     assert set(applied) == {f["kind"] for f in FAULTS} and all(n > 0 for n in applied.values()), applied
     assert sum(applied.values()) / counts["vendor calls"] > 0.15, "the faults must have hit a fifth of the calls"
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-REL-1", "OG-REQ-1", "OG-RQR-1")
+def test_an_opengov_campaign_keeps_one_requester_per_citizen():
+    """Fifty citizens, two reports each, their addresses in varying case; faults and two kills mid-delivery."""
+    report = run_campaign(CampaignConfig(vendor="opengov", requests=100, kills=2))
+    assert report.ok, report.problems
+    counts = report.counts
+    assert counts["reports at the vendor exactly once"] == 100 and counts["gateway kills"] == 2
+    assert counts["citizens with one requester at the vendor"] == 50
+    assert counts["comments at the vendor once and in order"] >= 200
+    assert sum(report.faults.values()) / counts["vendor calls"] > 0.15
 
 
 @pytest.mark.req("H-REL-1")
