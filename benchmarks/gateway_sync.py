@@ -4,7 +4,8 @@
     python benchmarks/gateway_sync.py sync [--sizes 10000,30000,100000]
 
 `submissions`: Open311 POSTs (form-encoded, no photo) from wrk on core 1 against the gateway (SQLite file,
-scheduler on) on core 0, the Cityworks simulator beside it; reports the accepted submissions per second and
+scheduler on) on core 0 — alone there with `--layout split` (the default; the simulators share core 1 with
+wrk), or with every simulator in its process with `--layout shared`; reports the accepted submissions per second and
 the outbox backlog over the run (is delivery keeping up?). `sync`: category sync of N upstream problem types
 and import of N service requests, each timed through the admin API's recorded job runs, at several N (does
 the cost grow linearly?). Needs `wrk` and `taskset` for `submissions`.
@@ -52,6 +53,37 @@ def start_stack(core: str) -> tuple[subprocess.Popen, dict[str, Any]]:
     return proc, json.loads(line)
 
 
+def start_split(gateway_core: str, vendor_core: str) -> tuple[list[subprocess.Popen], dict[str, Any]]:
+    """The gateway alone on `gateway_core` (SQLite file, scheduler on, production settings); the Cityworks
+    and ArcGIS simulators, the vendor side, on `vendor_core` with the load generator: what the gateway
+    can take, not what it can take while also playing the vendors."""
+    import asyncio
+
+    from harness.democity import DEMO_API_KEY, seed_demo_city
+    from harness.gateway_process import gateway_argv, gateway_env
+    from simulators.kit import city
+
+    procs, urls = [], {}
+    for name in ("cityworks", "arcgis"):
+        proc = subprocess.Popen(
+            ["taskset", "-c", vendor_core, sys.executable, "-m", "harness.cli", "sim", name, "--port", "0"],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        procs.append(proc)
+        urls[name] = proc.stdout.readline().split()[-1]
+    token = "benchmark-admin-token-0000000000"
+    scratch = tempfile.mkdtemp(prefix="civic-bench-")
+    proc = subprocess.Popen(
+        ["taskset", "-c", gateway_core, *gateway_argv(f"sqlite:///{scratch}/gateway.db")],
+        cwd=ROOT, env=gateway_env(token, DEMO_API_KEY, {}), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    procs.append(proc)
+    gateway = proc.stdout.readline().split()[-1]
+    asyncio.run(seed_demo_city(gateway, token, urls))
+    summary = {"gateway": gateway, "simulators": urls, "admin_token": token, "sample_point": city.SAMPLE_POINT}
+    return procs, summary
+
+
 def job(summary: dict[str, Any], name: str, integration: int | None = None) -> dict[str, Any]:
     body = {"integration_id": integration} if integration else {}
     return http("POST", f"{summary['gateway']}/admin/v1/jobs/{name}/run", summary["admin_token"], body)
@@ -68,7 +100,11 @@ def delivered(summary: dict[str, Any]) -> int:
 
 
 def submissions(args: argparse.Namespace) -> None:
-    proc, summary = start_stack("0")
+    if args.layout == "split":
+        procs, summary = start_split("0", "1")
+    else:
+        proc, summary = start_stack("0")
+        procs = [proc]
     try:
         integration = cityworks_integration(summary)
         job(summary, "category_sync", integration)
@@ -118,7 +154,7 @@ def submissions(args: argparse.Namespace) -> None:
             time.sleep(1)
         drained_s = time.time() - started
         print(
-            f"# gateway submissions, {time.strftime('%Y-%m-%d %H:%M')}, "
+            f"# gateway submissions, {time.strftime('%Y-%m-%d %H:%M')}, {args.layout} layout, "
             f"{args.connections} connections, {args.duration}s"
         )
         print(f"accepted: {rps:.0f} submissions/s ({total} in all); non-2xx: {int(errors.group(1)) if errors else 0}")
@@ -126,8 +162,9 @@ def submissions(args: argparse.Namespace) -> None:
         print("delivered so far (s, SRs): " + ", ".join(f"{t}:{n}" for t, n in samples))
         print(f"all {total} delivered {drained_s - load_s:.0f} s after the load stopped")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(30)
 
 
 def sync(args: argparse.Namespace) -> None:
@@ -163,6 +200,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sizes", default="10000,30000,100000")
+    parser.add_argument(
+        "--layout",
+        choices=["split", "shared"],
+        default="split",
+        help="split: the gateway alone on core 0, simulators and wrk on core 1; shared: everything on core 0",
+    )
     args = parser.parse_args()
     submissions(args) if args.what == "submissions" else sync(args)
 

@@ -4,6 +4,7 @@ from 23 on, and an envelope whose Status (not the HTTP status) says whether the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -47,6 +48,8 @@ class Cityworks:
         self.family = family(version)
         self.login, self._password = login, password
         self._token: str | None = None
+        # One sign-in at a time: calls made together while there is no good token wait for the same one.
+        self._signing_in = asyncio.Lock()
 
     @property
     def header_auth(self) -> bool:
@@ -73,15 +76,22 @@ class Cityworks:
     ) -> Any:
         """The envelope's Value (or, with `raw`, a file's bytes); a lapsed token is renewed once."""
         read = path.rsplit("/", 1)[-1] in READS
-        if self._token is None:
-            self._token = await self._authenticate()
+        token = await self._token_other_than(None)
         try:
-            return await self._call(path, data, token=self._token, read=read, files=files, raw=raw)
+            return await self._call(path, data, token=token, read=read, files=files, raw=raw)
         except Rejected as err:
             if err.status != UNAUTHORIZED:
                 raise
-        self._token = await self._authenticate()
-        return await self._call(path, data, token=self._token, read=read, files=files, raw=raw)
+        token = await self._token_other_than(token)
+        return await self._call(path, data, token=token, read=read, files=files, raw=raw)
+
+    async def _token_other_than(self, stale: str | None) -> str:
+        """A token that is not `stale`: the one held, or a new sign-in if the held one is `stale` (another
+        call may have signed in again already while this one waited)."""
+        async with self._signing_in:
+            if self._token is None or self._token == stale:
+                self._token = await self._authenticate()
+            return self._token
 
     async def _call(
         self,
