@@ -61,7 +61,7 @@ class CampaignConfig:
     concurrency: int = 8
     database_url: str | None = None  # default: a SQLite file in a scratch directory
     seed: int = 1
-    drain_timeout_s: float = 600.0
+    stall_s: float = 120.0  # the outbox must keep moving: fail when the vendor sees no call for this long
     vendor: str = "cityworks"  # or "opengov"
     vendor_defects: tuple[str, ...] = ()  # simulator defects: prove the checks catch a broken vendor
 
@@ -349,9 +349,11 @@ class Campaign:
     # -- the end ---------------------------------------------------------------------------------------
 
     async def _drain(self) -> None:
-        """Delivery finishes what is left, faults still on; reconcile re-queues any dead letter."""
-        deadline = time.monotonic() + self.config.drain_timeout_s
-        while time.monotonic() < deadline:
+        """Delivery finishes what is left, faults still on; reconcile re-queues any dead letter. However long
+        the backlog (a long run's is tens of thousands of rows), it only has to keep moving: the campaign
+        fails when the vendor has seen no call for `stall_s`."""
+        last_calls, last_move = -1, time.monotonic()
+        while True:
             pending = (await self._admin("GET", "/outbox?state=pending"))["items"]
             if not pending:
                 dead = (await self._admin("GET", "/outbox?state=dead"))["items"]
@@ -359,8 +361,18 @@ class Campaign:
                     return
                 self.report.counts["dead letters re-queued by reconcile"] += len(dead)
                 await self._admin("POST", "/jobs/reconcile/run", json={"integration_id": self.integration})
+            calls = await self._vendor_calls()
+            if calls != last_calls:
+                last_calls, last_move = calls, time.monotonic()
+            elif time.monotonic() - last_move > self.config.stall_s:
+                self.report.problems.append(f"delivery stalled: no vendor call for {self.config.stall_s:.0f} s")
+                return
             await asyncio.sleep(0.5)
-        self.report.problems.append(f"the outbox did not drain within {self.config.drain_timeout_s:.0f} s")
+
+    async def _vendor_calls(self) -> int:
+        assert self.http is not None
+        async with self.http.get(f"{self.vendor_url}/_sim/journal", params={"limit": "1"}) as resp:
+            return (await resp.json())["total"]
 
     async def _staff_comments(self) -> dict[str, tuple[str, str]]:
         """Vendor staff write on some delivered requests: an internal note (naming the caller) and a note for
@@ -393,56 +405,13 @@ class Campaign:
         side, counts, problems = self.side, self.report.counts, self.report.problems
         counts["reports acknowledged"] = len(self.sent)
         counts["comments acknowledged"] = sum(len(s.comments) for s in self.sent)
-        for sent in self.sent:
-            status, public = await self._call("GET", f"/open311/v2/requests/{sent.public_id}.json?extensions=true")
-            if status != 200:
-                problems.append(f"{sent.public_id}: acknowledged, then lost by the gateway ({status})")
-                continue
-            _, comments = await self._call("GET", f"/open311/v2/requests/{sent.public_id}/comments.json")
-            shown = json.dumps([public, comments]).lower()
-            if sent.email in shown or sent.phone in shown:
-                problems.append(f"{sent.public_id}: the citizen's e-mail or phone is on the public side")
-            ours = [c["description"] for c in comments if c["description"].startswith("campaign report")]
-            missing = [text for text, _ in sent.comments if text not in ours]
-            if missing:
-                problems.append(f"{sent.public_id}: acknowledged comments lost by the gateway: {missing}")
-            # The report's media_url is its first photo, which may be a comment's: one URL, one photo.
-            media = dict.fromkeys(u for u in [public[0].get("media_url"), *(c.get("media_url") for c in comments)] if u)
-            photos = sorted([await self._media_sha(u) for u in media if "/open311/" in u])
-            told = [p for p in [sent.photo, *(p for _, p in sent.comments)] if p]
-            if not set(told) <= set(photos):
-                problems.append(f"{sent.public_id}: an acknowledged photo is not on the public side")
+        gate = asyncio.Semaphore(16)
 
-            found = await side.find(sent.public_id)
-            if len(found) != 1:
-                problems.append(f"{sent.public_id}: {len(found)} requests at {side.label}")
-                if not found:
-                    continue
-            else:
-                counts["reports at the vendor exactly once"] += 1
-            held_comments, held_photos = await side.held(found[0])
-            theirs = [text for text in held_comments if text in ours]
-            if theirs == ours:
-                counts["comments at the vendor once and in order"] += len(ours)
-            else:
-                problems.append(f"{sent.public_id}: comments at {side.label} {theirs}, on the public side {ours}")
-            if sorted(held_photos) == photos:
-                counts["photos at the vendor byte-exact and once"] += len(photos)
-            else:
-                problems.append(f"{sent.public_id}: photos at {side.label} {sorted(held_photos)}, public side {photos}")
-            if sent.public_id in staff:
-                internal, note = staff[sent.public_id]
-                texts = [c["description"] for c in comments]
-                if any(internal.lower() in t.lower() for t in texts):
-                    problems.append(f"{sent.public_id}: a {side.label} internal comment is on the public side")
-                else:
-                    counts["internal vendor comments kept private"] += 1
-                if texts.count(note) == 1:
-                    counts["public vendor comments on the public side once"] += 1
-                else:
-                    problems.append(
-                        f"{sent.public_id}: the vendor's public comment is {texts.count(note)} times public"
-                    )
+        async def check(sent: Sent) -> None:
+            async with gate:
+                await self._check(sent, staff)
+
+        await asyncio.gather(*(check(sent) for sent in self.sent))
         for email in sorted({s.email for s in self.sent}):
             people = await side.requesters(email)
             if people is None:
@@ -451,6 +420,58 @@ class Campaign:
                 counts["citizens with one requester at the vendor"] += 1
             else:
                 problems.append(f"{email}: {people} requesters at {side.label}")
+
+    async def _check(self, sent: Sent, staff: dict[str, tuple[str, str]]) -> None:
+        """One acknowledged report: on the public side, at the vendor once, its comments and photos."""
+        assert self.side is not None
+        side, counts, problems = self.side, self.report.counts, self.report.problems
+        status, public = await self._call("GET", f"/open311/v2/requests/{sent.public_id}.json?extensions=true")
+        if status != 200:
+            problems.append(f"{sent.public_id}: acknowledged, then lost by the gateway ({status})")
+            return
+        _, comments = await self._call("GET", f"/open311/v2/requests/{sent.public_id}/comments.json")
+        shown = json.dumps([public, comments]).lower()
+        if sent.email in shown or sent.phone in shown:
+            problems.append(f"{sent.public_id}: the citizen's e-mail or phone is on the public side")
+        ours = [c["description"] for c in comments if c["description"].startswith("campaign report")]
+        missing = [text for text, _ in sent.comments if text not in ours]
+        if missing:
+            problems.append(f"{sent.public_id}: acknowledged comments lost by the gateway: {missing}")
+        # The report's media_url is its first photo, which may be a comment's: one URL, one photo.
+        media = dict.fromkeys(u for u in [public[0].get("media_url"), *(c.get("media_url") for c in comments)] if u)
+        photos = sorted([await self._media_sha(u) for u in media if "/open311/" in u])
+        told = [p for p in [sent.photo, *(p for _, p in sent.comments)] if p]
+        if not set(told) <= set(photos):
+            problems.append(f"{sent.public_id}: an acknowledged photo is not on the public side")
+
+        found = await side.find(sent.public_id)
+        if len(found) != 1:
+            problems.append(f"{sent.public_id}: {len(found)} requests at {side.label}")
+            if not found:
+                return
+        else:
+            counts["reports at the vendor exactly once"] += 1
+        held_comments, held_photos = await side.held(found[0])
+        theirs = [text for text in held_comments if text in ours]
+        if theirs == ours:
+            counts["comments at the vendor once and in order"] += len(ours)
+        else:
+            problems.append(f"{sent.public_id}: comments at {side.label} {theirs}, on the public side {ours}")
+        if sorted(held_photos) == photos:
+            counts["photos at the vendor byte-exact and once"] += len(photos)
+        else:
+            problems.append(f"{sent.public_id}: photos at {side.label} {sorted(held_photos)}, public side {photos}")
+        if sent.public_id in staff:
+            internal, note = staff[sent.public_id]
+            texts = [c["description"] for c in comments]
+            if any(internal.lower() in t.lower() for t in texts):
+                problems.append(f"{sent.public_id}: a {side.label} internal comment is on the public side")
+            else:
+                counts["internal vendor comments kept private"] += 1
+            if texts.count(note) == 1:
+                counts["public vendor comments on the public side once"] += 1
+            else:
+                problems.append(f"{sent.public_id}: the vendor's public comment is {texts.count(note)} times public")
 
     # -- the whole run ---------------------------------------------------------------------------------
 
@@ -488,8 +509,7 @@ class Campaign:
                     applied = await self._faults("GET")
                     self.report.faults = {r["kind"]: r["applied"] for r in applied["faults"]}
                     await self._faults("DELETE")
-                    async with http.get(f"{self.vendor_url}/_sim/journal", params={"limit": "1"}) as resp:
-                        self.report.counts["vendor calls"] = (await resp.json())["total"]
+                    self.report.counts["vendor calls"] = await self._vendor_calls()
                     await self._compare(await self._staff_comments())
                 finally:
                     await self.gateway.stop()

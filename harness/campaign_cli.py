@@ -27,7 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=int, default=d.concurrency, help="citizens at once (default 8)")
     p.add_argument("--database-url", help="the gateway's database (default: a scratch SQLite file)")
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--drain-timeout", type=float, default=d.drain_timeout_s, help="seconds (default 600)")
+    p.add_argument(
+        "--stall",
+        type=float,
+        default=d.stall_s,
+        help="fail when delivery makes no vendor call for this many seconds (default 120)",
+    )
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument(
         "--vendor-defect",
@@ -58,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         database_url=args.database_url,
         seed=args.seed,
-        drain_timeout_s=args.drain_timeout,
+        stall_s=args.stall,
         vendor=args.vendor,
         vendor_defects=tuple(args.vendor_defect),
     )
