@@ -139,7 +139,7 @@ class Delivery:
         return "delivered"
 
     async def _context(self, row: dict[str, Any]) -> tuple[dict, dict, dict] | None:
-        """The request, its category and its agency's integration, in one query."""
+        """The request, its category and its agency's integration (none: the request stays here)."""
         r, c, a, i = t.requests, t.categories, t.agencies, t.integrations
         async with self.engine.connect() as conn:
             request = await repo.one(conn, r.select().where(r.c.id == row["request_id"]))
