@@ -97,7 +97,10 @@ def abuse(draw: st.DrawFn, name: str) -> dict[str, Any]:
     path = re.sub(r"\{[^}]+\}", lambda _: draw(segment).replace("/", "%2F") or "x", template)
     if draw(st.booleans()):
         path = "/" + "/".join(draw(st.lists(segment, min_size=1, max_size=4)))
-    query = draw(st.dictionaries(st.sampled_from(["data", "f", "limit", "filter", "token", "offset", "x"]), junk))
+    names = ["data", "token", "f", "location", "outSR", "distance", "maxLocations", "SingleLine", "outFields",
+             "filter", "limit", "offset", "sort", "fields", "x"]  # fmt: skip
+    values = st.one_of(junk, st.sampled_from(['{"wkid": 1e309}', '{"x": 1e999, "y": 0}', "-1", "NaN", "1,2,3"]))
+    query = draw(st.dictionaries(st.sampled_from(names), values))
     return {
         "method": draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])),
         "path": path,

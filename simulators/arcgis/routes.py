@@ -51,7 +51,7 @@ def parse_location(raw: str | None) -> tuple[float, float]:
         else:
             x_text, y_text = raw.split(",")
             x, y = float(x_text), float(y_text)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError):  # int(1e309) overflows
         raise bad_input(f"'location' is not a point: {raw[:100]}") from None
     if not (math.isfinite(x) and math.isfinite(y)):
         raise bad_input("'location' is not a point")
@@ -69,7 +69,7 @@ def out_sr(raw: str | None) -> dict[str, int]:
         return WGS84
     try:
         wkid = int(loads(raw).get("wkid")) if raw.strip().startswith("{") else int(raw)
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):
         raise bad_input(f"'outSR' is not a spatial reference: {raw[:50]}") from None
     if wkid in MERCATOR_IDS:
         return WEB_MERCATOR

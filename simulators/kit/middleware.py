@@ -73,8 +73,9 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
     dialect = app[DIALECT]
     started = time.perf_counter()
     too_large = malformed = False
-    has_body = request.body_exists
-    content_type = request.content_type if has_body else ""
+    # A declared form type is parsed even without a body: a handler would parse it anyway, and a multipart
+    # type without its boundary is malformed whatever follows.
+    content_type = request.content_type if request.body_exists or "Content-Type" in request.headers else ""
     mt = media_type(content_type)
     try:
         body, form = await read_body(request, journal, mt)
@@ -147,6 +148,9 @@ async def simulator_middleware(request: web.Request, handler: Any) -> web.Stream
     try:
         response = await handler(request)
     except web.HTTPException as exc:
+        if exc.status >= 400:  # e.g. the router's own 404/405: answered in the vendor's format, not aiohttp's
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "bad_request")
+            return _finish(journal, entry, dialect.error(exc.status, code, exc.reason), started)
         _finish(journal, entry, exc, started)
         raise
     except asyncio.CancelledError:
