@@ -338,8 +338,10 @@ class Campaign:
             self._up.clear()
             await self.gateway.kill()
             self.report.counts["gateway kills"] += 1
-            await self.gateway.start()
-            self._up.set()
+            try:
+                await self.gateway.start()
+            finally:  # a gateway that did not come back fails the calls waiting for it, never hangs them
+                self._up.set()
 
     async def _vendor_count(self) -> int:
         assert self.http is not None and self.side is not None
@@ -509,7 +511,9 @@ class Campaign:
                     if not killer.done():  # every kill mark is below the number of reports
                         self.report.problems.append("delivery ended before every kill was made")
                         killer.cancel()
-                    await asyncio.gather(killer, return_exceptions=True)
+                    (outcome,) = await asyncio.gather(killer, return_exceptions=True)
+                    if isinstance(outcome, Exception):
+                        self.report.problems.append(f"the gateway did not start again after a kill: {outcome}")
                     applied = await self._faults("GET")
                     self.report.faults = {r["kind"]: r["applied"] for r in applied["faults"]}
                     await self._faults("DELETE")
