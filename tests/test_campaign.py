@@ -45,6 +45,14 @@ def test_an_opengov_campaign_keeps_one_requester_per_citizen():
     assert sum(report.faults.values()) / counts["vendor calls"] > 0.15
 
 
+@pytest.mark.slow
+@pytest.mark.req("H-REL-1")
+def test_a_campaign_on_postgresql_holds_too(postgres_url):
+    report = run_campaign(CampaignConfig(requests=60, kills=2, database_url=postgres_url))
+    assert report.ok, report.problems
+    assert report.counts["reports at the vendor exactly once"] == 60 and report.counts["gateway kills"] == 2
+
+
 @pytest.mark.req("H-REL-1")
 def test_the_campaign_catches_a_vendor_that_reorders_comments():
     report = run_campaign(CampaignConfig(requests=12, kills=1, fault_rate=0.1, vendor_defects=("reorder-comments",)))

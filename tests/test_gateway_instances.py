@@ -5,12 +5,9 @@ the dead instance's lease lapsed."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import signal
-import uuid
 
-import asyncpg
 import pytest
 import requests
 
@@ -19,7 +16,6 @@ from conformance.gateway.helpers import INSIDE
 from harness.bundled import simulator_config
 from harness.stack import ThreadedStack
 
-from .gateway.conftest import PG_ADMIN_URL
 from .test_gateway_crash import KEY, admin, gateway_process, wait_for
 
 AUTH = ("harness", "harness")
@@ -33,29 +29,13 @@ def og_records(og: str, class_name: str, filter: str) -> list[dict]:
     return resp.json()[class_name]
 
 
-async def _database(name: str, create: bool) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def postgres_database() -> str:
-    name = f"civic_instances_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_database(name, create=True))
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(_database(name, create=False))
-
-
 @pytest.mark.slow
 @pytest.mark.req("OG-REQ-1", "OG-RQR-2", "AGY-5", "H-REL-2")
-def test_two_instances_deliver_once_and_never_run_a_job_twice(postgres_database):
+def test_two_instances_deliver_once_and_never_run_a_job_twice(postgres_url):
     with (
         ThreadedStack({"opengov": simulator_config("opengov", seed=4)}) as sims,
-        gateway_process(postgres_database) as (first, a),
-        gateway_process(postgres_database) as (_, b),
+        gateway_process(postgres_url) as (first, a),
+        gateway_process(postgres_url) as (_, b),
     ):
         og = sims.urls["opengov"]
         integration = admin(
