@@ -48,34 +48,49 @@ async def test_one_opengov_request_whatever_the_fault(og_linked, name):
     assert len(await og_request(g, rid)) == 1
 
 
+async def photo_and_comment_under_fault(
+    g, vendor: str, name: str, photo_call: dict, comment_call: dict, text: str
+) -> str:
+    """A report with a photo whose upload call fails once (fault `name`), delivered; then a comment whose
+    call fails once the same way, delivered; every fault fired. Returns the report's id."""
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    await fault(g.http, vendor, **FAULTS[name], **photo_call, count=1)
+    rid = await submit(g, (await synced(g))[0]["code"], photo=True)
+    await deliver_all(g, rounds=8)
+    await fault(g.http, vendor, **FAULTS[name], **comment_call, count=1)
+    status, _, body = await g.open311(
+        "POST", f"/requests/{rid}/comments.json", data={"api_key": g.api_key, "description": text}
+    )
+    assert status == 201, body
+    await deliver_all(g, rounds=8)
+    async with g.http.get(f"{vendor}/_sim/faults") as resp:
+        rules = (await resp.json())["faults"]
+    assert rules == [], f"a fault never fired (a one-shot fault is gone once it fired): {rules}"
+    return rid
+
+
 @pytest.mark.req("CW-COM-1", "CW-COM-2")
 @pytest.mark.parametrize("name", list(FAULTS))
 async def test_one_cityworks_comment_and_attachment_whatever_the_fault(linked, name):
     """The comment and the photo calls each fail once, the same way: still one of each at the vendor."""
     g = linked
     cw = g.ids["cityworks"]
-    await g.run("category_sync", integration_id=g.ids["integration"])
-    await fault(g.http, cw, **FAULTS[name], path="/Services/Ams/Attachments/AddRequestAttachment", count=1)
-    rid = await submit(g, (await synced(g))[0]["code"], photo=True)
-    await deliver_all(g, rounds=8)
-    (sr,) = await vendor_requests(g.http, cw, rid)
-    await fault(g.http, cw, **FAULTS[name], path="/Services/Ams/ServiceRequest/AddComments", count=1)
-    status, _, text = await g.open311(
-        "POST",
-        f"/requests/{rid}/comments.json",
-        data={"api_key": g.api_key, "description": f"Still there after {name}?"},
+    text = f"Still there after {name}?"
+    rid = await photo_and_comment_under_fault(
+        g,
+        cw,
+        name,
+        {"path": "/Services/Ams/Attachments/AddRequestAttachment"},
+        {"path": "/Services/Ams/ServiceRequest/AddComments"},
+        text,
     )
-    assert status == 201, text
-    await deliver_all(g, rounds=8)
+    (sr,) = await vendor_requests(g.http, cw, rid)
     comments = await vendor_comments(g.http, cw, sr["RequestId"])
-    assert [c["Comments"] for c in comments].count(f"Still there after {name}?") == 1, comments
+    assert [c["Comments"] for c in comments].count(text) == 1, comments
     attachments = await cityworks_call(
         g.http, cw, "/Services/Ams/Attachments/RequestAttachments", {"RequestIds": [sr["RequestId"]]}
     )
     assert len(attachments) == 1, attachments
-    async with g.http.get(f"{cw}/_sim/faults") as resp:
-        rules = (await resp.json())["faults"]
-    assert rules == [], f"a fault never fired (a one-shot fault is gone once it fired): {rules}"
 
 
 @pytest.mark.req("OG-COM-1", "OG-REQ-1")
@@ -84,22 +99,18 @@ async def test_one_opengov_comment_and_attachment_whatever_the_fault(og_linked, 
     """OpenGov's child-record and upload calls each fail once, the same way: still one of each."""
     g = og_linked
     og = g.ids["opengov"]
-    await g.run("category_sync", integration_id=g.ids["integration"])
-    await fault(g.http, og, **FAULTS[name], method="POST", path="/api/v1/attachments/*", count=1)
-    rid = await submit(g, (await synced(g))[0]["code"], photo=True)
-    await deliver_all(g, rounds=8)
-    (record,) = await og_request(g, rid)
-    await fault(g.http, og, **FAULTS[name], method="POST", path="/api/v1/classes/*/*/*", count=1)
-    status, _, text = await g.open311(
-        "POST", f"/requests/{rid}/comments.json", data={"api_key": g.api_key, "description": f"After {name}"}
+    rid = await photo_and_comment_under_fault(
+        g,
+        og,
+        name,
+        {"method": "POST", "path": "/api/v1/attachments/*"},
+        {"method": "POST", "path": "/api/v1/classes/*/*/*"},
+        f"After {name}",
     )
-    assert status == 201, text
-    await deliver_all(g, rounds=8)
+    (record,) = await og_request(g, rid)
     children = {}
     for child in ("cgRequests_cgCommentsClass", "cgRequests_cgAttachmentsClass"):
         async with g.http.get(f"{og}/api/v1/classes/cgRequestsClass/{record['Oid']}/{child}", headers=AUTH) as resp:
             children[child] = (await resp.json())[child]
     assert [c["CommentField"] for c in children["cgRequests_cgCommentsClass"]] == [f"After {name}"]
     assert len(children["cgRequests_cgAttachmentsClass"]) == 1, children
-    async with g.http.get(f"{og}/_sim/faults") as resp:
-        assert (await resp.json())["faults"] == [], "every fault fired"
