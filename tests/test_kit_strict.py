@@ -66,6 +66,21 @@ async def test_query_parameters_are_checked_against_their_schema(kit_sim, query)
     assert entry["violations"][0]["location"].startswith("query.")
 
 
+async def test_a_repeated_check_gives_the_same_verdict_every_time(kit_sim):
+    # Results of checks are remembered per input text; each call must still be judged, and journaled alone.
+    for _ in range(3):
+        async with kit_sim.http.get(f"{kit_sim.url}/api/items", params={"limit": "abc"}) as resp:
+            assert resp.status == 400
+        async with kit_sim.http.get(f"{kit_sim.url}/api/items", params={"limit": "5"}) as resp:
+            assert resp.status == 200
+        async with kit_sim.http.get(f"{kit_sim.url}/api/broken") as resp:
+            assert resp.status == 200
+    entries = await kit_sim.journal(violations=True)
+    assert [e["path"] for e in entries] == ["/api/items", "/api/broken"] * 3
+    assert [len(e["violations"]) for e in entries] == [len(entries[0]["violations"]), len(entries[1]["violations"])] * 3
+    assert all(e["violations"] for e in entries)
+
+
 async def test_path_parameters_are_checked(kit_sim):
     async with kit_sim.http.get(f"{kit_sim.url}/api/items/first") as resp:
         assert resp.status == 400

@@ -96,6 +96,10 @@ class ContractValidator:
         self._components = document.get("components", {})
         self._flags = re.IGNORECASE if case_insensitive else 0
         self._compiled: dict[int, Any] = {}
+        # Checking is a pure function of its text input, and a simulator answers the same call with the same
+        # bytes until its state changes: remembered results spare a hot route the schema walk (see _remember).
+        self._seen_values: dict[tuple[int, str, Any], list[Violation]] = {}
+        self._seen_answers: dict[tuple[str, int, str, bytes], list[Violation]] = {}
         self.operations = self._build_operations()
         self._case_insensitive = case_insensitive
         # Concrete paths resolve by one dict lookup; only templated ones need the regex scan.
@@ -198,9 +202,12 @@ class ContractValidator:
     # -- checking ---------------------------------------------------------------------------------
 
     def check_schema(self, schema: dict[str, Any], instance: Any, where: str, location: str) -> list[Violation]:
+        validator = self._validator(schema)
+        if validator.is_valid(instance):  # the common case, without collecting errors
+            return []
         return [
             Violation(where, f"{location}{json_path(e.instance_path)[1:]}", e.message)
-            for e in self._validator(schema).iter_errors(instance)
+            for e in validator.iter_errors(instance)
         ]
 
     def validate_request(
@@ -280,6 +287,13 @@ class ContractValidator:
         return out + self.check_schema(schema, flat, "request", "body")
 
     def _check_value(self, param: Param, raw: Any, where: str) -> list[Violation]:
+        key = (id(param), where, tuple(raw) if isinstance(raw, list) else raw)
+        seen = self._seen_values.get(key)
+        if seen is None:
+            seen = _remember(self._seen_values, key, self._check_value_text(param, raw, where))
+        return list(seen)
+
+    def _check_value_text(self, param: Param, raw: Any, where: str) -> list[Violation]:
         if param.json:
             try:
                 value = self.json_loads(raw[-1] if isinstance(raw, list) else raw)
@@ -330,6 +344,15 @@ class ContractValidator:
             return [Violation("response", "content-type", f"{mt!r} is not declared for status {status}")]
         if not mt.endswith("json") or body is None:
             return []
+        if len(body) <= MEMO_MAX_BYTES:
+            key = (op.operation_id, status, mt, body)
+            seen = self._seen_answers.get(key)
+            if seen is None:
+                seen = _remember(self._seen_answers, key, self._check_answer(schema, body, decoded))
+            return list(seen)
+        return self._check_answer(schema, body, decoded)
+
+    def _check_answer(self, schema: dict[str, Any], body: bytes, decoded: Any) -> list[Violation]:
         instance = decoded
         if instance is NOT_DECODED:
             try:
@@ -337,6 +360,18 @@ class ContractValidator:
             except ValueError as exc:
                 return [Violation("response", "body", f"body is not valid JSON: {exc}")]
         return self.check_schema(schema, instance, "response", "body")
+
+
+MEMO_MAX_BYTES = 16_384  # answers larger than this are checked every time, not kept
+MEMO_ENTRIES = 4_096
+
+
+def _remember(memo: dict[Any, list[Violation]], key: Any, result: list[Violation]) -> list[Violation]:
+    """Keep a check's result; a full memo starts over (cheap, and it bounds memory)."""
+    if len(memo) >= MEMO_ENTRIES:
+        memo.clear()
+    memo[key] = result
+    return result
 
 
 def _types(schema: dict[str, Any]) -> list[str]:
