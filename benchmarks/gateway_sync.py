@@ -132,6 +132,8 @@ def submissions(args: argparse.Namespace) -> None:
                 f"wrk.body = {json.dumps(form)}\n"
                 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
             )
+            if args.rate:  # paced: each connection waits so that together they offer about `rate` per second
+                lua.write(f"function delay() return {args.connections * 1000 / args.rate:.1f} end\n")
         url = f"{summary['gateway']}/open311/v2/requests.json"
         base = delivered(summary)
         samples = []
@@ -199,6 +201,9 @@ def main() -> None:
     parser.add_argument("what", choices=["submissions", "sync"])
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="offer about this many submissions/s (default: as fast as accepted)"
+    )
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument(
         "--layout",

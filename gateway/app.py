@@ -13,12 +13,15 @@ from aiohttp import web
 
 from .api import admin, open311, portal, widgets_admin
 from .api.bodies import body_limit, declared_too_large
-from .appkeys import DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, SETTINGS, WIDGET_HTTP
+from .appkeys import CATALOG, DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, REPORTS, SETTINGS, WIDGET_HTTP
+from .catalog import Catalog
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
 from .settings import Settings
+from .storage import repo
 from .storage.engine import make_engine, migrate
+from .storage.group_commit import GroupCommit
 from .sync.jobs import scheduler
 from .sync.outbox import Delivery
 
@@ -32,6 +35,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].database_url)
     await migrate(engine)  # versioned migrations, applied on start
     app[ENGINE] = engine
+    app[REPORTS] = GroupCommit(engine, repo.create_requests)
+    app[CATALOG] = Catalog(engine)
     yield
     await engine.dispose()
 

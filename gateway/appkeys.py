@@ -6,14 +6,19 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .catalog import Catalog
 from .connectors.guard import Guard
 from .connectors.http import Http
 from .geocache import GeometryCache
 from .settings import Settings
+from .storage.group_commit import GroupCommit
 from .sync.outbox import Delivery
 
 SETTINGS = web.AppKey("gateway_settings", Settings)
 ENGINE = web.AppKey("gateway_engine", AsyncEngine)
+# Citizens' new requests, committed in groups (storage/group_commit.py).
+REPORTS = web.AppKey("gateway_reports", GroupCommit)
+CATALOG = web.AppKey("gateway_catalog", Catalog)  # public services and agency boxes, in memory
 GEOMETRIES = web.AppKey("gateway_geometries", GeometryCache)
 HTTP = web.AppKey("gateway_http", Http)
 # One for the process: it keeps each integration's vendor session between runs.

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 from shapely.geometry import mapping
 
+from simulators.arcgis import ArcgisConfig
 from simulators.kit import city
 
 DEMO_API_KEY = "harness-demo-key"
@@ -54,6 +55,11 @@ async def _call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: An
         return body
 
 
+def _locator(simulators: Mapping[str, str]) -> str | None:
+    """The ArcGIS simulator's locator (its default World GeocodeServer), not its bare address."""
+    return f"{simulators['arcgis']}{ArcgisConfig().service_path}" if "arcgis" in simulators else None
+
+
 async def seed_demo_city(
     gateway: str, admin_token: str, simulators: Mapping[str, str], importer: bool = False
 ) -> dict[str, Any]:
@@ -78,7 +84,7 @@ async def seed_demo_city(
                     "base_url": simulators["cityworks"],
                     "username": "harness",
                     "secret": "harness",
-                    "geocoder_url": simulators.get("arcgis"),
+                    "geocoder_url": _locator(simulators),
                 },
             )
         if "opengov" in simulators:

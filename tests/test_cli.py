@@ -83,6 +83,10 @@ def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
         assert {i["vendor"] for i in integrations} == {"cityworks", "opengov"}
         assert {i["base_url"] for i in integrations} <= set(summary["simulators"].values())
         assert all(i["has_secret"] and "secret" not in i for i in integrations), "credentials are write-only"
+        # Cityworks requests are geocoded (GEO-3) through the ArcGIS simulator's locator, not its bare address.
+        locator = next(i["geocoder_url"] for i in integrations if i["vendor"] == "cityworks")
+        found = get_json(f"{locator}/reverseGeocode?location={point['long']},{point['lat']}&f=json")
+        assert found["address"]["Match_addr"], found
         # The citizen portal too: the demo citizen sees the six widgets, with live data from the city API.
         from harness.democity import DEMO_CITIZEN
 

@@ -19,7 +19,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict, MultiDictProxy
 
-from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
+from ..appkeys import CATALOG, ENGINE, GEOMETRIES, REPORTS, SETTINGS
+from ..catalog import Service
 from ..domain import DomainError
 from ..domain import open311 as shapes
 from ..domain.media import image_type
@@ -133,13 +134,14 @@ def point(params: Mapping[str, Any], required: bool) -> tuple[float, float] | No
     return la, lo
 
 
-async def agencies_at(request: web.Request, conn: Any, where: tuple[float, float]) -> set[int]:
+async def agencies_at(request: web.Request, where: tuple[float, float]) -> set[int]:
     cache = request.app[GEOMETRIES]
-    candidates = cache.around(await repo.agencies_with_geography(conn), where[1], where[0])
+    candidates = cache.around(await request.app[CATALOG].agencies(), where[1], where[0])
     missing = cache.missing(a["geography_id"] for a in candidates)
     if missing:
-        for geography_id, geojson in (await repo.geometries(conn, missing)).items():
-            cache.put(geography_id, geojson)
+        async with request.app[ENGINE].connect() as conn:
+            for geography_id, geojson in (await repo.geometries(conn, missing)).items():
+                cache.put(geography_id, geojson)
     return set(cache.containing(candidates, where[1], where[0]))
 
 
@@ -151,32 +153,24 @@ async def services(request: web.Request) -> web.Response:
         categories = await repo.public_categories(conn)
         counts = await repo.question_counts(conn)
         if where is not None:
-            here = await agencies_at(request, conn, where)
+            here = await agencies_at(request, where)
             membership = await repo.category_agency_ids(conn, [c["id"] for c in categories])
             categories = [c for c in categories if here & set(membership[c["id"]])]
     return answer(request, "services", [shapes.service(c, counts.get(c["id"], 0)) for c in categories])
 
 
-async def public_category(conn: Any, code: str) -> dict[str, Any]:
-    c = t.categories
-    found = await repo.one(conn, c.select().where(c.c.code == code))
-    if found is None or not found["public"] or not found["active"]:
+async def public_service(request: web.Request, code: str) -> Service:
+    found = await request.app[CATALOG].service(code)
+    if found is None:
         raise Open311Error(404, f"service_code {code[:100]!r} not found")
     return found
-
-
-async def questions_of(conn: Any, category_id: int) -> list[dict[str, Any]]:
-    q = t.questions
-    return await repo.many(conn, q.select().where(q.c.category_id == category_id).order_by(q.c.position, q.c.id))
 
 
 @handler
 async def service_definition(request: web.Request) -> web.Response:
     check_jurisdiction(request, request.query)
-    async with request.app[ENGINE].connect() as conn:
-        category = await public_category(conn, request.match_info["code"])
-        questions = await questions_of(conn, category["id"])
-    return answer(request, "service_definition", shapes.definition(category, questions))
+    service = await public_service(request, request.match_info["code"])
+    return answer(request, "service_definition", shapes.definition(service.category, service.questions))
 
 
 # -- creating a request ----------------------------------------------------------------------------
@@ -291,46 +285,45 @@ async def create_request(request: web.Request) -> web.Response:
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+$", email):
         raise Open311Error(400, "email is not an e-mail address")
     description = shapes.check_description(arg(form, "description") or "")
-    async with request.app[ENGINE].begin() as conn:
-        category = await public_category(conn, code)
-        answers = answers_for(await questions_of(conn, category["id"]), attribute_values(form))
-        members = (await repo.category_agency_ids(conn, [category["id"]]))[category["id"]]
-        agency_id = members[0] if len(members) == 1 else None
-        if where is not None:
-            inside = await agencies_at(request, conn, where)
-            here = [a for a in members if a in inside]
-            if not here:
-                raise Open311Error(400, f"service {code[:64]!r} is not available at this location")
-            agency_id = here[0]
-        stamp = repo.now()
-        stored = await repo.create_request(
-            conn,
-            {
-                "public_id": secrets.token_hex(6),
-                "category_id": category["id"],
-                "agency_id": agency_id,
-                "status": "open",
-                "status_detail": "open",
-                "description": description,
-                "lat": where[0] if where else None,
-                "long": where[1] if where else None,
-                "address": address,
-                "address_id": address_id,
-                "zipcode": arg(form, "zipcode"),
-                "email": email,
-                "phone": arg(form, "phone"),
-                "first_name": arg(form, "first_name"),
-                "last_name": arg(form, "last_name"),
-                "device_id": arg(form, "device_id"),
-                "account_id": arg(form, "account_id"),
-                "media_url": media_url_arg(form),
-                "token": secrets.token_hex(8),
-                "requested_at": stamp,
-                "updated_at": stamp,
-            },
-            answers,
-            uploads,
-        )
+    service = await public_service(request, code)
+    category, members = service.category, service.agency_ids
+    answers = answers_for(service.questions, attribute_values(form))
+    agency_id = members[0] if len(members) == 1 else None
+    if where is not None:
+        inside = await agencies_at(request, where)
+        here = [a for a in members if a in inside]
+        if not here:
+            raise Open311Error(400, f"service {code[:64]!r} is not available at this location")
+        agency_id = here[0]
+    stamp = repo.now()
+    new = repo.NewRequest(
+        {
+            "public_id": secrets.token_hex(6),
+            "category_id": category["id"],
+            "agency_id": agency_id,
+            "status": "open",
+            "status_detail": "open",
+            "description": description,
+            "lat": where[0] if where else None,
+            "long": where[1] if where else None,
+            "address": address,
+            "address_id": address_id,
+            "zipcode": arg(form, "zipcode"),
+            "email": email,
+            "phone": arg(form, "phone"),
+            "first_name": arg(form, "first_name"),
+            "last_name": arg(form, "last_name"),
+            "device_id": arg(form, "device_id"),
+            "account_id": arg(form, "account_id"),
+            "media_url": media_url_arg(form),
+            "token": secrets.token_hex(8),
+            "requested_at": stamp,
+            "updated_at": stamp,
+        },
+        answers,
+        uploads,
+    )
+    stored = await request.app[REPORTS](new)  # committed with whatever other reports arrived meanwhile
     created = {"service_request_id": stored["public_id"], "service_notice": ""}
     if stored["account_id"]:
         created["account_id"] = stored["account_id"]

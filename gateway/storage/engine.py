@@ -3,13 +3,16 @@ and `migrate()`, which applies the versioned migrations on start."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -23,7 +26,69 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> AsyncEngine:
+# Tables whose rows decide what a citizen may report, and where: read from memory on the hot path
+# (gateway/catalog.py), so a committed change to any of them must be noticed.
+CATALOG_TABLES = frozenset({"categories", "questions", "category_agencies", "agencies", "geographies"})
+_CATALOG_WRITTEN = "civic_harness_catalog_written"
+
+
+class GatewayEngine(AsyncEngine):
+    """The async engine with two additions the gateway relies on.
+
+    `catalog_version` goes up each time a transaction of this process that wrote a catalog table has
+    ended, so in-memory copies of the catalog know they are stale (another instance's changes are seen
+    by age: see gateway/catalog.py).
+
+    On SQLite, write transactions take turns on an asyncio lock: SQLite has one writer at a time, and a
+    writer that finds the lock taken sleeps in SQLite's busy handler (1 ms, then 2, 5, 10 ... up to 100 ms
+    a try) while the event loop idles; waiting on the lock costs nothing and ends the moment the previous
+    writer commits. Reads (`connect()`) never wait: WAL readers see the last commit. Other processes on
+    the same file still meet the busy timeout."""
+
+    __slots__ = ("_holder", "_writer", "catalog_version")
+
+    def __init__(self, sync_engine: sa.Engine, *, one_writer: bool) -> None:
+        super().__init__(sync_engine)
+        self._writer = asyncio.Lock() if one_writer else None
+        self._holder: asyncio.Task[Any] | None = None
+        self.catalog_version = 0
+        sa.event.listen(sync_engine, "after_execute", _note_catalog_write)
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        if self._writer is None:
+            async with self._tracked() as conn:
+                yield conn
+            return
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            raise RuntimeError("a write transaction was begun inside another one (it would wait for itself)")
+        async with self._writer:
+            self._holder = task
+            try:
+                async with self._tracked() as conn:
+                    yield conn
+            finally:
+                self._holder = None
+
+    @contextlib.asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[AsyncConnection]:
+        info: dict[Any, Any] = {}
+        try:
+            async with super().begin() as conn:
+                info = conn.sync_connection.info if conn.sync_connection is not None else {}
+                yield conn
+        finally:  # after the commit (or rollback): a copy loaded from now on sees the change
+            if info.pop(_CATALOG_WRITTEN, False):
+                self.catalog_version += 1
+
+
+def _note_catalog_write(conn: sa.Connection, clause: Any, *_: Any) -> None:
+    if isinstance(clause, sa.sql.dml.UpdateBase) and getattr(clause.table, "name", None) in CATALOG_TABLES:
+        conn.info[_CATALOG_WRITTEN] = True
+
+
+def make_engine(url: str) -> GatewayEngine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -37,8 +102,9 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return GatewayEngine(engine.sync_engine, one_writer=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return GatewayEngine(engine.sync_engine, one_writer=False)
 
 
 def alembic_config() -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -122,32 +123,45 @@ async def geometries(conn: AsyncConnection, geography_ids: Iterable[int]) -> dic
 # -- requests --------------------------------------------------------------------------------------
 
 
-async def create_request(
-    conn: AsyncConnection,
-    request: dict[str, Any],
-    answers: dict[int, str],
-    uploads: Sequence[dict[str, Any]],
-) -> dict[str, Any]:
-    """The request, its answers and media, and its outbox row: all or nothing (the caller's transaction)."""
-    stored = await insert(conn, t.requests, request)
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    request: dict[str, Any]
+    answers: dict[int, str]
+    uploads: Sequence[dict[str, Any]]
+
+
+@functools.cache
+def _insert_many_returning(table: sa.Table) -> Any:
+    return table.insert().returning(*table.c, sort_by_parameter_order=True)
+
+
+async def create_requests(conn: AsyncConnection, new: Sequence[NewRequest]) -> list[dict[str, Any]]:
+    """Requests with their answers, media and outbox rows, in the caller's transaction: all or nothing.
+    Multi-row statements, so a group of citizens' reports costs what one did (see group_commit)."""
+    result = await conn.execute(_insert_many_returning(t.requests), [n.request for n in new])
+    stored = [dict(r._mapping) for r in result]
+    answers = [
+        {"request_id": s["id"], "question_id": q, "value": v}
+        for n, s in zip(new, stored, strict=True)
+        for q, v in n.answers.items()
+    ]
     if answers:
-        await conn.execute(
-            t.answers.insert(), [{"request_id": stored["id"], "question_id": q, "value": v} for q, v in answers.items()]
-        )
-    for upload in uploads:
-        await insert(conn, t.media, {**upload, "request_id": stored["id"]})
-    await insert(
-        conn,
-        t.outbox,
+        await conn.execute(t.answers.insert(), answers)
+    media = [{**u, "request_id": s["id"]} for n, s in zip(new, stored, strict=True) for u in n.uploads]
+    if media:
+        await conn.execute(t.media.insert(), media)
+    outbox = [
         {
             "kind": "create_request",
-            "request_id": stored["id"],
-            "payload": json.dumps({"public_id": stored["public_id"]}),
-            "created_at": stored["requested_at"],
+            "request_id": s["id"],
+            "payload": json.dumps({"public_id": s["public_id"]}),
+            "created_at": s["requested_at"],
             "attempts": 0,
-            "next_attempt_at": stored["requested_at"],
-        },
-    )
+            "next_attempt_at": s["requested_at"],
+        }
+        for s in stored
+    ]
+    await conn.execute(t.outbox.insert(), outbox)
     return stored
 
 

@@ -10,6 +10,8 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -20,10 +22,32 @@ from ..connectors.geocoder import Geocoder
 from ..connectors.http import Http, Rejected, VendorError
 from ..storage import repo
 from ..storage import schema as t
+from ..storage.group_commit import GroupCommit
 from .adapters import adapter
 
 MAX_ATTEMPTS = 10
 BATCH = 100
+
+
+@dataclass(slots=True)
+class Facts:
+    """Read once per batch of due rows (see Delivery._facts)."""
+
+    context: dict[int, tuple[dict, dict, dict]] = field(
+        default_factory=dict
+    )  # request id -> (request, category, integration)
+    media: dict[int, list[int]] = field(default_factory=dict)  # request id -> its media ids
+    comment_media: set[int] = field(default_factory=set)  # media sent with a comment, not as the request's own
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """A row done (`note`: why it was not sent) and what its delivery leaves to write."""
+
+    row: dict[str, Any]
+    note: str | None
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    geocoded: dict[str, Any] | None = None
 
 
 def retry_delay(attempts: int, base_s: float, rng: random.Random) -> float:
@@ -44,6 +68,9 @@ class Delivery:
         self.concurrency = concurrency
         self.rng = rng or random.Random()
         self._adapters: dict[int, tuple[tuple[int, Any], Any]] = {}
+        # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
+        self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
+        self._finishes: GroupCommit[Finish, None] = GroupCommit(engine, self._finish_rows)
 
     async def run(self, budget_s: float = 20.0) -> dict[str, int]:
         """Deliver what is due, batch after batch, until nothing due is left or the time budget is spent.
@@ -57,13 +84,13 @@ class Delivery:
         after = 0  # rows up to this id were taken in this run
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one_request(rows: list[dict[str, Any]], pending: set[int]) -> None:
+        async def one_request(rows: list[dict[str, Any]], pending: set[int], facts: Facts) -> None:
             done: set[int] = set()
             async with gate:
                 for row in rows:
                     if any(p < row["id"] and p not in done for p in pending):
                         return  # an earlier row of this request is still on its way
-                    outcome = await self._deliver(row)
+                    outcome = await self._deliver(row, facts)
                     counts[outcome] += 1
                     if outcome not in ("delivered", "skipped"):
                         return
@@ -90,7 +117,8 @@ class Delivery:
                 for row in due:
                     by_request.setdefault(row["request_id"], []).append(row)
                 pending = await self._pending(conn, by_request, after)
-            await asyncio.gather(*(one_request(rows, pending[r]) for r, rows in by_request.items()))
+                facts = await self._facts(conn, list(by_request))
+            await asyncio.gather(*(one_request(rows, pending[r], facts) for r, rows in by_request.items()))
         return counts
 
     @staticmethod
@@ -112,44 +140,67 @@ class Delivery:
             out[request_id].add(ident)
         return out
 
-    async def _claim(self, row: dict[str, Any]) -> int | None:
+    async def _claim_rows(self, conn: Any, rows: Sequence[dict[str, Any]]) -> list[int | None]:
+        """Attempt numbers of the rows claimed (None: another instance has the row, or it is done)."""
         o = t.outbox
         now = repo.now()
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                o.update()
-                .where(o.c.id == row["id"], o.c.delivered_at.is_(None), o.c.next_attempt_at <= now)
-                .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=self.claim_s))
-            )
-        return row["attempts"] + 1 if result.rowcount == 1 else None
+        result = await conn.execute(
+            o.update()
+            .where(o.c.id.in_([r["id"] for r in rows]), o.c.delivered_at.is_(None), o.c.next_attempt_at <= now)
+            .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=self.claim_s))
+            .returning(o.c.id, o.c.attempts)
+        )
+        claimed = dict(result.all())
+        return [claimed.get(r["id"]) for r in rows]
 
-    async def _deliver(self, row: dict[str, Any]) -> str:
-        attempts = await self._claim(row)
+    async def _deliver(self, row: dict[str, Any], facts: Facts) -> str:
+        attempts = await self._claims(row)
         if attempts is None:
             return "retry"  # another instance has it
         try:
-            context = await self._context(row)
+            context = facts.context.get(row["request_id"])
             if context is None:
-                await self._finish(row, "not sent: the request's category or agency has no vendor integration")
+                await self._finishes(
+                    Finish(row, "not sent: the request's category or agency has no vendor integration")
+                )
                 return "skipped"
-            effects = await self._perform(row, attempts, *context)
+            finish = await self._perform(row, attempts, facts, *context)
         except VendorError as err:
             return await self._failed(row, attempts, err)
-        await self._finish(row, None, effects)
+        await self._finishes(finish)
         return "delivered"
 
-    async def _context(self, row: dict[str, Any]) -> tuple[dict, dict, dict] | None:
-        """The request, its category and its agency's integration (none: the request stays here)."""
-        r, c, a, i = t.requests, t.categories, t.agencies, t.integrations
-        async with self.engine.connect() as conn:
-            request = await repo.one(conn, r.select().where(r.c.id == row["request_id"]))
-            category = await repo.one(conn, c.select().where(c.c.id == request["category_id"]))
-            integration = await repo.one(
-                conn, i.select().join(a, a.c.integration_id == i.c.id).where(a.c.id == request["agency_id"])
+    async def _facts(self, conn: Any, request_ids: list[int]) -> Facts:
+        """What delivering a batch's rows needs to know, read once for the batch: each request with its
+        category and its agency's integration (none: the request stays here), and its media."""
+        r, c, a, i, m, cm = t.requests, t.categories, t.agencies, t.integrations, t.media, t.comments
+        requests = await repo.many(conn, r.select().where(r.c.id.in_(request_ids)))
+        categories = {
+            x["id"]: x
+            for x in await repo.many(conn, c.select().where(c.c.id.in_(list({q["category_id"] for q in requests}))))
+        }
+        agency_ids = list({q["agency_id"] for q in requests if q["agency_id"] is not None})
+        integrations = {
+            x["agency_id"]: x
+            for x in await repo.many(
+                conn,
+                sa.select(i, a.c.id.label("agency_id"))
+                .join(a, a.c.integration_id == i.c.id)
+                .where(a.c.id.in_(agency_ids)),
             )
-        if not category["integrated"] or integration is None or integration["vendor"] == "none":
-            return None
-        return request, category, integration
+        }
+        facts = Facts()
+        for request in requests:
+            category, integration = categories[request["category_id"]], integrations.get(request["agency_id"])
+            if category["integrated"] and integration is not None and integration["vendor"] != "none":
+                integration = {k: v for k, v in integration.items() if k != "agency_id"}
+                facts.context[request["id"]] = (request, category, integration)
+            facts.media[request["id"]] = []
+        for x in await repo.many(conn, sa.select(m.c.id, m.c.request_id).where(m.c.request_id.in_(request_ids))):
+            facts.media[x["request_id"]].append(x["id"])
+        taken = sa.select(cm.c.media_id).where(cm.c.request_id.in_(request_ids), cm.c.media_id.is_not(None))
+        facts.comment_media = {x["media_id"] for x in await repo.many(conn, taken)}
+        return facts
 
     def _adapter(self, integration: dict[str, Any]) -> Any:
         """One adapter per integration while it is unchanged: its connector keeps the vendor's session
@@ -162,32 +213,33 @@ class Delivery:
         return cached[1]
 
     async def _perform(
-        self, row: dict[str, Any], attempts: int, request: dict, category: dict, integration: dict
-    ) -> list[dict[str, Any]]:
-        """The vendor call(s); returns rows to write on success (vendor records, follow-up outbox rows).
-        From the second attempt on, each effect is looked up at the vendor before it is done again."""
+        self, row: dict[str, Any], attempts: int, facts: Facts, request: dict, category: dict, integration: dict
+    ) -> Finish:
+        """The vendor call(s); returns what to write on success (vendor records, follow-up outbox rows, the
+        request's geocoded address). From the second attempt on, each effect is looked up at the vendor
+        before it is done again."""
         vendor = self._adapter(integration)
         retry = attempts > 1
         payload = json.loads(row["payload"])
         kind = row["kind"]
         if kind == "create_request":
             vendor_id = await vendor.find_request(request, category) if retry else None
+            geocoded = None
             if vendor_id is None:
-                request = await self._geocode(request, integration)
-                vendor_id = await vendor.create_request(request, category)
+                geocoded = await self._geocode(request, integration)
+                vendor_id = await vendor.create_request({**request, **(geocoded or {})}, category)
             effects: list[dict[str, Any]] = [self._record(integration, "request", request["id"], vendor_id)]
-            async with self.engine.connect() as conn:
-                media = await repo.many(conn, sa.select(t.media.c.id).where(t.media.c.request_id == request["id"]))
-            taken = await self._comment_media_ids(request["id"])
-            for m in media:
-                if m["id"] not in taken:
-                    effects.append({"outbox": {"kind": "add_attachment", "payload": json.dumps({"media_id": m["id"]})}})
-            return effects
+            for media_id in facts.media.get(request["id"], []):
+                if media_id not in facts.comment_media:
+                    effects.append(
+                        {"outbox": {"kind": "add_attachment", "payload": json.dumps({"media_id": media_id})}}
+                    )
+            return Finish(row, None, effects, geocoded)
         vendor_request = await self._vendor_request(integration, request)
         if kind == "add_comment":
             comment = await self._row(t.comments, payload["comment_id"])
             if not comment["public"]:
-                return []  # private comments are never sent
+                return Finish(row, None)  # private comments are never sent
             sent = await vendor.find_comment(vendor_request, comment["body"]) if retry else None
             if sent is None:
                 sent = await vendor.add_comment(vendor_request, comment["body"])
@@ -196,37 +248,26 @@ class Delivery:
             if comment["media_id"]:
                 media_payload = json.dumps({"media_id": comment["media_id"]})
                 effects.append({"outbox": {"kind": "add_attachment", "payload": media_payload}})
-            return effects
+            return Finish(row, None, effects)
         if kind == "add_attachment":
             media = await self._row(t.media, payload["media_id"])
             filename = f"{media['public_id']}-{media['filename']}"
             attached = await vendor.find_attachment(vendor_request, filename) if retry else None
             if attached is None:
                 attached = await vendor.add_attachment(vendor_request, filename, media["content"])
-            return [self._record(integration, "attachment", media["id"], attached)]
+            return Finish(row, None, [self._record(integration, "attachment", media["id"], attached)])
         raise Rejected(f"unknown outbox kind {kind!r}")
 
-    async def _geocode(self, request: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any]:
-        """GEO-3/4: the integration's locator names the point's address; a failure is recorded, never fatal."""
+    async def _geocode(self, request: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any] | None:
+        """GEO-3/4: the integration's locator names the point's address; a failure is recorded (with the
+        delivery), never fatal. None: nothing to look up."""
         if not integration["geocoder_url"] or request["lat"] is None or request["validated_address"]:
-            return request
-        values: dict[str, Any]
+            return None
         try:
             address = await Geocoder(self.http, integration["geocoder_url"]).reverse(request["long"], request["lat"])
-            values = {"validated_address": address, "geocode_error": None}
+            return {"validated_address": address, "geocode_error": None}
         except VendorError as err:
-            values = {"validated_address": None, "geocode_error": f"{err.kind}: {err.message}"[:500]}
-        async with self.engine.begin() as conn:
-            await conn.execute(t.requests.update().where(t.requests.c.id == request["id"]).values(**values))
-        return {**request, **values}
-
-    async def _comment_media_ids(self, request_id: int) -> set[int]:
-        cm = t.comments
-        async with self.engine.connect() as conn:
-            rows = await repo.many(
-                conn, sa.select(cm.c.media_id).where(cm.c.request_id == request_id, cm.c.media_id.is_not(None))
-            )
-        return {r["media_id"] for r in rows}
+            return {"validated_address": None, "geocode_error": f"{err.kind}: {err.message}"[:500]}
 
     async def _vendor_request(self, integration: dict[str, Any], request: dict[str, Any]) -> str:
         v = t.vendor_records
@@ -258,34 +299,57 @@ class Delivery:
             }
         }
 
-    async def _finish(self, row: dict[str, Any], note: str | None, effects: list[dict[str, Any]] = ()) -> None:
-        o, v = t.outbox, t.vendor_records
+    async def _finish_rows(self, conn: Any, finishes: Sequence[Finish]) -> list[None]:
+        """Rows done: their vendor records (each once), follow-up rows, geocoded addresses, delivered."""
+        o, v, r = t.outbox, t.vendor_records, t.requests
         now = repo.now()
-        async with self.engine.begin() as conn:
-            for effect in effects:
-                if "record" in effect:
-                    rec = effect["record"]
-                    exists = await conn.scalar(
-                        sa.select(v.c.id).where(
-                            v.c.integration_id == rec["integration_id"],
-                            v.c.kind == rec["kind"],
-                            v.c.local_id == rec["local_id"],
-                        )
-                    )
-                    if exists is None:
-                        await conn.execute(v.insert().values(**rec))
-                else:
-                    follow = effect["outbox"]
-                    await conn.execute(
-                        o.insert().values(
-                            **follow,
-                            request_id=row["request_id"],
-                            created_at=now,
-                            attempts=0,
-                            next_attempt_at=now,
-                        )
-                    )
-            await conn.execute(o.update().where(o.c.id == row["id"]).values(delivered_at=now, last_error=note))
+        records = [e["record"] for f in finishes for e in f.effects if "record" in e]
+        if records:
+            held = await conn.execute(
+                sa.select(v.c.integration_id, v.c.kind, v.c.local_id).where(
+                    v.c.local_id.in_(list({rec["local_id"] for rec in records}))
+                )
+            )
+            seen = {tuple(x) for x in held}
+            fresh = []
+            for rec in records:
+                key = (rec["integration_id"], rec["kind"], rec["local_id"])
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(rec)
+            if fresh:
+                await conn.execute(v.insert(), fresh)
+        follow = [
+            {**e["outbox"], "request_id": f.row["request_id"], "created_at": now, "attempts": 0, "next_attempt_at": now}
+            for f in finishes
+            for e in f.effects
+            if "outbox" in e
+        ]
+        if follow:
+            await conn.execute(o.insert(), follow)
+        # Bound names differ from the columns': SQLAlchemy keeps a column's own name for its SET value.
+        geocoded = [
+            {
+                "g_id": f.row["request_id"],
+                "g_address": f.geocoded["validated_address"],
+                "g_error": f.geocoded["geocode_error"],
+            }
+            for f in finishes
+            if f.geocoded
+        ]
+        if geocoded:
+            await conn.execute(
+                r.update()
+                .where(r.c.id == sa.bindparam("g_id"))
+                .values(validated_address=sa.bindparam("g_address"), geocode_error=sa.bindparam("g_error")),
+                geocoded,
+            )
+        by_note: dict[str | None, list[int]] = {}
+        for f in finishes:
+            by_note.setdefault(f.note, []).append(f.row["id"])
+        for note, ids in by_note.items():
+            await conn.execute(o.update().where(o.c.id.in_(ids)).values(delivered_at=now, last_error=note))
+        return [None] * len(finishes)
 
     async def _failed(self, row: dict[str, Any], attempts: int, err: VendorError) -> str:
         o = t.outbox
