@@ -1,14 +1,16 @@
 """The gateway's throughput, measured against the bundled simulators in a process of their own.
 
-    python benchmarks/gateway_sync.py submissions [--duration 20] [--connections 16]
+    python benchmarks/gateway_sync.py submissions [--duration 20] [--connections 16] [--rate R]
     python benchmarks/gateway_sync.py sync [--sizes 10000,30000,100000]
 
 `submissions`: Open311 POSTs (form-encoded, no photo) from wrk on core 1 against the gateway (SQLite file,
-scheduler on) on core 0 — alone there with `--layout split` (the default; the simulators share core 1 with
-wrk), or with every simulator in its process with `--layout shared`; reports the accepted submissions per second and
-the outbox backlog over the run (is delivery keeping up?). `sync`: category sync of N upstream problem types
-and import of N service requests, each timed through the admin API's recorded job runs, at several N (does
-the cost grow linearly?). Needs `wrk` and `taskset` for `submissions`.
+scheduler on) on core 0 — alone there with `--layout split` (the default; the simulators share core 1
+with wrk), or with every simulator in its process with `--layout shared`; reports the accepted submissions
+per second and the outbox backlog over the run (is delivery keeping up?). `--rate` paces wrk (a Lua
+`delay()` per connection) to offer about R submissions/s, so accepting does not take delivery's share of
+the core. `sync`: category sync of N upstream problem types and import of N service requests, each timed
+through the admin API's recorded job runs, at several N (does the cost grow linearly?). Needs `wrk` and
+`taskset` for `submissions`.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def start_stack(core: str) -> tuple[subprocess.Popen, dict[str, Any]]:
     return proc, json.loads(line)
 
 
-def start_split(gateway_core: str, vendor_core: str) -> tuple[list[subprocess.Popen], dict[str, Any]]:
+def start_split(
+    gateway_core: str, vendor_core: str, outbox_concurrency: int
+) -> tuple[list[subprocess.Popen], dict[str, Any]]:
     """The gateway alone on `gateway_core` (SQLite file, scheduler on, production settings); the Cityworks
     and ArcGIS simulators, the vendor side, on `vendor_core` with the load generator: what the gateway
     can take, not what it can take while also playing the vendors."""
@@ -73,9 +77,10 @@ def start_split(gateway_core: str, vendor_core: str) -> tuple[list[subprocess.Po
         urls[name] = proc.stdout.readline().split()[-1]
     token = "benchmark-admin-token-0000000000"
     scratch = tempfile.mkdtemp(prefix="civic-bench-")
+    env = gateway_env(token, DEMO_API_KEY, {"OUTBOX_CONCURRENCY": str(outbox_concurrency)})
     proc = subprocess.Popen(
         ["taskset", "-c", gateway_core, *gateway_argv(f"sqlite:///{scratch}/gateway.db")],
-        cwd=ROOT, env=gateway_env(token, DEMO_API_KEY, {}), stdout=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     procs.append(proc)
     gateway = proc.stdout.readline().split()[-1]
@@ -101,7 +106,7 @@ def delivered(summary: dict[str, Any]) -> int:
 
 def submissions(args: argparse.Namespace) -> None:
     if args.layout == "split":
-        procs, summary = start_split("0", "1")
+        procs, summary = start_split("0", "1", args.outbox_concurrency)
     else:
         proc, summary = start_stack("0")
         procs = [proc]
@@ -157,7 +162,8 @@ def submissions(args: argparse.Namespace) -> None:
         drained_s = time.time() - started
         print(
             f"# gateway submissions, {time.strftime('%Y-%m-%d %H:%M')}, {args.layout} layout, "
-            f"{args.connections} connections, {args.duration}s"
+            f"{args.connections} connections, {args.duration}s, offered {args.rate or 'as fast as accepted'}/s, "
+            f"outbox concurrency {args.outbox_concurrency if args.layout == 'split' else 'default'}"
         )
         print(f"accepted: {rps:.0f} submissions/s ({total} in all); non-2xx: {int(errors.group(1)) if errors else 0}")
         print(f"delivered to Cityworks while loading: {during / load_s:.0f}/s ({during} of {total})")
@@ -201,6 +207,12 @@ def main() -> None:
     parser.add_argument("what", choices=["submissions", "sync"])
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--outbox-concurrency",
+        type=int,
+        default=32,
+        help="split layout: requests the gateway delivers at once (its setting; the gateway's default is 8)",
+    )
     parser.add_argument(
         "--rate", type=float, default=0, help="offer about this many submissions/s (default: as fast as accepted)"
     )

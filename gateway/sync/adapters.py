@@ -7,8 +7,6 @@ import asyncio
 import weakref
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from ..connectors.cityworks import Cityworks
 from ..connectors.http import Http, Rejected
 from ..connectors.opengov import Opengov, quoted
@@ -26,7 +24,9 @@ REQUESTS = "cgRequestsClass"
 class Adapter(Protocol):
     async def find_request(self, request: dict[str, Any], category: dict[str, Any]) -> str | None: ...
 
-    async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str: ...
+    async def create_request(
+        self, request: dict[str, Any], category: dict[str, Any], answers: list[dict[str, Any]]
+    ) -> str: ...
 
     async def find_comment(self, vendor_id: str, text: str) -> str | None: ...
 
@@ -42,8 +42,8 @@ class CityworksAdapter:
     again by the gateway's reference in Text1 (work orders have no OtherSystemId). A work order's vendor id
     is "wo:{WorkOrderId}:{WorkOrderSid}"."""
 
-    def __init__(self, cw: Cityworks, engine: AsyncEngine) -> None:
-        self.cw, self.engine = cw, engine
+    def __init__(self, cw: Cityworks) -> None:
+        self.cw = cw
 
     @staticmethod
     def _wo(vendor_id: str) -> tuple[str, int] | None:
@@ -68,7 +68,9 @@ class CityworksAdapter:
             fields["Address"] = address
         return fields
 
-    async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str:
+    async def create_request(
+        self, request: dict[str, Any], category: dict[str, Any], answers: list[dict[str, Any]]
+    ) -> str:
         if not category["vendor_id"]:
             raise Rejected(f"category {category['code']} has no vendor id")
         if category["vendor_id"].startswith("wo:"):
@@ -99,9 +101,8 @@ class CityworksAdapter:
             "CallerHomePhone": request["phone"],
         }
         fields.update({k: v for k, v in optional.items() if v})
-        answers = await vendor_answers(self.engine, request["id"])
-        if answers:
-            fields["Answers"] = answers
+        if given := vendor_answers(answers):
+            fields["Answers"] = given
         return str((await self.cw.create_request(fields))["RequestId"])
 
     async def find_comment(self, vendor_id: str, text: str) -> str | None:
@@ -133,19 +134,19 @@ class CityworksAdapter:
 
 
 class OpengovAdapter:
-    def __init__(self, og: Opengov, engine: AsyncEngine) -> None:
-        self.og, self.engine = og, engine
+    def __init__(self, og: Opengov) -> None:
+        self.og = og
 
     async def find_request(self, request: dict[str, Any], category: dict[str, Any]) -> str | None:
         field = self.og.id_field.removesuffix("Field")
         found, _ = await self.og.records(REQUESTS, filter=f"(([{field}] is equal to {quoted(request['public_id'])}))")
         return str(found[0]["Oid"]) if found else None
 
-    async def requester(self, request: dict[str, Any]) -> dict[str, Any] | None:
+    async def requester(self, request: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, Any] | None:
         """OG-RQR-1..3: matched as OpenGov's intake does (e-mail case-insensitively, first and last name as
         sent), created only when none matches. One delivery run at a time (the job's lease), and inside it one
         lookup-then-create per e-mail at a time, so two requests from one e-mail never race to create two."""
-        fields = requester_fields(request, await requester_answers(self.engine, request["id"]))
+        fields = requester_fields(request, requester_answers(answers))
         if fields is None:
             return None
         lock = _REQUESTER_LOCKS.setdefault(f"{self.og.base}|{fields['EmailField'].lower()}", asyncio.Lock())
@@ -162,8 +163,10 @@ class OpengovAdapter:
             return found[0]  # the oldest match: duplicates made elsewhere do not multiply
         return await self.og.create(self.og.requester_class, fields)
 
-    async def create_request(self, request: dict[str, Any], category: dict[str, Any]) -> str:
-        requester = await self.requester(request)
+    async def create_request(
+        self, request: dict[str, Any], category: dict[str, Any], answers: list[dict[str, Any]]
+    ) -> str:
+        requester = await self.requester(request, answers)
         record: dict[str, Any] = {
             "IssueField": category["name"],
             "DescriptionField": request["description"],
@@ -204,9 +207,9 @@ class OpengovAdapter:
         return str((await self.og.upload(REQUESTS, int(vendor_id), filename, content))["Oid"])
 
 
-def adapter(http: Http, integration: dict[str, Any], engine: AsyncEngine) -> Adapter:
+def adapter(http: Http, integration: dict[str, Any]) -> Adapter:
     if integration["vendor"] == "cityworks":
-        return CityworksAdapter(connector(http, integration), engine)
+        return CityworksAdapter(connector(http, integration))
     if integration["vendor"] == "opengov":
-        return OpengovAdapter(opengov_connector(http, integration), engine)
+        return OpengovAdapter(opengov_connector(http, integration))
     raise Rejected(f"no connector for vendor {integration['vendor']!r}")

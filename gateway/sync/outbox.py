@@ -24,6 +24,7 @@ from ..storage import repo
 from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
 from .adapters import adapter
+from .questions import answers_of
 
 MAX_ATTEMPTS = 10
 BATCH = 100
@@ -38,6 +39,7 @@ class Facts:
     )  # request id -> (request, category, integration)
     media: dict[int, list[int]] = field(default_factory=dict)  # request id -> its media ids
     comment_media: set[int] = field(default_factory=set)  # media sent with a comment, not as the request's own
+    answers: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # request id -> its answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,7 @@ class Delivery:
             facts.media[x["request_id"]].append(x["id"])
         taken = sa.select(cm.c.media_id).where(cm.c.request_id.in_(request_ids), cm.c.media_id.is_not(None))
         facts.comment_media = {x["media_id"] for x in await repo.many(conn, taken)}
+        facts.answers = await answers_of(conn, request_ids)
         return facts
 
     def _adapter(self, integration: dict[str, Any]) -> Any:
@@ -208,7 +211,7 @@ class Delivery:
         key = (integration["id"], integration["updated_at"])
         cached = self._adapters.get(integration["id"])
         if cached is None or cached[0] != key:
-            cached = (key, adapter(self.http, integration, self.engine))
+            cached = (key, adapter(self.http, integration))
             self._adapters[integration["id"]] = cached
         return cached[1]
 
@@ -227,7 +230,8 @@ class Delivery:
             geocoded = None
             if vendor_id is None:
                 geocoded = await self._geocode(request, integration)
-                vendor_id = await vendor.create_request({**request, **(geocoded or {})}, category)
+                answers = facts.answers.get(request["id"], [])
+                vendor_id = await vendor.create_request({**request, **(geocoded or {})}, category, answers)
             effects: list[dict[str, Any]] = [self._record(integration, "request", request["id"], vendor_id)]
             for media_id in facts.media.get(request["id"], []):
                 if media_id not in facts.comment_media:

@@ -85,18 +85,27 @@ async def sync_questions(engine: AsyncEngine, http: Http, integration: dict[str,
     return counts
 
 
-async def vendor_answers(engine: AsyncEngine, request_id: int) -> list[dict[str, Any]]:
-    """The request's answers to synced questions, as Cityworks `Answers`."""
+async def answers_of(conn: Any, request_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each request's answers with what delivery needs of their questions: one query for a batch."""
     an, q = t.answers, t.questions
-    async with engine.connect() as conn:
-        rows = await repo.many(
-            conn,
-            sa.select(an.c.value, q.c.vendor_ref, q.c.datatype)
-            .join(q, an.c.question_id == q.c.id)
-            .where(an.c.request_id == request_id, q.c.synced.is_(True), q.c.vendor_ref.is_not(None)),
-        )
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in request_ids}
+    query = (
+        sa.select(an.c.request_id, an.c.value, q.c.vendor_ref, q.c.datatype, q.c.synced, q.c.integration_key)
+        .join(q, an.c.question_id == q.c.id)
+        .where(an.c.request_id.in_(request_ids))
+        .order_by(q.c.position, q.c.id)
+    )
+    for r in await repo.many(conn, query):
+        out[r["request_id"]].append(r)
+    return out
+
+
+def vendor_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The request's answers to synced questions, as Cityworks `Answers`."""
     out = []
-    for r in rows:
+    for r in answers:
+        if not r["synced"] or r["vendor_ref"] is None:
+            continue
         ref, value = json.loads(r["vendor_ref"]), json.loads(r["value"])
         if r["datatype"] == "singlevaluelist":
             out.append({"AnswerId": int(value)})
@@ -105,14 +114,6 @@ async def vendor_answers(engine: AsyncEngine, request_id: int) -> list[dict[str,
     return out
 
 
-async def requester_answers(engine: AsyncEngine, request_id: int) -> dict[str, str]:
+def requester_answers(answers: list[dict[str, Any]]) -> dict[str, str]:
     """Answers to questions carrying an OpenGov requester integration key (OG-RQR-3), by key."""
-    an, q = t.answers, t.questions
-    async with engine.connect() as conn:
-        rows = await repo.many(
-            conn,
-            sa.select(an.c.value, q.c.integration_key)
-            .join(q, an.c.question_id == q.c.id)
-            .where(an.c.request_id == request_id, q.c.integration_key.is_not(None)),
-        )
-    return {r["integration_key"]: str(json.loads(r["value"])) for r in rows}
+    return {r["integration_key"]: str(json.loads(r["value"])) for r in answers if r["integration_key"] is not None}

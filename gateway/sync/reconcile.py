@@ -23,7 +23,7 @@ from .vendors import Incomplete
 
 
 async def reconcile(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
-    vendor = adapter(http, integration, engine)
+    vendor = adapter(http, integration)
     r, c, a, v, o, cm, m = t.requests, t.categories, t.agencies, t.vendor_records, t.outbox, t.comments, t.media
     counts = {"checked": 0, "linked": 0, "requeued_requests": 0, "requeued_comments": 0, "requeued_photos": 0}
     async with engine.connect() as conn:
