@@ -198,6 +198,7 @@ async def scheduler(app: web.Application, stop: asyncio.Event) -> None:
     middle of a database call can leave the SQLite driver waiting forever)."""
     tick = app[SETTINGS].scheduler_tick_s
     while not stop.is_set():
+        app[DELIVERY].cut_short = False  # set again only by a delivery run of this tick
         try:
             for job, integration in await due_jobs(app):
                 if stop.is_set():
@@ -210,5 +211,8 @@ async def scheduler(app: web.Application, stop: asyncio.Event) -> None:
             raise
         except Exception:
             log.exception("scheduler tick failed")
+        if app[DELIVERY].cut_short:  # a backlog outlasted the run's time budget: no pause before the next
+            await asyncio.sleep(0)
+            continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), tick)

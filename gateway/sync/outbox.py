@@ -73,6 +73,7 @@ class Delivery:
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
         self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
         self._finishes: GroupCommit[Finish, None] = GroupCommit(engine, self._finish_rows)
+        self.cut_short = False  # the last run ran out of time with rows still due: run again at once
 
     async def run(self, budget_s: float = 20.0) -> dict[str, int]:
         """Deliver what is due, batch after batch, until nothing due is left or the time budget is spent.
@@ -81,6 +82,7 @@ class Delivery:
         lease), so a process-local lock is enough to keep two requests of one citizen from racing to create
         two OpenGov requesters."""
         counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
+        self.cut_short = False
         o = t.outbox
         deadline = time.monotonic() + budget_s
         after = 0  # rows up to this id were taken in this run
@@ -121,6 +123,8 @@ class Delivery:
                 pending = await self._pending(conn, by_request, after)
                 facts = await self._facts(conn, list(by_request))
             await asyncio.gather(*(one_request(rows, pending[r], facts) for r, rows in by_request.items()))
+        else:
+            self.cut_short = True
         return counts
 
     @staticmethod
