@@ -34,9 +34,8 @@ BATCH = 100
 class Facts:
     """Read once per batch of due rows (see Delivery._facts)."""
 
-    context: dict[int, tuple[dict, dict, dict]] = field(
-        default_factory=dict
-    )  # request id -> (request, category, integration)
+    # request id -> (request, category, integration); a request with no vendor to go to is not here
+    context: dict[int, tuple[dict, dict, dict]] = field(default_factory=dict)
     media: dict[int, list[int]] = field(default_factory=dict)  # request id -> its media ids
     comment_media: set[int] = field(default_factory=set)  # media sent with a comment, not as the request's own
     answers: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # request id -> its answers
