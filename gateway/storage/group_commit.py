@@ -23,7 +23,8 @@ Write = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Result]]]
 
 class GroupCommit(Generic[Item, Result]):
     """`await group(item)` -> what `write(conn, items)` returned for that item, once it is committed.
-    `write` must return one result per item, in order, and write all of them or raise."""
+    `write` must return one result per item, in order, and write all of them or raise. Never await it inside
+    a write transaction of the same engine: on SQLite the flusher would wait for that transaction's turn."""
 
     def __init__(self, engine: AsyncEngine, write: Write, most: int = 200) -> None:
         self.engine, self.write, self.most = engine, write, most
