@@ -111,6 +111,15 @@ def check_widget(widget: Mapping[str, Any], address_setup_complete: bool) -> Non
         raise DomainError("a published widget needs its API endpoint", "endpoint")
 
 
+def content_query(view: str, user: str, property_id: str | None = None) -> dict[str, str]:
+    """The query of a city API's `GET /v1/content`: the view, the citizen's pseudonym and, for a
+    property-dependent widget, the property (WID-8)."""
+    query = {"view": view, "user": user}
+    if property_id:
+        query["property_id"] = property_id
+    return query
+
+
 def dashboard_texts(texts: Mapping[str, Any], view: str) -> str | None:
     """WID-13: the text above the items of a view; the expanded view may reuse the dashboard's."""
     if view == "expanded" and texts.get("use_dashboard_text_for_expanded"):

@@ -15,6 +15,7 @@ from contracts.widget_content import content_problems, schema_problems
 from ..appkeys import ENGINE
 from ..connectors.city_widget import CityWidget, Reply, Unreachable
 from ..connectors.guard import Refused
+from ..domain.widgets import content_query
 from . import city, render, store, views
 
 SIGNATURE_CODES = {"missing_signature", "bad_signature", "stale_timestamp", "replayed_request", "unknown_key"}
@@ -63,9 +64,7 @@ async def run(app: web.Application, widget: dict[str, Any], options: dict[str, A
             else:
                 out["error"] = f"linking the test account answered {linked.status} {linked.error_code() or ''}".strip()
         try:
-            query = {"view": view, "user": user}
-            if options.get("property_id"):
-                query["property_id"] = options["property_id"]
+            query = content_query(view, user, options.get("property_id"))
             content = await client.call("GET", "/v1/content", query=query)
             _note(out, content)
             state = views.state_of(content)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..appkeys import ENGINE
 from ..connectors.city_widget import Unreachable
 from ..connectors.guard import Refused
+from ..domain.widgets import content_query
 from ..storage import repo
 from ..storage import schema as t
 from . import city, store, views
@@ -40,13 +41,13 @@ async def check_subscriptions(app: web.Application) -> dict[str, int]:
     for row in rows:
         widget = widgets[row["widget_id"]]
         counts["checked"] += 1
-        query = {"view": "dashboard", "user": store.pseudonym(key, widget["id"], row["citizen_id"])}
+        property_id = None
         if widget["property_dependent"]:
             async with engine.connect() as conn:
                 property_id = await views.citizen_property(conn, {"address_id": row["address_id"]})
             if property_id is None:
                 continue
-            query["property_id"] = property_id
+        query = content_query("dashboard", store.pseudonym(key, widget["id"], row["citizen_id"]), property_id)
         try:
             reply = await city.client(app, widget).call("GET", "/v1/content", query=query, etag=row["etag"])
         except (Refused, Unreachable):

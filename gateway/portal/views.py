@@ -15,6 +15,7 @@ from contracts.widget_content import content_problems
 from ..appkeys import ENGINE
 from ..connectors.city_widget import Reply, Unreachable
 from ..connectors.guard import Refused
+from ..domain.widgets import content_query
 from ..storage import repo
 from ..storage import schema as t
 from . import city, render, store
@@ -58,9 +59,7 @@ async def widget_view(
     if widget["property_dependent"] and property_id is None:
         return render.view_model(widget, view, "property_required")
     user = store.pseudonym(await store.user_key(app[ENGINE]), widget["id"], citizen["id"])
-    query = {"view": view, "user": user}
-    if widget["property_dependent"] and property_id:
-        query["property_id"] = property_id
+    query = content_query(view, user, property_id if widget["property_dependent"] else None)
     try:
         reply = await city.client(app, widget).call("GET", "/v1/content", query=query)
     except (Refused, Unreachable) as err:
