@@ -56,9 +56,21 @@ class GatewayEngine(AsyncEngine):
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self._turn():
+            info: dict[Any, Any] = {}
+            try:
+                async with super().begin() as conn:
+                    info = conn.sync_connection.info if conn.sync_connection is not None else {}
+                    yield conn
+            finally:  # after the commit (or rollback): a copy loaded from now on sees the change
+                if info.pop(_CATALOG_WRITTEN, False):
+                    self.catalog_version += 1
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """This process's write transactions one at a time (SQLite), or all at once."""
         if self._writer is None:
-            async with self._tracked() as conn:
-                yield conn
+            yield
             return
         task = asyncio.current_task()
         if task is not None and task is self._holder:
@@ -66,21 +78,9 @@ class GatewayEngine(AsyncEngine):
         async with self._writer:
             self._holder = task
             try:
-                async with self._tracked() as conn:
-                    yield conn
+                yield
             finally:
                 self._holder = None
-
-    @contextlib.asynccontextmanager
-    async def _tracked(self) -> AsyncIterator[AsyncConnection]:
-        info: dict[Any, Any] = {}
-        try:
-            async with super().begin() as conn:
-                info = conn.sync_connection.info if conn.sync_connection is not None else {}
-                yield conn
-        finally:  # after the commit (or rollback): a copy loaded from now on sees the change
-            if info.pop(_CATALOG_WRITTEN, False):
-                self.catalog_version += 1
 
 
 def _note_catalog_write(conn: sa.Connection, clause: Any, *_: Any) -> None:
