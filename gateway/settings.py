@@ -16,6 +16,9 @@ from .connectors.guard import Entry
 ENV_PREFIX = "CIVIC_HARNESS_"
 
 
+FORM_ROOM = 1024 * 1024  # the form fields around an upload, on top of the upload itself
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     database_url: str = "sqlite:///civic-harness-gateway.db"
@@ -51,7 +54,7 @@ class Settings:
     @property
     def max_body_bytes(self) -> int:
         """The largest request body read at all: one upload and the form around it."""
-        return self.max_upload_bytes + 1024 * 1024  # and the form fields around it
+        return self.max_upload_bytes + FORM_ROOM
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < 16:

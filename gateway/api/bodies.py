@@ -9,10 +9,10 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 
 from ..appkeys import SETTINGS
+from ..settings import FORM_ROOM
 
 MAX_GEOGRAPHY_BYTES = 50 * 1024 * 1024  # a city's boundary as a zipped shapefile can be large
 GEOGRAPHY_UPLOAD = ("POST", "/admin/v1/geographies")
-FORM_ROOM = 1024 * 1024  # the form fields around an upload
 
 
 class TooLarge(Exception):

@@ -42,7 +42,7 @@ async def many(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
 def _insert_returning(table: sa.Table) -> Any:
     # Built once per table, values bound per call: SQLAlchemy's compiled cache then skips the statement's
     # cache key (walking a `.values(...)` dict costs more than the SQLite insert itself).
-    return table.insert().returning(*table.c)
+    return table.insert().returning(*table.c, sort_by_parameter_order=True)  # rows back in the order sent
 
 
 async def insert(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -130,15 +130,10 @@ class NewRequest:
     uploads: Sequence[dict[str, Any]]
 
 
-@functools.cache
-def _insert_many_returning(table: sa.Table) -> Any:
-    return table.insert().returning(*table.c, sort_by_parameter_order=True)
-
-
 async def create_requests(conn: AsyncConnection, new: Sequence[NewRequest]) -> list[dict[str, Any]]:
     """Requests with their answers, media and outbox rows, in the caller's transaction: all or nothing.
     Multi-row statements, so a group of citizens' reports costs what one did (see group_commit)."""
-    result = await conn.execute(_insert_many_returning(t.requests), [n.request for n in new])
+    result = await conn.execute(_insert_returning(t.requests), [n.request for n in new])
     stored = [dict(r._mapping) for r in result]
     answers = [
         {"request_id": s["id"], "question_id": q, "value": v}
