@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
+from harness.stack import Stack
 from simulators.kit import SimConfig
 
-from .conftest import start_sim
+from .conftest import KIT_SIM, start_sim
 
 pytestmark = pytest.mark.req("H-SIM-1")
 
@@ -113,3 +115,29 @@ async def test_actions_are_listed_with_their_payload_schema(kit_sim):
     assert status == 200
     (action,) = body["actions"]
     assert action["name"] == "rename-item" and action["schema"]["required"] == ["id", "title"]
+
+
+@pytest.mark.parametrize("name", [KIT_SIM, "cityworks", "opengov"])  # routes by path; one catch-all vendor route
+async def test_control_paths_no_route_takes_get_the_control_planes_404_and_405(name):
+    async with Stack({name: None}) as stack, aiohttp.ClientSession() as http:
+        base = stack.url(name)
+        async with http.get(f"{base}/_sim/no-such-thing") as resp:
+            assert resp.status == 404  # a catch-all vendor route took this once and failed with a 500
+            assert (await resp.json())["error"]["code"] == "not_found"
+        async with http.put(f"{base}/_sim/faults") as resp:
+            assert resp.status == 405 and resp.headers["Allow"] == "DELETE,GET,HEAD,POST"
+            assert (await resp.json())["error"]["code"] == "method_not_allowed"
+        assert len(stack.journal(name)) == 0  # control calls are not vendor traffic
+
+
+async def test_a_call_no_route_takes_is_answered_like_the_router_in_the_vendor_format_and_journaled():
+    async for sim in start_sim(SimConfig(seed=1, strict=False)):  # lenient: the call reaches the router's verdict
+        async with sim.http.put(f"{sim.url}/api/items") as resp:
+            assert resp.status == 405
+            assert (await resp.json())["error"]["code"] == "method_not_allowed"
+        async with sim.http.get(f"{sim.url}/api/nothing/here\nat-all") as resp:
+            assert resp.status == 404
+            assert (await resp.json())["error"]["code"] == "not_found"
+        entries = sim.stack.journal(KIT_SIM).select()
+        assert [(e.method, e.status) for e in entries] == [("PUT", 405), ("GET", 404)]
+        assert all(e.violations for e in entries)  # each noted as outside the contract

@@ -7,7 +7,7 @@ from simulators.kit import SimulatorSpec
 from .actions import ACTIONS
 from .config import ArcgisConfig, add_arguments, config_from_args
 from .dialect import DIALECT
-from .routes import setup_routes
+from .routes import ROUTES
 from .state import GeocoderState
 
 SPEC = SimulatorSpec(
@@ -15,7 +15,7 @@ SPEC = SimulatorSpec(
     contract="arcgis-geocode",
     dialect=DIALECT,
     new_backend=GeocoderState,
-    setup_routes=setup_routes,
+    routes=ROUTES,
     config_type=ArcgisConfig,
     actions=ACTIONS,
     add_arguments=add_arguments,

@@ -231,7 +231,5 @@ def service_of(path: str) -> tuple[str, str]:
     return parts[0], "/".join(parts[3:end])
 
 
-def setup_routes(app: web.Application) -> None:
-    # One route: the kit has matched the contract operation (paths are case-insensitive, as ArcGIS's are).
-    app.router.add_route("GET", "/{path:.*}", geocode_server)
-    app.router.add_route("POST", "/{path:.*}", geocode_server)
+# One route: the kit has matched the contract operation (paths are case-insensitive, as ArcGIS's are).
+ROUTES = [web.route("GET", "/{path:.*}", geocode_server), web.route("POST", "/{path:.*}", geocode_server)]

@@ -7,7 +7,7 @@ from simulators.kit import SimulatorSpec
 from .actions import ACTIONS
 from .config import WIDGETS, CityApiConfig, add_arguments, config_from_args
 from .dialect import DIALECT
-from .routes import guard, setup_routes
+from .routes import ROUTES, guard
 from .state import CityState
 
 SPEC = SimulatorSpec(
@@ -15,7 +15,7 @@ SPEC = SimulatorSpec(
     contract="city-widget",
     dialect=DIALECT,
     new_backend=CityState,
-    setup_routes=setup_routes,
+    routes=ROUTES,
     config_type=CityApiConfig,
     actions=ACTIONS,
     add_arguments=add_arguments,

@@ -187,14 +187,14 @@ async def sign_in(request: web.Request) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-def setup_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/{widget}/v1/widget", describe_widget)
-    r.add_get("/{widget}/v1/content", get_content)
-    r.add_get("/{widget}/v1/links", list_links)
-    r.add_post("/{widget}/v1/links", create_link)
-    r.add_delete("/{widget}/v1/links/{link_id}", delete_link)
-    r.add_post("/{widget}/v1/external-links", start_external)
-    r.add_post("/{widget}/v1/external-links/complete", complete_external)
-    r.add_get("/{widget}/external/authorize", sign_in_page)
-    r.add_post("/{widget}/external/authorize", sign_in)
+ROUTES = [
+    web.get("/{widget}/v1/widget", describe_widget),
+    web.get("/{widget}/v1/content", get_content),
+    web.get("/{widget}/v1/links", list_links),
+    web.post("/{widget}/v1/links", create_link),
+    web.delete("/{widget}/v1/links/{link_id}", delete_link),
+    web.post("/{widget}/v1/external-links", start_external),
+    web.post("/{widget}/v1/external-links/complete", complete_external),
+    web.get("/{widget}/external/authorize", sign_in_page),
+    web.post("/{widget}/external/authorize", sign_in),
+]

@@ -7,7 +7,7 @@ from simulators.kit import Operation, SimulatorSpec
 from .actions import ACTIONS
 from .config import VERSIONS, CityworksConfig, add_arguments, config_from_args, family
 from .dialect import make_dialect
-from .routes import setup_routes
+from .routes import ROUTES
 from .state import CityworksState
 
 
@@ -21,7 +21,7 @@ SPEC = SimulatorSpec(
     contract="cityworks",
     dialect=make_dialect,
     new_backend=CityworksState,
-    setup_routes=setup_routes,
+    routes=ROUTES,
     config_type=CityworksConfig,
     actions=ACTIONS,
     add_arguments=add_arguments,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ DEFECTS = {
 }
 
 
+@functools.lru_cache(maxsize=64)  # asked several times on every call (auth rules, envelope)
 def family(version: str) -> str:
     """`2013`, `2014`, `2015`, `15` or `23`: what the contract's `x-versions` name."""
     if version in MINOR_15 or version == "15":

@@ -414,7 +414,5 @@ async def services(request: web.Request) -> web.StreamResponse:
     return result if isinstance(result, web.StreamResponse) else ok(config, result)
 
 
-def setup_routes(app: web.Application) -> None:
-    # One route for every service; the contract (matched by the kit, case-insensitively) names the method.
-    app.router.add_route("GET", "/{path:.*}", services)
-    app.router.add_route("POST", "/{path:.*}", services)
+# One route for every service; the contract (matched by the kit, case-insensitively) names the method.
+ROUTES = [web.route("GET", "/{path:.*}", services), web.route("POST", "/{path:.*}", services)]

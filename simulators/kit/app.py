@@ -11,7 +11,7 @@ from .contract import ContractValidator
 from .control import build_backend, setup_control_routes
 from .faults import FaultSet
 from .journal import Journal
-from .middleware import simulator_middleware
+from .pipeline import UNROUTED, behind_kit, unrouted
 from .spec import SimConfig, SimulatorSpec
 
 
@@ -20,10 +20,7 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
     if not isinstance(config, spec.config_type):
         raise TypeError(f"{spec.name} needs a {spec.config_type.__name__}, got {type(config).__name__}")
     dialect = spec.dialect_for(config)
-    app = web.Application(
-        middlewares=[simulator_middleware],
-        client_max_size=config.max_body_bytes,
-    )
+    app = web.Application(client_max_size=config.max_body_bytes)
     app[SPEC] = spec
     app[CONFIG] = config
     app[DIALECT] = dialect
@@ -38,5 +35,7 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
     app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
     app.cleanup_ctx.extend(spec.cleanup_ctx)
     setup_control_routes(app)
-    spec.setup_routes(app)
+    app.router.add_routes(web.RouteDef(r.method, r.path, behind_kit(r.handler), r.kwargs) for r in spec.routes)
+    # Last: whatever no route above takes, any path (newlines too), answered as the router would.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", unrouted, name=UNROUTED)
     return app

@@ -29,7 +29,7 @@ class BackendSlot:
 
 
 BACKEND = web.AppKey("sim_backend", BackendSlot)
-# Per-request: the matched contract operation (set by the middleware), for handlers that care.
+# Per-request: the matched contract operation (set by the pipeline), for handlers that care.
 OPERATION = web.RequestKey("sim_operation", Operation | None)
 
 

@@ -254,18 +254,36 @@ async def _run_action(request: web.Request, action: Any) -> web.Response:
     return web.json_response({"action": action.name, "result": result})
 
 
+def _answering_bad_json(handler: Any) -> Any:
+    """A control handler whose unreadable JSON body is answered in the control plane's error shape."""
+
+    async def call(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BadJson as exc:
+            return control_error(400, "invalid_json", str(exc))
+
+    return call
+
+
+CONTROL_ROUTES = [
+    web.get("/_sim/", info),
+    web.get("/_sim/state", state),
+    web.get("/_sim/counts", counts),
+    web.post("/_sim/reset", reset),
+    web.post("/_sim/seed", seed),
+    web.get("/_sim/journal", get_journal),
+    web.delete("/_sim/journal", clear_journal),
+    web.get("/_sim/faults", list_faults),
+    web.post("/_sim/faults", add_faults),
+    web.delete("/_sim/faults", delete_faults),
+    web.delete("/_sim/faults/{fault_id}", delete_fault),
+    web.get("/_sim/actions", list_actions),
+    web.post("/_sim/actions/{name}", run_action),
+]
+
+
 def setup_control_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/_sim/", info)
-    r.add_get("/_sim/state", state)
-    r.add_get("/_sim/counts", counts)
-    r.add_post("/_sim/reset", reset)
-    r.add_post("/_sim/seed", seed)
-    r.add_get("/_sim/journal", get_journal)
-    r.add_delete("/_sim/journal", clear_journal)
-    r.add_get("/_sim/faults", list_faults)
-    r.add_post("/_sim/faults", add_faults)
-    r.add_delete("/_sim/faults", delete_faults)
-    r.add_delete("/_sim/faults/{fault_id}", delete_fault)
-    r.add_get("/_sim/actions", list_actions)
-    r.add_post("/_sim/actions/{name}", run_action)
+    app.router.add_routes(
+        web.RouteDef(r.method, r.path, _answering_bad_json(r.handler), r.kwargs) for r in CONTROL_ROUTES
+    )

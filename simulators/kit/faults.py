@@ -2,7 +2,7 @@
 
 A rule is scoped to a route (method + path glob, or an operationId) or global, and fires either with a
 probability drawn from a seeded RNG (reproducible runs) or for the next N matching calls.
-This module decides; `middleware.py` carries the decision out on the wire.
+This module decides; `pipeline.py` carries the decision out on the wire.
 """
 
 from __future__ import annotations

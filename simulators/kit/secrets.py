@@ -67,7 +67,7 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
         return None
     ct = content_type.split(";", 1)[0].strip().lower()
     if ct == "multipart/form-data":
-        try:  # the middleware journals a multipart body as a JSON summary of its fields
+        try:  # the pipeline journals a multipart body as a JSON summary of its fields
             return mask_json(loads(body), keys)
         except ValueError:
             return f"<{ct}, {len(body)} bytes>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,7 +117,9 @@ class SimulatorSpec:
     # One dialect, or a function of the configuration when the wire format depends on it (versions).
     dialect: Dialect | Callable[[Any], Dialect]
     new_backend: Callable[[Any], Backend]  # (config) -> a fresh, empty backend
-    setup_routes: Callable[[web.Application], None]
+    # The vendor's routes (aiohttp route definitions: web.get(...), web.route(...)); the kit puts each
+    # handler behind its checks (journal, contract, faults) when it builds the app.
+    routes: Sequence[web.RouteDef]
     config_type: type[SimConfig] = SimConfig
     actions: tuple[Action, ...] = ()
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None

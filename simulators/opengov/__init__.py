@@ -7,7 +7,7 @@ from simulators.kit import SimulatorSpec
 from .actions import ACTIONS
 from .config import OpengovConfig, add_arguments, config_from_args
 from .dialect import DIALECT
-from .routes import setup_routes
+from .routes import ROUTES
 from .state import OpengovState
 
 SPEC = SimulatorSpec(
@@ -15,7 +15,7 @@ SPEC = SimulatorSpec(
     contract="opengov",
     dialect=DIALECT,
     new_backend=OpengovState,
-    setup_routes=setup_routes,
+    routes=ROUTES,
     config_type=OpengovConfig,
     actions=ACTIONS,
     add_arguments=add_arguments,

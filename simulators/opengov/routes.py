@@ -204,7 +204,5 @@ async def login(request: web.Request, state: OpengovState, config: OpengovConfig
     return response
 
 
-def setup_routes(app: web.Application) -> None:
-    # One route: the kit matched the contract operation case-insensitively; its x-operation names the action.
-    for method in ("GET", "POST", "PUT", "DELETE"):
-        app.router.add_route(method, "/{path:.*}", handle)
+# One route: the kit matched the contract operation case-insensitively; its x-operation names the action.
+ROUTES = [web.route(method, "/{path:.*}", handle) for method in ("GET", "POST", "PUT", "DELETE")]

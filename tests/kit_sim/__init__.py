@@ -77,13 +77,14 @@ async def broken(request: web.Request) -> web.Response:
     return web.json_response({"wrong": True})
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/items", list_items)
-    app.router.add_post("/api/items", create_item)
-    app.router.add_get("/api/items/{item_id}", get_item)
-    app.router.add_post("/api/login", login)
-    app.router.add_post("/api/upload", upload)
-    app.router.add_get("/api/broken", broken)
+ROUTES = [
+    web.get("/api/items", list_items),
+    web.post("/api/items", create_item),
+    web.get("/api/items/{item_id}", get_item),
+    web.post("/api/login", login),
+    web.post("/api/upload", upload),
+    web.get("/api/broken", broken),
+]
 
 
 def rename(store: ItemStore, payload: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +100,7 @@ SPEC = SimulatorSpec(
     contract=Path(__file__).with_name("contract.yaml"),
     dialect=Dialect(error=error),
     new_backend=lambda config: ItemStore(),
-    setup_routes=setup_routes,
+    routes=ROUTES,
     actions=(
         Action(
             "rename-item",
