@@ -11,7 +11,7 @@ from .contract import ContractValidator
 from .control import build_backend, setup_control_routes
 from .faults import FaultSet
 from .journal import Journal
-from .pipeline import UNROUTED, behind_kit, unrouted
+from .pipeline import UNROUTED, Kit, behind_kit, unrouted
 from .spec import SimConfig, SimulatorSpec
 
 
@@ -35,7 +35,8 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
     app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
     app.cleanup_ctx.extend(spec.cleanup_ctx)
     setup_control_routes(app)
-    app.router.add_routes(web.RouteDef(r.method, r.path, behind_kit(r.handler), r.kwargs) for r in spec.routes)
+    kit = Kit.of(app)
+    app.router.add_routes(web.RouteDef(r.method, r.path, behind_kit(r.handler, kit), r.kwargs) for r in spec.routes)
     # Last: whatever no route above takes, any path (newlines too), answered as the router would.
     app.router.add_route("*", r"/{tail:[\s\S]*}", unrouted, name=UNROUTED)
     return app

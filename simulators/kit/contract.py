@@ -6,6 +6,7 @@ Schemas are compiled once (jsonschema-rs, Draft 2020-12) because every vendor ca
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ def json_path(parts: list[str | int]) -> str:
     return out
 
 
+@functools.lru_cache(maxsize=256)  # on every call and answer; a server sees a handful of distinct values
 def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
@@ -99,6 +101,7 @@ class ContractValidator:
         # Checking is a pure function of its text input, and a simulator answers the same call with the same
         # bytes until its state changes: remembered results spare a hot route the schema walk (see _remember).
         self._seen_values: dict[tuple[int, str, Any], list[Violation]] = {}
+        self._declared: dict[tuple[str, int], dict[str, Any] | None] = {}  # bounded: operations x statuses
         self._seen_answers: dict[tuple[str, int, str, bytes], list[Violation]] = {}
         self.operations = self._build_operations()
         self._case_insensitive = case_insensitive
@@ -329,9 +332,9 @@ class ContractValidator:
         self, op: Operation, status: int, content_type: str | None, body: bytes | None, decoded: Any = NOT_DECODED
     ) -> list[Violation]:
         """`decoded`: the body as the handler built it, when known, to spare parsing it again."""
-        # A status declared without content is {}: present, not missing.
-        keys = (str(status), f"{str(status)[0]}XX", "DEFAULT")
-        declared = next((op.responses[k] for k in keys if k in op.responses), None)
+        declared = self._declared.get((op.operation_id, status), MISSING)
+        if declared is MISSING:
+            declared = self._declared[(op.operation_id, status)] = _declared(op, status)
         if declared is None:
             return [Violation("response", "status", f"status {status} is not declared for {op.operation_id}")]
         if not declared:
@@ -362,6 +365,14 @@ class ContractValidator:
         return self.check_schema(schema, instance, "response", "body")
 
 
+def _declared(op: Operation, status: int) -> dict[str, Any] | None:
+    """What the operation declares for a status: exact, else its class (2XX), else default. A status declared
+    without content is {}: present, not missing."""
+    keys = (str(status), f"{str(status)[0]}XX", "DEFAULT")
+    return next((op.responses[k] for k in keys if k in op.responses), None)
+
+
+MISSING = object()
 MEMO_MAX_BYTES = 16_384  # answers larger than this are checked every time, not kept
 MEMO_ENTRIES = 4_096
 

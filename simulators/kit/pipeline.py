@@ -15,16 +15,18 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
-from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, Violation, media_type
+from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
 from .control import control_error
 from .journal import Entry, Journal
 from .secrets import MASK, is_secret
+from .spec import Dialect, SimConfig, SimulatorSpec
 
 log = logging.getLogger("civic_harness.simulators")
 CONTROL_PREFIX = "/_sim"
@@ -68,13 +70,29 @@ async def read_body(request: web.Request, journal: Journal, mt: str) -> tuple[by
     return body, form
 
 
-def behind_kit(handler: Handler) -> Handler:
+@dataclass(frozen=True, slots=True)
+class Kit:
+    """One simulator app's parts, read once when its routes are wrapped instead of on every call."""
+
+    spec: SimulatorSpec
+    config: SimConfig
+    dialect: Dialect
+    journal: Journal
+    faults: fk.FaultSet
+    validator: ContractValidator
+
+    @classmethod
+    def of(cls, app: web.Application) -> Kit:
+        return cls(app[SPEC], app[CONFIG], app[DIALECT], app[JOURNAL], app[FAULTS], app[VALIDATOR])
+
+
+def behind_kit(handler: Handler, kit: Kit) -> Handler:
     """A vendor route's handler, called only through the kit's checks."""
 
     async def call(request: web.Request) -> web.StreamResponse:
         if is_control(request.path):  # a vendor catch-all route met a control path no control route takes
             return await _control_no_route(request)
-        return await vendor_call(request, handler)
+        return await vendor_call(kit, request, handler)
 
     return call
 
@@ -84,7 +102,7 @@ async def unrouted(request: web.Request) -> web.StreamResponse:
     path (after the same journal and checks as any call) and the control plane's for its own paths."""
     if is_control(request.path):
         return await _control_no_route(request)
-    return await vendor_call(request, _vendor_no_route)
+    return await vendor_call(Kit.of(request.app), request, _vendor_no_route)
 
 
 def is_control(path: str) -> bool:
@@ -116,11 +134,9 @@ async def _vendor_no_route(request: web.Request) -> web.StreamResponse:
     raise web.HTTPNotFound()
 
 
-async def vendor_call(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    app = request.app
-    spec, config, journal = app[SPEC], app[CONFIG], app[JOURNAL]
-    dialect = app[DIALECT]
+    spec, config, journal, dialect = kit.spec, kit.config, kit.journal, kit.dialect
     started = time.perf_counter()
     too_large = malformed = False
     # A declared form type is parsed even without a body: a handler would parse it anyway, and a multipart
@@ -128,7 +144,8 @@ async def vendor_call(request: web.Request, handler: Handler) -> web.StreamRespo
     content_type = request.content_type if request.body_exists or "Content-Type" in request.headers else ""
     mt = media_type(content_type)
     try:
-        body, form = await read_body(request, journal, mt)
+        # Most calls have neither a body nor a form type: no reading (and no coroutine) for those.
+        body, form = await read_body(request, journal, mt) if mt or request.body_exists else (b"", None)
     except web.HTTPRequestEntityTooLarge:
         body, form, too_large = b"", None, True
     except ValueError:  # a form that cannot be parsed (no boundary, broken parts): nothing to pass on
@@ -154,7 +171,7 @@ async def vendor_call(request: web.Request, handler: Handler) -> web.StreamRespo
         entry.violations = [Violation("request", "body", message)]
         return _finish(journal, entry, dialect.error(400, "bad_request", message), started)
 
-    validator = app[VALIDATOR]
+    validator = kit.validator
     op, path_params, path_known = validator.match(request.method, path)
     if op is not None and spec.available is not None and not spec.available(config, op):
         op, path_known = None, False
@@ -177,7 +194,7 @@ async def vendor_call(request: web.Request, handler: Handler) -> web.StreamRespo
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
 
-    fault_set = app[FAULTS]
+    fault_set = kit.faults
     fault: fk.FaultRule | None = None
     after_ms = 0.0
     if fault_set:
