@@ -90,7 +90,7 @@ class Journal:
         if body is not None:
             entry.response_body = body[: self.body_limit]
             entry.response_size = len(body)
-        entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        entry.duration_ms = (time.perf_counter() - started) * 1000  # rounded when read: round() costs per call
         self._entries.append(entry)
         self.total += 1
 
@@ -147,7 +147,7 @@ class Journal:
             "response_body": mask_body(entry.response_body, entry.response_content_type, keys),
             "response_size": entry.response_size,
             "response_truncated": entry.response_size > len(entry.response_body),
-            "duration_ms": entry.duration_ms,
+            "duration_ms": round(entry.duration_ms, 3),
             "violations": [v.as_json() for v in entry.violations],
             "fault": entry.fault,
         }
