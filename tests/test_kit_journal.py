@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from yarl import URL
 
 from simulators.kit import SimConfig
 from simulators.kit.journal import Journal
@@ -23,6 +24,27 @@ async def test_an_entry_holds_the_whole_exchange(kit_sim):
     assert entry["status"] == 200 and entry["response_body"] == body
     assert entry["duration_ms"] > 0 and entry["fault"] is None and entry["violations"] == []
     assert entry["id"] == 1 and entry["time"].endswith("+00:00")
+
+
+async def test_the_journal_shows_the_query_and_headers_as_the_server_read_them():
+    # Kept as raw text on the hot path and read back when shown: it must come back as aiohttp read it.
+    raw_query = "q=a%2Bb+c&q=%C3%A9t%C3%A9&empty=&flag&semi=1;2&pct=100%25&eq=a=b"
+    async for sim in start_sim(SimConfig(seed=1, strict=False)):
+        url = URL(f"{sim.url}/api/items?{raw_query}", encoded=True)
+        headers = {"X-Spaces": "a: b  c", "X-Empty": "", "X-Unicode": "caf\u00e9".encode().decode("latin-1")}
+        async with sim.http.get(url, headers=headers) as resp:
+            assert resp.status == 200
+        (entry,) = await sim.journal()
+        assert entry["query"] == {
+            "q": ["a+b c", "\u00e9t\u00e9"],
+            "empty": "",
+            "flag": "",
+            "semi": "1;2",
+            "pct": "100%",
+            "eq": "a=b",
+        }
+        assert entry["headers"]["X-Spaces"] == "a: b  c" and entry["headers"]["X-Empty"] == ""
+        assert entry["headers"]["X-Unicode"] == headers["X-Unicode"]
 
 
 async def test_secrets_are_masked_in_headers_query_form_json_and_responses(kit_sim):
@@ -60,7 +82,7 @@ def test_a_million_entries_keep_the_journal_at_its_size():
     journal = Journal(size=1000)
     for i in range(1_000_000):
         entry = journal.start(
-            source="client", method="GET", path=f"/{i}", query=(), headers=(), content_type="", body=b""
+            source="client", method="GET", path=f"/{i}", query="", headers=(), content_type="", body=b""
         )
         journal.finish(entry, status=200, body=b"{}", started=0.0)
     assert len(journal) == 1000 and journal.total == 1_000_000

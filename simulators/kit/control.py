@@ -219,7 +219,7 @@ async def run_action(request: web.Request) -> web.Response:
         source="operator",
         method=request.method,
         path=request.path,
-        query=request.query.items(),
+        query=request.rel_url.raw_query_string,
         headers=request.headers.items(),
         content_type=request.content_type,
         body=raw,

@@ -1,7 +1,9 @@
 """The request journal: a bounded ring buffer of what crossed the wire.
 
 The hot path only appends a slotted record holding references and byte slices; masking secrets,
-decoding and JSON shaping happen when somebody reads the journal, not on every request.
+decoding and JSON shaping happen when somebody reads the journal, not on every request. An entry keeps the
+query as its raw text and the headers as one string, not as tuples of pairs: every object an entry holds is
+freed, cold, when the entry falls off the ring ten thousand calls later, and that cost a hot route ~5 %.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from yarl import URL
 
 from .contract import Violation
 from .secrets import mask_body, mask_headers, mask_query
@@ -25,8 +29,8 @@ class Entry:
     source: str  # "client" for vendor-API calls, "operator" for /_sim/actions
     method: str
     path: str
-    query: tuple[tuple[str, str], ...]
-    headers: tuple[tuple[str, str], ...]
+    query: str  # the raw (still encoded) query string
+    headers: str  # "Name: value" lines joined by HEADER_SEP
     content_type: str
     body: bytes
     body_size: int
@@ -36,8 +40,20 @@ class Entry:
     response_body: bytes = b""
     response_size: int = 0
     duration_ms: float = 0.0
-    violations: list[Violation] = field(default_factory=list)
+    violations: Sequence[Violation] = ()
     fault: dict[str, Any] | None = None
+
+
+HEADER_SEP = "\n"  # no header name or value holds a line break: the HTTP parser refuses them
+
+
+def header_pairs(text: str) -> list[tuple[str, str]]:
+    return [tuple(line.split(": ", 1)) for line in text.split(HEADER_SEP)] if text else []  # type: ignore[misc]
+
+
+def query_pairs(raw: str) -> Iterable[tuple[str, str]]:
+    """The query as aiohttp's `request.query` read it (yarl, from the same raw text)."""
+    return URL.build(query_string=raw, encoded=True).query.items() if raw else ()
 
 
 class Journal:
@@ -57,7 +73,7 @@ class Journal:
         source: str,
         method: str,
         path: str,
-        query: Iterable[tuple[str, str]],
+        query: str,
         headers: Iterable[tuple[str, str]],
         content_type: str,
         body: bytes,
@@ -68,8 +84,8 @@ class Journal:
             source=source,
             method=method,
             path=path,
-            query=tuple(query),
-            headers=tuple(headers),
+            query=query,
+            headers=HEADER_SEP.join(map(": ".join, headers)),
             content_type=content_type,
             body=body[: self.body_limit],
             body_size=len(body),
@@ -138,8 +154,8 @@ class Journal:
             "method": entry.method,
             "path": entry.path,
             "operation": entry.operation,
-            "query": mask_query(entry.query, keys),
-            "headers": mask_headers(entry.headers, keys),
+            "query": mask_query(query_pairs(entry.query), keys),
+            "headers": mask_headers(header_pairs(entry.headers), keys),
             "body": mask_body(entry.body, entry.content_type, keys),
             "body_size": entry.body_size,
             "body_truncated": entry.body_size > len(entry.body),

@@ -155,7 +155,7 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         source="client",
         method=request.method,
         path=path,
-        query=request.query.items(),
+        query=request.rel_url.raw_query_string,
         headers=request.headers.items(),
         content_type=content_type,
         body=body,
@@ -188,9 +188,12 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         entry.violations = [Violation("request", "path", f"{request.method} {path}: {problem}")]
     else:
         entry.operation = op.operation_id
-        entry.violations = validator.validate_request(
-            op, path_params, request.query, request.headers, request.headers.get("Content-Type", ""), body, form
-        )
+        entry.violations = (
+            validator.validate_request(
+                op, path_params, request.query, request.headers, request.headers.get("Content-Type", ""), body, form
+            )
+            or ()
+        )  # the common case keeps no list of its own
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
 
@@ -224,7 +227,7 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         raise
     except Exception:
         log.exception("simulator %s failed on %s %s", spec.name, request.method, path)
-        entry.violations.append(Violation("response", "server", "the simulator raised an exception"))
+        entry.violations = [*entry.violations, Violation("response", "server", "the simulator raised an exception")]
         return _finish(journal, entry, dialect.error(500, "internal_error", "Internal server error"), started)
 
     if fault is not None and fault.kind == fk.APPLY_THEN_FAIL:
@@ -244,7 +247,7 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         problems = validator.validate_response(op, response.status, _content_type(response), body_bytes, decoded)
         if problems:
             log.error("simulator %s broke its contract on %s: %s", spec.name, op.operation_id, problems)
-            entry.violations += problems
+            entry.violations = [*entry.violations, *problems]
     return _finish(journal, entry, response, started)
 
 
