@@ -11,7 +11,8 @@ from .contract import ContractValidator
 from .control import build_backend, setup_control_routes
 from .faults import FaultSet
 from .journal import Journal
-from .pipeline import UNROUTED, Kit, behind_kit, unrouted
+from .pipeline import Kit, behind_kit, unrouted
+from .routing import CONTROL_CATCH_ALL, UNROUTED, VENDOR_CATCH_ALL, control_no_route
 from .spec import SimConfig, SimulatorSpec
 
 
@@ -35,8 +36,11 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
     app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
     app.cleanup_ctx.extend(spec.cleanup_ctx)
     setup_control_routes(app)
+    # Before the vendor's routes, so none of them (several are catch-alls) ever sees a control path.
+    for part, path in zip(("root", "below"), CONTROL_CATCH_ALL, strict=True):
+        app.router.add_route("*", path, control_no_route, name=f"{UNROUTED}-control-{part}")
     kit = Kit.of(app)
     app.router.add_routes(web.RouteDef(r.method, r.path, behind_kit(r.handler, kit), r.kwargs) for r in spec.routes)
     # Last: whatever no route above takes, any path (newlines too), answered as the router would.
-    app.router.add_route("*", r"/{tail:[\s\S]*}", unrouted, name=UNROUTED)
+    app.router.add_route("*", VENDOR_CATCH_ALL, unrouted, name=UNROUTED)
     return app

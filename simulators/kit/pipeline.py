@@ -23,14 +23,12 @@ from aiohttp import web
 from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
 from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
-from .control import control_error
 from .journal import Entry, Journal
+from .routing import vendor_no_route
 from .secrets import MASK, is_secret
 from .spec import Dialect, SimConfig, SimulatorSpec
 
 log = logging.getLogger("civic_harness.simulators")
-CONTROL_PREFIX = "/_sim"
-UNROUTED = "kit-unrouted"  # the catch-all route's name
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -90,48 +88,15 @@ def behind_kit(handler: Handler, kit: Kit) -> Handler:
     """A vendor route's handler, called only through the kit's checks."""
 
     async def call(request: web.Request) -> web.StreamResponse:
-        if is_control(request.path):  # a vendor catch-all route met a control path no control route takes
-            return await _control_no_route(request)
         return await vendor_call(kit, request, handler)
 
     return call
 
 
 async def unrouted(request: web.Request) -> web.StreamResponse:
-    """The catch-all route: a 404 or 405 as the router would give it, in the vendor's format for a vendor
-    path (after the same journal and checks as any call) and the control plane's for its own paths."""
-    if is_control(request.path):
-        return await _control_no_route(request)
-    return await vendor_call(Kit.of(request.app), request, _vendor_no_route)
-
-
-def is_control(path: str) -> bool:
-    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
-
-
-async def _allowed(request: web.Request, control: bool) -> set[str]:
-    """The methods the other routes of the same plane take for this path (what a 405 lists)."""
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if resource.name != UNROUTED and is_control(resource.canonical) == control:
-            allowed |= (await resource.resolve(request))[1]
-    return allowed
-
-
-async def _control_no_route(request: web.Request) -> web.StreamResponse:
-    allowed = await _allowed(request, control=True)
-    if not allowed:
-        return control_error(404, "not_found", f"no control route {request.path}")
-    response = control_error(405, "method_not_allowed", f"{request.path} takes {', '.join(sorted(allowed))}")
-    response.headers["Allow"] = ",".join(sorted(allowed))
-    return response
-
-
-async def _vendor_no_route(request: web.Request) -> web.StreamResponse:
-    allowed = await _allowed(request, control=False)
-    if allowed:
-        raise web.HTTPMethodNotAllowed(request.method, allowed)
-    raise web.HTTPNotFound()
+    """The catch-all for vendor paths: a 404 or 405 as the router would give it, in the vendor's format,
+    after the same journal and checks as any call."""
+    return await vendor_call(Kit.of(request.app), request, vendor_no_route)
 
 
 async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.StreamResponse:
