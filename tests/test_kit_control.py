@@ -124,10 +124,15 @@ async def test_control_paths_no_route_takes_get_the_control_planes_404_and_405(n
         async with http.get(f"{base}/_sim/no-such-thing") as resp:
             assert resp.status == 404  # a catch-all vendor route took this once and failed with a 500
             assert (await resp.json())["error"]["code"] == "not_found"
+        async with http.get(f"{base}/_sim") as resp:
+            assert resp.status == 404 and (await resp.json())["error"]["code"] == "not_found"
         async with http.put(f"{base}/_sim/faults") as resp:
             assert resp.status == 405 and resp.headers["Allow"] == "DELETE,GET,HEAD,POST"
             assert (await resp.json())["error"]["code"] == "method_not_allowed"
         assert len(stack.journal(name)) == 0  # control calls are not vendor traffic
+        async with http.get(f"{base}/_simulated") as resp:  # not the control plane: a vendor path
+            assert resp.status == 404
+        assert [e.path for e in stack.journal(name).select()] == ["/_simulated"]
 
 
 async def test_a_call_no_route_takes_is_answered_like_the_router_in_the_vendor_format_and_journaled():
