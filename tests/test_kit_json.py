@@ -1,13 +1,17 @@
-"""The simulators' JSON reader (kit/lenient.py): orjson first for speed, the standard library's verdicts."""
+"""The simulators' JSON: the reader (kit/lenient.py: orjson first for speed, the standard library's verdicts)
+and the writer (kit/answers.py)."""
 
 from __future__ import annotations
 
 import json
+import tracemalloc
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulators.kit.answers import encode, json_answer
 from simulators.kit.lenient import lenient_loads, loads
 
 pytestmark = pytest.mark.req("H-SIM-3")
@@ -81,3 +85,22 @@ def test_lenient_reading_takes_what_json_net_takes_and_refuses_what_it_cannot_re
         lenient_loads("[" * 5000 + "]" * 5000)
     with pytest.raises(ValueError):
         lenient_loads("{not json")
+
+
+def test_an_encoded_answer_takes_the_memory_of_its_size_not_the_encoders_buffer():
+    # The journal keeps 10,000 answers: orjson's 32 KiB working buffer each would be 320 MB.
+    value = {"Value": {f"Field{i}": "x" * 10 for i in range(60)}, "Status": 0}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [encode(value) for _ in range(50)]
+        per_answer = (tracemalloc.get_traced_memory()[0] - before) / len(kept)
+    finally:
+        tracemalloc.stop()
+    assert per_answer < 2 * len(kept[0]), (per_answer, len(kept[0]))
+    assert orjson.loads(kept[0]) == value
+
+
+def test_keys_that_are_not_text_are_encoded_as_json_text_keys():
+    assert orjson.loads(encode({1: "a", "b": [1]})) == {"1": "a", "b": [1]}
+    assert orjson.loads(json_answer({2: True}).body) == {"2": True}
