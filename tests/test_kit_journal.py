@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import string
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from yarl import URL
 
 from simulators.kit import SimConfig
-from simulators.kit.journal import Journal
+from simulators.kit.journal import HEADER_SEP, Journal, header_pairs
 
 from .conftest import start_sim
 
@@ -119,3 +122,16 @@ async def test_filters_by_operation_method_since_and_violations(kit_sim):
         assert status == 400 and body["error"]["code"] == "invalid_filter"
     assert (await kit_sim.control("DELETE", "journal"))[0] == 200
     assert await kit_sim.journal() == []
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet=string.ascii_letters + string.digits + "-_!#$%&'*+.^`|~", min_size=1),
+            st.text().filter(lambda v: "\n" not in v),
+        ),
+        max_size=12,
+    )
+)
+def test_headers_kept_as_one_string_read_back_pair_for_pair(headers):
+    assert header_pairs(HEADER_SEP.join(map(": ".join, headers))) == headers

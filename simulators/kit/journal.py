@@ -3,7 +3,7 @@
 The hot path only appends a slotted record holding references and byte slices; masking secrets,
 decoding and JSON shaping happen when somebody reads the journal, not on every request. An entry keeps the
 query as its raw text and the headers as one string, not as tuples of pairs: every object an entry holds is
-freed, cold, when the entry falls off the ring ten thousand calls later, and that cost a hot route ~5 %.
+freed, cold, when the entry falls off the ring ten thousand calls later (tuples of pairs cost a hot route ~8 %).
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ HEADER_SEP = "\n"  # no header name or value holds a line break: the HTTP parser
 
 
 def header_pairs(text: str) -> list[tuple[str, str]]:
-    return [tuple(line.split(": ", 1)) for line in text.split(HEADER_SEP)] if text else []  # type: ignore[misc]
+    # partition, not split: a line without ": " (were a parser ever to let a line break through) still reads
+    pairs = (line.partition(": ") for line in text.split(HEADER_SEP)) if text else ()
+    return [(name, value) for name, _, value in pairs]
 
 
 def query_pairs(raw: str) -> Iterable[tuple[str, str]]:

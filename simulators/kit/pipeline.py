@@ -2,8 +2,8 @@
 
 Each vendor route's handler is wrapped (`behind_kit`) rather than the app given a middleware: aiohttp runs
 a middleware through a chain built around every handler plus one layer of its own, which cost a hot route
-about 5 % of its time; the wrapped handler does the same work without it. Paths and methods no route
-takes land on one catch-all (`unrouted`) that answers as aiohttp's router would, through the same checks.
+about 5 % of its time; the wrapped handler does the same work without it. A vendor path or method no route
+takes lands on the catch-all `unrouted`, which runs through the same checks (see routing.py).
 """
 
 from __future__ import annotations
