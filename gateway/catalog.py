@@ -1,5 +1,6 @@
-"""What a citizen may report, and where: the public services with their questions and agencies, and the
-agencies' bounding boxes, read from memory on the hot path instead of four queries per report.
+"""What a citizen may report, and where: the public services with their questions and agencies, the
+listing of them all (Open311 `services`), and the agencies' bounding boxes, read from memory on the hot
+path instead of several queries per call.
 
 A copy is dropped when a transaction of this process that wrote a catalog table ends (the engine's
 `catalog_version`, see storage/engine.py) and, for changes made by another instance sharing the
@@ -17,6 +18,7 @@ from .storage import schema as t
 from .storage.engine import GatewayEngine
 
 MAX_AGE_S = 5.0
+LISTING_MOST = 5_000  # a longer listing is read per call rather than held
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +28,21 @@ class Service:
     agency_ids: list[int]
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One public service as the Open311 listing shows it."""
+
+    category: dict[str, Any]
+    question_count: int
+    agency_ids: frozenset[int]
+
+
 class Catalog:
     def __init__(self, engine: GatewayEngine, max_age_s: float = MAX_AGE_S, most: int = 1024) -> None:
         self.engine, self.max_age_s, self.most = engine, max_age_s, most
         self._services: dict[str, Service | None] = {}
         self._agencies: list[dict[str, Any]] | None = None
+        self._listing: list[Listed] | None = None
         self._version = -1
         self._born = 0.0
 
@@ -38,7 +50,7 @@ class Catalog:
         """Drops everything held when it may be stale; returns what identifies the copy now held."""
         if self.engine.catalog_version != self._version or time.monotonic() - self._born > self.max_age_s:
             self._services.clear()
-            self._agencies = None
+            self._agencies = self._listing = None
             self._version, self._born = self.engine.catalog_version, time.monotonic()
         return self._version, self._born
 
@@ -53,6 +65,20 @@ class Catalog:
             if len(self._services) >= self.most:
                 self._services.clear()
             self._services[code] = found
+        return found
+
+    async def listing(self) -> list[Listed]:
+        """Every public, active service in the listing's order, with its question count and agencies."""
+        generation = self._generation()
+        if self._listing is not None:
+            return self._listing
+        async with self.engine.connect() as conn:
+            categories = await repo.public_categories(conn)
+            counts = await repo.question_counts(conn)
+            membership = await repo.category_agency_ids(conn, [c["id"] for c in categories])
+        found = [Listed(c, counts.get(c["id"], 0), frozenset(membership[c["id"]])) for c in categories]
+        if self._generation() == generation and len(found) <= LISTING_MOST:
+            self._listing = found
         return found
 
     async def agencies(self) -> list[dict[str, Any]]:

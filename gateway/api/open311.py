@@ -149,15 +149,11 @@ async def agencies_at(request: web.Request, where: tuple[float, float]) -> set[i
 async def services(request: web.Request) -> web.Response:
     check_jurisdiction(request, request.query)
     where = point(request.query, required=False)
-    # Before taking a connection: a geometry not cached yet is read on a connection of its own.
-    here = await agencies_at(request, where) if where is not None else set()
-    async with request.app[ENGINE].connect() as conn:
-        categories = await repo.public_categories(conn)
-        counts = await repo.question_counts(conn)
-        if where is not None:
-            membership = await repo.category_agency_ids(conn, [c["id"] for c in categories])
-            categories = [c for c in categories if here & set(membership[c["id"]])]
-    return answer(request, "services", [shapes.service(c, counts.get(c["id"], 0)) for c in categories])
+    listed = await request.app[CATALOG].listing()
+    if where is not None:
+        here = await agencies_at(request, where)
+        listed = [s for s in listed if here & s.agency_ids]
+    return answer(request, "services", [shapes.service(s.category, s.question_count) for s in listed])
 
 
 async def public_service(request: web.Request, code: str) -> Service:

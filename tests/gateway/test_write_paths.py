@@ -5,6 +5,7 @@ time on SQLite, and the in-memory catalog noticing every committed change."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from gateway.storage.engine import make_engine, migrate
 from gateway.storage.group_commit import GroupCommit
 
 from .conftest import API_KEY
-from .test_open311 import INSIDE
+from .test_open311 import INSIDE, OUTSIDE
 
 NOTES = sa.Table(
     "group_commit_notes",
@@ -158,3 +159,31 @@ async def test_a_delivery_run_out_of_time_says_so_and_the_scheduler_goes_on_at_o
     assert counts["skipped"] == 3  # the demo category is not integrated: recorded as not sent
     assert not delivery.cut_short  # drained: the scheduler waits for its next tick
     assert (await city_gw.ok("GET", "/outbox?state=pending"))["items"] == []
+
+
+async def test_the_services_listing_comes_from_memory_and_shows_an_admin_change_at_once(city_gw):
+    engine = city_gw.stack.app("gateway")[ENGINE]
+
+    async def codes(params: dict[str, str] | None = None) -> list[str]:
+        status, _, text = await city_gw.open311("GET", "/services.json", params=params)
+        assert status == 200
+        return [s["service_code"] for s in json.loads(text)]
+
+    everywhere, here, elsewhere = await codes(), await codes(INSIDE), await codes(OUTSIDE)  # loads the copy
+    assert "POT" in everywhere and "POT" in here and "POT" not in elsewhere
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert (await codes(), await codes(INSIDE), await codes(OUTSIDE)) == (everywhere, here, elsewhere)
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert statements == []  # steady state: nothing read
+
+    await city_gw.ok("PATCH", f"/categories/{city_gw.ids['pothole']}", json={"public": False})
+    assert "POT" not in await codes() and "POT" not in await codes(INSIDE)
+    await city_gw.ok("PATCH", f"/categories/{city_gw.ids['pothole']}", json={"public": True})
+    assert await codes() == everywhere and await codes(INSIDE) == here
