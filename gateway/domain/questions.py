@@ -1,5 +1,6 @@
 """Question rules: which synced questions are private (CW-QA-2) and required (CW-QA-4), which integration
-keys a question may carry and that they keep answers private (OG-RQR-3/4), and answer checks."""
+keys a question may carry and that they keep answers private (OG-RQR-3/4), answer checks, and how answers
+travel to the vendors (Cityworks `Answers`, the OpenGov requester's fields)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,22 @@ def check_answer(datatype: str, values: list[str], choices: Sequence[dict[str, s
     elif datatype == "string" and ("\n" in value or "\r" in value):
         raise DomainError("a single line is expected")
     return json.dumps(value)
+
+
+def vendor_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The request's answers to synced questions, as Cityworks `Answers`."""
+    out = []
+    for r in answers:
+        if not r["synced"] or r["vendor_ref"] is None:
+            continue
+        ref, value = json.loads(r["vendor_ref"]), json.loads(r["value"])
+        if r["datatype"] == "singlevaluelist":
+            out.append({"AnswerId": int(value)})
+        elif ref.get("answer") is not None:
+            out.append({"AnswerId": ref["answer"], "AnswerValue": value})
+    return out
+
+
+def requester_answers(answers: list[dict[str, Any]]) -> dict[str, str]:
+    """Answers to questions carrying an OpenGov requester integration key (OG-RQR-3), by key."""
+    return {r["integration_key"]: str(json.loads(r["value"])) for r in answers if r["integration_key"] is not None}

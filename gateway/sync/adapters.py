@@ -10,8 +10,8 @@ from typing import Any, Protocol
 from ..connectors.cityworks import Cityworks
 from ..connectors.http import Http, Rejected
 from ..connectors.opengov import Opengov, quoted
+from ..domain.questions import requester_answers, vendor_answers
 from ..domain.requesters import requester_fields
-from .questions import requester_answers, vendor_answers
 from .vendors import connector, opengov_connector
 
 APP_NAME = "civic-harness"

@@ -98,22 +98,3 @@ async def answers_of(conn: Any, request_ids: list[int]) -> dict[int, list[dict[s
     for r in await repo.many(conn, query):
         out[r["request_id"]].append(r)
     return out
-
-
-def vendor_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The request's answers to synced questions, as Cityworks `Answers`."""
-    out = []
-    for r in answers:
-        if not r["synced"] or r["vendor_ref"] is None:
-            continue
-        ref, value = json.loads(r["vendor_ref"]), json.loads(r["value"])
-        if r["datatype"] == "singlevaluelist":
-            out.append({"AnswerId": int(value)})
-        elif ref.get("answer") is not None:
-            out.append({"AnswerId": ref["answer"], "AnswerValue": value})
-    return out
-
-
-def requester_answers(answers: list[dict[str, Any]]) -> dict[str, str]:
-    """Answers to questions carrying an OpenGov requester integration key (OG-RQR-3), by key."""
-    return {r["integration_key"]: str(json.loads(r["value"])) for r in answers if r["integration_key"] is not None}
