@@ -104,3 +104,9 @@ def test_an_encoded_answer_takes_the_memory_of_its_size_not_the_encoders_buffer(
 def test_keys_that_are_not_text_are_encoded_as_json_text_keys():
     assert orjson.loads(encode({1: "a", "b": [1]})) == {"1": "a", "b": [1]}
     assert orjson.loads(json_answer({2: True}).body) == {"2": True}
+
+
+def test_an_answer_has_one_content_type_and_it_is_json_whatever_headers_come_with_it():
+    response = json_answer({"a": 1}, 201, {"content-type": "text/plain", "ETag": '"v1"'})
+    assert response.headers.getall("Content-Type") == ["application/json; charset=utf-8"]
+    assert response.headers["ETag"] == '"v1"' and response.status == 201

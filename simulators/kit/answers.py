@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiohttp.hdrs import CONTENT_TYPE
+from multidict import CIMultiDict
 
 from .contract import JSON_VALUE
 
@@ -38,7 +39,13 @@ def json_answer(
     response = web.Response(
         body=encode(value, pretty=pretty),
         status=status,
-        headers={**headers, CONTENT_TYPE: JSON_TYPE} if headers else {CONTENT_TYPE: JSON_TYPE},
+        headers=_with_json_type(headers) if headers else {CONTENT_TYPE: JSON_TYPE},
     )
     response[JSON_VALUE] = value
     return response
+
+
+def _with_json_type(headers: Mapping[str, str]) -> CIMultiDict[str]:
+    out = CIMultiDict(headers)
+    out[CONTENT_TYPE] = JSON_TYPE  # replaces any spelling of it: one Content-Type, always JSON's
+    return out
