@@ -72,6 +72,13 @@ class Server:
     def __init__(self, mode: str, latency_ms: float = 0) -> None:
         self.proc, self.url = start(mode)
         self.headers: list[str] = []
+        try:
+            self._prepare(mode, latency_ms)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _prepare(self, mode: str, latency_ms: float) -> None:
         if mode == "cityworks":
             self.headers.append(f"Authorization: cityworks {token(self.url)}")
             if latency_ms:
@@ -105,8 +112,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M")
-    servers = [Server("bare"), Server("cityworks"), Server("cityworks", latency_ms=50)]
+    servers: list[Server] = []
     try:
+        for mode, latency_ms in (("bare", 0), ("cityworks", 0), ("cityworks", 50)):
+            servers.append(Server(mode, latency_ms))
         for server in servers:
             server.run(2, args.connections)  # warm-up
         # Bare and kit runs alternate, so the machine's drift (it is shared) falls on both alike.
