@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from aiohttp import web
 
 from contracts import load_contract
 
 from .appkeys import BACKEND, CONFIG, DIALECT, FAULTS, JOURNAL, SPEC, VALIDATOR, BackendSlot
 from .contract import ContractValidator
-from .control import build_backend, setup_control_routes
+from .control import CONTROL_ROUTES, answering_bad_json, build_backend
 from .faults import FaultSet
 from .journal import Journal
-from .pipeline import Kit, behind_kit, unrouted
-from .routing import CONTROL_CATCH_ALL, UNROUTED, VENDOR_CATCH_ALL, control_no_route
+from .pipeline import Handler, Kit, behind_kit
+from .routing import CONTROL_CATCH_ALLS, UNROUTED, VENDOR_CATCH_ALL, control_no_route, vendor_no_route
 from .spec import SimConfig, SimulatorSpec
 
 
@@ -35,12 +37,16 @@ def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Appl
     )
     app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
     app.cleanup_ctx.extend(spec.cleanup_ctx)
-    setup_control_routes(app)
+    app.router.add_routes(_wrapped(CONTROL_ROUTES, answering_bad_json))
     # Before the vendor's routes, so none of them (several are catch-alls) ever sees a control path.
-    for part, path in zip(("root", "below"), CONTROL_CATCH_ALL, strict=True):
-        app.router.add_route("*", path, control_no_route, name=f"{UNROUTED}-control-{part}")
+    for name, path in CONTROL_CATCH_ALLS:
+        app.router.add_route("*", path, control_no_route, name=name)
     kit = Kit.of(app)
-    app.router.add_routes(web.RouteDef(r.method, r.path, behind_kit(r.handler, kit), r.kwargs) for r in spec.routes)
+    app.router.add_routes(_wrapped(spec.routes, lambda handler: behind_kit(handler, kit)))
     # Last: whatever no route above takes, any path (newlines too), answered as the router would.
-    app.router.add_route("*", VENDOR_CATCH_ALL, unrouted, name=UNROUTED)
+    app.router.add_route("*", VENDOR_CATCH_ALL, behind_kit(vendor_no_route, kit), name=UNROUTED)
     return app
+
+
+def _wrapped(routes: Iterable[web.RouteDef], wrap: Callable[[Handler], Handler]) -> list[web.RouteDef]:
+    return [web.RouteDef(r.method, r.path, wrap(r.handler), r.kwargs) for r in routes]

@@ -254,7 +254,7 @@ async def _run_action(request: web.Request, action: Any) -> web.Response:
     return web.json_response({"action": action.name, "result": result})
 
 
-def _answering_bad_json(handler: Any) -> Any:
+def answering_bad_json(handler: Any) -> Any:
     """A control handler whose unreadable JSON body is answered in the control plane's error shape."""
 
     async def call(request: web.Request) -> web.StreamResponse:
@@ -281,9 +281,3 @@ CONTROL_ROUTES = [
     web.get("/_sim/actions", list_actions),
     web.post("/_sim/actions/{name}", run_action),
 ]
-
-
-def setup_control_routes(app: web.Application) -> None:
-    app.router.add_routes(
-        web.RouteDef(r.method, r.path, _answering_bad_json(r.handler), r.kwargs) for r in CONTROL_ROUTES
-    )

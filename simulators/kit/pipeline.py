@@ -3,7 +3,7 @@
 Each vendor route's handler is wrapped (`behind_kit`) rather than the app given a middleware: aiohttp runs
 a middleware through a chain built around every handler plus one layer of its own, which cost a hot route
 about 5 % of its time; the wrapped handler does the same work without it. A vendor path or method no route
-takes lands on the catch-all `unrouted`, which runs through the same checks (see routing.py).
+takes lands on a catch-all whose handler is wrapped the same way (see routing.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
 from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
 from .journal import Entry, Journal
-from .routing import vendor_no_route
 from .secrets import MASK, is_secret
 from .spec import Dialect, SimConfig, SimulatorSpec
 
@@ -91,12 +90,6 @@ def behind_kit(handler: Handler, kit: Kit) -> Handler:
         return await vendor_call(kit, request, handler)
 
     return call
-
-
-async def unrouted(request: web.Request) -> web.StreamResponse:
-    """The catch-all for vendor paths: a 404 or 405 as the router would give it, in the vendor's format,
-    after the same journal and checks as any call."""
-    return await vendor_call(Kit.of(request.app), request, vendor_no_route)
 
 
 async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -14,11 +14,14 @@ from aiohttp import web
 from .control import control_error
 
 CONTROL_PREFIX = "/_sim"
-# Two routes for the control plane's, so the router files both under "/_sim": a pattern starting at the
-# prefix would be filed under "/" and tried (and missed) before the vendor's route on every vendor call.
-CONTROL_CATCH_ALL = (CONTROL_PREFIX, CONTROL_PREFIX + r"/{tail:[\s\S]*}")
-VENDOR_CATCH_ALL = r"/{tail:[\s\S]*}"
 UNROUTED = "kit-unrouted"  # the names of the catch-alls start with this
+# (name, path). Two routes for the control plane's, so the router files both under "/_sim": a pattern starting
+# at the prefix would be filed under "/" and tried (and missed) before the vendor's route on every vendor call.
+CONTROL_CATCH_ALLS = (
+    (f"{UNROUTED}-control-root", CONTROL_PREFIX),
+    (f"{UNROUTED}-control-below", CONTROL_PREFIX + r"/{tail:[\s\S]*}"),
+)
+VENDOR_CATCH_ALL = r"/{tail:[\s\S]*}"
 
 
 def is_control(path: str) -> bool:
@@ -45,7 +48,8 @@ async def control_no_route(request: web.Request) -> web.StreamResponse:
 
 
 async def vendor_no_route(request: web.Request) -> web.StreamResponse:
-    """Raised as aiohttp's own errors: the pipeline answers them in the vendor's format."""
+    """The vendor catch-all's handler, behind the kit like any vendor handler: raised as aiohttp's own
+    errors, which the pipeline journals and answers in the vendor's format."""
     allowed = await allowed_methods(request, control=False)
     if allowed:
         raise web.HTTPMethodNotAllowed(request.method, allowed)
