@@ -37,6 +37,7 @@ from simulators.opengov.config import DEFECTS as OG_DEFECTS
 
 from .bundled import simulator_config
 from .gateway_process import FAST, GatewayProcess, gateway_env
+from .sim_control import SimControl
 from .stack import Stack
 
 # Every failure a vendor call can meet. Latency alone is not a failure; a timeout is.
@@ -119,6 +120,7 @@ class CityworksSide:
 
     def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
         self.http, self.url, self.token = http, url, ""
+        self.control = SimControl(http, url)
 
     def integration(self) -> dict[str, Any]:
         return {"name": "Cityworks", "vendor": "cityworks", "version": "23", "base_url": self.url,
@@ -145,11 +147,11 @@ class CityworksSide:
 
     async def held(self, vendor_id: Any) -> tuple[list[str], list[str]]:
         """(comment texts oldest first, attachment SHA-256s) as Cityworks holds them."""
-        record = await _action(self.http, self.url, "get-request", RequestId=vendor_id)
+        record = await self.control.action("get-request", RequestId=vendor_id)
         return [c.get("Comments") or "" for c in record["comments"]], [a["sha256"] for a in record["attachments"]]
 
     async def staff_comment(self, vendor_id: Any, text: str, public: bool) -> None:
-        await _action(self.http, self.url, "add-comment", RequestId=vendor_id, text=text, to_scf=public)
+        await self.control.action("add-comment", RequestId=vendor_id, text=text, to_scf=public)
 
     async def requesters(self, email: str) -> int | None:
         return None  # Cityworks keeps the caller on the request itself
@@ -163,7 +165,7 @@ class OpengovSide:
     )  # fmt: skip
 
     def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
-        self.http, self.url = http, url
+        self.http, self.url, self.control = http, url, SimControl(http, url)
         self.auth = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
 
     def integration(self) -> dict[str, Any]:
@@ -198,21 +200,13 @@ class OpengovSide:
         return [c.get("CommentField") or "" for c in ordered], hashes
 
     async def staff_comment(self, vendor_id: Any, text: str, public: bool) -> None:
-        await _action(self.http, self.url, "add-comment", Oid=vendor_id, text=text, public=public)
+        await self.control.action("add-comment", Oid=vendor_id, text=text, public=public)
 
     async def requesters(self, email: str) -> int | None:
         return len(await self._records("cgRequestersClass", f'(([Email] is equal to "{email}"))'))
 
 
 SIDES = {"cityworks": CityworksSide, "opengov": OpengovSide}
-
-
-async def _action(http: aiohttp.ClientSession, url: str, action: str, **payload: Any) -> Any:
-    async with http.post(f"{url}/_sim/actions/{action}", json=payload) as resp:
-        body = await resp.json()
-        if resp.status != 200:
-            raise RuntimeError(f"simulator action {action}: {body}")
-        return body["result"]
 
 
 class Campaign:
@@ -226,7 +220,7 @@ class Campaign:
         self.gateway: GatewayProcess | None = None
         self.http: aiohttp.ClientSession | None = None
         self.side: CityworksSide | OpengovSide | None = None
-        self.vendor_url = ""
+        self.vendor: SimControl | None = None  # the vendor simulator's control plane
         self.code = ""
         self.integration = 0
         self._up = asyncio.Event()
@@ -344,9 +338,8 @@ class Campaign:
                 self._up.set()
 
     async def _vendor_count(self) -> int:
-        assert self.http is not None and self.side is not None
-        async with self.http.get(f"{self.vendor_url}/_sim/counts") as resp:
-            return (await resp.json())["counts"].get(self.side.counted, 0)
+        assert self.vendor is not None and self.side is not None
+        return (await self.vendor.counts()).get(self.side.counted, 0)
 
     # -- the end ---------------------------------------------------------------------------------------
 
@@ -372,9 +365,8 @@ class Campaign:
             await asyncio.sleep(0.5)
 
     async def _vendor_calls(self) -> int:
-        assert self.http is not None
-        async with self.http.get(f"{self.vendor_url}/_sim/journal", params={"limit": "1"}) as resp:
-            return (await resp.json())["total"]
+        assert self.vendor is not None
+        return (await self.vendor.journal(limit=1))["total"]
 
     async def _staff_comments(self) -> dict[str, tuple[str, str]]:
         """Vendor staff write on some delivered requests: an internal note (naming the caller) and a note for
@@ -492,16 +484,15 @@ class Campaign:
                 self.admin_token, self.api_key, {**FAST, "VENDOR_TIMEOUT_S": "1", "OUTBOX_CONCURRENCY": "16"}
             )
             async with Stack({side_type.sim: sim_config}) as sims, aiohttp.ClientSession() as http:
-                self.http, self.vendor_url = http, sims.url(side_type.sim)
-                self.side = side_type(http, self.vendor_url)
+                self.http, self.side = http, side_type(http, sims.url(side_type.sim))
+                self.vendor = self.side.control
                 self.gateway = GatewayProcess(database, env)
                 await self.gateway.start()
                 try:
                     await self._setup()
                     await self.side.login()
                     p = per_kind_probability(config.fault_rate, len(FAULTS))
-                    for fault in FAULTS:
-                        await self._faults("POST", {**fault, "probability": p})
+                    await self.vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
                     killer = asyncio.create_task(self._killer())
                     t0 = time.monotonic()
                     await self._citizens()
@@ -514,22 +505,14 @@ class Campaign:
                     (outcome,) = await asyncio.gather(killer, return_exceptions=True)
                     if isinstance(outcome, Exception):
                         self.report.problems.append(f"the gateway did not start again after a kill: {outcome}")
-                    applied = await self._faults("GET")
-                    self.report.faults = {r["kind"]: r["applied"] for r in applied["faults"]}
-                    await self._faults("DELETE")
+                    self.report.faults = {r["kind"]: r["applied"] for r in await self.vendor.faults()}
+                    await self.vendor.clear_faults()
                     self.report.counts["vendor calls"] = await self._vendor_calls()
                     await self._compare(await self._staff_comments())
                 finally:
                     await self.gateway.stop()
         seconds["total"] = time.monotonic() - started
         return self.report
-
-    async def _faults(self, method: str, body: Any = None) -> Any:
-        assert self.http is not None
-        async with self.http.request(method, f"{self.vendor_url}/_sim/faults", json=body) as resp:
-            if resp.status >= 400:
-                raise RuntimeError(f"faults {method}: {resp.status} {await resp.text()}")
-            return await resp.json()
 
 
 def _form(fields: dict[str, str], photo: bytes | None) -> Any:

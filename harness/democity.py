@@ -14,6 +14,8 @@ from shapely.geometry import mapping
 from simulators.arcgis import ArcgisConfig
 from simulators.kit import city
 
+from .sim_control import SimControl
+
 DEMO_API_KEY = "harness-demo-key"
 CATEGORIES = [
     ("POT", "Pothole", "Streets", "cityworks"),
@@ -159,13 +161,10 @@ async def seed_demo_city(
 async def _seed_widgets(http: aiohttp.ClientSession, admin: str, gateway: str, city_api: str) -> dict[str, Any]:
     """The six widget domains of the city API simulator, published, with a demo citizen whose utility account
     is linked and whose address is City Hall's parcel."""
-    made = await _call(
-        http,
-        "POST",
-        f"{city_api}/_sim/actions/create-account",
-        json={"account_number": DEMO_ACCOUNT[0], "verification": DEMO_ACCOUNT[1], "holder": "Demo Citizen"},
+    made = await SimControl(http, city_api).action(
+        "create-account", account_number=DEMO_ACCOUNT[0], verification=DEMO_ACCOUNT[1], holder="Demo Citizen"
     )
-    parcel = made["result"]["parcel_id"]
+    parcel = made["parcel_id"]
     await _call(
         http,
         "POST",

@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from harness.sim_control import SimControl
 from harness.stack import Stack
 from simulators.kit import SimConfig
 
@@ -28,10 +29,7 @@ class Sim:
             return resp.status, await resp.json()
 
     async def journal(self, **filters: Any) -> list[dict[str, Any]]:
-        params = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in filters.items()}
-        status, body = await self.control("GET", "journal", params=params)
-        assert status == 200, body
-        return body["entries"]
+        return (await SimControl(self.http, self.url).journal(**filters))["entries"]
 
     async def digest(self) -> str:
         status, body = await self.control("GET", "state")

@@ -55,7 +55,7 @@ async def test_fault_scope_is_one_route_method_and_path(kit_sim):
     async with kit_sim.http.post(f"{kit_sim.url}/api/items", json={"title": "t"}) as resp:
         assert resp.status == 500
     await kit_sim.control("DELETE", "faults")
-    await add_fault(kit_sim, kind="error", operation="getItem")
+    await add_fault(kit_sim, kind="error", operation="GETITEM")  # operationIds match whatever their case
     async with kit_sim.http.get(f"{kit_sim.url}/api/items/2") as resp:
         assert resp.status == 500
     async with await get_items(kit_sim) as resp:
@@ -208,6 +208,9 @@ async def test_apply_then_fail_commits_the_effect_but_loses_the_answer(kit_sim, 
         ({"kind": "error", "probability": 0.5, "count": 3}, "fault"),
         ({"kind": "error", "status": 99}, "status"),
         ({"kind": "error", "colour": "red"}, "colour"),
+        # a rule scoped to an operation the contract lacks could never fire
+        ({"kind": "error", "operation": "getItems"}, "'getItems' is no operationId of the kit-test contract"),
+        ({"kind": "error", "operation": "getItems"}, "did you mean getItem"),
     ],
 )
 async def test_invalid_fault_rules_are_refused_and_nothing_is_added(kit_sim, rule, problem):

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import shapefile
 
+from harness.sim_control import SimControl
 from simulators.kit import city
 
 from .client import Gateway
@@ -24,15 +25,11 @@ PNG = bytes.fromhex(
 
 
 async def sim(http: aiohttp.ClientSession, base: str, action: str, **payload: Any) -> Any:
-    async with http.post(f"{base}/_sim/actions/{action}", json=payload) as resp:
-        body = await resp.json()
-        assert resp.status == 200, body
-        return body["result"]
+    return await SimControl(http, base).action(action, **payload)
 
 
 async def fault(http: aiohttp.ClientSession, base: str, **rule: Any) -> None:
-    async with http.post(f"{base}/_sim/faults", json=rule) as resp:
-        assert resp.status == 201, await resp.text()
+    await SimControl(http, base).add_faults(rule)
 
 
 async def cityworks_token(http: aiohttp.ClientSession, cw: str) -> str:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from harness.bundled import simulator_config
+from harness.sim_control import SimControl
 from harness.stack import Stack
 
 from .client import city_geojson
@@ -202,8 +203,7 @@ async def test_cityworks_online_login(gw):
         rid = await submit(gw, (await synced(gw))[0]["code"], photo=False)
         await deliver_all(gw)
         assert len(await vendor_requests(gw.http, cw, rid)) == 1
-        async with gw.http.get(f"{cw}/_sim/journal", params={"limit": "1000"}) as resp:
-            paths = {e["path"] for e in (await resp.json())["entries"]}
+        paths = {e["path"] for e in (await SimControl(gw.http, cw).journal(limit=1000))["entries"]}
         assert "/Services/General/Authentication/CityworksOnlineAuthenticate" in paths, "no Cityworks Online login"
         wrong = await gw.ok("POST", "/integrations", json={**body, "name": f"Wrong {tag}", "secret": "not-it"})
         run = await gw.run("category_sync", integration_id=wrong["id"])

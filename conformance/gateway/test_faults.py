@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.sim_control import SimControl
+
 from .helpers import cityworks_call, deliver_all, fault, submit, synced, vendor_comments, vendor_requests
 from .test_opengov_delivery import AUTH, og_request, post
 
@@ -63,8 +65,7 @@ async def photo_and_comment_under_fault(
     )
     assert status == 201, body
     await deliver_all(g, rounds=8)
-    async with g.http.get(f"{vendor}/_sim/faults") as resp:
-        rules = (await resp.json())["faults"]
+    rules = await SimControl(g.http, vendor).faults()
     assert rules == [], f"a fault never fired (a one-shot fault is gone once it fired): {rules}"
     return rid
 

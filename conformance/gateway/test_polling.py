@@ -10,6 +10,8 @@ from collections import Counter
 import aiohttp
 import pytest
 
+from harness.sim_control import SimControl
+
 from .client import Gateway
 from .helpers import INSIDE, deliver_all, sim, submit, synced, vendor_requests
 from .test_opengov_delivery import og_request
@@ -19,10 +21,9 @@ AUTH_PATHS = ("Authenticate", "/Authentication/")
 
 async def calls(http: aiohttp.ClientSession, base: str) -> Counter[str]:
     """The vendor calls journalled since the journal was last cleared, by path (sign-ins left out), and clear."""
-    async with http.get(f"{base}/_sim/journal", params={"source": "client", "limit": "1000"}) as resp:
-        entries = (await resp.json())["entries"]
-    async with http.delete(f"{base}/_sim/journal") as resp:
-        assert resp.status == 200
+    control = SimControl(http, base)
+    entries = (await control.journal(source="client", limit=1000))["entries"]
+    await control.clear_journal()
     return Counter(e["path"] for e in entries if not any(a in e["path"] for a in AUTH_PATHS))
 
 
@@ -94,14 +95,13 @@ async def test_delivery_keeps_its_cityworks_session(linked: Gateway):
     await g.run("category_sync", integration_id=g.ids["integration"])
     code = (await synced(g))[0]["code"]
     await deliver_all(g)
-    async with g.http.delete(f"{cw}/_sim/journal") as resp:
-        assert resp.status == 200
+    control = SimControl(g.http, cw)
+    await control.clear_journal()
     for _ in range(3):
         for _ in range(2):
             await submit(g, code, photo=False)
         await deliver_all(g)
-    async with g.http.get(f"{cw}/_sim/journal", params={"source": "client", "limit": "1000"}) as resp:
-        paths = [e["path"] for e in (await resp.json())["entries"]]
+    paths = [e["path"] for e in (await control.journal(source="client", limit=1000))["entries"]]
     creates = [p for p in paths if p.lower().endswith("/servicerequest/create")]
     sign_ins = [p for p in paths if any(a in p for a in AUTH_PATHS)]
     assert len(creates) == 6, paths

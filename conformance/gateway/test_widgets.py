@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.sim_control import SimControl
+
 from .client import Gateway
 from .helpers import sim
 
@@ -84,8 +86,7 @@ async def new_account(g: Gateway, city: str) -> tuple[str, str]:
 
 
 async def journal(g: Gateway, city: str, path: str) -> list[dict[str, Any]]:
-    async with g.http.get(f"{city}/_sim/journal", params={"path": path, "limit": "1000"}) as resp:
-        return (await resp.json())["entries"]
+    return (await SimControl(g.http, city).journal(path=path, limit=1000))["entries"]
 
 
 # -- admin: the widget itself ------------------------------------------------------------------------
@@ -220,11 +221,7 @@ async def test_the_test_api_diagnoses_an_endpoint(gw, city_api):
     assert report["ok"] and report["state"] == "ok", report
     assert number[-4:] in str(report["preview"]["model"]) or report["preview"]["model"]["items"], report
     # a city answer that breaks the contract: each violation with its JSON path
-    async with g.http.post(
-        f"{city_api}/_sim/faults",
-        json={"kind": "malformed", "path": "/jobs/v1/content", "count": 1},
-    ) as resp:
-        assert resp.status == 201, await resp.text()
+    await SimControl(g.http, city_api).add_faults({"kind": "malformed", "path": "/jobs/v1/content", "count": 1})
     report = await g.ok("POST", f"/widgets/{good['id']}/test", json={})
     assert not report["ok"] and report["violations"], report
     assert all(v["path"].startswith("content:$") for v in report["violations"]), report["violations"]

@@ -6,6 +6,7 @@ Never part of a vendor contract. Its own error shape is `{"error": {"code", "mes
 from __future__ import annotations
 
 import asyncio
+import difflib
 import inspect
 import time
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from typing import Any
 import jsonschema_rs
 from aiohttp import web
 
-from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SPEC
+from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SPEC, VALIDATOR
 from .faults import FaultSpecError, parse_rule
 from .lenient import loads
 from .seeding import canonical_digest
@@ -172,15 +173,25 @@ async def add_faults(request: web.Request) -> web.Response:
     items = payload if isinstance(payload, list) else [payload]
     faults = request.app[FAULTS]
     problems: list[str] = []
+    operations = {op.operation_id.lower(): op.operation_id for op in request.app[VALIDATOR].operations}
     for i, item in enumerate(items):
         try:
-            parse_rule(item, 0)
+            rule = parse_rule(item, 0)
+            if rule.operation is not None and rule.operation.lower() not in operations:
+                raise FaultSpecError([_unknown_operation(rule.operation, request.app[SPEC].name, operations)])
         except FaultSpecError as exc:
             problems += [f"[{i}] {p}" if len(items) > 1 else p for p in exc.problems]
     if problems:
         return control_error(422, "invalid_fault", "; ".join(problems), details=problems)
     added = [faults.add(item).as_json() for item in items]
     return web.json_response({"faults": added}, status=201)
+
+
+def _unknown_operation(name: str, simulator: str, operations: Mapping[str, str]) -> str:
+    """A rule scoped to an operation the contract lacks would never fire: refused, naming the likeliest."""
+    close = difflib.get_close_matches(name.lower(), operations, n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(operations[c] for c in close)}?)" if close else ""
+    return f"operation: {name!r} is no operationId of the {simulator} contract{hint}"
 
 
 async def delete_faults(request: web.Request) -> web.Response:
