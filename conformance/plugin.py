@@ -2,6 +2,10 @@
 
 Registered through the `pytest11` entry point, so any pytest run in an environment with civic-harness
 installed knows the marker. Unknown IDs stop the run at collection: a typo must never read as coverage.
+
+Under pytest-xdist (`-n N`) the workers collect and run the checks and the controller writes the scorecard:
+everything it needs travels on the test reports (the IDs and suite as user properties, the simulators'
+journal excerpts of a failed check as `civic_evidence`), never in this process's own state alone.
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "req(*ids): the requirement IDs (docs/REQUIREMENTS.md) this check proves")
+    if config.getoption("req_coverage") and hasattr(config.option, "dist"):
+        config.option.dist = "no"  # listing coverage runs nothing: xdist's workers would list nothing
     config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)
 
 
@@ -134,26 +140,47 @@ class RequirementTracker:
         self.covers: dict[str, list[str]] = {}
         self.outcomes: dict[str, str] = {}
         self.checks: dict[str, report.Check] = {}
-        self.evidence: dict[str, list[dict[str, Any]]] = {}
         self.started, self.clock = datetime.now(UTC), time.monotonic()
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
+    def unknown_ids(self, items: list[pytest.Item]) -> list[str]:
+        """`nodeid: ID, ...` for each check naming an ID the catalogue lacks."""
         unknown: list[str] = []
-        for item in session.items:
-            ids = requirement_ids(item)
-            bad = [rid for rid in ids if rid not in self.catalogue]
+        for item in items:
+            bad = [rid for rid in requirement_ids(item) if rid not in self.catalogue]
             if bad:
                 unknown.append(f"{item.nodeid}: {', '.join(bad)}")
+        return unknown
+
+    def refusal(self, unknown: list[str]) -> str:
+        return f"unknown requirement IDs (not in {requirements.catalogue_path().name}):\n  " + "\n  ".join(unknown)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Any:
+        """On an xdist worker a UsageError never reaches the user (the worker just dies): the collector
+        holding the bad IDs fails instead, which the controller shows and which stops the run."""
+        outcome = yield
+        rep = outcome.get_result()
+        if not hasattr(self.config, "workerinput") or not rep.passed:
+            return
+        try:
+            unknown = self.unknown_ids([i for i in rep.result if isinstance(i, pytest.Item)])
+        except pytest.UsageError as exc:
+            unknown = [str(exc)]
+        if unknown:
+            rep.outcome, rep.longrepr, rep.result = "failed", self.refusal(unknown), []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        unknown = self.unknown_ids(session.items)
+        if unknown:
+            raise pytest.UsageError(self.refusal(unknown))
+        for item in session.items:
+            ids = requirement_ids(item)
             if ids:
                 self.covers[item.nodeid] = ids
                 # JUnit XML (pytest's --junitxml) shows these as the testcase's properties
                 item.user_properties += [("requirement", rid) for rid in ids]
             item.user_properties.append(("suite", suite_of(item.nodeid)))
             self.checks[item.nodeid] = report.Check(item.nodeid, suite_of(item.nodeid), "not run", requirements=ids)
-        if unknown:
-            raise pytest.UsageError(
-                f"unknown requirement IDs (not in {requirements.catalogue_path().name}):\n  " + "\n  ".join(unknown)
-            )
 
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
         if not self.config.getoption("req_coverage"):
@@ -184,10 +211,13 @@ class RequirementTracker:
         outcome = yield
         rep = outcome.get_result()
         if rep.failed and rep.when in ("setup", "call"):
-            # read the simulators' journals now: the fixtures stop them at teardown
-            self.evidence[rep.nodeid] = evidence.collect()
+            # read the simulators' journals now: the fixtures stop them at teardown. Kept on the report,
+            # which xdist carries to the controller with its extra attributes.
+            rep.civic_evidence = evidence.collect()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid not in self.checks:  # collected by an xdist worker: what it knew rides on the report
+            self._learn(report)
         previous = self.outcomes.get(report.nodeid)
         if report.failed:
             self.outcomes[report.nodeid] = "failed"
@@ -196,6 +226,14 @@ class RequirementTracker:
         elif report.when == "call" and report.passed and previous is None:
             self.outcomes[report.nodeid] = "passed"
         self._note(report)
+
+    def _learn(self, rep: pytest.TestReport) -> None:
+        props = [tuple(p) for p in rep.user_properties]
+        ids = list(dict.fromkeys(str(v) for k, v in props if k == "requirement"))
+        suite = next((str(v) for k, v in props if k == "suite"), suite_of(rep.nodeid))
+        if ids:
+            self.covers[rep.nodeid] = ids
+        self.checks[rep.nodeid] = report.Check(rep.nodeid, suite, "not run", requirements=ids)
 
     def _note(self, rep: pytest.TestReport) -> None:
         check = self.checks.setdefault(rep.nodeid, report.Check(rep.nodeid, suite_of(rep.nodeid), "not run"))
@@ -210,7 +248,7 @@ class RequirementTracker:
             text = rep.longreprtext or ""
             check.details = text[-report.MAX_DETAIL :]
             check.example = check.example or report.falsifying_example(text)
-            check.evidence = self.evidence.get(rep.nodeid, check.evidence)
+            check.evidence = getattr(rep, "civic_evidence", None) or check.evidence
 
     def verdicts(self) -> list[Verdict]:
         return verdicts(self.catalogue, self.covers, self.outcomes)

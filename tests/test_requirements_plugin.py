@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from conformance import requirements
 from conformance.scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, verdicts
 
@@ -93,3 +97,75 @@ def test_verdict_rules():
     assert result == {"AGY-1": FAIL, "AGY-2": FAIL, "AGY-3": SKIPPED, "AGY-4": NOT_COVERED}
     result = {v.requirement.id: v.status for v in verdicts(cat, covers, {"a": "passed", "b": "passed"})}
     assert result["AGY-1"] == PASS and result["AGY-3"] == NOT_COVERED  # "c" never ran
+
+
+EVIDENCE_SUITE = """
+import pytest
+from conformance import evidence
+
+class Journal:
+    def select(self, *, source):
+        return [1]
+
+    def render(self, n):
+        return {"method": "POST", "path": "/Services/Ams/ServiceRequest/Create", "status": 500, "body": None}
+
+@pytest.fixture
+def watched():
+    evidence.watch("http://127.0.0.1:9", journal=Journal(), name="cityworks")
+
+@pytest.mark.req("CW-QA-4")
+def test_broken_with_a_journal(watched):
+    assert False
+"""
+
+
+def scorecard_lines(result) -> list[str]:
+    lines = result.stdout.str().splitlines()
+    start = next(i for i, line in enumerate(lines) if "requirement scorecard" in line)
+    return [line for line in lines[start + 1 :] if line[:3] in ("AGY", "CW-") or "not covered (gaps" in line]
+
+
+def test_the_scorecard_is_the_same_when_xdist_workers_run_the_checks(pytester):
+    """Under `-n 2` the workers collect and run the checks and the controller writes the scorecard: the IDs
+    travel on the reports (before, every ID read as not covered although every check had run)."""
+    pytester.makepyfile(SUITE.format(broken="False"))
+    serial = pytester.runpytest_subprocess("-p", "no:asyncio", "--scorecard")
+    parallel = pytester.runpytest_subprocess("-p", "no:asyncio", "--scorecard", "-n", "2")
+    assert "2 workers" in parallel.stdout.str() or "gw1" in parallel.stdout.str(), parallel.stdout.str()
+    assert (serial.ret, parallel.ret) == (1, 1)
+    assert scorecard_lines(parallel) == scorecard_lines(serial)
+    parallel.stdout.fnmatch_lines(["CW-QA-2    FAIL*2 check(s)*", "0 pass, 2 fail, 1 skipped*"])
+
+
+def test_a_failed_checks_evidence_reaches_the_report_from_an_xdist_worker(pytester):
+    pytester.makepyfile(EVIDENCE_SUITE)
+    out = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess("-p", "no:asyncio", "-n", "2", f"--report-json={out}")
+    assert result.ret == 1
+    (check,) = [c for c in json.loads(out.read_text())["checks"] if c["outcome"] == "failed"]
+    assert check["requirements"] == ["CW-QA-4"]
+    assert [(e["simulator"], e["path"]) for e in check["evidence"]] == [
+        ("cityworks", "/Services/Ams/ServiceRequest/Create")
+    ]
+
+
+def test_coverage_listing_ignores_xdist_and_still_lists(pytester):
+    pytester.makepyfile(SUITE.format(broken="False"))
+    result = pytester.runpytest_subprocess("-p", "no:asyncio", "--req-coverage", "-n", "2")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["CW-QA-2      2 check(s)", f"3 of {TOTAL} requirement IDs covered*"])
+
+
+@pytest.mark.parametrize(
+    "marker, message",
+    [('@pytest.mark.req("CW-QA-99")', "unknown requirement IDs"), ("@pytest.mark.req", "needs at least one")],
+)
+def test_bad_ids_stop_an_xdist_run_too_and_say_why(pytester, marker, message):
+    """A worker's UsageError would be lost (the worker dies, the controller only says no worker is left)."""
+    pytester.makepyfile(f"import pytest\n{marker}\ndef test_x():\n    pass\n\ndef test_y():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:asyncio", "-n", "2")
+    assert result.ret != 0
+    output = result.stdout.str() + result.stderr.str()
+    assert message in output and "test_x" in output, output
+    assert "passed" not in result.stdout.str()
