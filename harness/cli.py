@@ -95,6 +95,13 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     conf.add_argument("-k", dest="keyword", help="pytest -k expression")
     conf.add_argument("-m", dest="marker", help="pytest -m expression")
     conf.add_argument("-q", "--quiet", action="store_true")
+    conf.add_argument(
+        "--workers",
+        default="auto",
+        metavar="N|auto",
+        help="processes running the checks, each with its own bundled stack (pytest-xdist); auto: one per core, "
+        "at most 4, and 1 with --target or --gw-database-url (their state is shared)",
+    )
     _report_arguments(conf)
 
     cert = sub.add_parser("certify", help="certify a vendor API against its contract, verdict per requirement ID")

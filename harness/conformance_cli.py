@@ -100,6 +100,31 @@ def reachable(url: str) -> str | None:
     return None
 
 
+MOST_WORKERS = 4  # each worker runs a whole bundled stack; past four the suites' longest checks set the time
+SHARED_STATE = ("--target", "--gw-database-url")  # a server or database every worker would share
+
+
+def workers(requested: str, targets: Sequence[str], passthrough: Sequence[str]) -> int | str:
+    """How many pytest-xdist workers run the checks, or why not as many as asked.
+
+    Each worker starts its own bundled stack (free ports, its own SQLite file), so bundled runs split well.
+    Checks against an external server or a given database reset and read that one shared state: two workers
+    would race on it, so those runs keep to one process."""
+    given = {a.partition("=")[0] for a in passthrough} | ({"--target"} if targets else set())
+    shared = [o for o in SHARED_STATE if o in given]
+    if requested == "auto":
+        return 1 if shared else max(1, min(os.cpu_count() or 1, MOST_WORKERS))
+    try:
+        n = int(requested)
+    except ValueError:
+        return f"--workers expects a number or auto, got {requested!r}"
+    if n < 1:
+        return "--workers must be at least 1"
+    if n > 1 and shared:
+        return f"--workers {n} with {' and '.join(shared)}: the workers would share one state; run with --workers 1"
+    return n
+
+
 def run_conformance(
     args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] | None = None
 ) -> int:
@@ -111,6 +136,10 @@ def run_conformance(
     if not chosen:
         print("civic-harness: no conformance suite is built yet", file=sys.stderr)
         return EXIT_USAGE
+    n = workers(args.workers, args.target, passthrough)
+    if isinstance(n, str):
+        print(f"civic-harness: {n}", file=sys.stderr)
+        return EXIT_USAGE
     for target in args.target:
         _, _, url = target.partition("=")
         problem = reachable(url) if url else f"--target expects NAME=URL, got {target!r}"
@@ -119,6 +148,8 @@ def run_conformance(
             return EXIT_USAGE
     # One seed drives the bundled data and hypothesis, so a failure replays with the same --seed.
     extra = [f"--harness-seed={args.seed}", f"--hypothesis-seed={args.seed}", *(f"--target={t}" for t in args.target)]
+    if n > 1 and not any(a in ("-n", "--numprocesses") or a.startswith("--numprocesses=") for a in passthrough):
+        extra += ["-n", str(n)]
     if args.keyword:
         extra += ["-k", args.keyword]
     if args.marker:
@@ -126,7 +157,10 @@ def run_conformance(
     if args.quiet:
         extra.append("-q")
     extra += report_options(args, argv if argv is not None else ["conformance", *sys.argv[2:]])
-    print(f"civic-harness conformance: suites {', '.join(chosen)}; seed {args.seed}", flush=True)
+    print(
+        f"civic-harness conformance: suites {', '.join(chosen)}; seed {args.seed}; {n} worker{'s' if n > 1 else ''}",
+        flush=True,
+    )
     return _pytest([str(p) for p in chosen.values()], [*extra, *passthrough], args)
 
 

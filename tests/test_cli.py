@@ -122,3 +122,33 @@ def test_gateway_serves_in_the_foreground(tmp_path):
 def test_unknown_options_are_refused_outside_the_suite_commands():
     result = subprocess.run([*CLI, "up", "--bogus"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
+
+
+@pytest.mark.req("H-CON-1")
+def test_conformance_workers_split_bundled_runs_and_keep_shared_state_to_one(monkeypatch):
+    from harness.conformance_cli import MOST_WORKERS, workers
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert workers("auto", [], []) == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    assert workers("auto", [], ["-x"]) == MOST_WORKERS
+    assert workers("3", [], []) == 3
+    # one server or database every worker would share: one process
+    assert workers("auto", ["cityworks=http://127.0.0.1:1"], []) == 1
+    assert workers("auto", [], ["--gw-database-url=postgresql://127.0.0.1/test"]) == 1
+    assert workers("auto", [], ["--gw-database-url", "postgresql://127.0.0.1/test"]) == 1
+    assert "share one state" in workers("2", ["cityworks=http://127.0.0.1:1"], [])
+    assert "at least 1" in workers("0", [], [])
+    assert "a number or auto" in workers("many", [], [])
+
+
+def test_conformance_refuses_workers_on_a_shared_target_before_running_anything():
+    result = subprocess.run(
+        [*CLI, "conformance", "--workers", "2", "--target", "cityworks=http://127.0.0.1:9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "share one state" in result.stderr, result.stderr

@@ -34,10 +34,13 @@ def run_suite(*args: str) -> tuple[int, str, dict[str, str]]:
 @pytest.mark.req("H-CON-1")
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_the_gateway_suite_passes_on_both_databases(backend, request):
-    args: list[str] = []
+    # SQLite: two xdist workers, each with its own bundled stack, the verdicts gathered by the controller;
+    # PostgreSQL: one database every worker would share, so one process (what --workers auto picks).
+    args = ["--workers", "2"]
     if backend == "postgres":
         args = [f"--gw-database-url={request.getfixturevalue('postgres_url')}"]
     code, output, verdicts = run_suite(*args)
     assert code == 0, output[-3000:]
+    assert ("2 workers" if backend == "sqlite" else "1 worker") in output, output[:500]
     assert {rid for rid, verdict in verdicts.items() if verdict == "PASS"} >= EXPECTED, output[-3000:]
     assert "FAIL" not in verdicts.values()
