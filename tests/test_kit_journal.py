@@ -117,9 +117,22 @@ async def test_filters_by_operation_method_since_and_violations(kit_sim):
     assert [e["id"] for e in await kit_sim.journal(violations=True)] == [3]
     assert [e["id"] for e in await kit_sim.journal(path="/api/items/")] == [4]
     assert [e["id"] for e in await kit_sim.journal(limit=1)] == [4]
-    for bad in ({"since": "x"}, {"limit": "0"}, {"limit": "-3"}):
+    assert [e["id"] for e in await kit_sim.journal(operation="GETITEM", violations="no")] == [4]  # any case
+    # A filter that could match nothing the simulator records would read as "no such call was made".
+    for bad, says in (
+        ({"since": "x"}, "integers"),
+        ({"limit": "0"}, "at least 1"),
+        ({"limit": "-3"}, "at least 1"),
+        ({"operation": "getItems"}, "'getItems' is no operationId of the kit-test contract (did you mean getItem"),
+        ({"route": "action:rename"}, "did you mean action:rename-item"),
+        ({"violations": "maybe"}, "violations must be true or false"),
+        ({"source": "vendor"}, "source must be client or operator"),
+    ):
         status, body = await kit_sim.control("GET", "journal", params=bad)
-        assert status == 400 and body["error"]["code"] == "invalid_filter"
+        assert status == 400 and body["error"]["code"] == "invalid_filter", (bad, body)
+        assert says in body["error"]["message"], (bad, body)
+    await kit_sim.control("POST", "actions/rename-item", json={"id": 1, "title": "t"})
+    assert [e["source"] for e in await kit_sim.journal(operation="action:rename-item")] == ["operator"]
     assert (await kit_sim.control("DELETE", "journal"))[0] == 200
     assert await kit_sim.journal() == []
 

@@ -79,9 +79,9 @@ async def citizen(g: Gateway) -> Citizen:
     return Citizen(g, answer["token"])
 
 
-async def new_account(g: Gateway, city: str) -> tuple[str, str]:
+async def new_account(g: Gateway, city: str, **extra: Any) -> tuple[str, str]:
     number, pin = f"UT-T{secrets.randbelow(10**8):08d}", f"{secrets.randbelow(10**6):06d}"
-    await sim(g.http, city, "create-account", account_number=number, verification=pin)
+    await sim(g.http, city, "create-account", account_number=number, verification=pin, **extra)
     return number, pin
 
 
@@ -297,7 +297,8 @@ async def test_templates_item_counts_tables_and_charts(gw, city_api):
     layout = {"template": "table", "key_width": 30, "value_width": 70, "dashboard_items": 2, "charts": True}
     w = await widget(g, city_api, "utilities", layout=layout, link_account_id=await link_account(g))
     ana = await citizen(g)
-    number, pin = await new_account(g, city_api)
+    # Water use to chart: the page's bars must come from this widget, not from what other checks published.
+    number, pin = await new_account(g, city_api, usage=[["2026-08", 4100], ["2026-09", 3900], ["2026-10", 4400]])
     status, link = await ana.call(
         "POST", f"/widgets/{w['id']}/links", json={"account_number": number, "verification": pin}
     )

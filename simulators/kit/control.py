@@ -22,6 +22,7 @@ from .seeding import canonical_digest
 from .spec import ActionError, SimConfig, SimulatorSpec
 
 MAX_SEED_SIZE = 5_000_000
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _ACTION_VALIDATORS: dict[int, Any] = {}
 
 
@@ -145,13 +146,21 @@ async def get_journal(request: web.Request) -> web.Response:
         return control_error(400, "invalid_filter", "since and limit must be integers")
     if limit is not None and limit < 1:
         return control_error(400, "invalid_filter", "limit must be at least 1")
-    violations = q.get("violations", "false").lower() in ("1", "true", "yes")
+    flag = q.get("violations", "false").lower()
+    if flag not in FLAGS:
+        return control_error(400, "invalid_filter", f"violations must be true or false, got {q['violations']!r}")
+    if q.get("source") not in (None, "client", "operator"):
+        return control_error(400, "invalid_filter", f"source must be client or operator, got {q['source']!r}")
+    operation = q.get("operation") or q.get("route")
+    # A filter naming nothing the simulator records would read as "no such call was made".
+    if operation is not None and operation.lower() not in (names := _operations(request.app, actions=True)):
+        return control_error(400, "invalid_filter", _unknown_operation(operation, request.app[SPEC].name, names))
     entries = journal.select(
-        operation=q.get("operation") or q.get("route"),
+        operation=operation,
         path=q.get("path"),
         method=q.get("method"),
         since=since,
-        violations_only=violations,
+        violations_only=FLAGS[flag],
         source=q.get("source"),
         limit=limit,
     )
@@ -173,7 +182,7 @@ async def add_faults(request: web.Request) -> web.Response:
     items = payload if isinstance(payload, list) else [payload]
     faults = request.app[FAULTS]
     problems: list[str] = []
-    operations = {op.operation_id.lower(): op.operation_id for op in request.app[VALIDATOR].operations}
+    operations = _operations(request.app, actions=False)  # faults touch vendor calls, never operator actions
     for i, item in enumerate(items):
         try:
             rule = parse_rule(item, 0)
@@ -187,8 +196,18 @@ async def add_faults(request: web.Request) -> web.Response:
     return web.json_response({"faults": added}, status=201)
 
 
+def _operations(app: web.Application, *, actions: bool) -> dict[str, str]:
+    """What an entry's `operation` can be, by its lower-case form: the contract's operationIds and, for
+    operator entries, `action:<name>`."""
+    names = [op.operation_id for op in app[VALIDATOR].operations]
+    if actions:
+        names += [f"action:{a.name}" for a in app[SPEC].actions]
+    return {n.lower(): n for n in names}
+
+
 def _unknown_operation(name: str, simulator: str, operations: Mapping[str, str]) -> str:
-    """A rule scoped to an operation the contract lacks would never fire: refused, naming the likeliest."""
+    """A fault rule or a journal filter naming an operation the simulator lacks would never match: refused,
+    naming the likeliest."""
     close = difflib.get_close_matches(name.lower(), operations, n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(operations[c] for c in close)}?)" if close else ""
     return f"operation: {name!r} is no operationId of the {simulator} contract{hint}"
