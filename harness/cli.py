@@ -100,7 +100,7 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
         default="auto",
         metavar="N|auto",
         help="processes running the checks, each with its own bundled stack (pytest-xdist); auto: one per core, "
-        "at most 4, and 1 with --target or --gw-database-url (their state is shared)",
+        "at most 4; 1 with --target (a shared server) or --gw-database-url (more make a database each beside it)",
     )
     _report_arguments(conf)
 

@@ -101,27 +101,26 @@ def reachable(url: str) -> str | None:
 
 
 MOST_WORKERS = 4  # each worker runs a whole bundled stack; past four the suites' longest checks set the time
-SHARED_STATE = ("--target", "--gw-database-url")  # a server or database every worker would share
 
 
 def workers(requested: str, targets: Sequence[str], passthrough: Sequence[str]) -> int | str:
     """How many pytest-xdist workers run the checks, or why not as many as asked.
 
     Each worker starts its own bundled stack (free ports, its own SQLite file), so bundled runs split well.
-    Checks against an external server or a given database reset and read that one shared state: two workers
-    would race on it, so those runs keep to one process."""
-    given = {a.partition("=")[0] for a in passthrough} | ({"--target"} if targets else set())
-    shared = [o for o in SHARED_STATE if o in given]
+    Checks against an external server reset and read that one shared state: two workers would race on it,
+    so `--target` runs keep to one process. With `--gw-database-url` each worker makes its own database
+    beside the given one, which needs the right to create databases: one process unless asked."""
     if requested == "auto":
-        return 1 if shared else max(1, min(os.cpu_count() or 1, MOST_WORKERS))
+        given_db = any(a.partition("=")[0] == "--gw-database-url" for a in passthrough)
+        return 1 if targets or given_db else max(1, min(os.cpu_count() or 1, MOST_WORKERS))
     try:
         n = int(requested)
     except ValueError:
         return f"--workers expects a number or auto, got {requested!r}"
     if n < 1:
         return "--workers must be at least 1"
-    if n > 1 and shared:
-        return f"--workers {n} with {' and '.join(shared)}: the workers would share one state; run with --workers 1"
+    if n > 1 and targets:
+        return f"--workers {n} with --target: the workers would share one server's state; run with --workers 1"
     return n
 
 

@@ -133,11 +133,12 @@ def test_conformance_workers_split_bundled_runs_and_keep_shared_state_to_one(mon
     monkeypatch.setattr("os.cpu_count", lambda: 64)
     assert workers("auto", [], ["-x"]) == MOST_WORKERS
     assert workers("3", [], []) == 3
-    # one server or database every worker would share: one process
+    # one server every worker would share, or a database each would need to create: one process
     assert workers("auto", ["cityworks=http://127.0.0.1:1"], []) == 1
     assert workers("auto", [], ["--gw-database-url=postgresql://127.0.0.1/test"]) == 1
     assert workers("auto", [], ["--gw-database-url", "postgresql://127.0.0.1/test"]) == 1
-    assert "share one state" in workers("2", ["cityworks=http://127.0.0.1:1"], [])
+    assert workers("2", [], ["--gw-database-url=postgresql://127.0.0.1/test"]) == 2  # a database per worker
+    assert "share one server's state" in workers("2", ["cityworks=http://127.0.0.1:1"], [])
     assert "at least 1" in workers("0", [], [])
     assert "a number or auto" in workers("many", [], [])
 
@@ -151,4 +152,4 @@ def test_conformance_refuses_workers_on_a_shared_target_before_running_anything(
         timeout=60,
     )
     assert result.returncode == 2
-    assert "share one state" in result.stderr, result.stderr
+    assert "share one server's state" in result.stderr, result.stderr

@@ -3,6 +3,8 @@ reference gateway), fresh vendor simulators per check, and a city set up through
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import secrets
 import tempfile
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy.engine import make_url
 
 from conformance import evidence
 from conformance.targets import target_urls
@@ -45,8 +48,13 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     from harness.bundled import simulator_config
     from harness.stack import ThreadedStack
 
-    with tempfile.TemporaryDirectory(prefix="civic-harness-gw-") as scratch:
-        database = config.getoption("gw_database_url") or f"sqlite:///{Path(scratch) / 'gateway.db'}"
+    given = config.getoption("gw_database_url")
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    with (
+        tempfile.TemporaryDirectory(prefix="civic-harness-gw-") as scratch,
+        worker_database(given, worker) if given and worker else contextlib.nullcontext(given) as chosen,
+    ):
+        database = chosen or f"sqlite:///{Path(scratch) / 'gateway.db'}"
         settings = Settings(
             database_url=database,
             api_keys=(secrets.token_urlsafe(12),),
@@ -61,6 +69,36 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             urls = stack.urls
             evidence.watch(urls["city-api"], "session")
             yield Target(urls["gateway"], settings.admin_token, settings.api_keys[0], True, urls["city-api"])
+
+
+@contextlib.contextmanager
+def worker_database(url: str, worker: str) -> Iterator[str]:
+    """An xdist worker's own database beside the given one, so workers never share a gateway's state:
+    PostgreSQL `<name>_<worker>` (created fresh on the given server, dropped at the end; needs CREATEDB),
+    or SQLite `<file>-<worker><suffix>`."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "gateway.db")
+        yield str(parsed.set(database=str(path.with_name(f"{path.stem}-{worker}{path.suffix}"))))
+        return
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
