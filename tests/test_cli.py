@@ -153,3 +153,10 @@ def test_conformance_refuses_workers_on_a_shared_target_before_running_anything(
     )
     assert result.returncode == 2
     assert "share one server's state" in result.stderr, result.stderr
+
+
+def test_a_given_sqlite_database_becomes_one_file_per_worker(tmp_path):
+    from conformance.gateway.conftest import worker_database
+
+    with worker_database(f"sqlite:///{tmp_path / 'gw.db'}", "gw1") as url:
+        assert url == f"sqlite:///{tmp_path / 'gw-gw1.db'}"
