@@ -147,7 +147,7 @@ def run_conformance(
             return EXIT_USAGE
     # One seed drives the bundled data and hypothesis, so a failure replays with the same --seed.
     extra = [f"--harness-seed={args.seed}", f"--hypothesis-seed={args.seed}", *(f"--target={t}" for t in args.target)]
-    if n > 1 and not any(a in ("-n", "--numprocesses") or a.startswith("--numprocesses=") for a in passthrough):
+    if n > 1 and not any(a == "--numprocesses" or a.startswith(("-n", "--numprocesses=")) for a in passthrough):
         extra += ["-n", str(n)]
     if args.keyword:
         extra += ["-k", args.keyword]
