@@ -123,8 +123,10 @@ async def test_filters_by_operation_method_since_and_violations(kit_sim):
         ({"since": "x"}, "integers"),
         ({"limit": "0"}, "at least 1"),
         ({"limit": "-3"}, "at least 1"),
-        ({"operation": "getItems"}, "'getItems' is no operationId of the kit-test contract (did you mean getItem"),
+        ({"operation": "getItems"}, "'getItems' is no operationId of the kit-test contract nor action"),
+        ({"operation": "getItems"}, "(did you mean getItem"),
         ({"route": "action:rename"}, "did you mean action:rename-item"),
+        ({"operation": "rename-item"}, "action:rename-item?)"),
         ({"violations": "maybe"}, "violations must be true or false"),
         ({"source": "vendor"}, "source must be client or operator"),
     ):

@@ -154,7 +154,8 @@ async def get_journal(request: web.Request) -> web.Response:
     operation = q.get("operation") or q.get("route")
     # A filter naming nothing the simulator records would read as "no such call was made".
     if operation is not None and operation.lower() not in (names := _operations(request.app, actions=True)):
-        return control_error(400, "invalid_filter", _unknown_operation(operation, request.app[SPEC].name, names))
+        problem = _unknown_operation(operation, request.app[SPEC].name, names, also=" nor action:<name> of an action")
+        return control_error(400, "invalid_filter", problem)
     entries = journal.select(
         operation=operation,
         path=q.get("path"),
@@ -205,12 +206,12 @@ def _operations(app: web.Application, *, actions: bool) -> dict[str, str]:
     return {n.lower(): n for n in names}
 
 
-def _unknown_operation(name: str, simulator: str, operations: Mapping[str, str]) -> str:
+def _unknown_operation(name: str, simulator: str, operations: Mapping[str, str], also: str = "") -> str:
     """A fault rule or a journal filter naming an operation the simulator lacks would never match: refused,
     naming the likeliest."""
     close = difflib.get_close_matches(name.lower(), operations, n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(operations[c] for c in close)}?)" if close else ""
-    return f"operation: {name!r} is no operationId of the {simulator} contract{hint}"
+    return f"operation: {name!r} is no operationId of the {simulator} contract{also}{hint}"
 
 
 async def delete_faults(request: web.Request) -> web.Response:
