@@ -220,7 +220,6 @@ class Campaign:
         self.gateway: GatewayProcess | None = None
         self.http: aiohttp.ClientSession | None = None
         self.side: CityworksSide | OpengovSide | None = None
-        self.vendor: SimControl | None = None  # the vendor simulator's control plane
         self.code = ""
         self.integration = 0
         self._up = asyncio.Event()
@@ -338,8 +337,8 @@ class Campaign:
                 self._up.set()
 
     async def _vendor_count(self) -> int:
-        assert self.vendor is not None and self.side is not None
-        return (await self.vendor.counts()).get(self.side.counted, 0)
+        assert self.side is not None
+        return (await self.side.control.counts()).get(self.side.counted, 0)
 
     # -- the end ---------------------------------------------------------------------------------------
 
@@ -365,8 +364,8 @@ class Campaign:
             await asyncio.sleep(0.5)
 
     async def _vendor_calls(self) -> int:
-        assert self.vendor is not None
-        return (await self.vendor.journal(limit=1))["total"]
+        assert self.side is not None
+        return (await self.side.control.journal(limit=1))["total"]
 
     async def _staff_comments(self) -> dict[str, tuple[str, str]]:
         """Vendor staff write on some delivered requests: an internal note (naming the caller) and a note for
@@ -485,14 +484,14 @@ class Campaign:
             )
             async with Stack({side_type.sim: sim_config}) as sims, aiohttp.ClientSession() as http:
                 self.http, self.side = http, side_type(http, sims.url(side_type.sim))
-                self.vendor = self.side.control
+                vendor = self.side.control
                 self.gateway = GatewayProcess(database, env)
                 await self.gateway.start()
                 try:
                     await self._setup()
                     await self.side.login()
                     p = per_kind_probability(config.fault_rate, len(FAULTS))
-                    await self.vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
+                    await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
                     killer = asyncio.create_task(self._killer())
                     t0 = time.monotonic()
                     await self._citizens()
@@ -505,8 +504,8 @@ class Campaign:
                     (outcome,) = await asyncio.gather(killer, return_exceptions=True)
                     if isinstance(outcome, Exception):
                         self.report.problems.append(f"the gateway did not start again after a kill: {outcome}")
-                    self.report.faults = {r["kind"]: r["applied"] for r in await self.vendor.faults()}
-                    await self.vendor.clear_faults()
+                    self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
+                    await vendor.clear_faults()
                     self.report.counts["vendor calls"] = await self._vendor_calls()
                     await self._compare(await self._staff_comments())
                 finally:

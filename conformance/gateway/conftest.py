@@ -84,21 +84,23 @@ def worker_database(url: str, worker: str) -> Iterator[str]:
     name = f"{parsed.database}_{worker}"
     admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    async def run(sql: str) -> None:
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+    async def run(*statements: str) -> None:  # one by one: CREATE DATABASE cannot share a transaction
         import asyncpg
 
         conn = await asyncpg.connect(admin)
         try:
-            await conn.execute(sql)
+            for sql in statements:
+                await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    asyncio.run(run(drop, f'CREATE DATABASE "{name}"'))
     try:
         yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(run(drop))
 
 
 @pytest.fixture
