@@ -81,3 +81,40 @@ def collect(per_simulator: int = 4, timeout_s: float = 3.0) -> list[dict[str, An
                 }
             )
     return out
+
+
+def marks(timeout_s: float = 3.0) -> dict[str, int]:
+    """The newest journal entry of every watched simulator now: what a check's findings are counted from."""
+    out: dict[str, int] = {}
+    for url in list(_watched):
+        entries = _client_entries(url, None, timeout_s, limit=1)
+        out[url] = entries[-1]["id"] if entries else 0
+    return out
+
+
+def findings(since: dict[str, int], timeout_s: float = 3.0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(violations, warnings) of the client calls the watched simulators journaled after `since` (a simulator
+    watched later counts from its start): what the real vendor would refuse, and what it accepts outside its
+    documented contract."""
+    violations: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    for url in list(_watched):
+        name = _journals[url][0] if url in _journals else url
+        for e in _client_entries(url, since.get(url, 0), timeout_s):
+            call = {"simulator": name, "method": e.get("method"), "path": e.get("path"), "status": e.get("status")}
+            violations += [{**call, **v} for v in e.get("violations") or ()]
+            warnings += [{**call, **w} for w in e.get("warnings") or ()]
+    return violations, warnings
+
+
+def _client_entries(url: str, since: int | None, timeout_s: float, limit: int | None = None) -> list[dict[str, Any]]:
+    try:
+        if url in _journals:
+            journal = _journals[url][1]
+            return [journal.render(e) for e in journal.select(source="client", since=since, limit=limit)]
+        params: dict[str, Any] = {"source": "client", **({"since": since} if since else {})}
+        if limit:
+            params["limit"] = limit
+        return requests.get(f"{url}/_sim/journal", params=params, timeout=timeout_s).json()["entries"]
+    except (requests.RequestException, ValueError, KeyError, AttributeError):
+        return []  # not a simulator, or gone

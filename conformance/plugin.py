@@ -119,6 +119,19 @@ def requirement_ids(item: pytest.Item) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+MAX_FINDINGS = 50  # warnings kept per check: enough to read, bounded for a check making thousands of calls
+
+
+def refused_calls(violations: list[dict[str, Any]]) -> str:
+    lines = [f"{v['simulator']}: {v['method']} {v['path']}: {v['location']}: {v['message']}" for v in violations]
+    more = f"\n  ... and {len(lines) - 10} more" if len(lines) > 10 else ""
+    return (
+        f"the gateway sent {len(violations)} call(s) the real vendor would refuse (simulator journal violations):\n  "
+        + "\n  ".join(lines[:10])
+        + more
+    )
+
+
 def suite_of(nodeid: str) -> str:
     """`providers/cityworks` for a check in conformance/providers/cityworks/..., else its file's folder."""
     path = nodeid.split("::", 1)[0]
@@ -141,6 +154,7 @@ class RequirementTracker:
         self.outcomes: dict[str, str] = {}
         self.checks: dict[str, report.Check] = {}
         self.started, self.clock = datetime.now(UTC), time.monotonic()
+        self.marks: dict[str, int] = {}  # the watched journals' newest entries when the current check began
 
     def unknown_ids(self, items: list[pytest.Item]) -> list[str]:
         """`nodeid: ID, ...` for each check naming an ID the catalogue lacks."""
@@ -205,11 +219,19 @@ class RequirementTracker:
     @pytest.hookimpl(tryfirst=True)  # before the check's fixtures start (and watch) their simulators
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         evidence.forget_function_scoped()
+        self.marks = evidence.marks()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         outcome = yield
         rep = outcome.get_result()
+        if rep.when == "call":
+            violations, warnings = evidence.findings(self.marks)
+            rep.civic_warnings = warnings[:MAX_FINDINGS]
+            # A gateway must never send what the real vendor refuses, whatever the check looked at; provider
+            # suites send refusable calls on purpose.
+            if violations and rep.passed and suite_of(item.nodeid) == "gateway":
+                rep.outcome, rep.longrepr = "failed", refused_calls(violations)
         if rep.failed and rep.when in ("setup", "call"):
             # read the simulators' journals now: the fixtures stop them at teardown. Kept on the report,
             # which xdist carries to the controller with its extra attributes.
@@ -249,6 +271,7 @@ class RequirementTracker:
             check.details = text[-report.MAX_DETAIL :]
             check.example = check.example or report.falsifying_example(text)
             check.evidence = getattr(rep, "civic_evidence", None) or check.evidence
+        check.warnings = getattr(rep, "civic_warnings", None) or check.warnings
 
     def verdicts(self) -> list[Verdict]:
         return verdicts(self.catalogue, self.covers, self.outcomes)
@@ -295,6 +318,13 @@ class RequirementTracker:
             )
             tw.line(f"{v.requirement.id:<10} {v.status.upper():<12} {detail}", **{colours[v.status]: True})
         counts = totals(results)
+        warned = {c.id: len(c.warnings) for c in self.checks.values() if c.warnings}
+        if warned:
+            tw.line(
+                f"{sum(warned.values())} wire warning(s) in {len(warned)} check(s): calls the real vendor accepts "
+                "outside its documented contract (listed per check in the JSON and HTML reports)",
+                yellow=True,
+            )
         tw.line(
             f"{counts[PASS]} pass, {counts[FAIL]} fail, {counts[SKIPPED]} skipped, "
             f"{counts[NOT_COVERED]} not covered (gaps, not passes) of {len(results)} requirement IDs"

@@ -33,6 +33,8 @@ class Check:
     details: str | None = None  # the failure as pytest tells it (truncated)
     example: str | None = None  # hypothesis' falsifying example, when there is one
     evidence: list[dict[str, Any]] = field(default_factory=list)  # journal excerpts of the simulators involved
+    # calls the real vendor accepts outside its documented contract (the simulators' journal warnings)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def falsifying_example(text: str) -> str | None:
@@ -75,6 +77,7 @@ def model(
             "not_covered": counts[NOT_COVERED],
             "checks": len(checks),
             "checks_failed": sum(1 for c in checks.values() if c.outcome == "failed"),
+            "warnings": sum(len(c.warnings) for c in checks.values()),
         },
         "requirements": [_requirement(v, checks) for v in verdicts],
         "checks": [asdict(c) for c in checks.values()],

@@ -30,6 +30,16 @@ def _user(text: str) -> tuple[str, str]:
     return login, password
 
 
+def _front_door(text: str) -> str:
+    from simulators.kit.frontdoor import FrontDoor
+
+    try:
+        FrontDoor.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _kit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
@@ -42,6 +52,14 @@ def _kit_arguments(p: argparse.ArgumentParser) -> None:
         help="do not check the simulator's own answers against the contract",
     )
     p.add_argument("--journal-size", type=int, default=10_000, help="entries kept in the request journal")
+    p.add_argument(
+        "--front-door",
+        type=_front_door,
+        metavar="none|iis[:name=bytes,...]",
+        help="the web server in front of the API and its limits, answered with its own error page (default: iis for "
+        "Cityworks and OpenGov with IIS's maxUrl 4096, maxQueryString 2048, maxAllowedContentLength 30000000; none "
+        "for the others), e.g. iis:maxQueryString=8192",
+    )
     p.add_argument(
         "--user",
         dest="users",
@@ -157,6 +175,8 @@ def sim_config(spec: SimulatorSpec, args: argparse.Namespace) -> SimConfig:
     }
     if args.users:
         kwargs["users"] = tuple(args.users)
+    if args.front_door is not None:
+        kwargs["front_door"] = args.front_door
     if spec.config_from_args is not None:
         kwargs.update(spec.config_from_args(args))
     return spec.config_type(**kwargs)

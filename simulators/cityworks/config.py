@@ -35,6 +35,7 @@ def family(version: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CityworksConfig(SimConfig):
+    front_door: str = "iis"  # on-premise Cityworks runs on IIS: its request limits answer before the API does
     version: str = "23"
     licences: frozenset[str] = LICENCES
     # Cityworks 23 moved the token into `Authorization: cityworks <token>`. Whether 23 still takes
@@ -45,12 +46,17 @@ class CityworksConfig(SimConfig):
     token_ttl_s: int = 8 * 3600
     # The password a login takes when it comes through Cityworks Online (its token) is accepted too.
     online_login: bool = True
+    # Where `data`/`token` sent both in the query string and in the form are read from. ASP.NET's Request[name]
+    # reads the query first; which accessor Cityworks uses is not public (inferred), so it is a setting.
+    parameter_precedence: str = "query"
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
             raise ValueError(f"unknown Cityworks version {self.version!r}; one of {', '.join(VERSIONS)}")
         check_defects(self.defects, DEFECTS)
+        if self.parameter_precedence not in ("query", "form"):
+            raise ValueError(f"parameter_precedence must be query or form, got {self.parameter_precedence!r}")
         unknown = set(self.licences) - LICENCES
         if unknown or not self.licences:
             raise ValueError(f"licences must be a non-empty subset of sr, wo (got {sorted(self.licences)})")
@@ -91,6 +97,13 @@ def add_arguments(group: Any) -> None:
         default="auto",
         help="response envelope: by version (auto), the 2015+ one (full) or {Status, Message, Value} (legacy)",
     )
+    group.add_argument(
+        "--parameter-precedence",
+        choices=("query", "form"),
+        default="query",
+        help="where data/token sent both in the query and the form are read from (default query, as ASP.NET's "
+        "Request[name]; inferred)",
+    )
     group.add_argument("--token-ttl", type=int, default=8 * 3600, help="token lifetime in seconds")
     group.add_argument(
         "--defect",
@@ -109,5 +122,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "accept_token_param_on_23": args.accept_token_param_on_23,
         "legacy_envelope": {"auto": None, "full": False, "legacy": True}[args.envelope],
         "token_ttl_s": args.token_ttl,
+        "parameter_precedence": args.parameter_precedence,
         "defects": frozenset(args.defect),
     }

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
 from simulators.kit.answers import json_answer
+from simulators.kit.binding import AspNetParameters
 from simulators.kit.lenient import lenient_loads
 
 from .config import CityworksConfig
@@ -129,4 +130,6 @@ def make_dialect(config: CityworksConfig) -> Dialect:
         case_insensitive_paths=True,
         json_loads=lenient_loads,
         secret_keys=frozenset({"password", "token"}),
+        # ASP.NET: `data` and `token` from the query string or the form, any method, any casing.
+        bind=AspNetParameters(("data", "token"), precedence=config.parameter_precedence),
     )

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from simulators.kit import CONFIG, OPERATION, backend
+from simulators.kit.binding import arguments
 
 from .auth import check_password, expiry_ttl, token_from_request, unauthorized
 from .config import CityworksConfig
@@ -377,11 +378,11 @@ def decode_data(raw: Any) -> dict[str, Any]:
     return data
 
 
-def param(form: Any, request: web.Request, name: str) -> Any:
-    """A call's argument from the form body, else the query string (clients mix them, e.g. POST ?token=)."""
+def param(form: Any, query: Any, name: str) -> Any:
+    """A call's argument as the kit bound it (dialect.bind: from the query or the form, whatever the method)."""
     if form and name in form:
         return form[name]
-    return request.query.get(name)
+    return query.get(name)
 
 
 async def services(request: web.Request) -> web.StreamResponse:
@@ -392,11 +393,11 @@ async def services(request: web.Request) -> web.StreamResponse:
         return web.Response(status=404, text=IIS_NOT_FOUND, content_type="text/html")
     state: CityworksState = backend(request)
     try:
-        form = await request.post() if request.method == "POST" else None
-        data = decode_data(param(form, request, "data"))
+        query, form = await arguments(request)
+        data = decode_data(param(form, query, "data"))
         employee = None
         if method.auth:
-            token_param = param(form, request, "token")
+            token_param = param(form, query, "token")
             token = token_from_request(config, token_param or None, request.headers.get("Authorization"))
             claims = state.signer.verify(token)
             if "accept-any-token" in config.defects:

@@ -146,9 +146,12 @@ async def get_journal(request: web.Request) -> web.Response:
         return control_error(400, "invalid_filter", "since and limit must be integers")
     if limit is not None and limit < 1:
         return control_error(400, "invalid_filter", "limit must be at least 1")
-    flag = q.get("violations", "false").lower()
-    if flag not in FLAGS:
-        return control_error(400, "invalid_filter", f"violations must be true or false, got {q['violations']!r}")
+    flags: dict[str, bool] = {}
+    for name in ("violations", "warnings"):
+        flag = q.get(name, "false").lower()
+        if flag not in FLAGS:
+            return control_error(400, "invalid_filter", f"{name} must be true or false, got {q[name]!r}")
+        flags[name] = FLAGS[flag]
     if q.get("source") not in (None, "client", "operator"):
         return control_error(400, "invalid_filter", f"source must be client or operator, got {q['source']!r}")
     operation = q.get("operation") or q.get("route")
@@ -161,7 +164,8 @@ async def get_journal(request: web.Request) -> web.Response:
         path=q.get("path"),
         method=q.get("method"),
         since=since,
-        violations_only=FLAGS[flag],
+        violations_only=flags["violations"],
+        warnings_only=flags["warnings"],
         source=q.get("source"),
         limit=limit,
     )

@@ -40,7 +40,8 @@ class Entry:
     response_body: bytes = b""
     response_size: int = 0
     duration_ms: float = 0.0
-    violations: Sequence[Violation] = ()
+    violations: Sequence[Violation] = ()  # the real server would refuse this
+    warnings: Sequence[Violation] = ()  # the real server accepts it, outside its documented contract
     fault: dict[str, Any] | None = None
 
 
@@ -126,6 +127,7 @@ class Journal:
         method: str | None = None,
         since: int | None = None,
         violations_only: bool = False,
+        warnings_only: bool = False,
         source: str | None = None,
         limit: int | None = None,
     ) -> list[Entry]:
@@ -140,6 +142,8 @@ class Journal:
             if path is not None and path.lower() not in e.path.lower():
                 continue
             if violations_only and not e.violations:
+                continue
+            if warnings_only and not e.warnings:
                 continue
             if source is not None and e.source != source:
                 continue
@@ -167,6 +171,7 @@ class Journal:
             "response_truncated": entry.response_size > len(entry.response_body),
             "duration_ms": round(entry.duration_ms, 3),
             "violations": [v.as_json() for v in entry.violations],
+            "warnings": [w.as_json() for w in entry.warnings],
             "fault": entry.fault,
         }
 

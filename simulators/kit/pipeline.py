@@ -22,7 +22,9 @@ from aiohttp import web
 
 from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
+from .binding import BOUND, Incoming
 from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
+from .frontdoor import SUB_STATUS, FrontDoor
 from .journal import Entry, Journal
 from .secrets import MASK, is_secret
 from .spec import Dialect, SimConfig, SimulatorSpec
@@ -77,10 +79,13 @@ class Kit:
     journal: Journal
     faults: fk.FaultSet
     validator: ContractValidator
+    front_door: FrontDoor | None
 
     @classmethod
     def of(cls, app: web.Application) -> Kit:
-        return cls(app[SPEC], app[CONFIG], app[DIALECT], app[JOURNAL], app[FAULTS], app[VALIDATOR])
+        config = app[CONFIG]
+        door = FrontDoor.parse(config.front_door)
+        return cls(app[SPEC], config, app[DIALECT], app[JOURNAL], app[FAULTS], app[VALIDATOR], door)
 
 
 def behind_kit(handler: Handler, kit: Kit) -> Handler:
@@ -96,6 +101,8 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
     path = request.path
     spec, config, journal, dialect = kit.spec, kit.config, kit.journal, kit.dialect
     started = time.perf_counter()
+    if kit.front_door is not None and (exceeded := kit.front_door.exceeded(request)) is not None:
+        return _front_door_refusal(kit, request, exceeded, started)
     too_large = malformed = False
     # A declared form type is parsed even without a body: a handler would parse it anyway, and a multipart
     # type without its boundary is malformed whatever follows.
@@ -146,11 +153,15 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         entry.violations = [Violation("request", "path", f"{request.method} {path}: {problem}")]
     else:
         entry.operation = op.operation_id
+        query, declared = request.query, request.headers.get("Content-Type", "")
+        if dialect.bind is not None:  # what the vendor's server accepts beyond the documented shape
+            bound = dialect.bind(op, Incoming(request.method, query, mt, body, form))
+            if bound is not None:
+                request[BOUND] = bound
+                query, declared, body, form = bound.query, bound.content_type, bound.body, bound.form
+                entry.warnings = bound.warnings
         entry.violations = (
-            validator.validate_request(
-                op, path_params, request.query, request.headers, request.headers.get("Content-Type", ""), body, form
-            )
-            or ()
+            validator.validate_request(op, path_params, query, request.headers, declared, body, form) or ()
         )  # the common case keeps no list of its own
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
@@ -207,6 +218,31 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
             log.error("simulator %s broke its contract on %s: %s", spec.name, op.operation_id, problems)
             entry.violations = [*entry.violations, *problems]
     return _finish(journal, entry, response, started)
+
+
+def _front_door_refusal(
+    kit: Kit, request: web.Request, exceeded: tuple[str, int, int], started: float
+) -> web.StreamResponse:
+    """The web server refuses before the API sees the call (its body unread): journaled as a violation, since the
+    real deployment refuses it too."""
+    assert kit.front_door is not None
+    name, limit, size = exceeded
+    entry = kit.journal.start(
+        source="client",
+        method=request.method,
+        path=request.path,
+        query=request.rel_url.raw_query_string,
+        headers=request.headers.items(),
+        content_type=request.headers.get("Content-Type", ""),
+        body=b"",
+    )
+    entry.body_size = request.content_length or 0
+    message = (
+        f"{size} bytes over the front door's {name} of {limit} ({kit.front_door.server}, "
+        f"answered as its {SUB_STATUS[name]} before the API sees the call)"
+    )
+    entry.violations = [Violation("request", f"front-door.{name}", message)]
+    return _finish(kit.journal, entry, kit.front_door.refusal(), started)
 
 
 async def _apply_fault_before(

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from .binding import Binder
 from .contract import JsonLoads, Operation, Violation
 from .lenient import loads
 
@@ -28,6 +29,8 @@ class SimConfig:
     max_body_bytes: int = 32 * 1024 * 1024
     users: tuple[tuple[str, str], ...] = DEFAULT_USERS
     seed_sizes: Mapping[str, int] = field(default_factory=dict)
+    # The web server in front of the vendor's API and its limits (frontdoor.py): "none", or "iis[:name=value,...]".
+    front_door: str = "none"
 
     def describe(self) -> dict[str, Any]:
         """The configuration as the control plane shows it: user names, never passwords."""
@@ -101,6 +104,8 @@ class Dialect:
     case_insensitive_paths: bool = False
     json_loads: JsonLoads = loads
     secret_keys: frozenset[str] = frozenset()
+    # How the vendor's web framework binds what the documentation does not show (see binding.py); None: as is.
+    bind: Binder | None = None
 
     def rejection(self, violations: list[Violation], op: Operation | None) -> web.Response:
         if self.reject is not None:

@@ -19,6 +19,8 @@ DEFECTS = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpengovConfig(SimConfig):
+    # OpenGov EAM (Cartegraph OMS) runs on IIS, on-premise and hosted: its request limits answer before the API.
+    front_door: str = "iis"
     requester_class: str = "cgRequestersClass"  # inferred
     comment_class: str = "cgRequests_cgCommentsClass"  # inferred: comments as a child class with a public flag
     integration_id_field: str = "IntegrationIDField"  # inferred from "Integration ID" (Fall 2019)
