@@ -187,9 +187,10 @@ async def test_wf_cw_07_errors_are_http_200_with_status_and_message(cw15):
 # -- vertigis/workflow-activities-cityworks: cw-sdk 15.8.3 browser/http-service.js, activities ---------------
 
 
-async def test_wf_cw_08_sdk_login_posts_data_and_an_empty_token_with_a_trailing_ampersand(cw15):
-    """cw-sdk post(): `data=<json>&token=&` (token empty before login), POST, form-urlencoded, `Services/`."""
-    raw = f"data={quote(json.dumps(LOGIN), safe='')}&token=&".encode()
+async def test_wf_cw_08_sdk_login_posts_data_and_token_undefined_with_a_trailing_ampersand(cw15):
+    """cw-sdk post(): POST, form-urlencoded, `Services/...`, body `data=<json>&token=<token>&` built by hand;
+    before login the token is `undefined`, which the SDK encodes as the text `undefined`."""
+    raw = f"data={quote(json.dumps(LOGIN), safe='')}&token=undefined&".encode()
     url = cw15.services("General/Authentication/Authenticate")
     async with cw15.http.post(url, data=raw, headers={"Content-Type": FORM}) as resp:
         reply = await as_json(resp)
