@@ -507,3 +507,22 @@ async def test_wf_cw_27_create_with_nulls_geocode_address_and_answer_text(cw15):
     reply = await cw15.call("Ams/ServiceRequest/Create", data)
     assert reply["RequestId"]
     await assert_no_violation(cw15.http, cw15.url, "ServiceRequest/Create")
+
+
+# -- bswhitney/Cityworks-API-Trainings (Cityworks' API training, 15.8): LiveWeb/Python/MassInsp-complete.py -----
+
+
+async def test_wf_cw_28_all_lower_case_paths_with_get_query_parameters(cw15):
+    """The training script's non-SDK calls: GET with `data` (and `token` once signed in) in the query, the whole
+    path in lower case: `services/general/authentication/authenticate`, `services/ams/...`."""
+    query = urlencode({"data": json.dumps(LOGIN, separators=(",", ":"))})
+    async with cw15.http.get(f"{cw15.url}/services/general/authentication/authenticate?{query}") as resp:
+        reply = await as_json(resp)
+    assert ok(reply)
+    await assert_no_violation(cw15.http, cw15.url, "general/authentication/authenticate")
+    data = json.dumps({"ForPublicOnly": True}, separators=(",", ":"))
+    query = urlencode({"token": reply["Value"]["Token"], "data": data})
+    async with cw15.http.get(f"{cw15.url}/services/ams/servicerequest/problems?{query}") as resp:
+        problems = await as_json(resp)
+    assert ok(problems) and problems["Value"]
+    await assert_no_violation(cw15.http, cw15.url, "servicerequest/problems")
