@@ -23,10 +23,12 @@ async def running(name: str, config: SimConfig) -> AsyncIterator[tuple[str, aioh
 
 
 async def last_entry(http: aiohttp.ClientSession, url: str, path: str) -> dict[str, Any]:
-    """The newest journal entry whose path contains `path` (case-insensitively)."""
-    entries = (await SimControl(http, url).journal(path=path))["entries"]
-    assert entries, f"no journal entry for {path}"
-    return entries[-1]
+    """The newest journal entry, which must be the call under test (its path contains `path`)."""
+    entries = (await SimControl(http, url).journal(limit=1))["entries"]
+    assert entries, "nothing journaled"
+    entry = entries[-1]
+    assert path.lower() in entry["path"].lower(), (path, entry["path"])
+    return entry
 
 
 async def assert_no_violation(http: aiohttp.ClientSession, url: str, path: str) -> dict[str, Any]:
