@@ -25,9 +25,11 @@ SYSTEM_TYPES = {"Oid": INT, "IDField": TEXT, "EntryDateField": DATE, "cgLastModi
 def discover(state: OpengovState) -> dict[str, list[dict[str, str]]]:
     """Every top-level class the server holds, under its area; an area with none is an empty list."""
     out: dict[str, list[dict[str, str]]] = {area: [] for area in AREAS}
+    misfile = "discover-all-library" in state.config.defects
     for cls in state.defs.values():
         if cls.area is not None:
-            out[cls.area].append({"SingularName": cls.singular, "PluralName": cls.plural, "ClassName": cls.name})
+            entry = {"SingularName": cls.singular, "PluralName": cls.plural, "ClassName": cls.name}
+            out["Library" if misfile else cls.area].append(entry)
     for listed in out.values():
         listed.sort(key=lambda c: c["PluralName"])
     return out

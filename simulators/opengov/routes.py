@@ -243,7 +243,8 @@ def session_info(request: web.Request, state: OpengovState) -> web.Response:
 def signout(request: web.Request, state: OpengovState) -> web.Response:
     """Ends the cookie session (its token no longer signs anything in) and clears the cookie. Without a
     session it is still 200: there is nothing to end (inferred, as is the empty object answered)."""
-    state.logout(session_cookie(request))
+    if "signout-keeps-session" not in state.config.defects:
+        state.logout(session_cookie(request))
     response = answer({})
     response.del_cookie(COOKIE)
     return response
