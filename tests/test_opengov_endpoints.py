@@ -128,6 +128,8 @@ async def test_session_info_shows_a_cookie_only_while_signed_in(og):
         "MaintenanceUserFullName",
         "RestrictUsersDuringMaintenance",
     } <= set(during)
+    async with og.basic.get(f"{og.url}/_sim/journal") as resp:
+        assert cookie not in await resp.text()  # the token the answer carries is a secret in the journal
     status, basic = await og.call(og.basic, "GET", "authenticate")
     assert status == 200 and basic["Cookie"] == ""  # Basic is no session
     status, wrong = await og.call(og.browser, "GET", "authenticate", headers={"Authorization": "Basic eDp5"})
