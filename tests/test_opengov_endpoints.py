@@ -1,6 +1,7 @@
 """The OpenGov EAM endpoints real clients call around the records, over loopback: sign-in, session info and
 sign-out, the signed-in user, discover, class meta and attachments (primary, thumbnail, upload with the
-trailing slash clients send), signed in by HTTP Basic and by the session cookie, signed out, and bad input.
+trailing slash clients send), the record calls VG makes (PUT on a child path, DELETE by filter), signed in by
+HTTP Basic and by the session cookie, signed out, and bad input.
 Every answer is the contract's (the journal shows no violation), never a server error."""
 
 from __future__ import annotations
@@ -323,3 +324,62 @@ async def test_an_upload_without_a_file_name_is_refused_and_creates_nothing(og):
     assert (status, body) == (400, {"Message": "Identifier cannot be empty. Please specify an identifier."})
     status, listed = await og.call(og.basic, "GET", f"classes/{REQUESTS}/{oid}/{ATTACH}")
     assert status == 200 and listed[ATTACH] == []
+
+
+# -- classes as VG calls them ----------------------------------------------------------------------
+
+COMMENTS = "cgRequests_cgCommentsClass"
+
+
+@pytest.mark.req("OG-API-3", "OG-API-4")
+async def test_child_records_update_through_their_parents_path(og):
+    oid, other = await og.request_oid(), await og.request_oid()
+    path = f"classes/{REQUESTS}/{oid}/{COMMENTS}"
+    status, made = await og.call(
+        og.basic, "POST", path, json={COMMENTS: [{"CommentField": "a", "PublicField": True}, {"CommentField": "b"}]}
+    )
+    assert status == 201
+    first = made[COMMENTS][0]["Oid"]
+    status, updated = await og.call(og.basic, "PUT", path, json={COMMENTS: [{"Oid": first, "PublicField": False}]})
+    assert status == 200 and updated[COMMENTS][0]["PublicField"] is False
+    _, listed = await og.call(og.basic, "GET", path)
+    assert [(c["CommentField"], c["PublicField"]) for c in listed[COMMENTS]] == [("a", False), ("b", None)]
+    async with og.basic.put(f"{og.url}/api/v1/{path}", json={COMMENTS: [{"Oid": first, "PublicField": False}]}) as r:
+        assert r.status == 304  # nothing changed
+    elsewhere = f"classes/{REQUESTS}/{other}/{COMMENTS}"
+    status, body = await og.call(og.basic, "PUT", elsewhere, json={COMMENTS: [{"Oid": first, "PublicField": True}]})
+    assert status == 404 and body["Message"]  # not a child of that request: nothing changed
+    _, listed = await og.call(og.basic, "GET", path)
+    assert listed[COMMENTS][0]["PublicField"] is False
+    status, body = await og.call(
+        og.basic, "PUT", f"classes/cgTasksClass/{oid}/{COMMENTS}", json={COMMENTS: [{"Oid": first}]}
+    )
+    assert status == 404 and body["Message"]
+
+
+@pytest.mark.req("OG-API-3")
+async def test_a_filtered_delete_deletes_exactly_what_the_filter_selects(og):
+    ref = "delete-me"
+    for integration_id in (ref, ref, "keep-me"):
+        await og.call(
+            og.basic, "POST", f"classes/{REQUESTS}", json={REQUESTS: [{"IntegrationIDField": integration_id}]}
+        )
+    _, before = await og.call(og.basic, "GET", f"classes/{REQUESTS}", params={"limit": 1})
+    query = f'(([IntegrationID] is equal to "{ref}"))'
+    assert await og.call(og.basic, "DELETE", f"classes/{REQUESTS}", params={"filter": query}) == (
+        200,
+        {"DeletedRecordCount": 2},
+    )
+    _, gone = await og.call(og.basic, "GET", f"classes/{REQUESTS}", params={"filter": query})
+    _, after = await og.call(og.basic, "GET", f"classes/{REQUESTS}", params={"limit": 1})
+    assert gone["_metadata"]["totalCount"] == 0
+    assert after["_metadata"]["totalCount"] == before["_metadata"]["totalCount"] - 2
+    assert await og.call(og.basic, "DELETE", f"classes/{REQUESTS}", params={"filter": query}) == (
+        200,
+        {"DeletedRecordCount": 0},
+    )
+    for params in ({}, {"filter": " "}, {"filter": "([Status] is nearly 1)"}):
+        status, body = await og.call(og.basic, "DELETE", f"classes/{REQUESTS}", params=params)
+        assert status == 400 and body["Message"]
+    _, still = await og.call(og.basic, "GET", f"classes/{REQUESTS}", params={"limit": 1})
+    assert still["_metadata"]["totalCount"] == after["_metadata"]["totalCount"]

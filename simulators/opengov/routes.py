@@ -171,8 +171,20 @@ async def run(name: str, request: web.Request, state: OpengovState, user: str, s
         if not modified:
             return web.Response(status=304)
         return answer({cls.name: records})
+    if name == "update_children":
+        cls = state.class_def(seg[5])
+        items = wrapped_items(await body_json(request), cls.name)
+        records, modified = state.update(cls.name, items, parent=(seg[3], parse_oid(seg[4])))
+        if not modified:
+            return web.Response(status=304)
+        return answer({cls.name: records})
     if name == "delete":
         return answer({"DeletedRecordCount": state.delete(seg[3], parse_oid(seg[4]))})
+    if name == "delete_matching":
+        filter_text = request.query.get("filter", "")
+        if not filter_text.strip():  # inferred: a delete of every record is refused, not done
+            raise OpengovError(400, "A filter is required to delete records of a class.")
+        return answer({"DeletedRecordCount": state.delete_matching(seg[3], filter_text)})
     if name == "upload":
         # /api/v1/attachments/{parentClass}/{parentOid}/{attachClass}?fileName=
         content, filename = await upload_content(request)

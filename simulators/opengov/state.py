@@ -284,13 +284,25 @@ class OpengovState:
             created.append(dict(record))
         return created
 
-    def update(self, class_name: str, items: list[Any], oid: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    def update(
+        self, class_name: str, items: list[Any], oid: int | None = None, parent: tuple[str, int] | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """`parent`: the update came by `classes/{parent}/{oid}/{child}`; each item must be one of its children."""
         cls = self.class_def(class_name)
+        mine: set[int] | None = None
+        if parent is not None:
+            parent_cls = self.class_def(parent[0])
+            self._record(parent_cls, parent[1])
+            if cls.parent != parent_cls.name:
+                raise OpengovError(400, f"{cls.name} is not a child class of {parent_cls.name}.")
+            mine = set(self.children.get((cls.name, parent[1]), []))
         changes = []
         for item in items:
             target = oid if oid is not None else (item.get("Oid") if isinstance(item, Mapping) else None)
             if target is None:
                 raise OpengovError(400, "Each item of a PUT must carry its Oid.")
+            if mine is not None and target not in mine:
+                raise OpengovError(404, f"No {cls.name} record with Oid {target} under {parent[0]} {parent[1]}.")
             changes.append((self._record(cls, target), self._fields(cls, item)))
         modified = 0
         self._query_cache.clear()
@@ -307,6 +319,15 @@ class OpengovState:
         self._query_cache.clear()
         del self.records[cls.name][oid]
         return 1
+
+    def delete_matching(self, class_name: str, filter_text: str) -> int:
+        """`DELETE classes/{class}?filter=`: every record the filter selects; how many were deleted."""
+        cls = self.class_def(class_name)
+        oids = [r["Oid"] for r in self.list(cls.name, filter_text=filter_text)]
+        self._query_cache.clear()
+        for oid in oids:
+            del self.records[cls.name][oid]
+        return len(oids)
 
     def get(self, class_name: str, oid: int) -> dict[str, Any]:
         cls = self.class_def(class_name)
