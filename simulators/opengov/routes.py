@@ -112,7 +112,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         if op is None:
             raise OpengovError(404, "The requested URL was not recognized.")
         name = op.spec["x-operation"]
-        if {"password", "username"} & {k.lower() for k in request.query}:
+        if request.query_string and {"password", "username"} & {k.lower() for k in request.query}:
             raise OpengovError(400, IN_URL)  # seen on sign-in; inferred for every call
         if name == "login":
             return await login(request, state, config)
