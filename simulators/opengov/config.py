@@ -14,6 +14,8 @@ DEFECTS = {
     "ignore-filter": "filter= is ignored: every record comes back",
     "no-total-count": "_metadata.totalCount is missing",
     "ignore-sort": "sort= is ignored: records come back in Oid order",
+    "signout-keeps-session": "authenticate/signout answers 200 but the session stays open",
+    "discover-all-library": "discover lists every class under Library",
 }
 
 

@@ -1,5 +1,6 @@
-"""OpenGov EAM on the wire: `/api/v1/authenticate`, `/api/v1/user`, `/api/v1/classes/...` and
-`/api/v1/attachments/...`. HTTP Basic on every call, or the session cookie from authenticate."""
+"""OpenGov EAM on the wire: `/api/v1/authenticate[/signout]`, `/api/v1/user`, `/api/v1/discover`,
+`/api/v1/meta/Classes`, `/api/v1/classes/...` and `/api/v1/attachments/...`. HTTP Basic on every call, or the
+session cookie from authenticate."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from simulators.kit import CONFIG, OPERATION, backend
 
 from .config import OpengovConfig
 from .dialect import AUTH_REQUIRED, OpengovError, answer, lenient_loads
+from .meta import class_meta, class_names, discover
 from .state import OpengovState
 
 COOKIE = "CGAPI"
 MAX_LIMIT = 100_000
+IN_URL = "Cannot pass user name or password through the URL."
+NO_IDENTIFIER = "Identifier cannot be empty. Please specify an identifier."
 
 
 def current_user(request: web.Request, state: OpengovState) -> str:
@@ -30,11 +34,15 @@ def current_user(request: web.Request, state: OpengovState) -> str:
         if found is None:
             raise OpengovError(401, "The user name or password is incorrect.")
         return found
-    cookie = request.cookies.get(COOKIE) or request.headers.get("cgkey")
-    found = state.session_user(cookie) if cookie else None
+    found = state.session_user(session_cookie(request))
     if found is None:
         raise OpengovError(401, AUTH_REQUIRED)
     return found
+
+
+def session_cookie(request: web.Request) -> str:
+    """The session's token: the cookie a browser keeps, or the `cgkey` header older clients sent."""
+    return request.cookies.get(COOKIE) or request.headers.get("cgkey") or ""
 
 
 async def body_json(request: web.Request) -> Any:
@@ -71,8 +79,6 @@ def int_param(request: web.Request, name: str, default: int, upper: int) -> int:
 
 def page(request: web.Request, state: OpengovState, class_name: str, parent: tuple[str, int] | None) -> web.Response:
     cls = state.class_def(class_name)
-    if "password" in {k.lower() for k in request.query}:
-        raise OpengovError(400, "Cannot pass user name or password through the URL.")
     rows = state.list(cls.name, filter_text=request.query.get("filter"), sort=request.query.get("sort"), parent=parent)
     limit = int_param(request, "limit", state.config.default_limit, MAX_LIMIT)
     offset = int_param(request, "offset", 0, 10**9)
@@ -106,23 +112,14 @@ async def handle(request: web.Request) -> web.StreamResponse:
         if op is None:
             raise OpengovError(404, "The requested URL was not recognized.")
         name = op.spec["x-operation"]
+        if request.query_string and {"password", "username"} & {k.lower() for k in request.query}:
+            raise OpengovError(400, IN_URL)  # seen on sign-in; inferred for every call
         if name == "login":
             return await login(request, state, config)
         if name == "session":
-            user = current_user(request, state)
-            return answer(
-                {
-                    "Expires": config.session_ttl_s,
-                    "Cookie": request.cookies.get(COOKIE, ""),
-                    "UserName": user,
-                    "MaintenanceLevel": 0,
-                    "MaintenanceMessage": "",
-                    "RestrictUsersDuringMaintenance": False,
-                }
-            )
+            return session_info(request, state)
         if name == "signout":
-            state.sessions.pop(request.cookies.get(COOKIE, ""), None)
-            return answer({"SignedOut": True})
+            return signout(request, state)
         user = current_user(request, state)
         segments = [s for s in request.path.split("/") if s]
         return await run(name, request, state, user, segments)
@@ -144,6 +141,13 @@ async def run(name: str, request: web.Request, state: OpengovState, user: str, s
                 "IdentityLevel": 0,
             }
         )
+    if name == "discover":
+        return answer(discover(state))
+    if name == "class_meta":
+        names = [seg[4]] if len(seg) > 4 else None
+        if "classNames" in request.query:
+            names = class_names(request.query["classNames"])
+        return answer(class_meta(state, names))
     if name == "list":
         return page(request, state, seg[3], None)
     if name == "children":
@@ -167,17 +171,41 @@ async def run(name: str, request: web.Request, state: OpengovState, user: str, s
         if not modified:
             return web.Response(status=304)
         return answer({cls.name: records})
+    if name == "update_children":
+        cls = state.class_def(seg[5])
+        items = wrapped_items(await body_json(request), cls.name)
+        records, modified = state.update(cls.name, items, parent=(seg[3], parse_oid(seg[4])))
+        if not modified:
+            return web.Response(status=304)
+        return answer({cls.name: records})
     if name == "delete":
         return answer({"DeletedRecordCount": state.delete(seg[3], parse_oid(seg[4]))})
+    if name == "delete_matching":
+        filter_text = request.query.get("filter", "")
+        if not filter_text.strip():  # inferred: a delete of every record is refused, not done
+            raise OpengovError(400, "A filter is required to delete records of a class.")
+        return answer({"DeletedRecordCount": state.delete_matching(seg[3], filter_text)})
     if name == "upload":
         # /api/v1/attachments/{parentClass}/{parentOid}/{attachClass}?fileName=
         content, filename = await upload_content(request)
         record = state.attach(seg[3], parse_oid(seg[4]), seg[5], filename, content, user)
         return answer({state.class_def(seg[5]).name: [record]}, 201)
-    if name == "download":
-        record, content = state.attachment(seg[3], parse_oid(seg[4]))
-        return web.Response(body=content, content_type=record["ContentTypeField"] or "application/octet-stream")
+    if name in ("download", "thumbnail"):  # .../attachments[/thumbnail]/{attachClass}/{attachOid}
+        record, content = state.attachment(seg[-2], parse_oid(seg[-1]))
+        return file_answer(record, content)
+    if name in ("primary", "primary_thumbnail"):  # .../attachments/primary[/thumbnail]/{class}/{oid}
+        record, content = state.primary_attachment(seg[-2], parse_oid(seg[-1]))
+        return file_answer(record, content)
+    if name == "no_identifier":
+        raise OpengovError(400, NO_IDENTIFIER)
+    if name == "too_many_segments":
+        raise OpengovError(400, f"Invalid URI path. {request.path} has more URI segments than is allowed.")
     raise OpengovError(404, "The requested URL was not recognized.")
+
+
+def file_answer(record: dict[str, Any], content: bytes) -> web.Response:
+    # The simulator keeps one copy of a file: a thumbnail is the file itself (inferred; no scaling).
+    return web.Response(body=content, content_type=record["ContentTypeField"] or "application/octet-stream")
 
 
 async def upload_content(request: web.Request) -> tuple[bytes, str]:
@@ -192,8 +220,6 @@ async def upload_content(request: web.Request) -> tuple[bytes, str]:
 
 
 async def login(request: web.Request, state: OpengovState, config: OpengovConfig) -> web.Response:
-    if {"password", "username"} & {k.lower() for k in request.query}:
-        raise OpengovError(400, "Cannot pass user name or password through the URL.")
     body = await body_json(request)
     if not isinstance(body, dict):
         raise OpengovError(400, "The body must be a JSON object.")
@@ -201,6 +227,38 @@ async def login(request: web.Request, state: OpengovState, config: OpengovConfig
     cookie = state.login(fields.get("username"), fields.get("password"))
     response = answer({"LogOnStatus": 0, "Expires": config.session_ttl_s})
     response.set_cookie(COOKIE, cookie, httponly=True, max_age=config.session_ttl_s)
+    return response
+
+
+def session_info(request: web.Request, state: OpengovState) -> web.Response:
+    """`GET authenticate`: VG reads a truthy `Cookie` as signed in, so a caller without a session gets 200
+    with an empty one, not 401 (inferred from that reading). HTTP Basic is not a session: its `Cookie` is
+    empty too, but wrong Basic credentials are refused as on any call."""
+    if request.headers.get("Authorization", "").lower().startswith("basic "):
+        current_user(request, state)
+    cookie = session_cookie(request)
+    left = state.session_left(cookie)
+    return answer(
+        {
+            "Expires": left,
+            "Cookie": cookie if left else "",
+            "CurrentAuthTokenExpiration": left,
+            "MaintenanceLevel": 0,
+            "MaintenanceMessage": "",
+            "MaintenanceUser": "",
+            "MaintenanceUserFullName": "",
+            "RestrictUsersDuringMaintenance": False,
+        }
+    )
+
+
+def signout(request: web.Request, state: OpengovState) -> web.Response:
+    """Ends the cookie session (its token no longer signs anything in) and clears the cookie. Without a
+    session it is still 200: there is nothing to end (inferred, as is the empty object answered)."""
+    if "signout-keeps-session" not in state.config.defects:
+        state.logout(session_cookie(request))
+    response = answer({})
+    response.del_cookie(COOKIE)
     return response
 
 

@@ -29,6 +29,11 @@ class ClassDef:
     fields: Mapping[str, str]  # JSON name -> type, system fields excluded
     id_prefix: str = ""
     parent: str | None = None
+    # What `discover` and the class meta say of it: the area it is listed under (Library, Asset, Resource,
+    # Request, Work; None for a child class, which discover does not list) and its display names.
+    area: str | None = None
+    singular: str = ""
+    plural: str = ""
 
 
 def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
@@ -82,9 +87,12 @@ def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
                 "ResponseField": TEXT,
             },
             "RI-",
+            area="Library",
+            singular="Request Issue",
+            plural="Request Issues",
         ),
-        ClassDef("cgRequestsClass", requests, "R-"),
-        ClassDef(config.requester_class, requester, "RQ-"),
+        ClassDef("cgRequestsClass", requests, "R-", area="Request", singular="Request", plural="Requests"),
+        ClassDef(config.requester_class, requester, "RQ-", area="Library", singular="Requester", plural="Requesters"),
         ClassDef(
             "cgTasksClass",
             {
@@ -95,16 +103,29 @@ def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
                 "NotesField": TEXT,
             },
             "T-",
+            area="Work",
+            singular="Task",
+            plural="Tasks",
         ),
         ClassDef(
             config.comment_class,
             {"CommentField": TEXT, "PublicField": BOOL, "AuthorField": TEXT},
             parent="cgRequestsClass",
+            singular="Comment",
+            plural="Comments",
         ),
         ClassDef(
             "cgRequests_cgAttachmentsClass",
-            {"FileNameField": TEXT, "FileSizeField": INT, "ContentTypeField": TEXT, "DescriptionField": TEXT},
+            {
+                "FileNameField": TEXT,
+                "FileSizeField": INT,
+                "ContentTypeField": TEXT,
+                "DescriptionField": TEXT,
+                "PrimaryField": BOOL,  # inferred: which file `attachments/primary/...` answers
+            },
             parent="cgRequestsClass",
+            singular="Attachment",
+            plural="Attachments",
         ),
     ]
     return {d.name.lower(): d for d in defs}
@@ -263,13 +284,25 @@ class OpengovState:
             created.append(dict(record))
         return created
 
-    def update(self, class_name: str, items: list[Any], oid: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    def update(
+        self, class_name: str, items: list[Any], oid: int | None = None, parent: tuple[str, int] | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """`parent`: the update came by `classes/{parent}/{oid}/{child}`; each item must be one of its children."""
         cls = self.class_def(class_name)
+        mine: set[int] | None = None
+        if parent is not None:
+            parent_cls = self.class_def(parent[0])
+            self._record(parent_cls, parent[1])
+            if cls.parent != parent_cls.name:
+                raise OpengovError(400, f"{cls.name} is not a child class of {parent_cls.name}.")
+            mine = set(self.children.get((cls.name, parent[1]), []))
         changes = []
         for item in items:
             target = oid if oid is not None else (item.get("Oid") if isinstance(item, Mapping) else None)
             if target is None:
                 raise OpengovError(400, "Each item of a PUT must carry its Oid.")
+            if mine is not None and target not in mine:
+                raise OpengovError(404, f"No {cls.name} record with Oid {target} under {parent[0]} {parent[1]}.")
             changes.append((self._record(cls, target), self._fields(cls, item)))
         modified = 0
         self._query_cache.clear()
@@ -286,6 +319,15 @@ class OpengovState:
         self._query_cache.clear()
         del self.records[cls.name][oid]
         return 1
+
+    def delete_matching(self, class_name: str, filter_text: str) -> int:
+        """`DELETE classes/{class}?filter=`: every record the filter selects; how many were deleted."""
+        cls = self.class_def(class_name)
+        oids = [r["Oid"] for r in self.list(cls.name, filter_text=filter_text)]
+        self._query_cache.clear()
+        for oid in oids:
+            del self.records[cls.name][oid]
+        return len(oids)
 
     def get(self, class_name: str, oid: int) -> dict[str, Any]:
         cls = self.class_def(class_name)
@@ -344,9 +386,18 @@ class OpengovState:
     ) -> dict[str, Any]:
         if not name:
             raise OpengovError(400, "Identifier cannot be empty. Please specify an identifier.")
+        cls = self.class_def(attach_class)
+        first = cls.parent is not None and not self._files_of(cls.name, parent_oid)
         (record,) = self.create(
             attach_class,
-            [{"FileNameField": name, "FileSizeField": len(content), "ContentTypeField": guess_type(name)}],
+            [
+                {
+                    "FileNameField": name,
+                    "FileSizeField": len(content),
+                    "ContentTypeField": guess_type(name),
+                    "PrimaryField": first,  # inferred: a record's first file is its primary one
+                }
+            ],
             user,
             parent=(parent_class, parent_oid),
         )
@@ -359,6 +410,21 @@ class OpengovState:
             raise OpengovError(404, f"No file for attachment {oid}.")
         return record, self.files[oid]
 
+    def _files_of(self, attach_class: str, parent_oid: int) -> list[dict[str, Any]]:
+        stored = self.records[attach_class]
+        return [stored[o] for o in self.children.get((attach_class, parent_oid), []) if o in stored and o in self.files]
+
+    def primary_attachment(self, class_name: str, oid: int) -> tuple[dict[str, Any], bytes]:
+        """The file `attachments/primary/{class}/{oid}` answers: the record's attachment marked primary."""
+        cls = self.class_def(class_name)
+        self._record(cls, oid)
+        for child in self.defs.values():
+            if child.parent == cls.name and "FileNameField" in child.fields:
+                for record in self._files_of(child.name, oid):
+                    if record.get("PrimaryField"):
+                        return dict(record), self.files[record["Oid"]]
+        raise OpengovError(404, f"{cls.name} record {oid} has no primary attachment.")
+
     # -- sessions ----------------------------------------------------------------------------------
 
     def login(self, user: Any, password: Any) -> str:
@@ -370,10 +436,18 @@ class OpengovState:
         return cookie
 
     def session_user(self, cookie: str) -> str | None:
-        found = self.sessions.get(cookie)
+        found = self.sessions.get(cookie) if cookie else None
         if found is None or found[1] < time.time():
             return None
         return found[0]
+
+    def session_left(self, cookie: str) -> int:
+        """Whole seconds the session has left; 0 for none, an ended or an expired one."""
+        found = self.sessions.get(cookie) if cookie else None
+        return max(0, int(found[1] - time.time())) if found is not None else 0
+
+    def logout(self, cookie: str) -> None:
+        self.sessions.pop(cookie, None)
 
     def check_basic(self, user: str, password: str) -> str | None:
         known = self.users.get(user.lower())
