@@ -507,11 +507,13 @@ class CityworksState:
         else:
             raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", f"ActivityType {activity_type} is not supported")
 
-    def add_comment(self, activity_type: int, sid: int, text: Any, by: Employee) -> dict[str, Any]:
+    def add_comment(
+        self, activity_type: int, sid: int, text: Any, by: Employee, when: str | None = None
+    ) -> dict[str, Any]:
         self._activity(activity_type, sid)
         if not isinstance(text, str) or not text.strip():
             raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "Comments is required")
-        stamp = now()
+        stamp = now() if when is None else normalise_date(when, "DateCreated", "Ams/Comment")
         comment = {
             "CommentId": next(self._ids["comment"]),
             "ActivityId": sid,
