@@ -45,6 +45,9 @@ class CityworksConfig(SimConfig):
     token_ttl_s: int = 8 * 3600
     # The password a login takes when it comes through Cityworks Online (its token) is accepted too.
     online_login: bool = True
+    # Whether Create checks an answer's value against its AnswerFormat (NUMERIC a number, DATE a date, one answer
+    # per question) is not known from public sources: a switch (inferred); off = store any value, as text.
+    check_answer_values: bool = False
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -93,6 +96,12 @@ def add_arguments(group: Any) -> None:
     )
     group.add_argument("--token-ttl", type=int, default=8 * 3600, help="token lifetime in seconds")
     group.add_argument(
+        "--check-answer-values",
+        action="store_true",
+        help="refuse an answer whose value does not fit its AnswerFormat (NUMERIC, DATE) or a question answered "
+        "twice (real behaviour unknown)",
+    )
+    group.add_argument(
         "--defect",
         action="append",
         default=[],
@@ -109,5 +118,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "accept_token_param_on_23": args.accept_token_param_on_23,
         "legacy_envelope": {"auto": None, "full": False, "legacy": True}[args.envelope],
         "token_ttl_s": args.token_ttl,
+        "check_answer_values": args.check_answer_values,
         "defects": frozenset(args.defect),
     }
