@@ -127,7 +127,8 @@ async def sims(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
     mark = request.node.get_closest_marker("cityworks_version")
     version = mark.args[0] if mark else "23"
     configs = {
-        "cityworks": simulator_config("cityworks", version=version, seed=5),
+        # answers checked against their formats (an inferred switch): the gateway must send values that fit
+        "cityworks": simulator_config("cityworks", version=version, seed=5, check_answer_values=True),
         "arcgis": simulator_config("arcgis"),
     }
     async with Stack(configs) as stack:

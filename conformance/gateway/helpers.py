@@ -84,6 +84,13 @@ async def submit(g: Gateway, code: str, photo: bool = True, **extra: str) -> str
         return (await resp.json())[0]["service_request_id"]
 
 
+def any_answer(question: dict[str, Any]) -> str:
+    """A valid answer to a question of any Open311 datatype (the first choice of a list)."""
+    if question["choices"]:
+        return question["choices"][0]["key"]
+    return {"number": "1", "datetime": "2024-01-15T10:00:00Z"}.get(question["datatype"], "yes")
+
+
 async def deliver_all(g: Gateway, rounds: int = 6) -> None:
     """Run delivery until the outbox holds nothing pending (a fault costs a round)."""
     for _ in range(rounds):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from simulators.kit import city
 
-from .helpers import INSIDE, PNG, deliver_all, fault, sim, submit, synced, vendor_requests
+from .helpers import INSIDE, PNG, any_answer, deliver_all, fault, sim, submit, synced, vendor_requests
 
 pytestmark = pytest.mark.cityworks_version("15.4")
 
@@ -69,7 +69,7 @@ async def test_answers_and_the_locators_address_reach_the_request(linked):
     form = {"api_key": g.api_key, "service_code": category["code"], **INSIDE, f"attribute[{size['code']}]": large}
     for q in await questions(g, category):  # every synced question is required: answer the others too
         if q["id"] != size["id"]:
-            form[f"attribute[{q['code']}]"] = q["choices"][0]["key"] if q["choices"] else "yes"
+            form[f"attribute[{q['code']}]"] = any_answer(q)
     async with g.http.post(f"{g.url}/open311/v2/requests.json", data=form) as resp:
         assert resp.status == 201, await resp.text()
         rid = (await resp.json())[0]["service_request_id"]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts import load_contract
 
 from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
-from ..domain import DomainError, rules
+from ..domain import DomainError, rules, vendor_time
 from ..domain import geography as geo
 from ..domain import questions as qrules
 from ..domain import status as status_rules
@@ -249,6 +249,7 @@ def integration_out(i: dict[str, Any]) -> dict[str, Any]:
 def check_integration_values(merged: dict[str, Any]) -> None:
     rules.check_integration(merged["vendor"], merged.get("version"), merged.get("base_url"))
     rules.check_intervals(merged.get("intervals") or {})
+    vendor_time.zone(merged.get("timezone"))
     if merged.get("status_map") is not None:
         status_rules.check(merged["status_map"])
 

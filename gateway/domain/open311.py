@@ -59,6 +59,13 @@ def definition(category: Mapping[str, Any], questions: Sequence[Mapping[str, Any
     return {"service_code": category["code"], "attributes": attributes}
 
 
+def public_address(request: Mapping[str, Any]) -> str | None:
+    """GeoReport v2 `address`, "human readable address or description of location": the locator's address for
+    the point when the gateway has one (the address the vendor got too, GEO-3), else the address the citizen
+    gave (or the vendor's, for an imported request)."""
+    return request.get("validated_address") or request.get("address") or None
+
+
 def request_record(
     request: Mapping[str, Any],
     category: Mapping[str, Any],
@@ -77,7 +84,7 @@ def request_record(
         "agency_responsible": agency,
         "requested_datetime": iso(request["requested_at"]),
         "updated_datetime": iso(request["updated_at"]),
-        "address": request["address"],
+        "address": public_address(request),
         "address_id": request["address_id"],
         "zipcode": request["zipcode"],
         "lat": request["lat"],

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from . import DomainError
+from .answer_formats import wire_answer
+from .vendor_time import VendorClock
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LIST_TYPES = ("singlevaluelist", "multivaluelist")
@@ -99,17 +101,18 @@ def check_answer(datatype: str, values: list[str], choices: Sequence[dict[str, s
     return json.dumps(value)
 
 
-def vendor_answers(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The request's answers to synced questions, as Cityworks `Answers`."""
+def vendor_answers(answers: list[dict[str, Any]], clock: VendorClock | None = None) -> list[dict[str, Any]]:
+    """The request's answers to synced questions, as Cityworks `Answers` (answer_formats.wire_answer): a
+    choice by the chosen answer's own AnswerId, a typed value with its question's AnswerId; dates in the
+    site's local time (`clock`)."""
+    clock = clock or VendorClock()
     out = []
     for r in answers:
         if not r["synced"] or r["vendor_ref"] is None:
             continue
-        ref, value = json.loads(r["vendor_ref"]), json.loads(r["value"])
-        if r["datatype"] == "singlevaluelist":
-            out.append({"AnswerId": int(value)})
-        elif ref.get("answer") is not None:
-            out.append({"AnswerId": ref["answer"], "AnswerValue": value})
+        item = wire_answer(json.loads(r["vendor_ref"]), r["datatype"], json.loads(r["value"]), clock.text_of_iso)
+        if item is not None:
+            out.append(item)
     return out
 
 

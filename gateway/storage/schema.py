@@ -51,6 +51,8 @@ integrations = sa.Table(
     sa.Column("secret", sa.Text, nullable=True),  # write-only: never returned, never logged
     sa.Column("default_mode", sa.String(2), nullable=False),  # sr | wo
     sa.Column("geocoder_url", sa.String(2000), nullable=True),
+    # IANA zone the vendor writes its offset-less dates in (Cityworks' site time); none: UTC
+    sa.Column("timezone", sa.String(64), nullable=True),
     sa.Column("intervals", sa.Text, nullable=False),  # JSON: job -> seconds
     sa.Column("status_map", sa.Text, nullable=True),  # JSON list of {vendor, public}; none: the vendor's defaults
     sa.Column("status_map_version", sa.Integer, nullable=False, server_default="1"),

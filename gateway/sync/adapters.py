@@ -12,6 +12,7 @@ from ..connectors.http import Http, Rejected
 from ..connectors.opengov import Opengov, quoted
 from ..domain.questions import requester_answers, vendor_answers
 from ..domain.requesters import requester_fields
+from ..domain.vendor_time import VendorClock
 from .vendors import connector, opengov_connector
 
 APP_NAME = "civic-harness"
@@ -42,8 +43,9 @@ class CityworksAdapter:
     again by the gateway's reference in Text1 (work orders have no OtherSystemId). A work order's vendor id
     is "wo:{WorkOrderId}:{WorkOrderSid}"."""
 
-    def __init__(self, cw: Cityworks) -> None:
+    def __init__(self, cw: Cityworks, clock: VendorClock | None = None) -> None:
         self.cw = cw
+        self.clock = clock or VendorClock()
 
     @staticmethod
     def _wo(vendor_id: str) -> tuple[str, int] | None:
@@ -101,7 +103,7 @@ class CityworksAdapter:
             "CallerHomePhone": request["phone"],
         }
         fields.update({k: v for k, v in optional.items() if v})
-        if given := vendor_answers(answers):
+        if given := vendor_answers(answers, self.clock):
             fields["Answers"] = given
         return str((await self.cw.create_request(fields))["RequestId"])
 
@@ -209,7 +211,7 @@ class OpengovAdapter:
 
 def adapter(http: Http, integration: dict[str, Any]) -> Adapter:
     if integration["vendor"] == "cityworks":
-        return CityworksAdapter(connector(http, integration))
+        return CityworksAdapter(connector(http, integration), VendorClock.of(integration))
     if integration["vendor"] == "opengov":
         return OpengovAdapter(opengov_connector(http, integration))
     raise Rejected(f"no connector for vendor {integration['vendor']!r}")

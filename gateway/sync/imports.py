@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import shapely
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
 from ..domain.geography import cutout_count
+from ..domain.vendor_time import VendorClock
 from ..storage import repo
 from ..storage import schema as t
 from . import cursors
@@ -26,30 +27,19 @@ from .vendors import Incomplete, connector, opengov_connector
 
 JOB = "import"
 OVERLAP = timedelta(minutes=5)
-NO_DATE = "0001-01-01"
 BATCH = 100
-
-
-def vendor_time(text: str | None) -> datetime | None:
-    """Cityworks dates: local time without an offset, or with Z; 0001-01-01 means none. Read as UTC."""
-    if not text or text.startswith(NO_DATE):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def candidates(http: Http, integration: dict[str, Any], since: datetime | None) -> list[dict[str, Any]]:
     """The vendor's requests created since `since` (less an overlap), in one shape for both vendors."""
     begin = (since - OVERLAP) if since else None
     out: list[dict[str, Any]] = []
+    clock = VendorClock.of(integration)
     if integration["vendor"] == "opengov":
         og = opengov_connector(http, integration)
         query = None
         if begin is not None:
-            query = f'(([EntryDate] is greater than "{begin.replace(tzinfo=None).isoformat(timespec="seconds")}"))'
+            query = f'(([EntryDate] is greater than "{clock.text(begin)}"))'
         for r in await og.all_records("cgRequestsClass", filter=query):
             point = ((r.get("CgShape") or {}).get("Points") or [{}])[0]
             out.append(
@@ -63,14 +53,14 @@ async def candidates(http: Http, integration: dict[str, Any], since: datetime | 
                     "description": r.get("DescriptionField") or "",
                     "address": r.get("LocationDescriptionField") or r.get("AddressField") or None,
                     "zipcode": r.get("ZipCodeField") or None,
-                    "created": vendor_time(r.get("EntryDateField")),
+                    "created": clock.utc(r.get("EntryDateField")),
                 }
             )
         return out
     cw = connector(http, integration)
     query: dict[str, Any] = {"Canceled": False}
     if begin is not None:
-        query["DateTimeInitBegin"] = begin.strftime("%Y-%m-%dT%H:%M:%S")
+        query["DateTimeInitBegin"] = clock.text(begin)
     ids = await cw.call("/Services/Ams/ServiceRequest/Search", query) or []
     for batch in repo.chunks(ids, BATCH):
         for sr in await cw.requests_by_ids(list(batch)):
@@ -85,7 +75,7 @@ async def candidates(http: Http, integration: dict[str, Any], since: datetime | 
                     "description": sr.get("Details") or sr.get("Description") or "",
                     "address": sr.get("ProbAddress") or None,
                     "zipcode": sr.get("ProbZip") or None,
-                    "created": vendor_time(sr.get("DateTimeInit")),
+                    "created": clock.utc(sr.get("DateTimeInit")),
                 }
             )
     return out

@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,11 +23,11 @@ from ..domain.comments import public_text
 from ..domain.media import image_type
 from ..domain.rules import rule_holds
 from ..domain.status import DEFAULTS, OPEN311, StatusMap
+from ..domain.vendor_time import VendorClock
 from ..storage import repo
 from ..storage import schema as t
 from . import cursors
 from .adapters import REQUESTS
-from .imports import vendor_time
 from .vendors import Incomplete, connector, opengov_connector
 
 BATCH = 100
@@ -219,7 +219,8 @@ async def _import_comments(
         text = public_text(comment.get("Comments"))
         if text is None:
             continue
-        await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid))
+        when = VendorClock.of(integration).utc(comment.get("DateCreated"))  # the vendor's time, not the poll's
+        await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid), when)
         known.add(("imported_comment", cid))
         imported += 1
     return imported
@@ -256,7 +257,8 @@ async def _import_images(
             "content": content,
             "created_at": repo.now(),
         }
-        await _public_comment(engine, integration, ours["id"], text, media, ("imported_attachment", aid))
+        when = VendorClock.of(integration).utc(attachment.get("DateTimeAttached"))
+        await _public_comment(engine, integration, ours["id"], text, media, ("imported_attachment", aid), when)
         known.add(("imported_attachment", aid))
         imported += 1
     return imported
@@ -269,8 +271,10 @@ async def _public_comment(
     text: str,
     media: dict[str, Any] | None,
     record: tuple[str, str],
+    when: datetime | None = None,
 ) -> None:
-    """The comment, its image, and the record that it was imported: one transaction, so never twice."""
+    """The comment, its image, and the record that it was imported: one transaction, so never twice. The
+    comment carries `when`, the vendor's own time for it (the poll's time only when the vendor gave none)."""
     now = repo.now()
     async with engine.begin() as conn:
         media_id = None
@@ -285,7 +289,7 @@ async def _public_comment(
                 "public": True,
                 "author": "vendor",
                 "media_id": media_id,
-                "created_at": now,
+                "created_at": when or now,
             },
         )
         await repo.insert(
@@ -309,6 +313,7 @@ async def poll_opengov(
     overlap), of which the open linked ones are followed; every `full_every` polls, and on the first, every
     open linked request is read by Oid in batches instead."""
     og = opengov_connector(http, integration)
+    clock = VendorClock.of(integration)
     cr = t.comment_rules
     counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "rules_fired": 0, "vendor_calls": 0}
     mapping, problems = status_map(integration), []
@@ -320,7 +325,7 @@ async def poll_opengov(
         known = {vid for _, vid in await _known(conn, integration["id"], ["comment", "imported_comment"])}
         rules = await repo.many(conn, cr.select().where(cr.c.integration_id == integration["id"]).order_by(cr.c.id))
         cursor = json.loads(await cursors.read(conn, JOB, integration["id"]) or "{}")
-    newest = vendor_time(cursor.get("modified"))
+    newest = clock.utc(cursor.get("modified"))
     full = everything or newest is None or cursor.get("polls", 0) + 1 >= cadence.full_every
     if full:
         records = []
@@ -329,12 +334,12 @@ async def poll_opengov(
             counts["vendor_calls"] += 1
     else:
         assert newest is not None
-        since = (newest - cadence.overlap).replace(tzinfo=None).isoformat(timespec="seconds")
+        since = clock.text(newest - cadence.overlap)
         records = await og.modified_since(REQUESTS, since)
         counts["vendor_calls"] += 1 + len(records) // PAGE
     counts["full"] = int(full)
     for record in records:
-        seen = vendor_time(record.get("cgLastModifiedField"))
+        seen = clock.utc(record.get("cgLastModifiedField"))
         if seen is not None and (newest is None or seen > newest):
             newest = seen
         ours = linked.get(record["Oid"])
@@ -353,7 +358,8 @@ async def poll_opengov(
                 continue  # ours, imported before, or internal (OG-COM-2: public only)
             text = (comment.get("CommentField") or "").strip()
             if text:
-                await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid))
+                when = clock.utc(comment.get("EntryDateField"))  # OG-COM-2: the vendor's time, not the poll's
+                await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid), when)
                 known.add(cid)
                 counts["comments"] += 1
         counts["rules_fired"] += await _apply_rules(engine, rules, ours["id"], record)

@@ -1,5 +1,6 @@
-"""Question sync (CW-QA-1..4): each synced SR category's Cityworks questions become its questions, with
-answer choices; private when the text mentions e-mail or phone, always required; a category whose
+"""Question sync (CW-QA-1..4): each synced SR category's Cityworks questions become its questions, typed by
+their answers' formats (gateway.domain.answer_formats: fixed answers a list of choices, a free answer text,
+a number or a date-time); private when the text mentions e-mail or phone, always required; a category whose
 auto-sync switch is off is left exactly as the administrator made it (CW-QA-3)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import Http
+from ..domain.answer_formats import shape
 from ..domain.questions import synced_is_public, synced_is_required
 from ..storage import repo
 from ..storage import schema as t
@@ -18,30 +20,31 @@ from .vendors import connector
 
 
 def questions_from_qa(qa: dict[str, Any]) -> list[dict[str, Any]]:
-    """Cityworks QA -> the gateway's question rows (pure)."""
+    """Cityworks QA -> the gateway's question rows (pure); each answer format read as answer_formats says."""
     answers: dict[int, list[dict[str, Any]]] = {}
     for a in qa.get("Answers") or []:
         answers.setdefault(a["QuestionId"], []).append(a)
     out = []
     for q in sorted(qa.get("Questions") or [], key=lambda q: (q.get("QuestionSequence", 0), q["QuestionId"])):
         options = sorted(answers.get(q["QuestionId"], []), key=lambda a: (a.get("AnswerSequence", 0), a["AnswerId"]))
-        listed = [a for a in options if (a.get("AnswerFormat") or "").upper() == "LIST"]
-        free = next((a for a in options if (a.get("AnswerFormat") or "").upper() != "LIST"), None)
+        asked = shape(options)
+        if asked is None:
+            continue  # no answers, or only ones Cityworks calculates: nothing to ask
         text = q["Question"][:1000]
         out.append(
             {
                 "code": f"Q{q['QuestionId']}",
                 "text": text,
-                "datatype": "singlevaluelist" if listed and free is None else "string",
+                "datatype": asked.datatype,
                 "required": synced_is_required(True),
                 "public": synced_is_public(text),
                 "position": len(out) + 1,
                 "integration_key": None,
-                "choices": json.dumps(
-                    [{"key": str(a["AnswerId"]), "name": a["Answer"][:200]} for a in listed] if free is None else []
-                ),
+                "choices": json.dumps([{"key": str(key), "name": name[:200]} for key, name in asked.choices]),
                 "synced": True,
-                "vendor_ref": json.dumps({"question": q["QuestionId"], "answer": free["AnswerId"] if free else None}),
+                "vendor_ref": json.dumps(
+                    {"question": q["QuestionId"], "answer": asked.free_answer, "format": asked.fmt}
+                ),
             }
         )
     return out

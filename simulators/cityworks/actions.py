@@ -81,7 +81,7 @@ def cancel_work_order(state: CityworksState, payload: dict[str, Any]) -> Any:
 def add_comment(state: CityworksState, payload: dict[str, Any]) -> Any:
     kind, sid = _target(state, payload)
     text = (SCF_PREFIX if payload.get("to_scf") else "") + payload["text"]
-    return state.add_comment(kind, sid, text, _clerk(state))
+    return state.add_comment(kind, sid, text, _clerk(state), when=payload.get("DateCreated"))
 
 
 def delete_comment(state: CityworksState, payload: dict[str, Any]) -> Any:
@@ -161,7 +161,12 @@ def remove_template(state: CityworksState, payload: dict[str, Any]) -> Any:
 def add_question(state: CityworksState, payload: dict[str, Any]) -> Any:
     if payload["ProblemSid"] not in state.qa:
         raise ActionError(404, "not_found", f"ProblemSid {payload['ProblemSid']} not found")
-    answers = [(a, payload.get("format", "LIST")) for a in payload.get("answers", [])] or [("", "TEXT")]
+    texts = payload.get("answers", [])
+    formats = payload.get("formats") or [payload.get("format", "THISTEXT")] * len(texts)
+    if len(formats) != len(texts):
+        raise ActionError(422, "invalid", "formats: one AnswerFormat per answer")
+    # Cityworks' formats (THISTEXT, YES, NO, FREETEXT, NUMERIC, DATE ...); no answers: one free-text answer.
+    answers = list(zip(texts, formats, strict=True)) or [("", payload.get("format", "FREETEXT"))]
     return state.add_question(payload["ProblemSid"], payload["Question"], answers)
 
 
@@ -254,8 +259,14 @@ ACTIONS = (
     Action(
         "add-comment",
         _vendor(add_comment),
-        {**_obj({**TARGET, "text": {"type": "string", "minLength": 1}, "to_scf": BOOL}, ["text"]), **ONE_TARGET},
-        "Comment on a request or work order; to_scf prefixes 'To SCF: ' (meant for the public).",
+        {
+            **_obj(
+                {**TARGET, "text": {"type": "string", "minLength": 1}, "to_scf": BOOL, "DateCreated": STR}, ["text"]
+            ),
+            **ONE_TARGET,
+        },
+        "Comment on a request or work order; to_scf prefixes 'To SCF: ' (meant for the public); DateCreated "
+        "(Cityworks' date text, site time) dates it as written then, e.g. entered later from a field note.",
     ),
     Action(
         "delete-comment",
@@ -303,10 +314,17 @@ ACTIONS = (
         "add-question",
         _vendor(add_question),
         _obj(
-            {"ProblemSid": INT, "Question": STR, "answers": {"type": "array", "items": STR}, "format": STR},
+            {
+                "ProblemSid": INT,
+                "Question": STR,
+                "answers": {"type": "array", "items": STR},
+                "format": STR,
+                "formats": {"type": "array", "items": STR},
+            },
             ["ProblemSid", "Question"],
         ),
-        "Add a question to a problem type.",
+        "Add a question to a problem type: its answers' texts, with one AnswerFormat for all (`format`, default "
+        "THISTEXT) or one each (`formats`, e.g. YES, NO); no answers: one FREETEXT answer.",
     ),
     Action(
         "change-question",

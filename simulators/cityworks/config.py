@@ -49,6 +49,9 @@ class CityworksConfig(SimConfig):
     # Where `data`/`token` sent both in the query string and in the form are read from. ASP.NET's Request[name]
     # reads the query first; which accessor Cityworks uses is not public (inferred), so it is a setting.
     parameter_precedence: str = "query"
+    # Whether Create checks an answer's value against its AnswerFormat (NUMERIC a number, DATE a date, one answer
+    # per question) is not known from public sources: a switch (inferred); off = store any value, as text.
+    check_answer_values: bool = False
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -106,6 +109,12 @@ def add_arguments(group: Any) -> None:
     )
     group.add_argument("--token-ttl", type=int, default=8 * 3600, help="token lifetime in seconds")
     group.add_argument(
+        "--check-answer-values",
+        action="store_true",
+        help="refuse an answer whose value does not fit its AnswerFormat (NUMERIC, DATE) or a question answered "
+        "twice (real behaviour unknown)",
+    )
+    group.add_argument(
         "--defect",
         action="append",
         default=[],
@@ -123,5 +132,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "legacy_envelope": {"auto": None, "full": False, "legacy": True}[args.envelope],
         "token_ttl_s": args.token_ttl,
         "parameter_precedence": args.parameter_precedence,
+        "check_answer_values": args.check_answer_values,
         "defects": frozenset(args.defect),
     }

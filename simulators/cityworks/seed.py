@@ -47,21 +47,28 @@ PROBLEMS = [
     ("WATERMAIN", "Water Main Break"),
     ("NOISE", "Construction Noise"),
 ]
-# (question text, answers as (text, format)); several mention email/phone so the privacy rule has work to do.
+# (question text, answers as (text, AnswerFormat)); several mention email/phone so the privacy rule has work to
+# do. The formats are Cityworks' own (QuestAnswerFormat: THISTEXT, YES, NO, FREETEXT, NUMERIC, DATE, CHECKED,
+# CALCULATED ...); a Yes/No question is a YES answer and a NO answer.
+YES_NO = [("Yes", "YES"), ("No", "NO")]
 QUESTIONS = [
-    ("Is the hazard blocking traffic?", [("Yes", "YESNO"), ("No", "YESNO")]),
-    ("How large is the problem?", [("Small", "LIST"), ("Medium", "LIST"), ("Large", "LIST")]),
-    ("What is your email address?", [("", "TEXT")]),
-    ("Best phone number to reach you", [("", "TEXT")]),
-    ("Describe the exact location", [("", "TEXT")]),
-    ("How many days has this been a problem?", [("", "NUMBER")]),
-    ("Would you like a call back by Phone?", [("Yes", "YESNO"), ("No", "YESNO")]),
-    ("Is anyone injured?", [("Yes", "YESNO"), ("No", "YESNO")]),
-    ("E-mail for updates (optional)", [("", "TEXT")]),
+    ("Is the hazard blocking traffic?", YES_NO),
+    ("How large is the problem?", [("Small", "THISTEXT"), ("Medium", "THISTEXT"), ("Large", "THISTEXT")]),
+    ("What is your email address?", [("", "FREETEXT")]),
+    ("Best phone number to reach you", [("", "FREETEXT")]),
+    ("Describe the exact location", [("", "FREETEXT")]),
+    ("How many days has this been a problem?", [("", "NUMERIC")]),
+    ("Would you like a call back by Phone?", YES_NO),
+    ("Is anyone injured?", [("Yes", "YES"), ("No", "NO"), ("Unknown", "UNKNOWN")]),
+    ("E-mail for updates (optional)", [("", "FREETEXT")]),
     ("When did you first notice it?", [("", "DATE")]),
-    ("Is it near a school?", [("Yes", "YESNO"), ("No", "YESNO")]),
-    ("Which side of the street?", [("North", "LIST"), ("South", "LIST"), ("East", "LIST"), ("West", "LIST")]),
+    ("Is it near a school?", YES_NO),
+    ("Which side of the street?", [(s, "THISTEXT") for s in ("North", "South", "East", "West")]),
+    ("Is the area fenced off?", [("Fenced off", "CHECKED")]),
+    ("Estimated repair cost", [("", "CALCULATED")]),
 ]
+# A seeded answer's value per format: free answers carry a value Cityworks would take, fixed ones none.
+SEEDED_VALUES = {"FREETEXT": "seeded", "NUMERIC": "3", "DATE": "2024-01-15T00:00:00"}
 TEMPLATES = [
     ("STREET", "Street Repair"),
     ("STREET", "Pothole Patching"),
@@ -117,7 +124,10 @@ def seed_state(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> No
             break
         sid = problem_sids[rng.randrange(len(problem_sids))]
         qa = state.qa[sid]
-        answers = [{"AnswerId": a["AnswerId"], "AnswerValue": a["Answer"] or "seeded"} for a in qa["Answers"][:1]]
+        answers = [
+            {"AnswerId": a["AnswerId"], "AnswerValue": SEEDED_VALUES.get(a["AnswerFormat"], "")}
+            for a in qa["Answers"][:1]
+        ]
         when = cw_date((s.timestamp(days_back=720)).replace(tzinfo=None))
         first, last = s.pick("first_name"), s.pick("last_name")
         state.create_request(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -324,6 +325,8 @@ class CityworksState:
                     SR_SERVICE,
                 )
             value = given.get("AnswerValue")
+            if self.config.check_answer_values:
+                self._check_value(answer, value, {a["QuestionId"] for a in out}, problem_sid)
             out.append(
                 {
                     "AnswerId": answer["AnswerId"],
@@ -334,6 +337,30 @@ class CityworksState:
                 }
             )
         return out
+
+    @staticmethod
+    def _check_value(answer: dict[str, Any], value: Any, answered: set[int], problem_sid: int) -> None:
+        """With `check_answer_values` (inferred): a NUMERIC value is a number, a DATE value a date, and a
+        question is answered once."""
+        fmt, text = str(answer["AnswerFormat"]).upper(), "" if value is None else str(value).strip()
+        problem = None
+        if answer["QuestionId"] in answered:
+            problem = f"QuestionId {answer['QuestionId']} is answered more than once"
+        elif fmt == "NUMERIC" and text:
+            try:
+                if not math.isfinite(float(text)):
+                    raise ValueError
+            except ValueError:
+                problem = f"AnswerValue {text!r} of AnswerId {answer['AnswerId']} is not a number"
+        elif fmt == "DATE" and text:
+            try:
+                datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                problem = f"AnswerValue {text!r} of AnswerId {answer['AnswerId']} is not a date"
+        if problem is not None:
+            raise CityworksError(
+                ERROR, INVALID_FIELD, "InvalidField", f"{problem} (ProblemSid {problem_sid})", SR_SERVICE
+            )
 
     def _apply_fields(self, sr: dict[str, Any], data: Mapping[str, Any]) -> None:
         rid = sr["RequestId"]
@@ -507,11 +534,13 @@ class CityworksState:
         else:
             raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", f"ActivityType {activity_type} is not supported")
 
-    def add_comment(self, activity_type: int, sid: int, text: Any, by: Employee) -> dict[str, Any]:
+    def add_comment(
+        self, activity_type: int, sid: int, text: Any, by: Employee, when: str | None = None
+    ) -> dict[str, Any]:
         self._activity(activity_type, sid)
         if not isinstance(text, str) or not text.strip():
             raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "Comments is required")
-        stamp = now()
+        stamp = now() if when is None else normalise_date(when, "DateCreated", "Ams/Comment")
         comment = {
             "CommentId": next(self._ids["comment"]),
             "ActivityId": sid,
