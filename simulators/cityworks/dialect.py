@@ -13,7 +13,7 @@ from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
 from simulators.kit.answers import json_answer
-from simulators.kit.binding import AspNetParameters
+from simulators.kit.binding import AspNetParameters, JsonNetParameter
 from simulators.kit.lenient import lenient_loads
 
 from .config import CityworksConfig
@@ -132,4 +132,6 @@ def make_dialect(config: CityworksConfig) -> Dialect:
         secret_keys=frozenset({"password", "token"}),
         # ASP.NET: `data` and `token` from the query string or the form, any method, any casing.
         bind=AspNetParameters(("data", "token"), precedence=config.parameter_precedence),
+        # Json.NET reads `data`: names in any casing, unknown members ignored, "12" for 12, null for unset.
+        relax=JsonNetParameter("data", lenient_loads),
     )

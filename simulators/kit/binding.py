@@ -11,6 +11,7 @@ is already in the documented shape: the common case costs one look at the parame
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,9 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
-from .contract import FORM_TYPES, Operation, Violation
+from .contract import FORM_TYPES, ContractValidator, Operation, Violation
+from .jsonnet import read_as
+from .lenient import lenient_loads
 
 URLENCODED = "application/x-www-form-urlencoded"
 
@@ -47,6 +50,8 @@ class Bound:
 
 
 Binder = Callable[[Operation, Incoming], Bound | None]
+# Asked only when the bound request breaks the contract: a reading of it the vendor's deserializer would make.
+Relaxer = Callable[[Operation, Bound, ContractValidator], Bound | None]
 
 BOUND = web.RequestKey("sim_bound", Bound)
 
@@ -177,27 +182,72 @@ def _moved(method: str, name: str, source: str, place: str) -> str:
     )
 
 
-# -- ASP.NET Web API: a JSON body whatever its declared type --------------------------------------------
+# -- ASP.NET Web API: a body read by the action's type, whatever its declared type ------------------------
+
+OCTET_STREAM = "application/octet-stream"
 
 
-def json_whatever_declared(op: Operation, incoming: Incoming) -> Bound | None:
-    """A body sent as text/plain (a browser's type for a string body when the client sets none), with no type, or
-    any other non-form type is read as the JSON the operation takes: Web API's JSON formatter reads the body."""
-    if not op.body or not incoming.body or incoming.media_type in op.body or incoming.media_type in FORM_TYPES:
-        return None
-    json_type = next((mt for mt in op.body if mt.endswith("json")), None)
-    if json_type is None:
+def web_api_body(op: Operation, incoming: Incoming) -> Bound | None:
+    """A body the action reads by its own type rather than by the declared Content-Type (OpenGov):
+    - JSON sent as text/plain (a browser's type for a string body when the client sets none), with no type or
+      any other type is read as the JSON the operation takes; sent as a urlencoded form (libcurl's default type
+      for a POST body, so R's httr declares it) it is read as JSON when it is JSON;
+    - an upload streamed with no type is read as the raw file."""
+    if not op.body or not incoming.body or incoming.media_type in op.body:
         return None
     declared = incoming.media_type or "no Content-Type"
-    return Bound(
-        query=incoming.query,
-        content_type=json_type,
-        body=incoming.body,
-        form=None,
-        warnings=[
-            warning(
-                "header.Content-Type",
-                f"a JSON body declared as {declared}: the server reads it as JSON; documented as {json_type}",
+    json_type = next((mt for mt in op.body if mt.endswith("json")), None)
+    if json_type is not None and incoming.media_type != "multipart/form-data":
+        if incoming.media_type == URLENCODED and incoming.body.lstrip()[:1] not in (b"{", b"["):
+            return None  # a real form: refused as the contract says
+        message = f"a JSON body declared as {declared}: the server reads it as JSON; documented as {json_type}"
+        return Bound(incoming.query, json_type, incoming.body, None, [warning("header.Content-Type", message)])
+    if OCTET_STREAM in op.body and not incoming.media_type:
+        message = f"a file streamed with no Content-Type: the server reads the raw body; documented as {OCTET_STREAM}"
+        return Bound(incoming.query, OCTET_STREAM, incoming.body, None, [warning("header.Content-Type", message)])
+    return None
+
+
+# -- Json.NET: the JSON inside a parameter, read into a .NET type ------------------------------------------
+
+
+class JsonNetParameter:
+    """A parameter holding JSON (Cityworks' `data`) as Json.NET binds it (jsonnet.py): member names in any casing,
+    unknown members ignored, "12" for a number, null for an unset member. Each change is a warning; the value is
+    re-encoded so the strict checks and the handler see what the server's code would."""
+
+    def __init__(self, name: str, loads: Callable[[str], Any] = lenient_loads) -> None:
+        self.name, self.loads = name, loads
+
+    def __call__(self, op: Operation, bound: Bound, validator: ContractValidator) -> Bound | None:
+        in_form = bound.form is not None and self.name in bound.form
+        source = bound.form if in_form else bound.query
+        schema = self._schema(op, in_form, validator)
+        if source is None or self.name not in source or schema is None:
+            return None
+        try:
+            value = self.loads(source[self.name])
+        except (ValueError, TypeError):
+            return None  # not JSON at all: the strict checks say so
+        read, notes = read_as(schema, value, validator.resolve)
+        if not notes:
+            return None
+        where = "form" if in_form else "query"
+        warnings = [warning(f"{where}.{self.name}{path[1:]}", note) for path, note in notes]
+        replaced: MultiDict[Any] = MultiDict((k, v) for k, v in source.items() if k != self.name)
+        replaced.add(self.name, json.dumps(read))
+        if in_form:
+            return Bound(
+                bound.query, bound.content_type, bound.body, MultiDictProxy(replaced), bound.warnings + warnings
             )
-        ],
-    )
+        return Bound(MultiDictProxy(replaced), bound.content_type, bound.body, bound.form, bound.warnings + warnings)
+
+    def _schema(self, op: Operation, in_form: bool, validator: ContractValidator) -> Any:
+        if not in_form:
+            return next((p.schema for p in op.query if p.name == self.name and p.json), None)
+        for media, schema in op.body.items():
+            if media in FORM_TYPES:
+                prop = validator.resolve(validator.resolve(schema).get("properties", {}).get(self.name, {}))
+                if "contentSchema" in prop:
+                    return prop["contentSchema"]
+        return None

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from . import faults as fk
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
-from .binding import BOUND, Incoming
+from .binding import BOUND, Bound, Incoming
 from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
 from .frontdoor import SUB_STATUS, FrontDoor
 from .journal import Entry, Journal
@@ -155,7 +155,7 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         entry.operation = op.operation_id
         query, declared = request.query, request.headers.get("Content-Type", "")
         if dialect.bind is not None:  # what the vendor's server accepts beyond the documented shape
-            bound = dialect.bind(op, Incoming(request.method, query, mt, body, form))
+            bound = dialect.bind(op, Incoming(request.method, query, media_type(declared), body, form))
             if bound is not None:
                 request[BOUND] = bound
                 query, declared, body, form = bound.query, bound.content_type, bound.body, bound.form
@@ -163,6 +163,23 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         entry.violations = (
             validator.validate_request(op, path_params, query, request.headers, declared, body, form) or ()
         )  # the common case keeps no list of its own
+        if entry.violations and dialect.relax is not None:
+            relaxed = dialect.relax(op, Bound(query, declared, body, form, list(entry.warnings)), validator)
+            if relaxed is not None:
+                request[BOUND] = relaxed
+                entry.warnings = relaxed.warnings
+                entry.violations = (
+                    validator.validate_request(
+                        op,
+                        path_params,
+                        relaxed.query,
+                        request.headers,
+                        relaxed.content_type,
+                        relaxed.body,
+                        relaxed.form,
+                    )
+                    or ()
+                )
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
 

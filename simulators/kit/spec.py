@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from .binding import Binder
+from .binding import Binder, Relaxer
 from .contract import JsonLoads, Operation, Violation
 from .lenient import loads
 
@@ -106,6 +106,9 @@ class Dialect:
     secret_keys: frozenset[str] = frozenset()
     # How the vendor's web framework binds what the documentation does not show (see binding.py); None: as is.
     bind: Binder | None = None
+    # How its deserializer reads a value the contract's schema refuses (see binding.JsonNetParameter); asked only
+    # when the request breaks the contract.
+    relax: Relaxer | None = None
 
     def rejection(self, violations: list[Violation], op: Operation | None) -> web.Response:
         if self.reject is not None:

@@ -33,6 +33,10 @@ class OpengovConfig(SimConfig):
     custom_fields: tuple[str, ...] = ("SourceField", "NeighborhoodField")
     default_limit: int = 1000
     session_ttl_s: int = 3600
+    # The status of a create (and an upload). Cartegraph's status list names 201 Created, but caRtegraph, which
+    # Pittsburgh runs in production, treats anything but 200 as a failed create (WF-OG-16): 200 by default,
+    # 201 as the other reading (inferred either way).
+    create_status: int = 200
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -42,6 +46,8 @@ class OpengovConfig(SimConfig):
                 raise ValueError(f"{name!r}: class names end in 'Class'")
         if not all(f.endswith("Field") and f[:-5].isidentifier() for f in self.custom_fields):
             raise ValueError("custom field names are identifiers ending in 'Field'")
+        if self.create_status not in (200, 201):
+            raise ValueError(f"create_status must be 200 or 201, got {self.create_status}")
         if not self.integration_id_field.endswith("Field"):
             raise ValueError("field names end in 'Field'")
 
@@ -59,6 +65,13 @@ def add_arguments(group: Any) -> None:
         "--custom-field", action="append", dest="custom_fields", help="a city's own text field on requests (repeatable)"
     )
     group.add_argument(
+        "--create-status",
+        type=int,
+        choices=(200, 201),
+        default=200,
+        help="status of a create or upload: 200 (caRtegraph in production needs it) or 201 (the docs list it)",
+    )
+    group.add_argument(
         "--defect", action="append", default=[], choices=sorted(DEFECTS), help="a deliberately wrong mode"
     )
 
@@ -69,6 +82,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "comment_class": args.comment_class,
         "integration_id_field": args.integration_id_field,
         "child_touches_parent": not args.child_keeps_parent_date,
+        "create_status": args.create_status,
         "defects": frozenset(args.defect),
         **({"custom_fields": tuple(args.custom_fields)} if args.custom_fields else {}),
     }

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from simulators.kit import Dialect, Operation, Violation
 from simulators.kit.answers import json_answer
-from simulators.kit.binding import json_whatever_declared
+from simulators.kit.binding import web_api_body
 from simulators.kit.lenient import lenient_loads
 
 AUTH_REQUIRED = "Authentication Required for API Access."
@@ -52,7 +52,7 @@ DIALECT = Dialect(
     case_insensitive_paths=True,
     json_loads=lenient_loads,
     secret_keys=frozenset({"password", "cookie", "cgkey"}),
-    # ASP.NET Web API reads a JSON body whatever its declared type: a browser client that sets none sends
-    # text/plain;charset=UTF-8 (seen in production), VG sends none at all.
-    bind=json_whatever_declared,
+    # ASP.NET Web API reads a body by the action's type whatever its declared type: a browser client that sets none
+    # sends JSON as text/plain;charset=UTF-8, VG sends none at all, R's httr declares it a form (WIRE-NOTES.md).
+    bind=web_api_body,
 )

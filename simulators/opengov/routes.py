@@ -158,12 +158,12 @@ async def run(name: str, request: web.Request, state: OpengovState, user: str, s
     if name == "create":
         cls = state.class_def(seg[3])
         created = state.create(cls.name, wrapped_items(await body_json(request), cls.name), user)
-        return answer({cls.name: created}, 201)
+        return answer({cls.name: created}, state.config.create_status)
     if name == "create_child":
         cls = state.class_def(seg[5])
         items = wrapped_items(await body_json(request), cls.name)
         created = state.create(cls.name, items, user, parent=(seg[3], parse_oid(seg[4])))
-        return answer({cls.name: created}, 201)
+        return answer({cls.name: created}, state.config.create_status)
     if name in ("update", "update_one"):
         cls = state.class_def(seg[3])
         oid = parse_oid(seg[4]) if name == "update_one" else None
@@ -189,7 +189,7 @@ async def run(name: str, request: web.Request, state: OpengovState, user: str, s
         # /api/v1/attachments/{parentClass}/{parentOid}/{attachClass}?fileName=
         content, filename = await upload_content(request)
         record = state.attach(seg[3], parse_oid(seg[4]), seg[5], filename, content, user)
-        return answer({state.class_def(seg[5]).name: [record]}, 201)
+        return answer({state.class_def(seg[5]).name: [record]}, state.config.create_status)
     if name in ("download", "thumbnail"):  # .../attachments[/thumbnail]/{attachClass}/{attachOid}
         record, content = state.attachment(seg[-2], parse_oid(seg[-1]))
         return file_answer(record, content)

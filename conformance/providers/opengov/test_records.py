@@ -185,4 +185,4 @@ def test_errors_are_messages_with_their_status(og, method, path, kwargs, status)
 def test_lenient_json_bodies_are_accepted(og):
     body = "{ 'cgRequestsClass' : [ { 'IssueField' : 'Litter', }, ], }"
     resp = og.call("POST", f"classes/{REQUESTS}", data=body, headers={"Content-Type": "application/json;odata=verbose"})
-    assert resp.status_code == 201 and resp.json()[REQUESTS][0]["IssueField"] == "Litter"
+    assert resp.status_code in (200, 201) and resp.json()[REQUESTS][0]["IssueField"] == "Litter"
