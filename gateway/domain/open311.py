@@ -26,7 +26,9 @@ def parse_datetime(raw: str, field: str) -> datetime:
         raise DomainError(f"{field} is not an ISO 8601 date-time", field) from None
     if moment.tzinfo is None:
         raise DomainError(f"{field} needs a timezone (Z or ±HH:MM)", field)
-    return moment
+    # In UTC, as stamps are stored: SQLite keeps a stamp's wall time without its offset, so a -06:00 bound
+    # compared as given would be six hours off (chicagorequests sends the city's offset).
+    return moment.astimezone(UTC)
 
 
 def service(category: Mapping[str, Any], question_count: int) -> dict[str, Any]:

@@ -140,7 +140,9 @@ def find_candidates(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
     wanted = [f.strip() for f in (p.get("outfields") or "").split(",") if f.strip()]
     candidates = []
     for score, a in state.find(text, max(1, min(limit, 50))):
-        everything = {**address_fields(a), "Score": score, "X": a["lon"], "Y": a["lat"]}
+        # DisplayX/DisplayY: the World service's display location, which clients read (omgeo requires it).
+        at = {"X": a["lon"], "Y": a["lat"], "DisplayX": a["lon"], "DisplayY": a["lat"]}
+        everything = {**address_fields(a), "Score": score, **at}
         attributes = everything if "*" in wanted else {k: everything[k] for k in wanted if k in everything}
         location = point(a["lon"], a["lat"], sr)
         pad = 0.0005 if sr is WGS84 else 55.0

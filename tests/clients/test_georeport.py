@@ -1,4 +1,4 @@
-"""A standard, third-party Open311 GeoReport v2 client (the `georeport` package, written against other
+"""georeport (PyPI; an Open311 GeoReport v2 client, written against other
 cities' endpoints) reads the gateway unchanged, in JSON and in XML; the request it reads back was submitted
 with attributes and a photo exactly as the spec's POST describes."""
 
@@ -15,8 +15,8 @@ from gateway.settings import Settings
 from harness.stack import ThreadedStack
 from simulators.kit import city
 
-from .conftest import ADMIN_TOKEN, API_KEY
-from .test_open311 import INSIDE, PNG
+from ..gateway.conftest import ADMIN_TOKEN, API_KEY
+from ..gateway.test_open311 import INSIDE, PNG
 
 
 @pytest.fixture
