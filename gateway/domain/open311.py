@@ -75,7 +75,9 @@ def request_record(
     media_urls: Sequence[str],
     extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The public record. `extensions` (only when asked) adds public answers and public comments."""
+    """The public record: every GeoReport v2 field, null when the gateway has no value (as the spec's own example
+    writes them; clients with strict models need each present). `extensions` (only when asked) adds public
+    answers and public comments."""
     record: dict[str, Any] = {
         "service_request_id": request["public_id"],
         "status": request["status"],
@@ -84,8 +86,10 @@ def request_record(
         "service_code": category["code"],
         "description": request["description"],
         "agency_responsible": agency,
+        "service_notice": None,
         "requested_datetime": iso(request["requested_at"]),
         "updated_datetime": iso(request["updated_at"]),
+        "expected_datetime": None,
         "address": public_address(request),
         "address_id": request["address_id"],
         "zipcode": request["zipcode"],
@@ -93,7 +97,6 @@ def request_record(
         "long": request["long"],
         "media_url": media_urls[0] if media_urls else request["media_url"],
     }
-    record = {k: v for k, v in record.items() if v is not None}
     if extensions is not None:
         record["extended_attributes"] = dict(extensions)
     return record
