@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from simulators.kit.jsonnet import read_as
+
+pytestmark = pytest.mark.req("H-SIM-4")
 
 SCHEMAS: dict[str, Any] = {
     "Id": {"type": "integer"},

@@ -23,6 +23,7 @@ from harness.stack import Stack
 from simulators.kit.frontdoor import FrontDoor
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.req("H-SIM-4")
 LOGIN = json.dumps({"LoginName": "harness", "Password": "harness"})
 BASIC = {"Authorization": "Basic " + base64.b64encode(b"harness:harness").decode()}
 

@@ -15,6 +15,8 @@ from simulators.kit import city
 
 from .wire_facts import assert_no_violation, running
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 WORLD = "/arcgis/rest/services/World/GeocodeServer"
 CITY = "/server/rest/services/Locators/City/GeocodeServer"
 FORM = "application/x-www-form-urlencoded"

@@ -21,6 +21,8 @@ from simulators.cityworks import CityworksConfig
 
 from .wire_facts import assert_no_violation, running
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
 FORM = "application/x-www-form-urlencoded"
 LOGIN = {"LoginName": "harness", "Password": "harness"}

@@ -19,6 +19,8 @@ from simulators.opengov import OpengovConfig
 
 from .wire_facts import assert_no_violation, running
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 BASIC = {"Authorization": "Basic " + base64.b64encode(b"harness:harness").decode()}
 BROWSER_STRING_BODY = "text/plain;charset=UTF-8"  # what fetch() declares for a string body with no Content-Type
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")

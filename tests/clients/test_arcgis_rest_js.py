@@ -11,6 +11,8 @@ import pytest
 
 from .conftest import Geocoder
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 
 @pytest.fixture(scope="module")
 def outcomes(node_clients: Any, arcgis: Geocoder) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from simulators.kit import city
 from ..gateway.conftest import API_KEY
 from .conftest import CityGateway
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 
 @pytest.fixture(scope="module")
 def filed(city_gateway: CityGateway) -> Iterator[str]:

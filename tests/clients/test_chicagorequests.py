@@ -19,6 +19,8 @@ from simulators.kit import city
 from ..gateway.conftest import API_KEY
 from .conftest import CityGateway
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
 

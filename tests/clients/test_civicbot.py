@@ -18,6 +18,8 @@ from simulators.kit import city
 from ..gateway.conftest import API_KEY
 from .conftest import CityGateway
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 LAT, LNG = city.SAMPLE_POINT["lat"], city.SAMPLE_POINT["long"]
 
 

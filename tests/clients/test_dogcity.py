@@ -24,6 +24,8 @@ from simulators.cityworks import CityworksConfig
 
 from .conftest import journal
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 MODERN = ["2015", "15.8", "23"]  # General/Authentication/Authenticate exists from 2015 on (vendor notes)
 LEGACY = ["2013", "2014"]  # Services/Authentication/Authenticate only
 

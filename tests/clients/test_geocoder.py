@@ -8,8 +8,11 @@ operation, and the client reports no result."""
 from __future__ import annotations
 
 import geocoder
+import pytest
 
 from .conftest import Geocoder
+
+pytestmark = pytest.mark.req("H-SIM-5")
 
 
 def test_geocoder_reverse_geocodes_a_point(arcgis: Geocoder) -> None:

@@ -14,6 +14,8 @@ from geopy.geocoders import ArcGIS
 
 from .conftest import Geocoder
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 
 @pytest.fixture(scope="module")
 def geopy_arcgis(arcgis: Geocoder) -> ArcGIS:

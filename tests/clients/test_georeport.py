@@ -18,6 +18,8 @@ from simulators.kit import city
 from ..gateway.conftest import ADMIN_TOKEN, API_KEY
 from ..gateway.test_open311 import INSIDE, PNG
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 
 @pytest.fixture
 def gateway_url(tmp_path):

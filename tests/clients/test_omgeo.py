@@ -14,6 +14,8 @@ from omgeo.places import PlaceQuery
 
 from .conftest import Geocoder
 
+pytestmark = pytest.mark.req("H-SIM-5")
+
 
 @pytest.fixture(scope="module")
 def omgeo(arcgis: Geocoder) -> Omgeo:
