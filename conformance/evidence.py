@@ -88,7 +88,7 @@ def marks(timeout_s: float = 3.0) -> dict[str, int]:
     out: dict[str, int] = {}
     for url in list(_watched):
         entries = _client_entries(url, None, timeout_s, limit=1)
-        out[url] = entries[-1]["id"] if entries else 0
+        out[url] = entries[-1].get("id", 0) if entries else 0
     return out
 
 

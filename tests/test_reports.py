@@ -136,7 +136,7 @@ def test_evidence_reads_an_in_process_journal_without_http():
     from conformance import evidence
 
     class Journal:
-        def select(self, *, source: str) -> list[int]:
+        def select(self, *, source: str, since: int | None = None, limit: int | None = None) -> list[int]:
             assert source == "client"
             return [1, 2, 3, 4, 5, 6]
 

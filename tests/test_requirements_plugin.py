@@ -40,7 +40,7 @@ def test_the_catalogue_is_the_repository_copy_with_every_section():
     assert {"CW-API-1", "CW-API-5"} <= set(reqs) and reqs["CW-API-5"].section.startswith("Vendor APIs")
     assert {"WID-API-1", "WID-API-7"} <= set(reqs) and reqs["WID-API-1"].section.startswith("Vendor APIs")
     assert {"H-REL-1", "H-REL-4"} <= set(reqs)
-    assert len(reqs) == 85
+    assert len(reqs) == 90
 
 
 def test_unknown_requirement_ids_stop_the_run(pytester):
@@ -104,7 +104,7 @@ import pytest
 from conformance import evidence
 
 class Journal:
-    def select(self, *, source):
+    def select(self, *, source, since=None, limit=None):
         return [1]
 
     def render(self, n):
@@ -169,3 +169,65 @@ def test_bad_ids_stop_an_xdist_run_too_and_say_why(pytester, marker, message):
     output = result.stdout.str() + result.stderr.str()
     assert message in output and "test_x" in output, output
     assert "passed" not in result.stdout.str()
+
+
+WIRE_CHECKS = """
+import json
+import pytest
+import requests
+from conformance import evidence
+from harness.bundled import simulator_config
+from harness.stack import ThreadedStack
+
+LOGIN = json.dumps({{"LoginName": "harness", "Password": "harness"}})
+AUTH = "/Services/General/Authentication/Authenticate"
+
+
+@pytest.fixture
+def cityworks():
+    with ThreadedStack({{"cityworks": simulator_config("cityworks")}}) as stack:
+        yield evidence.watch(stack.urls["cityworks"])
+
+
+@pytest.mark.req("{rid}")
+def test_sends_what_the_vendor_refuses(cityworks):
+    assert requests.post(cityworks + AUTH, timeout=10).json()["Status"] == 1
+
+
+@pytest.mark.req("{rid}")
+def test_sends_what_the_vendor_accepts_undocumented(cityworks):
+    assert requests.post(cityworks + AUTH, params={{"data": LOGIN}}, timeout=10).json()["Status"] == 0
+
+
+@pytest.mark.req("{rid}")
+def test_sends_the_documented_shape(cityworks):
+    assert requests.post(cityworks + AUTH, data={{"data": LOGIN}}, timeout=10).json()["Status"] == 0
+"""
+
+
+@pytest.mark.req("H-SIM-4", "H-CON-2")
+@pytest.mark.parametrize("suite, rid", [("gateway", "CW-VER-2"), ("providers/cityworks", "CW-API-1")])
+def test_journal_violations_fail_a_gateway_check_and_warnings_reach_the_scorecard(pytester, suite, rid):
+    """A gateway check that passed its own asserts fails when the vendor would have refused one of its calls; a
+    provider suite sends refusable calls on purpose. Warnings are listed per check either way."""
+    folder = pytester.mkdir("conformance").joinpath(*suite.split("/"))
+    folder.mkdir(parents=True)
+    folder.joinpath("test_wire.py").write_text(WIRE_CHECKS.format(rid=rid))
+    out = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("-p", "no:asyncio", f"--report-json={out}", "--scorecard")
+    checks = {c["id"].rsplit("::", 1)[1]: c for c in json.loads(out.read_text())["checks"]}
+    refused, undocumented, documented = (
+        checks["test_sends_what_the_vendor_refuses"],
+        checks["test_sends_what_the_vendor_accepts_undocumented"],
+        checks["test_sends_the_documented_shape"],
+    )
+    if suite == "gateway":
+        assert result.ret == 1 and refused["outcome"] == "failed"
+        assert "the gateway sent 1 call(s) the real vendor would refuse" in refused["message"]
+        assert "InvalidField" in json.dumps(refused["evidence"]) or refused["evidence"]
+    else:
+        assert result.ret == 0 and refused["outcome"] == "passed"
+    assert undocumented["outcome"] == "passed" and documented["outcome"] == "passed"
+    assert [w["location"] for w in undocumented["warnings"]] == ["query.data"]
+    assert documented["warnings"] == [] and refused["warnings"] == []
+    result.stdout.fnmatch_lines(["*1 wire warning(s) in 1 check(s)*"])
