@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from simulators.kit import CONFIG, OPERATION, backend
-from simulators.kit.lenient import loads
+from simulators.kit.lenient import lenient_loads, loads
 
 from .config import ArcgisConfig
 from .dialect import INVALID_INPUT, ArcgisError, answer
@@ -37,14 +37,17 @@ def bad_input(detail: str) -> ArcgisError:
 
 
 def parse_location(raw: str | None) -> tuple[float, float]:
-    """`x,y` (WGS84 lon,lat) or a JSON point with an optional spatialReference (WGS84 or Web Mercator)."""
+    """`x,y` (WGS84 lon,lat) or a JSON point with an optional spatialReference (WGS84 or Web Mercator).
+    Esri's reference writes the JSON point with bare keys (`{x: 103.87, y: 1.33}`), so it is read leniently.
+    A `{lat, long}` object is not a form the server documents (arcgis-rest-js turns one into `x,y` before
+    sending), so it is refused like any point without x and y."""
     if not raw or not raw.strip():
         raise bad_input("'location' parameter is required.")
     raw = raw.strip()
     wkid = 4326
     try:
         if raw.startswith("{"):
-            point = loads(raw)
+            point = lenient_loads(raw)
             x, y = float(point["x"]), float(point["y"])
             sr = point.get("spatialReference") or {}
             wkid = int(sr.get("latestWkid") or sr.get("wkid") or 4326)
