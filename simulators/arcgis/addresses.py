@@ -71,15 +71,15 @@ class AddressIndex:
         return int(hits[best]) if d[best] <= radius_m else None
 
     def find(self, text: str) -> list[tuple[int, int]]:
-        """(score, index): 100 when the text is the street address, 90 when it starts the text."""
+        """(score, index): the text starts with the point's number and street; 100 when what follows agrees
+        with the point's unit, city, region and postcode (or nothing follows), 80 when it does not."""
         words = fold(text).split(" ")
         out: list[tuple[int, int]] = []
         for cut in range(len(words), 1, -1):
             hits = self._by_text.get(" ".join(words[:cut]))
             if hits:
-                score = 100 if cut == len(words) else 90
                 rest = set(words[cut:])
-                out += [(score if self._agrees(i, rest) else 80, i) for i in hits]
+                out += [(100 if self._agrees(i, rest) else 80, i) for i in hits]
                 break
         out.sort(key=lambda t: (-t[0], t[1]))
         return out
