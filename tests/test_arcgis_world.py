@@ -297,3 +297,29 @@ def test_geopy_unmodified_reverse_and_forward_geocodes_in_another_country(world)
     forward = geocoder.geocode(found.address)
     assert forward is not None
     assert metres(found.longitude, found.latitude, forward.longitude, forward.latitude) < 1
+
+
+@pytest.mark.req("GEO-API-1")
+def test_the_answer_format_follows_f_and_defaults_to_html(world):
+    lon, lat, _ = LAND[0]
+    url = f"{world}{WORLD}/reverseGeocode"
+    plain = requests.get(url, params={"location": f"{lon},{lat}", "f": "json"}, timeout=30)
+    pretty = requests.post(url, data={"location": f"{lon},{lat}", "f": "pjson"}, timeout=30)
+    assert plain.json() == pretty.json() and "\n" in pretty.text and "\n" not in plain.text
+    for resp in (
+        requests.get(url, params={"location": f"{lon},{lat}"}, timeout=30),
+        requests.post(url, data={"location": f"{lon},{lat}"}, timeout=30),
+        requests.get(url, params={"location": f"{lon},{lat}", "f": "html"}, timeout=30),
+    ):
+        assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/html")
+        assert plain.json()["address"]["Address"] in resp.text
+    unknown = requests.get(url, params={"location": f"{lon},{lat}", "f": "xml"}, timeout=30).json()
+    assert unknown["error"]["code"] == 400  # strict: outside json|pjson|html (what ArcGIS does here is inferred)
+
+
+@pytest.mark.req("GEO-API-1")
+@pytest.mark.parametrize("distance", ["abc", "-5", "0", "NaN", ""])
+def test_an_invalid_distance_means_the_default_as_arcgis_server_documents(world, distance):
+    lon, lat, _ = LAND[0]
+    expected = reverse(world, f"{lon},{lat}")["address"]
+    assert reverse(world, f"{lon},{lat}", distance=distance)["address"] == expected
