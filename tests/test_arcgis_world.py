@@ -323,3 +323,24 @@ def test_an_invalid_distance_means_the_default_as_arcgis_server_documents(world,
     lon, lat, _ = LAND[0]
     expected = reverse(world, f"{lon},{lat}")["address"]
     assert reverse(world, f"{lon},{lat}", distance=distance)["address"] == expected
+
+
+def test_up_passes_an_address_file_to_the_arcgis_simulator(tmp_path):
+    path = tmp_path / "berlin.csv"
+    path.write_text(OPENADDRESSES)
+    from .test_cli import running
+
+    with running("up", "--json", "--arcgis-addresses", str(path)) as (_, line):
+        arcgis = json.loads(line)["simulators"]["arcgis"]
+        assert reverse(arcgis, "13.38890,52.51660")["address"]["Address"] == "77 Unter den Linden"
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("[]")
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "up", "--arcgis-addresses", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"civic-harness: {bad}: not a GeoJSON FeatureCollection"]
