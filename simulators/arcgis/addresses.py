@@ -7,16 +7,14 @@ from __future__ import annotations
 import csv
 import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
-import shapely
-from shapely import STRtree
 
-from .places import M_PER_DEG_LAT, M_PER_DEG_LON, fold
+from .grid import Grid
+from .places import fold
 
 # OpenAddresses' columns; LON, LAT, NUMBER and STREET are required, the rest may be missing or blank.
 FIELDS = ("number", "street", "unit", "city", "district", "region", "postcode")
@@ -27,8 +25,7 @@ class AddressFileError(ValueError):
     """A file that cannot be read as address points; the message names the file and the line or feature."""
 
 
-@dataclass(frozen=True, slots=True)
-class AddressPoint:
+class AddressPoint(NamedTuple):  # a tuple of strings and floats: the garbage collector stops tracking it
     lon: float
     lat: float
     number: str
@@ -41,34 +38,26 @@ class AddressPoint:
 
 
 class AddressIndex:
-    """Points in an STRtree over lon/lat (a box of the search radius finds the candidates, metres decide)
-    and a dict from the folded 'number street' text to the points carrying it."""
+    """The points as plain tuples (untracked by the garbage collector) in a lon/lat grid of cells about
+    the default search radius, and a dict from the folded 'number street' text to the points carrying it."""
 
     def __init__(self, path: str, points: list[AddressPoint]) -> None:
         self.path = path
-        self.points = points
-        lonlat = np.array([(p.lon, p.lat) for p in points], dtype=np.float64).reshape(-1, 2)
-        self.lon, self.lat = lonlat[:, 0].copy(), lonlat[:, 1].copy()
-        self._tree = STRtree(shapely.points(lonlat))
-        self._by_text: dict[str, list[int]] = {}
+        self._rows = [tuple(p) for p in points]
+        self._grid = Grid(np.array([p.lon for p in points]), np.array([p.lat for p in points]), cell_deg=0.002)
+        by_text: dict[str, list[int]] = {}
         for i, p in enumerate(points):
-            self._by_text.setdefault(fold(f"{p.number} {p.street}"), []).append(i)
+            by_text.setdefault(fold(f"{p.number} {p.street}"), []).append(i)
+        self._by_text = {text: tuple(hits) for text, hits in by_text.items()}
 
     def __len__(self) -> int:
-        return len(self.points)
+        return len(self._rows)
+
+    def __getitem__(self, i: int) -> AddressPoint:
+        return AddressPoint._make(self._rows[i])
 
     def nearest(self, lon: float, lat: float, radius_m: float) -> int | None:
-        dlat = radius_m / M_PER_DEG_LAT
-        dlon = radius_m / (M_PER_DEG_LON * max(0.01, math.cos(math.radians(lat))))
-        hits = self._tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-        if len(hits) == 0:
-            return None
-        scale = math.cos(math.radians(lat))
-        dx = (self.lon[hits] - lon) * M_PER_DEG_LON * scale
-        dy = (self.lat[hits] - lat) * M_PER_DEG_LAT
-        d = np.hypot(dx, dy)
-        best = int(np.argmin(d))
-        return int(hits[best]) if d[best] <= radius_m else None
+        return self._grid.nearest_within(lon, lat, radius_m)
 
     def find(self, text: str) -> list[tuple[int, int]]:
         """(score, index): the text starts with the point's number and street; 100 when what follows agrees
@@ -85,7 +74,7 @@ class AddressIndex:
         return out
 
     def _agrees(self, i: int, rest: set[str]) -> bool:
-        p = self.points[i]
+        p = self[i]
         known = {w for f in (p.unit, p.city, p.district, p.region, p.postcode) for w in fold(f).split(" ") if w}
         return rest <= known | {"usa", "us", "united", "states"} or not rest
 

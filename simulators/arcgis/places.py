@@ -10,23 +10,19 @@ import os
 import re
 import threading
 import unicodedata
-from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import orjson
-import shapely
-from shapely import STRtree
 
+from .grid import M_PER_DEG_LAT, M_PER_DEG_LON, Grid
 from .land import cache_dir
 
-M_PER_DEG_LAT = 110_540.0
-M_PER_DEG_LON = 111_320.0
 FORMAT = 1  # of the cached copy: bump when Place or its derivation changes
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):  # a tuple of strings and numbers: the garbage collector stops tracking it
     id: int  # the GeoNames id
     name: str
     lon: float
@@ -117,27 +113,28 @@ def read_places(data: Path) -> list[Place]:
 
 
 class Places:
+    """The towns as plain tuples (which the garbage collector stops tracking) in a lon/lat grid."""
+
     def __init__(self, towns: list[Place]) -> None:
-        self.places = towns
-        self._tree = STRtree(shapely.points(np.array([(p.lon, p.lat) for p in self.places])))
-        self._by_name: dict[str, list[int]] = {}
-        for i, p in enumerate(self.places):
-            self._by_name.setdefault(fold(p.name), []).append(i)
+        self._rows = [tuple(t) for t in towns]
+        self._grid = Grid(np.array([t.lon for t in towns]), np.array([t.lat for t in towns]), cell_deg=0.5)
+        by_name: dict[str, list[int]] = {}
+        for i, t in enumerate(towns):
+            by_name.setdefault(fold(t.name), []).append(i)
+        self._by_name = {name: tuple(hits) for name, hits in by_name.items()}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i: int) -> Place:
+        return Place._make(self._rows[i])
 
     def nearest(self, lon: float, lat: float) -> Place:
-        """The place nearest on the ground: the nearest in degrees bounds the search, metres decide."""
-        first = self.places[int(self._tree.query_nearest(shapely.Point(lon, lat))[0])]
-        scale = max(0.01, math.cos(math.radians(lat)))
-        reach = math.hypot((first.lon - lon) * scale, first.lat - lat) * 1.0001 + 1e-9
-        box = shapely.box(lon - reach / scale, lat - reach, lon + reach / scale, lat + reach)
-        best = min(
-            (self.places[int(i)] for i in self._tree.query(box)),
-            key=lambda p: (ground_m(lon, lat, p.lon, p.lat), p.id),
-        )
-        return best
+        """The town nearest on the ground (ties: the lowest GeoNames id, the order the towns are in)."""
+        return self[self._grid.nearest(lon, lat)]
 
     def named(self, text: str) -> list[Place]:
-        return [self.places[i] for i in self._by_name.get(fold(text), [])]
+        return [self[i] for i in self._by_name.get(fold(text), ())]
 
 
 def ground_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
@@ -176,7 +173,7 @@ def _cached_towns() -> list[Place]:
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        partial.write_bytes(orjson.dumps([astuple(t) for t in towns]))
+        partial.write_bytes(orjson.dumps([tuple(t) for t in towns]))
         os.replace(partial, cached)
     except OSError:
         pass

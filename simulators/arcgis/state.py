@@ -108,7 +108,7 @@ class GeocoderState:
         if self.loaded is not None:
             i = self.loaded.nearest(lon, lat, radius)
             if i is not None:
-                return loaded_record(self.loaded.points[i])
+                return loaded_record(self.loaded[i])
         if self._tree is not None and self.addresses:
             hits = self._tree.query_nearest(Point(*to_plane(lon, lat)), max_distance=radius)
             if len(hits):
@@ -126,7 +126,7 @@ class GeocoderState:
             return []
         found: list[tuple[int, dict[str, Any]]] = []
         if self.loaded is not None:
-            found += [(score, loaded_record(self.loaded.points[i])) for score, i in self.loaded.find(text)]
+            found += [(score, loaded_record(self.loaded[i])) for score, i in self.loaded.find(text)]
         if self.config.synthesizes:
             found += world.locate(text, max_locations)
         scored: dict[int, int] = {}
