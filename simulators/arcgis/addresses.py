@@ -1,12 +1,16 @@
 """A city's own address points from a file (OpenAddresses CSV or GeoJSON), indexed for nearest-point and
 text lookups. A file is read once per process (cached by path, size and modification time), so a control
-plane reset or reseed does not read it again."""
+plane reset or reseed does not read it again.
+
+The points are kept as columns (numpy arrays of coordinates, lists of interned strings), not an object per
+point: half a million objects would cost seconds to build and a pause at every full garbage collection."""
 
 from __future__ import annotations
 
 import csv
-import math
+import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,7 +29,7 @@ class AddressFileError(ValueError):
     """A file that cannot be read as address points; the message names the file and the line or feature."""
 
 
-class AddressPoint(NamedTuple):  # a tuple of strings and floats: the garbage collector stops tracking it
+class AddressPoint(NamedTuple):
     lon: float
     lat: float
     number: str
@@ -37,24 +41,42 @@ class AddressPoint(NamedTuple):  # a tuple of strings and floats: the garbage co
     postcode: str
 
 
-class AddressIndex:
-    """The points as plain tuples (untracked by the garbage collector) in a lon/lat grid of cells about
-    the default search radius, and a dict from the folded 'number street' text to the points carrying it."""
+class Columns(NamedTuple):
+    lon: np.ndarray
+    lat: np.ndarray
+    fields: dict[str, list[str]]  # FIELDS -> one string per point
 
-    def __init__(self, path: str, points: list[AddressPoint]) -> None:
+
+class AddressIndex:
+    """The points in a lon/lat grid of cells about the default search radius, and a dict from the folded
+    'number street' text to the point (or points) carrying it."""
+
+    def __init__(self, path: str, columns: Columns) -> None:
         self.path = path
-        self._rows = [tuple(p) for p in points]
-        self._grid = Grid(np.array([p.lon for p in points]), np.array([p.lat for p in points]), cell_deg=0.002)
-        by_text: dict[str, list[int]] = {}
-        for i, p in enumerate(points):
-            by_text.setdefault(fold(f"{p.number} {p.street}"), []).append(i)
-        self._by_text = {text: tuple(hits) for text, hits in by_text.items()}
+        self.lon, self.lat, self._fields = columns
+        self._grid = Grid(self.lon, self.lat, cell_deg=0.002)
+        streets: dict[str, str] = {}
+        by_text: dict[str, Any] = {}  # text -> index, or a list of them when the text repeats (rarely)
+        for i, (number, street) in enumerate(zip(self._fields["number"], self._fields["street"], strict=True)):
+            folded = streets.get(street)
+            if folded is None:
+                folded = streets[street] = fold(street)
+            key = f"{number.lower() if number.isalnum() and number.isascii() else fold(number)} {folded}"
+            hit = by_text.get(key)
+            if hit is None:
+                by_text[key] = i
+            elif isinstance(hit, int):
+                by_text[key] = [hit, i]
+            else:
+                hit.append(i)
+        self._by_text = by_text
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self.lon)
 
     def __getitem__(self, i: int) -> AddressPoint:
-        return AddressPoint._make(self._rows[i])
+        f = self._fields
+        return AddressPoint(float(self.lon[i]), float(self.lat[i]), *(f[name][i] for name in FIELDS))
 
     def nearest(self, lon: float, lat: float, radius_m: float) -> int | None:
         return self._grid.nearest_within(lon, lat, radius_m)
@@ -65,10 +87,10 @@ class AddressIndex:
         words = fold(text).split(" ")
         out: list[tuple[int, int]] = []
         for cut in range(len(words), 1, -1):
-            hits = self._by_text.get(" ".join(words[:cut]))
-            if hits:
+            hit = self._by_text.get(" ".join(words[:cut]))
+            if hit is not None:
                 rest = set(words[cut:])
-                out += [(100 if self._agrees(i, rest) else 80, i) for i in hits]
+                out += [(100 if self._agrees(i, rest) else 80, i) for i in ([hit] if isinstance(hit, int) else hit)]
                 break
         out.sort(key=lambda t: (-t[0], t[1]))
         return out
@@ -79,44 +101,64 @@ class AddressIndex:
         return rest <= known | {"usa", "us", "united", "states"} or not rest
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _point(where: str, lon: Any, lat: Any, values: dict[str, str]) -> AddressPoint:
+def _check(lon: list[Any], lat: list[Any], fields: dict[str, list[str]], where: Callable[[int], str]) -> Columns:
+    """Coordinates as arrays and every point checked; the first bad one is named by `where(index)`."""
     try:
-        x, y = float(lon), float(lat)
+        x, y = np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AddressFileError(f"{where}: coordinates {lon!r}, {lat!r} are not numbers") from None
-    if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
-        raise AddressFileError(f"{where}: coordinates {x}, {y} are not a longitude and latitude")
-    if not values["number"] or not values["street"]:
-        raise AddressFileError(f"{where}: an address point needs a number and a street")
-    return AddressPoint(x, y, **values)
+        for i, (a, b) in enumerate(zip(lon, lat, strict=True)):
+            try:
+                float(a), float(b)
+            except (TypeError, ValueError):
+                raise AddressFileError(f"{where(i)}: coordinates {a!r}, {b!r} are not numbers") from None
+        raise
+    bad = ~(np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise AddressFileError(f"{where(i)}: coordinates {x[i]}, {y[i]} are not a longitude and latitude")
+    for i, (number, street) in enumerate(zip(fields["number"], fields["street"], strict=True)):
+        if not number or not street:
+            raise AddressFileError(f"{where(i)}: an address point needs a number and a street")
+    return Columns(x, y, fields)
 
 
-def _read_csv(path: Path) -> list[AddressPoint]:
-    intern: dict[str, str] = {}  # streets, cities and postcodes repeat: one string each
+def _read_csv(path: Path) -> Columns:
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = [h.strip().lower() for h in next(reader, [])]
         missing = [c.upper() for c in REQUIRED if c not in header]
         if missing:
             raise AddressFileError(f"{path}:1: the header lacks {', '.join(missing)} (OpenAddresses CSV)")
-        column = {name: header.index(name) for name in ("lon", "lat", *FIELDS) if name in header}
-        width = len(header)
-        out = []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != width:
-                raise AddressFileError(f"{path}:{line}: {len(row)} fields where the header has {width}")
-            values = {n: intern.setdefault(v := row[column[n]].strip(), v) if n in column else "" for n in FIELDS}
-            out.append(_point(f"{path}:{line}", row[column["lon"]], row[column["lat"]], values))
-    return out
+        everything = list(reader)
+    rows = [r for r in everything if r]
+    blank = len(rows) != len(everything)
+
+    def where(i: int) -> str:  # the file's line of the i-th point (blank lines are skipped)
+        line = [n for n, r in enumerate(everything, start=2) if r][i] if blank else i + 2
+        return f"{path}:{line}"
+
+    width = len(header)
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise AddressFileError(f"{where(i)}: {len(row)} fields where the header has {width}")
+    n = len(rows)
+    column = {name: header.index(name) for name in ("lon", "lat", *FIELDS) if name in header}
+
+    def values(name: str) -> list[str]:
+        if name not in column:
+            return [""] * n
+        at = column[name]
+        return list(map(sys.intern, (row[at].strip() for row in rows)))  # repeated streets: one string each
+
+    fields = {name: values(name) for name in FIELDS}
+    return _check([r[column["lon"]] for r in rows], [r[column["lat"]] for r in rows], fields, where)
 
 
-def _read_geojson(path: Path) -> list[AddressPoint]:
+def _text(value: Any) -> str:
+    return "" if value is None else sys.intern(str(value).strip())
+
+
+def _read_geojson(path: Path) -> Columns:
     try:
         doc = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
@@ -124,38 +166,40 @@ def _read_geojson(path: Path) -> list[AddressPoint]:
     features = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else None
     if not isinstance(features, list):
         raise AddressFileError(f"{path}: not a GeoJSON FeatureCollection")
-    intern: dict[str, str] = {}
-    out = []
+    lon: list[Any] = []
+    lat: list[Any] = []
+    fields: dict[str, list[str]] = {name: [] for name in FIELDS}
     for n, feature in enumerate(features):
-        where = f"{path}: feature {n}"
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") != "Point" or not isinstance(coords, list):
-            raise AddressFileError(f"{where}: not a Point feature")
+            raise AddressFileError(f"{path}: feature {n}: not a Point feature")
         if len(coords) < 2:
-            raise AddressFileError(f"{where}: a Point needs two coordinates")
+            raise AddressFileError(f"{path}: feature {n}: a Point needs two coordinates")
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
-            raise AddressFileError(f"{where}: properties is not an object")
+            raise AddressFileError(f"{path}: feature {n}: properties is not an object")
         lowered = {str(k).lower(): v for k, v in props.items()}
-        values = {name: intern.setdefault(v := _text(lowered.get(name)), v) for name in FIELDS}
-        out.append(_point(where, coords[0], coords[1], values))
-    return out
+        lon.append(coords[0])
+        lat.append(coords[1])
+        for name in FIELDS:
+            fields[name].append(_text(lowered.get(name)))
+    return _check(lon, lat, fields, lambda i: f"{path}: feature {i}")
 
 
-def read(path: str | Path) -> list[AddressPoint]:
+def read(path: str | Path) -> Columns:
     p = Path(path)
     if not p.is_file():
         raise AddressFileError(f"{p}: no such file")
     try:
-        points = _read_geojson(p) if p.suffix.lower() in (".geojson", ".json") else _read_csv(p)
+        columns = _read_geojson(p) if p.suffix.lower() in (".geojson", ".json") else _read_csv(p)
     except UnicodeDecodeError as exc:
         raise AddressFileError(f"{p}: not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
         raise AddressFileError(f"{p}: not CSV ({exc})") from None
-    if not points:
+    if not len(columns.lon):
         raise AddressFileError(f"{p}: no address points")
-    return points
+    return columns
 
 
 _lock = threading.Lock()
