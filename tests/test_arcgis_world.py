@@ -344,3 +344,15 @@ def test_up_passes_an_address_file_to_the_arcgis_simulator(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"civic-harness: {bad}: not a GeoJSON FeatureCollection"]
+
+
+@pytest.mark.req("GEO-API-1", "GEO-API-4")
+def test_inside_the_demo_city_a_synthesized_address_is_in_harnessville(world):
+    lon, lat = city.SAMPLE_POINT["long"] + 0.0107, city.SAMPLE_POINT["lat"] - 0.0063
+    assert city.contains(lon, lat)
+    found = reverse(world, f"{lon},{lat}", distance="1")  # closer than any seeded point: the synthesis answers
+    address = found["address"]
+    assert re.fullmatch(r"\d+ [EW] .+", address["Address"]) and address["City"] == city.NAME
+    assert (address["RegionAbbr"], address["CountryCode"]) == (city.STATE, "USA")
+    best = candidates(world, single_line(address))[0]
+    assert best["score"] == 100 and best["address"] == address["Match_addr"]

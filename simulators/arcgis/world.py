@@ -12,8 +12,23 @@ import math
 import re
 from typing import Any
 
+from simulators.kit import city as demo_city
+
 from . import land
 from .places import M_PER_DEG_LAT, M_PER_DEG_LON, Place, fold, places, stable_hash
+
+# The demo city is a town of its own: points inside it are addressed in Harnessville, as its seeded points are.
+DEMO_TOWN = Place(
+    id=0,
+    name=demo_city.NAME,
+    lon=demo_city.CENTER.x,
+    lat=demo_city.CENTER.y,
+    region=demo_city.STATE_NAME,
+    region_abbr=demo_city.STATE,
+    country_code="USA",
+    country_name="United States",
+    postal=demo_city.POSTAL_CODES[0],
+)
 
 ROW_M = 100.0
 HOUSE_M = 10.0
@@ -98,7 +113,7 @@ def _record(town: Place, row: int, col: int) -> dict[str, Any]:
 
 def synthesize(lon: float, lat: float) -> dict[str, Any]:
     """The address of the house nearest (lon, lat) on its town's grid (at most ~50 m away)."""
-    town = places().nearest(lon, lat)
+    town = DEMO_TOWN if demo_city.contains(lon, lat) else places().nearest(lon, lat)
     mx, my = _frame(town)
     row = round((lat - town.lat) * my / ROW_M)
     col = math.floor((lon - town.lon) * mx / HOUSE_M)
@@ -121,7 +136,8 @@ def locate(text: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
     words = tail + [w for p in parts[1:] for w in p.split(" ") if w]
     found: list[tuple[int, int, dict[str, Any]]] = []
     for cut in range(len(words), 0, -1):  # the longest leading words that name a town
-        towns = places().named(" ".join(words[:cut]))
+        name = " ".join(words[:cut])
+        towns = [DEMO_TOWN] * (name == fold(DEMO_TOWN.name)) + places().named(name)
         if not towns:
             continue
         rest = set(words[cut:])
