@@ -80,6 +80,7 @@ def test_world_answers_every_point_on_land(world, lon, lat, country):
     assert address["AddNum"] and address["Address"].startswith(address["AddNum"] + " ")
     assert address["City"] and address["Region"] and address["CountryCode"] == country
     assert address["Match_addr"].startswith(address["Address"]) and address["LongLabel"].endswith(country)
+    assert ", ," not in address["LongLabel"] and ", ," not in address["Match_addr"]  # no empty parts
     assert address["Addr_type"] == "PointAddress"
     assert metres(lon, lat, location["x"], location["y"]) < 60
     assert location["spatialReference"]["wkid"] == 4326
@@ -132,6 +133,12 @@ def test_find_address_candidates_finds_the_synthesized_address_back(world, lon, 
     assert metres(best["location"]["x"], best["location"]["y"], location["x"], location["y"]) < 1
     again = reverse(world, f"{best['location']['x']},{best['location']['y']}")
     assert again["address"]["Address"] == address["Address"]
+
+
+@pytest.mark.req("GEO-API-4")
+def test_a_street_reverse_geocoding_never_names_is_no_candidate(world):
+    # A name of the town's grid, but of a row some 150 km out, where addresses belong to other towns.
+    assert candidates(world, "1 E Oak St, Nairobi") == []
 
 
 @pytest.mark.req("GEO-API-2")

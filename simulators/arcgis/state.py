@@ -174,8 +174,11 @@ def loaded_record(p: addresses.AddressPoint) -> dict[str, Any]:
 
 
 def labels(a: Mapping[str, Any]) -> dict[str, str]:
+    """Esri's labels; a part the address lacks (no postal code, no region abbreviation) is left out."""
+    match = (a["Address"], a["City"], a["Region"], a["Postal"])
+    long = (a["Address"], a["City"], a["RegionAbbr"] or a["Region"], a["Postal"], a["CountryCode"])
     return {
-        "Match_addr": f"{a['Address']}, {a['City']}, {a['Region']}, {a['Postal']}",
-        "LongLabel": f"{a['Address']}, {a['City']}, {a['RegionAbbr']}, {a['Postal']}, {a['CountryCode']}",
+        "Match_addr": ", ".join(part for part in match if part),
+        "LongLabel": ", ".join(part for part in long if part),
         "ShortLabel": a["Address"],
     }

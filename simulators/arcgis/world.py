@@ -3,7 +3,9 @@
 A point belongs to its nearest real town (places.py). Around the town's centre lies a made-up street grid:
 east-west streets every ROW_M metres, a house every HOUSE_M metres along them, odd numbers counting out from
 the centre's meridian ('E' east of it, 'W' west). A street's name is a bijection of its row, permuted per
-town, so an address text leads back to its point: findAddressCandidates finds what reverseGeocode made.
+town, so an address text leads back to its point: findAddressCandidates finds what reverseGeocode made
+(within SPAN/2 rows, about 1,300 km, of a town: everywhere but inner Antarctica, where rows repeat). A text
+naming a street so far out that reverse geocoding would name another town is no address at all.
 Everything is arithmetic on the point and stable hashes: no state, same answer in every process."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from simulators.kit import city as demo_city
 
 from . import land
-from .places import M_PER_DEG_LAT, M_PER_DEG_LON, Place, fold, places, stable_hash
+from .places import M_PER_DEG_LAT, M_PER_DEG_LON, Place, fold, ground_m, places, stable_hash
 
 # The demo city is a town of its own: points inside it are addressed in Harnessville, as its seeded points are.
 DEMO_TOWN = Place(
@@ -120,6 +122,17 @@ def synthesize(lon: float, lat: float) -> dict[str, Any]:
     return _record(town, row, col)
 
 
+def _belongs(town: Place, lon: float, lat: float) -> bool:
+    """Whether reverse geocoding near (lon, lat) names `town`: it is the nearest town, give or take the
+    distance a house lies from the point asked (a point near the line between two towns)."""
+    if town.id == DEMO_TOWN.id:
+        return demo_city.contains(lon, lat)
+    nearest = places().nearest(lon, lat)
+    return nearest.id == town.id or ground_m(lon, lat, town.lon, town.lat) <= (
+        ground_m(lon, lat, nearest.lon, nearest.lat) + 2 * ROW_M
+    )
+
+
 _ADDRESS = re.compile(r"^(\d{1,7}) ([ew]) (.+)$")
 
 
@@ -147,10 +160,13 @@ def locate(text: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
                 continue
             k = (number - 1) // 2
             col = k if side == "e" else -k - 1
+            record = _record(town, row, col)
+            if not _belongs(town, record["lon"], record["lat"]):
+                continue  # a street of the town's grid so far out that reverse geocoding never names it
             known = {w for f in (town.region, town.region_abbr, town.postal, town.country_name, town.country_code)
                      for w in fold(f).split(" ") if w}  # fmt: skip
             score = 100 if rest <= known else 90 if rest & known else 85
-            found.append((score, town.id, _record(town, row, col)))
+            found.append((score, town.id, record))
         break
     found.sort(key=lambda t: (-t[0], t[1]))
     return [(score, record) for score, _, record in found[:limit]]
