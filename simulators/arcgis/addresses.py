@@ -169,6 +169,7 @@ def _read_geojson(path: Path) -> Columns:
     lon: list[Any] = []
     lat: list[Any] = []
     fields: dict[str, list[str]] = {name: [] for name in FIELDS}
+    spellings = [(name, name.upper(), name.title()) for name in FIELDS]  # number, NUMBER, Number
     for n, feature in enumerate(features):
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
@@ -179,11 +180,16 @@ def _read_geojson(path: Path) -> Columns:
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
             raise AddressFileError(f"{path}: feature {n}: properties is not an object")
-        lowered = {str(k).lower(): v for k, v in props.items()}
         lon.append(coords[0])
         lat.append(coords[1])
-        for name in FIELDS:
-            fields[name].append(_text(lowered.get(name)))
+        get = props.get
+        for name, upper, title in spellings:
+            value = get(name)
+            if value is None:
+                value = get(upper)
+                if value is None:
+                    value = get(title)
+            fields[name].append(_text(value))
     return _check(lon, lat, fields, lambda i: f"{path}: feature {i}")
 
 
