@@ -99,6 +99,11 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     up.add_argument("--seed", type=int, default=0)
     up.add_argument("--json", action="store_true", help="print one JSON line with the URLs, then keep serving")
     up.add_argument("--database-url", help="the gateway's database (default: a fresh SQLite file, removed at exit)")
+    up.add_argument(
+        "--arcgis-addresses",
+        metavar="FILE",
+        help="the city's address points for the ArcGIS simulator (OpenAddresses CSV or GeoJSON), answered first",
+    )
 
     gw = sub.add_parser("gateway", help="run the reference gateway in the foreground")
     gw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -213,7 +218,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .democity import DEMO_API_KEY, DEMO_CITIZEN, seed_demo_city
 
     names = built_simulators()
-    configs = {name: load_simulator(name).config_type(seed=args.seed) for name in names}
+    options: dict[str, dict[str, Any]] = {}
+    if args.arcgis_addresses:
+        options["arcgis"] = {"addresses": args.arcgis_addresses}
+    try:
+        configs = {name: load_simulator(name).config_type(seed=args.seed, **options.get(name, {})) for name in names}
+    except ValueError as exc:  # e.g. an address file that cannot be read, named with its line
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     with tempfile.TemporaryDirectory(prefix="civic-harness-") as scratch:
         database = args.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
         settings = Settings(database_url=database, api_keys=(DEMO_API_KEY,))

@@ -43,6 +43,8 @@ def opengov_format(status: int, content_type: str, text: str) -> bool:
 
 
 def arcgis_format(status: int, content_type: str, text: str) -> bool:
+    if content_type == "text/html":  # no `f` or f=html: the Services Directory's page, ArcGIS's default format
+        return status == 200 and text.startswith("<html>")
     body = _json(text)
     if not isinstance(body, dict):
         return False

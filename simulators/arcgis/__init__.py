@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from simulators.kit import SimulatorSpec
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from simulators.kit import CONFIG, SimulatorSpec
 
 from .actions import ACTIONS
 from .config import ArcgisConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES
 from .state import GeocoderState
+from .world import warm
+
+
+async def warm_up(app: web.Application) -> AsyncIterator[None]:
+    """Read the towns and the land mask in a thread as the server starts, so no caller's first call waits
+    the seconds that takes (the World service; the towns also name what an address file leaves blank)."""
+    config: ArcgisConfig = app[CONFIG]  # type: ignore[assignment]
+    if config.synthesizes or config.addresses:
+        asyncio.get_running_loop().run_in_executor(None, warm, config.synthesizes)
+    yield
+
 
 SPEC = SimulatorSpec(
     name="arcgis",
@@ -21,6 +37,7 @@ SPEC = SimulatorSpec(
     add_arguments=add_arguments,
     config_from_args=config_from_args,
     description="ArcGIS REST GeocodeServer: reverseGeocode and findAddressCandidates",
+    cleanup_ctx=(warm_up,),
 )
 
 

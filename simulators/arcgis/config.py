@@ -25,6 +25,8 @@ class ArcgisConfig(SimConfig):
     require_token: bool = False
     tokens: tuple[str, ...] = ("harness-token",)
     search_radius_m: float = 150.0  # reverseGeocode's default `distance`
+    # OpenAddresses CSV or GeoJSON of the city's own address points, answered before anything else.
+    addresses: str | None = None
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -34,6 +36,15 @@ class ArcgisConfig(SimConfig):
         check_defects(self.defects, DEFECTS)
         if self.search_radius_m <= 0:
             raise ValueError("search_radius_m must be positive")
+        if self.addresses:
+            from .addresses import load  # a bad file is refused here, named with its line, before serving
+
+            load(self.addresses)
+
+    @property
+    def synthesizes(self) -> bool:
+        """Esri's World Geocoder answers anywhere on land; a city's own locator only where it has points."""
+        return self.service.lower() == "world"
 
     @property
     def service_path(self) -> str:
@@ -46,6 +57,11 @@ def add_arguments(group: Any) -> None:
     group.add_argument("--require-token", action="store_true", help="answer 499 Token Required without a token")
     group.add_argument("--token", action="append", dest="tokens", help="a token the server accepts (repeatable)")
     group.add_argument("--search-radius", type=float, default=150.0, help="default reverse-geocode distance, metres")
+    group.add_argument(
+        "--addresses",
+        metavar="FILE",
+        help="the city's address points: OpenAddresses CSV (LON,LAT,NUMBER,STREET,...) or GeoJSON points",
+    )
     group.add_argument(
         "--defect",
         action="append",
@@ -61,6 +77,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "service": args.service,
         "require_token": args.require_token,
         "search_radius_m": args.search_radius,
+        "addresses": args.addresses,
         "defects": frozenset(args.defect),
     }
     if args.tokens:

@@ -3,13 +3,15 @@ form POST, at the configured service path."""
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from simulators.kit import CONFIG, OPERATION, backend
-from simulators.kit.lenient import loads
+from simulators.kit.lenient import lenient_loads, loads
 
 from .config import ArcgisConfig
 from .dialect import INVALID_INPUT, ArcgisError, answer
@@ -37,14 +39,17 @@ def bad_input(detail: str) -> ArcgisError:
 
 
 def parse_location(raw: str | None) -> tuple[float, float]:
-    """`x,y` (WGS84 lon,lat) or a JSON point with an optional spatialReference (WGS84 or Web Mercator)."""
+    """`x,y` (WGS84 lon,lat) or a JSON point with an optional spatialReference (WGS84 or Web Mercator).
+    Esri's reference writes the JSON point with bare keys (`{x: 103.87, y: 1.33}`), so it is read leniently.
+    A `{lat, long}` object is not a form the server documents (arcgis-rest-js turns one into `x,y` before
+    sending), so it is refused like any point without x and y."""
     if not raw or not raw.strip():
         raise bad_input("'location' parameter is required.")
     raw = raw.strip()
     wkid = 4326
     try:
         if raw.startswith("{"):
-            point = loads(raw)
+            point = lenient_loads(raw)
             x, y = float(point["x"]), float(point["y"])
             sr = point.get("spatialReference") or {}
             wkid = int(sr.get("latestWkid") or sr.get("wkid") or 4326)
@@ -62,6 +67,18 @@ def parse_location(raw: str | None) -> tuple[float, float]:
     if not (-180 <= x <= 180 and -90 <= y <= 90):
         raise bad_input("'location' is outside the valid range")
     return x, y
+
+
+def search_distance(raw: str | None) -> float | None:
+    """ArcGIS Server's reference: a `distance` that is missing or invalid means the default, not an error.
+    Above 50 km it is capped (inferred: the largest radius Esri's clients offer)."""
+    try:
+        distance = float(raw) if raw else math.nan
+    except ValueError:
+        return None
+    if not math.isfinite(distance) or distance <= 0:
+        return None
+    return min(distance, 50_000.0)
 
 
 def out_sr(raw: str | None) -> dict[str, int]:
@@ -110,14 +127,7 @@ def address_fields(a: dict[str, Any]) -> dict[str, str]:
 
 def reverse_geocode(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
     lon, lat = parse_location(p.get("location"))
-    distance = None
-    if p.get("distance"):
-        try:
-            distance = float(p["distance"])
-        except ValueError:
-            raise bad_input("'distance' is not a number") from None
-        if not (0 < distance <= 50_000):
-            raise bad_input("'distance' must be between 0 and 50000 metres")
+    distance = search_distance(p.get("distance"))
     sr = out_sr(p.get("outsr"))
     if "ignore-outsr" in state.config.defects:
         sr = WGS84
@@ -206,7 +216,8 @@ async def geocode_server(request: web.Request) -> web.StreamResponse:
     form = await request.post() if request.method == "POST" else {}
     # ArcGIS reads parameter names case-insensitively (geopy sends `singleLine`, Esri's docs `SingleLine`).
     p = {k.lower(): v for k, v in [*request.query.items(), *((k, v) for k, v in form.items() if isinstance(v, str))]}
-    pretty = p.get("f") == "pjson"
+    fmt = (p.get("f") or "html").lower()  # the REST API's default format is html (Esri's "Output formats")
+    pretty = fmt == "pjson"
     try:
         if op is None:
             raise ArcgisError(400, "Invalid URL", ["Invalid URL"])
@@ -214,15 +225,25 @@ async def geocode_server(request: web.Request) -> web.StreamResponse:
         if instance.lower() != config.instance.lower() or service.lower() != config.service.lower():
             raise ArcgisError(404, "Service not found.", [f"No service {service!r} on this server."])
         check_token(config, p, request)
-        if p.get("f") == "html":
-            return web.Response(
-                text=f"<html><body><h2>{config.service} (GeocodeServer)</h2></body></html>", content_type="text/html"
-            )
         run = OPERATIONS[op.spec["x-operation"]]
         value = service_info(config) if run is None else run(p, backend(request))
     except ArcgisError as err:
-        return answer(err.body(), pretty)
+        value = err.body()
+    if fmt == "html":
+        return html_page(config.service, value)
     return answer(value, pretty)
+
+
+def html_page(service: str, value: dict[str, Any]) -> web.Response:
+    """What a browser (or a client that sends no `f`) gets: the Services Directory's page, here the answer
+    as text under the service's name."""
+    body = html.escape(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+    title = html.escape(service)
+    return web.Response(
+        text=f"<html><head><title>{title} (GeocodeServer)</title></head><body><h2>{title} (GeocodeServer)</h2>"
+        f"<pre>{body}</pre></body></html>",
+        content_type="text/html",
+    )
 
 
 def service_of(path: str) -> tuple[str, str]:

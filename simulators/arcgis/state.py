@@ -1,5 +1,7 @@
-"""The geocoder's backend: address points in the demo city, found by nearest point (reverse) or by text
-(forward). Distances are metres on a local plane, fine at city scale."""
+"""The geocoder's backend: address points found by nearest point (reverse) or by text (forward), from three
+sources in this order: the points of an `--addresses` file (addresses.py), the demo city's seeded points
+and those added by the operator, and — for the World service, on land — a synthesized address (world.py).
+Distances to the demo city's points are metres on a local plane, fine at city scale."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from shapely.geometry import Point
 from simulators.kit import Seeder
 from simulators.kit import city as demo_city
 
+from . import addresses, land, world
 from .config import ArcgisConfig
 from .dialect import CANNOT_QUERY, NO_ADDRESS, ArcgisError
+from .places import places
 
 LAT0 = demo_city.CENTER.y
 M_PER_DEG_LAT = 110_540.0
@@ -39,6 +43,7 @@ class GeocoderState:
         self.addresses: list[dict[str, Any]] = []
         self._tree: STRtree | None = None
         self._by_text: dict[str, list[int]] = {}
+        self.loaded = addresses.load(config.addresses) if config.addresses else None
 
     def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
         s = Seeder(seed)
@@ -90,7 +95,7 @@ class GeocoderState:
             self._by_text.setdefault(normalise(a["Address"]), []).append(i)
 
     def counts(self) -> Mapping[str, int]:
-        return {"addresses": len(self.addresses)}
+        return {"addresses": len(self.addresses), "loaded": len(self.loaded) if self.loaded else 0}
 
     def snapshot(self) -> Any:
         return self.addresses
@@ -100,12 +105,17 @@ class GeocoderState:
     def reverse(self, lon: float, lat: float, distance_m: float | None) -> dict[str, Any]:
         """The nearest address within `distance_m`, or ArcGIS's "no address" error."""
         radius = distance_m if distance_m is not None else self.config.search_radius_m
-        if self._tree is None or not self.addresses:
-            raise ArcgisError(400, CANNOT_QUERY, [NO_ADDRESS])
-        hits = self._tree.query_nearest(Point(*to_plane(lon, lat)), max_distance=radius)
-        if len(hits) == 0:
-            raise ArcgisError(400, CANNOT_QUERY, [NO_ADDRESS])
-        return self.addresses[int(hits[0])]
+        if self.loaded is not None:
+            i = self.loaded.nearest(lon, lat, radius)
+            if i is not None:
+                return loaded_record(self.loaded[i])
+        if self._tree is not None and self.addresses:
+            hits = self._tree.query_nearest(Point(*to_plane(lon, lat)), max_distance=radius)
+            if len(hits):
+                return self.addresses[int(hits[0])]
+        if self.config.synthesizes and land.is_land(lon, lat):
+            return world.synthesize(lon, lat)
+        raise ArcgisError(400, CANNOT_QUERY, [NO_ADDRESS])
 
     # -- forward -----------------------------------------------------------------------------------
 
@@ -114,6 +124,11 @@ class GeocoderState:
         query = normalise(text)
         if not query:
             return []
+        found: list[tuple[int, dict[str, Any]]] = []
+        if self.loaded is not None:
+            found += [(score, loaded_record(self.loaded[i])) for score, i in self.loaded.find(text)]
+        if self.config.synthesizes:
+            found += world.locate(text, max_locations)
         scored: dict[int, int] = {}
         head = query.split(" ")
         for i in self._by_text.get(query, []):
@@ -122,17 +137,48 @@ class GeocoderState:
         for cut in range(len(head), 1, -1):
             for i in self._by_text.get(" ".join(head[:cut]), []):
                 scored.setdefault(i, 90 if cut < len(head) else 100)
-        if not scored:
+        if not scored and not found:
             for i, a in enumerate(self.addresses):
                 if query in normalise(a["Address"]):
                     scored[i] = 80
-        ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:max_locations]
-        return [(score, self.addresses[i]) for i, score in ranked]
+        found += [(score, self.addresses[i]) for i, score in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))]
+        found.sort(key=lambda t: -t[0])  # stable: by score, the sources in their order
+        return found[:max_locations]
+
+
+def loaded_record(p: addresses.AddressPoint) -> dict[str, Any]:
+    """A loaded point as the answer's fields; what the file leaves blank (often city and region in
+    OpenAddresses, always the country) comes from the nearest real town."""
+    town = places().nearest(p.lon, p.lat)
+    if not p.region:
+        region, abbr = town.region, town.region_abbr
+    elif len(p.region) <= 3:  # OpenAddresses gives US states as 'NC'
+        abbr = p.region.upper()
+        region = town.region if town.region_abbr == abbr else p.region
+    else:
+        region, abbr = p.region, ""
+    return {
+        "AddNum": p.number,
+        "Address": f"{p.number} {p.street}",
+        "StName": p.street,
+        "City": p.city or town.name,
+        "Subregion": "",
+        "Region": region,
+        "RegionAbbr": abbr,
+        "Postal": p.postcode,
+        "CountryCode": town.country_code,
+        "CntryName": town.country_name,
+        "lon": p.lon,
+        "lat": p.lat,
+    }
 
 
 def labels(a: Mapping[str, Any]) -> dict[str, str]:
+    """Esri's labels; a part the address lacks (no postal code, no region abbreviation) is left out."""
+    match = (a["Address"], a["City"], a["Region"], a["Postal"])
+    long = (a["Address"], a["City"], a["RegionAbbr"] or a["Region"], a["Postal"], a["CountryCode"])
     return {
-        "Match_addr": f"{a['Address']}, {a['City']}, {a['Region']}, {a['Postal']}",
-        "LongLabel": f"{a['Address']}, {a['City']}, {a['RegionAbbr']}, {a['Postal']}, {a['CountryCode']}",
+        "Match_addr": ", ".join(part for part in match if part),
+        "LongLabel": ", ".join(part for part in long if part),
         "ShortLabel": a["Address"],
     }

@@ -37,7 +37,8 @@ def test_get_post_and_json_points_agree(geo_target):
     lon, lat = geo_target.point
     as_json = json.dumps({"x": lon, "y": lat, "spatialReference": {"wkid": 4326}})
     by_json = geo_target.json("reverseGeocode", location=as_json)
-    assert by_get["address"] == by_post["address"] == by_json["address"]
+    bare_keys = geo_target.json("reverseGeocode", method="POST", location=f"{{x: {lon}, y: {lat}}}")  # Esri's example
+    assert by_get["address"] == by_post["address"] == by_json["address"] == bare_keys["address"]
 
 
 @pytest.mark.req("GEO-API-1")
