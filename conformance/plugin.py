@@ -124,12 +124,10 @@ MAX_FINDINGS = 50  # warnings kept per check: enough to read, bounded for a chec
 
 def refused_calls(violations: list[dict[str, Any]]) -> str:
     lines = [f"{v['simulator']}: {v['method']} {v['path']}: {v['location']}: {v['message']}" for v in violations]
-    more = f"\n  ... and {len(lines) - 10} more" if len(lines) > 10 else ""
-    return (
-        f"the gateway sent {len(violations)} call(s) the real vendor would refuse (simulator journal violations):\n  "
-        + "\n  ".join(lines[:10])
-        + more
-    )
+    more = f"\nE     ... and {len(lines) - 10} more" if len(lines) > 10 else ""
+    # "E " lines, as pytest writes a failure: the report's one-line message is the first of them.
+    head = f"E   the gateway sent {len(violations)} call(s) the real vendor would refuse (the simulators journal them):"
+    return "\n".join([head, *(f"E     {line}" for line in lines[:10])]) + more
 
 
 def suite_of(nodeid: str) -> str:
