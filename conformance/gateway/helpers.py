@@ -84,6 +84,15 @@ async def submit(g: Gateway, code: str, photo: bool = True, **extra: str) -> str
         return (await resp.json())[0]["service_request_id"]
 
 
+async def delivered_request(g: Gateway) -> tuple[str, dict[str, Any]]:
+    """A report in the first synced Cityworks category, delivered: (its public id, the SR Cityworks holds)."""
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
+    await deliver_all(g)
+    (found,) = await vendor_requests(g.http, g.ids["cityworks"], rid)
+    return rid, found
+
+
 def any_answer(question: dict[str, Any]) -> str:
     """A valid answer to a question of any Open311 datatype (the first choice of a list)."""
     if question["choices"]:

@@ -13,7 +13,18 @@ from hypothesis import strategies as st
 
 from simulators.kit import city
 
-from .helpers import INSIDE, PNG, any_answer, deliver_all, fault, sim, submit, synced, vendor_requests
+from .helpers import (
+    INSIDE,
+    PNG,
+    any_answer,
+    deliver_all,
+    delivered_request,
+    fault,
+    sim,
+    submit,
+    synced,
+    vendor_requests,
+)
 
 pytestmark = pytest.mark.cityworks_version("15.4")
 
@@ -159,10 +170,7 @@ def expected_public(comment: str) -> str | None:
 async def test_to_scf_prefix_rule_over_generated_comments(linked):
     g = linked
     cw = g.ids["cityworks"]
-    await g.run("category_sync", integration_id=g.ids["integration"])
-    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
-    await deliver_all(g)
-    (found,) = await vendor_requests(g.http, cw, rid)
+    rid, found = await delivered_request(g)
     drawn: list[str] = []
 
     @given(padding=PADDING, prefix=PREFIXES, words=WORDS)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .client import Gateway
-from .helpers import INSIDE, any_answer, deliver_all, sim, submit, synced, vendor_requests
+from .helpers import INSIDE, any_answer, deliver_all, delivered_request, sim, submit, synced, vendor_requests
 from .test_opengov_delivery import og_request, post
 
 pytestmark = pytest.mark.cityworks_version("15.4")
@@ -90,10 +90,7 @@ async def test_each_answer_format_is_asked_and_answered_as_cityworks_means_it(li
 async def test_a_cityworks_comment_carries_the_time_cityworks_gave_it(linked):
     g = linked
     cw = g.ids["cityworks"]
-    await g.run("category_sync", integration_id=g.ids["integration"])
-    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
-    await deliver_all(g)
-    (found,) = await vendor_requests(g.http, cw, rid)
+    rid, found = await delivered_request(g)
     sr = found["RequestId"]
     await sim(g.http, cw, "add-comment", RequestId=sr, text="Patched.", to_scf=True, DateCreated="2024-03-05T09:15:00")
     await sim(g.http, cw, "add-comment", RequestId=sr, text="Undated.", to_scf=True, DateCreated="0001-01-01T00:00:00")
