@@ -33,6 +33,9 @@ class Check:
     details: str | None = None  # the failure as pytest tells it (truncated)
     example: str | None = None  # hypothesis' falsifying example, when there is one
     evidence: list[dict[str, Any]] = field(default_factory=list)  # journal excerpts of the simulators involved
+    # what the check reports beside its outcome, e.g. generated calls the vendor's web server refused
+    # before the API (conformance/frontdoor.py): shown, never counted as the API passing or failing
+    notes: list[str] = field(default_factory=list)
 
 
 def falsifying_example(text: str) -> str | None:
