@@ -78,6 +78,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     targets.addoption("--cw-user", default="harness", help="Cityworks login name")
     targets.addoption(
+        "--cw-hidden-problems",
+        default="",
+        metavar="SID,...",
+        help="problem types the Cityworks target keeps from the public (ProblemSids): on a server without the "
+        "simulator's control plane this is how the suite knows what ForPublicOnly must leave out",
+    )
+    targets.addoption(
         "--geo-service-path",
         default="/arcgis/rest/services/World/GeocodeServer",
         help="the locator path on the ArcGIS target (a city server: /server/rest/services/Folder/Name/GeocodeServer)",

@@ -118,6 +118,12 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     )
     cert.add_argument("--licences", help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo)")
     cert.add_argument(
+        "--hidden-problems",
+        metavar="SID,...",
+        help="Cityworks: problem types the site keeps from the public, so ForPublicOnly can be checked on a real "
+        "server (the simulator's control plane adds its own)",
+    )
+    cert.add_argument(
         "--service-path", help="ArcGIS: the locator's path, e.g. /arcgis/rest/services/World/GeocodeServer"
     )
     cert.add_argument("--token", help="ArcGIS: a token, when the server requires one")

@@ -22,7 +22,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 INI = suites.ROOT / "pytest.ini"
 # How each provider suite spells its options (the suites are plain pytest; this maps the CLI onto them).
 CERTIFY_OPTIONS = {
-    "cityworks": {"version": "--cw-version", "username": "--cw-user", "licences": "--cw-licences"},
+    "cityworks": {
+        "version": "--cw-version",
+        "username": "--cw-user",
+        "licences": "--cw-licences",
+        "hidden_problems": "--cw-hidden-problems",
+    },
     "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
     "opengov": {"username": "--og-user"},
     "city-api": {"key_id": "--wid-key-id", "property": "--wid-property", "address": "--wid-address"},
@@ -179,7 +184,17 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
         return EXIT_USAGE
     mapping = CERTIFY_OPTIONS.get(args.name, {})
     extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
-    for option in ("version", "username", "licences", "service_path", "token", "key_id", "property", "address"):
+    for option in (
+        "version",
+        "username",
+        "licences",
+        "hidden_problems",
+        "service_path",
+        "token",
+        "key_id",
+        "property",
+        "address",
+    ):
         value = getattr(args, option, None)
         if value is not None and option in mapping:
             extra.append(f"{mapping[option]}={value}")
