@@ -10,11 +10,13 @@ import json
 
 import pytest
 import requests
+from aiohttp import web
 
 from conformance import frontdoor
+from conformance.targets import simulator_at
 
 from .certify_runner import certify, simulator
-from .vendor_proxy import IIS, IIS_NOT_FOUND, FrontDoor, behind_proxy
+from .vendor_proxy import IIS, IIS_NOT_FOUND, FrontDoor, ThreadedApp, behind_proxy
 
 # generated calls per operation and mode (the cheapest run that still fuzzes), and the skip reasons shown
 BUDGET = ("--examples", "3", "-rs")
@@ -68,6 +70,29 @@ def test_the_proxy_answers_like_iis_beyond_its_limits(cityworks_23):
             assert resp.status_code == 404 and resp.text == IIS_NOT_FOUND
             assert resp.headers["Content-Type"].startswith("text/html") and resp.headers["Server"].startswith("Micro")
     assert FrontDoor(2048, 4096, 30_000_000) == IIS
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        web.json_response([{"simulator": "cityworks"}]),  # JSON, but not a control plane's
+        web.json_response({"simulator": "opengov"}),  # another simulator's
+        web.Response(text="<html>Sign in</html>", content_type="text/html"),  # a portal's catch-all page
+        web.Response(status=302, headers={"Location": "/login"}),  # a login redirect
+        web.Response(status=404, text="{}", content_type="application/json"),
+    ],
+    ids=["json-list", "other-simulator", "html-200", "redirect", "json-404"],
+)
+def test_a_real_server_is_told_from_a_simulator_whatever_it_answers_at_sim(answer, cityworks_23):
+    async def anything(_: web.Request) -> web.Response:
+        return answer
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", anything)
+    with ThreadedApp(app) as server:
+        assert simulator_at(f"{server.url}/_sim/", "cityworks") is False
+    assert simulator_at(f"{cityworks_23}/_sim/", "cityworks") is True
+    assert simulator_at("http://127.0.0.1:9/_sim/", "cityworks") is False  # nothing listening
 
 
 # -- the suite's front-door setting ---------------------------------------------------------------------

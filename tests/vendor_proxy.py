@@ -130,11 +130,11 @@ def create_proxy(upstream: str, front_door: FrontDoor | None = None) -> web.Appl
     return app
 
 
-class ThreadedProxy:
-    """The proxy served from a background thread's event loop, for synchronous tests."""
+class ThreadedApp:
+    """An aiohttp app served on a loopback port from a background thread's event loop, for synchronous tests."""
 
-    def __init__(self, upstream: str, front_door: FrontDoor | None = None) -> None:
-        self.app = create_proxy(upstream, front_door)
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="vendor-proxy", daemon=True)
@@ -152,7 +152,7 @@ class ThreadedProxy:
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"
 
-    def __enter__(self) -> ThreadedProxy:
+    def __enter__(self) -> ThreadedApp:
         self._thread.start()
         self._call(self._start())
         return self
@@ -168,5 +168,5 @@ class ThreadedProxy:
 @contextmanager
 def behind_proxy(upstream: str, front_door: FrontDoor | None = None) -> Iterator[str]:
     """The URL of a plain reverse proxy in front of `upstream` (with IIS's limits when given)."""
-    with ThreadedProxy(upstream, front_door) as proxy:
+    with ThreadedApp(create_proxy(upstream, front_door)) as proxy:
         yield proxy.url

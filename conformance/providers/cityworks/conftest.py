@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conformance import evidence
-from conformance.targets import target_urls
+from conformance.targets import simulator_at, target_urls
 
 from .client import CityworksClient, family
 
@@ -44,14 +44,6 @@ class Target:
         return resp.json()["result"]
 
 
-def _has_control_plane(url: str) -> bool:
-    try:
-        resp = requests.get(f"{url}/_sim/", timeout=5)
-        return resp.status_code == 200 and resp.json().get("simulator") == NAME
-    except (requests.RequestException, ValueError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
@@ -66,7 +58,7 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     url = target_urls(config).get(NAME)
     if url is not None:
         evidence.watch_if_simulator(url)
-        control = _has_control_plane(url)
+        control = simulator_at(f"{url}/_sim/", NAME)
         yield Target(url, version, licences, login, password, bundled=False, control=control, hidden_problems=hidden)
         return
     from harness.bundled import simulator_config
