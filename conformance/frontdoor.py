@@ -15,6 +15,7 @@ others (ArcGIS and a city's widget endpoint are not assumed to sit behind IIS).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ import pytest
 # Defaults per provider suite (the suite's folder name): the vendors whose on-premise servers run on IIS.
 DEFAULTS = {"cityworks": "iis", "opengov": "iis"}
 PROPERTY = "front-door"  # the check's user property holding what the front door refused
+NOTE = re.compile(r"^front door refused (\d+) generated call")
 SETTINGS = {"query": "maxQueryString", "url": "maxUrl", "body": "maxAllowedContentLength"}
 
 
@@ -127,3 +129,9 @@ class FrontDoor:
             record_property(
                 PROPERTY, f"front door refused {sum(self.refused.values())} generated call(s), not the API: {counts}"
             )
+
+
+def refused_in(note: str) -> int:
+    """How many calls a check's front-door note says were refused (0 for any other note)."""
+    found = NOTE.match(note)
+    return int(found.group(1)) if found else 0

@@ -347,6 +347,9 @@ class RequirementTracker:
                 if v.checks
                 else "no check"
             )
+            refused = sum(frontdoor.refused_in(n) for t in v.checks if t in self.checks for n in self.checks[t].notes)
+            if refused:
+                detail += f"; the front door refused {refused} generated call(s), reported below"
             tw.line(f"{v.requirement.id:<10} {v.status.upper():<12} {detail}", **{colours[v.status]: True})
         counts = totals(results)
         tw.line(

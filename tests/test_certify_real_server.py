@@ -7,6 +7,7 @@ them are refused with IIS's page, which the suites report as the front door's do
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -160,6 +161,7 @@ def test_iis_refusals_are_reported_not_held_against_cityworks(tmp_path):
     assert code == 0, output[-3000:]
     assert verdicts["CW-VER-1"] == verdicts["CW-API-5"] == "PASS"
     assert "front door (reported, not judged)" in output and "over maxQueryString 2,048 bytes" in output
+    assert re.search(r"^CW-API-5 +PASS .*; the front door refused \d+ generated call", output, re.M), output[-3000:]
     notes = [n for c in json.loads(report.read_text())["checks"] for n in c["notes"]]
     assert notes and all(n.startswith("front door refused") for n in notes)
 
