@@ -13,12 +13,14 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import Phase
 
-from . import evidence, report, requirements
+from . import evidence, frontdoor, report, requirements
 from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals, verdicts
 
 PLUGIN_NAME = "civic-harness-requirements"
@@ -50,11 +52,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="certify this server instead of the bundled NAME (cityworks, opengov, arcgis, city-api, gateway)",
     )
     targets.addoption("--harness-seed", type=int, default=0, help="seed for the bundled stack")
+    targets.addoption(
+        "--front-door",
+        default=None,
+        metavar="iis|none|query=N,url=N,body=N",
+        help="the web server limits in front of the target's API (bytes); a generated call beyond them that gets "
+        "the web server's HTML refusal is reported, not judged (default: iis for cityworks and opengov, else none)",
+    )
+    targets.addoption(
+        "--contract-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generated calls per operation and mode in the schemathesis checks (default: each suite's own)",
+    )
+    targets.addoption(
+        "--contract-no-shrink",
+        action="store_true",
+        help="report a failing generated call as drawn instead of shrinking it first (shrinking a call of tens "
+        "of KB against a slow server can take minutes per check)",
+    )
     targets.addoption("--cw-version", default="23", help="Cityworks version the target speaks (2013 ... 23)")
     targets.addoption(
         "--cw-licences", default="sr,wo", help="Cityworks APIs the target is licensed for: sr, wo or sr,wo"
     )
     targets.addoption("--cw-user", default="harness", help="Cityworks login name")
+    targets.addoption(
+        "--cw-hidden-problems",
+        default="",
+        metavar="SID,...",
+        help="problem types the Cityworks target keeps from the public (ProblemSids): on a server without the "
+        "simulator's control plane this is how the suite knows what ForPublicOnly must leave out",
+    )
     targets.addoption(
         "--geo-service-path",
         default="/arcgis/rest/services/World/GeocodeServer",
@@ -108,6 +137,28 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("req_coverage") and hasattr(config.option, "dist"):
         config.option.dist = "no"  # listing coverage runs nothing: xdist's workers would list nothing
     config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)
+
+
+@pytest.fixture
+def front_door(request: pytest.FixtureRequest, record_property: Any) -> Iterator[frontdoor.FrontDoor]:
+    """The certified deployment's front-door limits for this check's suite; the refusals it saw are put on
+    the check's record at teardown (shown by the scorecard and the reports, never judged)."""
+    suite = suite_of(request.node.nodeid).rsplit("/", 1)[-1]
+    door = frontdoor.FrontDoor(frontdoor.limits_for(request.config, suite))
+    yield door
+    door.report(record_property)
+
+
+def contract_settings(config: pytest.Config, examples: int) -> dict[str, Any]:
+    """Hypothesis settings of a schemathesis check: how many calls it generates per operation and mode
+    (`--contract-examples`, else the suite's `examples`), and whether a failing call is shrunk first."""
+    chosen = config.getoption("contract_examples", None)
+    if chosen is not None and chosen < 1:
+        raise pytest.UsageError("--contract-examples must be at least 1")
+    out: dict[str, Any] = {"max_examples": chosen or examples}
+    if config.getoption("contract_no_shrink", False):
+        out["phases"] = [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
+    return out
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:
@@ -264,6 +315,9 @@ class RequirementTracker:
             if rep.skipped and isinstance(rep.longrepr, tuple):
                 text = str(rep.longrepr[2])
             check.message = report.first_line(text) if rep.failed else text.removeprefix("Skipped: ")[:300]
+        for key, value in rep.user_properties:
+            if key == frontdoor.PROPERTY and value not in check.notes:
+                check.notes.append(str(value))
         if rep.failed:
             text = rep.longreprtext or ""
             check.details = text[-report.MAX_DETAIL :]
@@ -314,6 +368,9 @@ class RequirementTracker:
                 if v.checks
                 else "no check"
             )
+            refused = sum(frontdoor.refused_in(n) for t in v.checks if t in self.checks for n in self.checks[t].notes)
+            if refused:
+                detail += f"; the front door refused {refused} generated call(s), reported below"
             tw.line(f"{v.requirement.id:<10} {v.status.upper():<12} {detail}", **{colours[v.status]: True})
         counts = totals(results)
         warned = {c.id: len(c.warnings) for c in self.checks.values() if c.warnings}
@@ -328,3 +385,8 @@ class RequirementTracker:
             f"{counts[NOT_COVERED]} not covered (gaps, not passes) of {len(results)} requirement IDs"
             + (" in this suite's scope" if self.config.getoption("scorecard_scope") == "covered" else "")
         )
+        noted = [(nodeid, note) for nodeid, check in self.checks.items() for note in check.notes]
+        if noted:
+            tw.section("front door (reported, not judged)")
+            for nodeid, note in noted:
+                tw.line(f"{nodeid.split('::', 1)[-1]}: {note}", yellow=True)

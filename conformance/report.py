@@ -35,6 +35,9 @@ class Check:
     evidence: list[dict[str, Any]] = field(default_factory=list)  # journal excerpts of the simulators involved
     # calls the real vendor accepts outside its documented contract (the simulators' journal warnings)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # what the check reports beside its outcome, e.g. generated calls the vendor's web server refused
+    # before the API (conformance/frontdoor.py): shown, never counted as the API passing or failing
+    notes: list[str] = field(default_factory=list)
 
 
 def falsifying_example(text: str) -> str | None:

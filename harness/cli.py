@@ -141,6 +141,12 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     )
     cert.add_argument("--licences", help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo)")
     cert.add_argument(
+        "--hidden-problems",
+        metavar="SID,...",
+        help="Cityworks: problem types the site keeps from the public, so ForPublicOnly can be checked on a real "
+        "server (the simulator's control plane adds its own)",
+    )
+    cert.add_argument(
         "--service-path", help="ArcGIS: the locator's path, e.g. /arcgis/rest/services/World/GeocodeServer"
     )
     cert.add_argument("--token", help="ArcGIS: a token, when the server requires one")
@@ -155,6 +161,24 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     )
     cert.add_argument("--property", help="city-api: a parcel id a property-dependent widget knows")
     cert.add_argument("--address", help="city-api: an address a property-dependent widget knows")
+    cert.add_argument(
+        "--front-door",
+        metavar="iis|none|query=N,url=N,body=N",
+        help="the web server limits in front of the API, in bytes (default: iis for cityworks and opengov — "
+        "maxQueryString 2048, maxUrl 4096, maxAllowedContentLength 30000000 —, none for the others); a generated "
+        "call beyond them that the web server refuses with its own HTML page is reported, not held against the API",
+    )
+    cert.add_argument(
+        "--examples",
+        type=int,
+        metavar="N",
+        help="generated calls per operation and mode in the contract checks (default: each suite's own)",
+    )
+    cert.add_argument(
+        "--no-shrink",
+        action="store_true",
+        help="report a failing generated call as drawn, without shrinking it to a smaller one first (faster)",
+    )
     _report_arguments(cert)
 
     load = sub.add_parser("load", help="run a locust load profile headless, judged by thresholds")

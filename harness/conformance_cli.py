@@ -16,13 +16,18 @@ import pytest
 import requests
 from rich.console import Console
 
-from conformance import suites
+from conformance import frontdoor, suites
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 INI = suites.ROOT / "pytest.ini"
 # How each provider suite spells its options (the suites are plain pytest; this maps the CLI onto them).
 CERTIFY_OPTIONS = {
-    "cityworks": {"version": "--cw-version", "username": "--cw-user", "licences": "--cw-licences"},
+    "cityworks": {
+        "version": "--cw-version",
+        "username": "--cw-user",
+        "licences": "--cw-licences",
+        "hidden_problems": "--cw-hidden-problems",
+    },
     "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
     "opengov": {"username": "--og-user"},
     "city-api": {"key_id": "--wid-key-id", "property": "--wid-property", "address": "--wid-address"},
@@ -179,10 +184,36 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
         return EXIT_USAGE
     mapping = CERTIFY_OPTIONS.get(args.name, {})
     extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
-    for option in ("version", "username", "licences", "service_path", "token", "key_id", "property", "address"):
+    for option in (
+        "version",
+        "username",
+        "licences",
+        "hidden_problems",
+        "service_path",
+        "token",
+        "key_id",
+        "property",
+        "address",
+    ):
         value = getattr(args, option, None)
         if value is not None and option in mapping:
             extra.append(f"{mapping[option]}={value}")
+    front_door = getattr(args, "front_door", None)
+    if front_door is not None:
+        try:
+            frontdoor.parse(front_door)
+        except ValueError as exc:
+            print(f"civic-harness: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        extra.append(f"--front-door={front_door}")
+    examples = getattr(args, "examples", None)
+    if examples is not None:
+        if examples < 1:
+            print("civic-harness: --examples must be at least 1", file=sys.stderr)
+            return EXIT_USAGE
+        extra.append(f"--contract-examples={examples}")
+    if getattr(args, "no_shrink", False):
+        extra.append("--contract-no-shrink")
     if args.password is not None and args.name in PASSWORD_ENV:
         os.environ[PASSWORD_ENV[args.name]] = args.password  # not on a command line others can read
     if getattr(args, "secret", None) is not None and args.name in SECRET_ENV:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conformance import evidence
-from conformance.targets import target_urls
+from conformance.targets import simulator_at, target_urls
 
 from .client import WidgetEndpoint
 
@@ -26,11 +26,7 @@ CITY_HALL = {"address": "1 Civic Center Plaza, Harnessville, NC 27601"}
 def _control_plane(url: str) -> str | None:
     parts = urlsplit(url)
     control = f"{parts.scheme}://{parts.netloc}/_sim"
-    try:
-        resp = requests.get(f"{control}/", timeout=5)
-        return control if resp.status_code == 200 and resp.json().get("simulator") == NAME else None
-    except (requests.RequestException, ValueError):
-        return None
+    return control if simulator_at(f"{control}/", NAME) else None
 
 
 def _accounts(config: pytest.Config) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conformance import evidence
-from conformance.targets import target_urls
+from conformance.targets import simulator_at, target_urls
 
 from .client import CityworksClient, family
 
@@ -26,6 +26,7 @@ class Target:
     password: str
     bundled: bool
     control: bool  # whether the server has the simulator control plane (/_sim/)
+    hidden_problems: tuple[int, ...] = ()  # problem types the site keeps from the public (--cw-hidden-problems)
 
     @property
     def family(self) -> str:
@@ -43,14 +44,6 @@ class Target:
         return resp.json()["result"]
 
 
-def _has_control_plane(url: str) -> bool:
-    try:
-        resp = requests.get(f"{url}/_sim/", timeout=5)
-        return resp.status_code == 200 and resp.json().get("simulator") == NAME
-    except (requests.RequestException, ValueError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
@@ -58,10 +51,15 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     licences = frozenset(p.strip() for p in config.getoption("cw_licences").split(",") if p.strip())
     login = config.getoption("cw_user")
     password = config.getoption("cw_password") or os.environ.get("CIVIC_HARNESS_CW_PASSWORD") or "harness"
+    try:
+        hidden = tuple(int(p) for p in config.getoption("cw_hidden_problems").split(",") if p.strip())
+    except ValueError:
+        raise pytest.UsageError("--cw-hidden-problems expects ProblemSids: 12,15") from None
     url = target_urls(config).get(NAME)
     if url is not None:
         evidence.watch_if_simulator(url)
-        yield Target(url, version, licences, login, password, bundled=False, control=_has_control_plane(url))
+        control = simulator_at(f"{url}/_sim/", NAME)
+        yield Target(url, version, licences, login, password, bundled=False, control=control, hidden_problems=hidden)
         return
     from harness.bundled import simulator_config
     from harness.stack import ThreadedStack

@@ -34,6 +34,19 @@ def test_a_problem_hidden_from_the_public_is_not_offered(cw, needs_control):
 
 
 @pytest.mark.req("CW-CAT-1")
+def test_the_problems_the_site_hides_are_not_offered(cw, cw_target):
+    """On a real server the suite cannot add a hidden problem type: the site names its own."""
+    needs_licence(cw_target, "sr")
+    if not cw_target.hidden_problems:
+        pytest.skip("name problem types the site keeps from the public with --hidden-problems SID,... to check them")
+    public = {p["ProblemSid"] for p in cw.call(PROBLEMS, {"ForPublicOnly": True}).value}
+    every = {p["ProblemSid"] for p in cw.call(PROBLEMS, {}).value}
+    for sid in cw_target.hidden_problems:
+        assert sid in every, f"problem type {sid} (--hidden-problems) is not on this site"
+        assert sid not in public, f"problem type {sid} is kept from the public but ForPublicOnly offers it"
+
+
+@pytest.mark.req("CW-CAT-1")
 def test_a_template_hidden_from_the_public_is_not_offered(cw, needs_control):
     needs_licence(needs_control, "wo")
     hidden = needs_control.action("add-template", Description="Internal crew task", EntityType="STREET", public=False)

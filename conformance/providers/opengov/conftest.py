@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from conformance import evidence
-from conformance.targets import target_urls
+from conformance.targets import simulator_at, target_urls
 
 NAME = "opengov"
 TIMEOUT_S = 30
@@ -55,10 +55,7 @@ def og(request: pytest.FixtureRequest) -> Iterator[Eam]:
     requester, comment = config.getoption("og_requester_class"), config.getoption("og_comment_class")
     url = target_urls(config).get(NAME)
     if url is not None:
-        try:
-            control = requests.get(f"{url}/_sim/", timeout=5).json().get("simulator") == NAME
-        except (requests.RequestException, ValueError):
-            control = False
+        control = simulator_at(f"{url}/_sim/", NAME)
         evidence.watch_if_simulator(url)
         yield Eam(url, login, password, requester, comment, control)
         return

@@ -1,0 +1,172 @@
+"""A plain reverse proxy in front of a simulator, so the suites meet it as they would a vendor's real server.
+
+A real vendor has no `/_sim` control plane: the proxy answers every `/_sim` path as a plain web server
+answers a path it does not have (404, HTML) and forwards everything else byte for byte — method, raw path
+and query, headers, body — and the answer back the same way. Given a `FrontDoor`, it also answers like IIS's
+request filtering: a call over `maxQueryString`, `maxUrl` or `maxAllowedContentLength` gets IIS's own
+remote-client 404 page (the 404.15 / 404.14 / 404.13 sub-statuses never reach the wire) and never reaches
+the simulator. This is the tests' stand-in for a real deployment, not package code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+LOOPBACK = "127.0.0.1"
+BIG = 1024 * 1024  # request line and header limits: oversized calls must reach the front door's own rules
+HOP_BY_HOP = frozenset(
+    h.lower()
+    for h in (
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Content-Length",  # recomputed from the bytes forwarded, which are the same bytes
+    )
+)
+PLAIN_NOT_FOUND = (
+    "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+# IIS 10's detailed errors are local-only by default: a remote client gets this terse page.
+IIS_NOT_FOUND = (
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\r\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml">\r\n<head>\r\n'
+    '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"/>\r\n'
+    "<title>404 - File or directory not found.</title>\r\n</head>\r\n<body>\r\n"
+    '<div id="header"><h1>Server Error</h1></div>\r\n<div id="content">\r\n'
+    ' <div class="content-container"><fieldset>\r\n  <h2>404 - File or directory not found.</h2>\r\n'
+    "  <h3>The resource you are looking for might have been removed, had its name changed, "
+    "or is temporarily unavailable.</h3>\r\n </fieldset></div>\r\n</div>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FrontDoor:
+    """IIS request-filtering limits, in bytes (None: no limit)."""
+
+    max_query: int | None = None  # requestLimits/@maxQueryString, the raw query after `?`
+    max_url: int | None = None  # requestLimits/@maxUrl, the raw path (without the query)
+    max_body: int | None = None  # requestLimits/@maxAllowedContentLength
+
+    def refuses(self, raw_path: str, length: int | None) -> bool:
+        path, _, query = raw_path.partition("?")
+        over = (
+            (self.max_query, len(query.encode("latin-1", "replace"))),
+            (self.max_url, len(path.encode("latin-1", "replace"))),
+            (self.max_body, length or 0),
+        )
+        return any(limit is not None and size > limit for limit, size in over)
+
+
+IIS = FrontDoor(max_query=2048, max_url=4096, max_body=30_000_000)
+
+
+def _iis_not_found() -> web.Response:
+    headers = {"Server": "Microsoft-IIS/10.0", "X-Powered-By": "ASP.NET"}
+    return web.Response(status=404, text=IIS_NOT_FOUND, content_type="text/html", headers=headers)
+
+
+def create_proxy(upstream: str, front_door: FrontDoor | None = None) -> web.Application:
+    origin = upstream.rstrip("/")
+    session_key = web.AppKey("session", aiohttp.ClientSession)
+
+    async def client(app: web.Application) -> Any:
+        timeout = aiohttp.ClientTimeout(total=300)
+        async with aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session:
+            app[session_key] = session
+            yield
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        raw_path = request.raw_path
+        if raw_path.split("?", 1)[0].lower().startswith("/_sim"):
+            if front_door is not None:
+                return _iis_not_found()
+            return web.Response(status=404, text=PLAIN_NOT_FOUND, content_type="text/html")
+        if front_door is not None and front_door.refuses(raw_path, request.content_length):
+            return _iis_not_found()  # IIS refuses before the application reads the body
+        body = await request.read()
+        if front_door is not None and front_door.refuses(raw_path, len(body)):
+            return _iis_not_found()  # a chunked body over the limit
+        headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP)
+        url = URL(origin + raw_path, encoded=True)  # as sent: no re-quoting, no dot-segment folding
+        try:
+            async with request.app[session_key].request(
+                request.method,
+                url,
+                headers=headers,
+                data=body if body or request.can_read_body else None,
+                allow_redirects=False,
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+            ) as upstream_resp:
+                content = await upstream_resp.read()
+                back = CIMultiDict((k, v) for k, v in upstream_resp.headers.items() if k.lower() not in HOP_BY_HOP)
+                return web.Response(
+                    status=upstream_resp.status, reason=upstream_resp.reason, headers=back, body=content
+                )
+        except (TimeoutError, aiohttp.ClientError):
+            return web.Response(
+                status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"
+            )
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.cleanup_ctx.append(client)
+    app.router.add_route("*", "/{tail:.*}", forward)
+    return app
+
+
+class ThreadedApp:
+    """An aiohttp app served on a loopback port from a background thread's event loop, for synchronous tests."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="vendor-proxy", daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def _call(self, coro: Any) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result()
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, max_line_size=BIG, max_field_size=BIG)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, LOOPBACK, 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    def __enter__(self) -> ThreadedApp:
+        self._thread.start()
+        self._call(self._start())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._runner is not None:
+            self._call(self._runner.cleanup())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+@contextmanager
+def behind_proxy(upstream: str, front_door: FrontDoor | None = None) -> Iterator[str]:
+    """The URL of a plain reverse proxy in front of `upstream` (with IIS's limits when given)."""
+    with ThreadedApp(create_proxy(upstream, front_door)) as proxy:
+        yield proxy.url
