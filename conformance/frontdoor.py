@@ -7,10 +7,11 @@ measured as sent against the limits the certified deployment declares (`--front-
 that gets an HTML refusal is reported as a front-door refusal and not judged as the API's answer. A call
 within the limits is judged as always, and an HTML refusal of it fails, saying so.
 
-`--front-door` takes `iis` (the IIS defaults: maxQueryString 2048 bytes, maxUrl 4096 bytes,
-maxAllowedContentLength 30,000,000 bytes), `none`, or explicit limits `query=N,url=N,body=N` (each optional;
-a limit left out is unlimited). The default is `iis` for the Cityworks and OpenGov suites, `none` for the
-others (ArcGIS and a city's widget endpoint are not assumed to sit behind IIS).
+`--front-door` takes a declaration in contracts/front_door.py's grammar: `iis` (IIS's defaults: maxQueryString
+2048 bytes, maxUrl 4096 bytes, maxAllowedContentLength 30,000,000 bytes), `iis:maxQueryString=8192,...` (the
+site's own values, as its web.config names them) or `none`; the simulators take the same. The default is `iis`
+for the Cityworks and OpenGov suites, `none` for the others (ArcGIS and a city's widget endpoint are not assumed
+to sit behind IIS).
 """
 
 from __future__ import annotations
@@ -21,53 +22,28 @@ from typing import Any
 
 import pytest
 
+from contracts import front_door
+from contracts.front_door import Limits
+
 # Defaults per provider suite (the suite's folder name): the vendors whose on-premise servers run on IIS.
 DEFAULTS = {"cityworks": "iis", "opengov": "iis"}
 PROPERTY = "front-door"  # the check's user property holding what the front door refused
 NOTE = re.compile(r"^front door refused (\d+) generated call")
-SETTINGS = {"query": "maxQueryString", "url": "maxUrl", "body": "maxAllowedContentLength"}
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """A deployment's front-door limits in bytes (None: unlimited), as IIS request filtering counts them."""
-
-    name: str
-    query: int | None = None  # the raw query string after `?`
-    url: int | None = None  # the raw path, without the query
-    body: int | None = None  # the request body (Content-Length)
-
-    def beyond(self, path_url: str, body_len: int) -> list[str]:
-        """The limits a call as sent exceeds, each named as IIS names the setting, with its value."""
-        path, _, query = path_url.partition("?")
-        sizes = {"query": len(query.encode()), "url": len(path.encode()), "body": body_len}
-        return [f"{SETTINGS[key]} {limit:,}" for key, limit in self._set() if sizes[key] > limit]
-
-    def _set(self) -> list[tuple[str, int]]:
-        return [(k, v) for k, v in (("query", self.query), ("url", self.url), ("body", self.body)) if v is not None]
-
-    def describe(self) -> str:
-        return f"{self.name} ({', '.join(f'{SETTINGS[k]} {v:,} bytes' for k, v in self._set()) or 'no limits'})"
-
-
-IIS = Limits("iis", query=2048, url=4096, body=30_000_000)
-NONE = Limits("none")
+def beyond(limits: Limits, path_url: str, body_len: int) -> list[str]:
+    """The limits a call as sent exceeds, each named as IIS names the setting, with its value."""
+    path, _, query = path_url.partition("?")
+    over = limits.exceeded(len(path.encode()), len(query.encode()), body_len)
+    return [f"{name} {limit:,}" for name, limit, _ in over]
 
 
 def parse(text: str) -> Limits:
-    """`iis`, `none` or `query=N,url=N,body=N`; a ValueError names what is wrong."""
-    text = text.strip().lower()
-    if text == "iis":
-        return IIS
-    if text == "none":
-        return NONE
-    given: dict[str, int] = {}
-    for part in text.split(","):
-        key, sep, value = part.strip().partition("=")
-        if not sep or key not in SETTINGS or not value.isdigit() or int(value) < 1:
-            raise ValueError(f"--front-door expects iis, none or query=N,url=N,body=N (bytes), got {text!r}")
-        given[key] = int(value)
-    return Limits("explicit", **given)
+    """The suite's `--front-door`: contracts/front_door.py's grammar, its error prefixed with the option."""
+    try:
+        return front_door.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"--front-door: {exc}") from None
 
 
 def limits_for(config: pytest.Config, suite: str) -> Limits:
@@ -107,7 +83,7 @@ class FrontDoor:
         """True when `response` is the front door refusing a call beyond the limits: not the API's answer,
         so not judged. An HTML refusal of a call within the limits fails here, naming the front door."""
         path_url, body_len = _sent(response.request)
-        over = self.limits.beyond(path_url, body_len)
+        over = beyond(self.limits, path_url, body_len)
         if not is_refusal_page(response):
             return False
         if over:

@@ -31,10 +31,10 @@ def _user(text: str) -> tuple[str, str]:
 
 
 def _front_door(text: str) -> str:
-    from simulators.kit.frontdoor import FrontDoor
+    from contracts.front_door import parse
 
     try:
-        FrontDoor.parse(text)
+        parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -163,10 +163,11 @@ def build_parser(sim_spec: SimulatorSpec | None = None) -> argparse.ArgumentPars
     cert.add_argument("--address", help="city-api: an address a property-dependent widget knows")
     cert.add_argument(
         "--front-door",
-        metavar="iis|none|query=N,url=N,body=N",
-        help="the web server limits in front of the API, in bytes (default: iis for cityworks and opengov — "
-        "maxQueryString 2048, maxUrl 4096, maxAllowedContentLength 30000000 —, none for the others); a generated "
-        "call beyond them that the web server refuses with its own HTML page is reported, not held against the API",
+        metavar="none|iis[:name=bytes,...]",
+        help="the web server limits in front of the API, as IIS names them (default: iis for cityworks and opengov "
+        "— maxQueryString 2048, maxUrl 4096, maxAllowedContentLength 30000000 —, none for the others; a site's own: "
+        "iis:maxQueryString=8192); a generated call beyond them that the web server refuses with its own HTML page "
+        "is reported, not held against the API",
     )
     cert.add_argument(
         "--examples",

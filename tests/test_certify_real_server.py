@@ -15,9 +15,11 @@ from aiohttp import web
 
 from conformance import frontdoor
 from conformance.targets import simulator_at
+from contracts.front_door import IIS, Limits
+from simulators.kit.frontdoor import IIS_404_PAGE as IIS_NOT_FOUND
 
 from .certify_runner import certify, simulator
-from .vendor_proxy import IIS, IIS_NOT_FOUND, FrontDoor, ThreadedApp, behind_proxy
+from .vendor_proxy import ThreadedApp, behind_proxy
 
 # generated calls per operation and mode (the cheapest run that still fuzzes), the same calls every run, and
 # the skip reasons shown
@@ -59,7 +61,7 @@ def test_the_proxy_hides_the_control_plane_and_forwards_byte_for_byte(cityworks_
 
 
 def test_the_proxy_answers_like_iis_beyond_its_limits(cityworks_23):
-    small = FrontDoor(max_query=2048, max_url=4096, max_body=1000)
+    small = Limits("iis", max_url=4096, max_query_string=2048, max_content_length=1000)
     probe = "/Services/General/Authentication/Authenticate"
     with behind_proxy(cityworks_23, small) as url:
         at_limit = requests.get(f"{url}{probe}", params={"data": "x" * (2048 - len("data="))}, timeout=10)
@@ -71,7 +73,6 @@ def test_the_proxy_answers_like_iis_beyond_its_limits(cityworks_23):
         ):
             assert resp.status_code == 404 and resp.text == IIS_NOT_FOUND
             assert resp.headers["Content-Type"].startswith("text/html") and resp.headers["Server"].startswith("Micro")
-    assert FrontDoor(2048, 4096, 30_000_000) == IIS
 
 
 @pytest.mark.parametrize(
@@ -105,29 +106,30 @@ def test_a_real_server_is_told_from_a_simulator_whatever_it_answers_at_sim(answe
     [
         ("iis", (2048, 4096, 30_000_000)),
         ("none", (None, None, None)),
-        ("query=100,body=5", (100, None, 5)),
+        ("iis:maxquerystring=100,maxAllowedContentLength=5", (100, 4096, 5)),
     ],
 )
 def test_front_door_settings_parse(text, expected):
     limits = frontdoor.parse(text)
-    assert (limits.query, limits.url, limits.body) == expected
+    assert (limits.max_query_string, limits.max_url, limits.max_content_length) == expected
 
 
-@pytest.mark.parametrize("text", ["IIS7", "query=", "query=-1", "size=10", "query=1,url"])
+@pytest.mark.parametrize("text", ["IIS7", "iis:", "iis:maxUrl=", "iis:maxUrl=-1", "iis:size=10", "query=1"])
 def test_bad_front_door_settings_are_refused(text):
-    with pytest.raises(ValueError, match="--front-door expects"):
+    with pytest.raises(ValueError, match="--front-door: front door"):
         frontdoor.parse(text)
 
 
 def test_a_call_is_measured_as_iis_counts_it():
-    assert frontdoor.IIS.beyond("/p?" + "q" * 2048, 0) == []
-    assert frontdoor.IIS.beyond("/p?" + "q" * 2049, 0) == ["maxQueryString 2,048"]
-    assert frontdoor.IIS.beyond("/" + "p" * 4096, 30_000_001) == ["maxUrl 4,096", "maxAllowedContentLength 30,000,000"]
+    assert frontdoor.beyond(IIS, "/p?" + "q" * 2048, 0) == []
+    assert frontdoor.beyond(IIS, "/p?" + "q" * 2049, 0) == ["maxQueryString 2,048"]
+    over = frontdoor.beyond(IIS, "/" + "p" * 4096, 30_000_001)
+    assert over == ["maxUrl 4,096", "maxAllowedContentLength 30,000,000"]
 
 
 def test_certify_refuses_a_bad_front_door_setting(cityworks_23):
     code, output, _ = certify("cityworks", cityworks_23, "--front-door", "huge")
-    assert code == 2 and "--front-door expects" in output
+    assert code == 2 and "--front-door: front door must be" in output
 
 
 # -- Cityworks ----------------------------------------------------------------------------------------------

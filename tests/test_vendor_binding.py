@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from contracts.front_door import parse as parse_front_door
 from harness.bundled import simulator_config
 from harness.sim_control import SimControl
 from harness.stack import Stack
-from simulators.kit.frontdoor import FrontDoor
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.req("H-SIM-4")
@@ -247,12 +247,12 @@ async def test_no_front_door_serves_long_queries(vendor: Vendor):
 
 
 def test_front_door_settings_are_checked():
-    assert FrontDoor.parse("none") is None
-    door = FrontDoor.parse("iis:maxUrl=100")
-    assert door is not None and (door.max_url, door.max_query_string) == (100, 2048)
+    assert parse_front_door("none").server == "none"
+    door = parse_front_door("iis:maxUrl=100")
+    assert (door.max_url, door.max_query_string) == (100, 2048)
     for bad in ("apache", "iis:maxQuery=1", "iis:maxUrl=-1", "iis:maxUrl"):
         with pytest.raises(ValueError, match="front door"):
-            FrontDoor.parse(bad)
+            parse_front_door(bad)
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "sim", "cityworks", "--front-door", "iis:maxQuery=1"],
         cwd=ROOT,

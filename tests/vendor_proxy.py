@@ -2,9 +2,9 @@
 
 A real vendor has no `/_sim` control plane: the proxy answers every `/_sim` path as a plain web server
 answers a path it does not have (404, HTML) and forwards everything else byte for byte — method, raw path
-and query, headers, body — and the answer back the same way. Given a `FrontDoor`, it also answers like IIS's
-request filtering: a call over `maxQueryString`, `maxUrl` or `maxAllowedContentLength` gets IIS's own
-remote-client 404 page (the 404.15 / 404.14 / 404.13 sub-statuses never reach the wire) and never reaches
+and query, headers, body — and the answer back the same way. Given front-door limits (contracts/front_door.py),
+it also answers like IIS's request filtering: a call over `maxQueryString`, `maxUrl` or `maxAllowedContentLength`
+gets IIS's own remote-client 404 page (the 404.15 / 404.14 / 404.13 sub-statuses never reach the wire) and never reaches
 the simulator. This is the tests' stand-in for a real deployment, not package code.
 """
 
@@ -15,13 +15,15 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
+
+from contracts.front_door import Limits
+from simulators.kit.frontdoor import refusal
 
 LOOPBACK = "127.0.0.1"
 BIG = 1024 * 1024  # request line and header limits: oversized calls must reach the front door's own rules
@@ -43,46 +45,22 @@ PLAIN_NOT_FOUND = (
     "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-# IIS 10's detailed errors are local-only by default: a remote client gets this terse page.
-IIS_NOT_FOUND = (
-    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\r\n'
-    '<html xmlns="http://www.w3.org/1999/xhtml">\r\n<head>\r\n'
-    '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"/>\r\n'
-    "<title>404 - File or directory not found.</title>\r\n</head>\r\n<body>\r\n"
-    '<div id="header"><h1>Server Error</h1></div>\r\n<div id="content">\r\n'
-    ' <div class="content-container"><fieldset>\r\n  <h2>404 - File or directory not found.</h2>\r\n'
-    "  <h3>The resource you are looking for might have been removed, had its name changed, "
-    "or is temporarily unavailable.</h3>\r\n </fieldset></div>\r\n</div>\r\n</body>\r\n</html>\r\n"
-)
 
 
-@dataclass(frozen=True, slots=True)
-class FrontDoor:
-    """IIS request-filtering limits, in bytes (None: no limit)."""
-
-    max_query: int | None = None  # requestLimits/@maxQueryString, the raw query after `?`
-    max_url: int | None = None  # requestLimits/@maxUrl, the raw path (without the query)
-    max_body: int | None = None  # requestLimits/@maxAllowedContentLength
-
-    def refuses(self, raw_path: str, length: int | None) -> bool:
-        path, _, query = raw_path.partition("?")
-        over = (
-            (self.max_query, len(query.encode("latin-1", "replace"))),
-            (self.max_url, len(path.encode("latin-1", "replace"))),
-            (self.max_body, length or 0),
-        )
-        return any(limit is not None and size > limit for limit, size in over)
-
-
-IIS = FrontDoor(max_query=2048, max_url=4096, max_body=30_000_000)
+def refuses(limits: Limits, raw_path: str, length: int | None) -> bool:
+    path, _, query = raw_path.partition("?")
+    return bool(
+        limits.exceeded(len(path.encode("latin-1", "replace")), len(query.encode("latin-1", "replace")), length or 0)
+    )
 
 
 def _iis_not_found() -> web.Response:
-    headers = {"Server": "Microsoft-IIS/10.0", "X-Powered-By": "ASP.NET"}
-    return web.Response(status=404, text=IIS_NOT_FOUND, content_type="text/html", headers=headers)
+    answer = refusal()  # what the simulators' own front door answers: one page, one place
+    answer.headers["X-Powered-By"] = "ASP.NET"
+    return answer
 
 
-def create_proxy(upstream: str, front_door: FrontDoor | None = None) -> web.Application:
+def create_proxy(upstream: str, front_door: Limits | None = None) -> web.Application:
     origin = upstream.rstrip("/")
     session_key = web.AppKey("session", aiohttp.ClientSession)
 
@@ -98,10 +76,10 @@ def create_proxy(upstream: str, front_door: FrontDoor | None = None) -> web.Appl
             if front_door is not None:
                 return _iis_not_found()
             return web.Response(status=404, text=PLAIN_NOT_FOUND, content_type="text/html")
-        if front_door is not None and front_door.refuses(raw_path, request.content_length):
+        if front_door is not None and refuses(front_door, raw_path, request.content_length):
             return _iis_not_found()  # IIS refuses before the application reads the body
         body = await request.read()
-        if front_door is not None and front_door.refuses(raw_path, len(body)):
+        if front_door is not None and refuses(front_door, raw_path, len(body)):
             return _iis_not_found()  # a chunked body over the limit
         headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP)
         url = URL(origin + raw_path, encoded=True)  # as sent: no re-quoting, no dot-segment folding
@@ -166,7 +144,7 @@ class ThreadedApp:
 
 
 @contextmanager
-def behind_proxy(upstream: str, front_door: FrontDoor | None = None) -> Iterator[str]:
+def behind_proxy(upstream: str, front_door: Limits | None = None) -> Iterator[str]:
     """The URL of a plain reverse proxy in front of `upstream` (with IIS's limits when given)."""
     with ThreadedApp(create_proxy(upstream, front_door)) as proxy:
         yield proxy.url

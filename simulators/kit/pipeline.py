@@ -20,11 +20,13 @@ from typing import Any
 
 from aiohttp import web
 
+from contracts.front_door import Limits
+
 from . import faults as fk
+from . import frontdoor
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
 from .binding import BOUND, Bound, Incoming
 from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
-from .frontdoor import SUB_STATUS, FrontDoor
 from .journal import Entry, Journal
 from .secrets import MASK, is_secret
 from .spec import Dialect, SimConfig, SimulatorSpec
@@ -79,12 +81,12 @@ class Kit:
     journal: Journal
     faults: fk.FaultSet
     validator: ContractValidator
-    front_door: FrontDoor | None
+    front_door: Limits | None
 
     @classmethod
     def of(cls, app: web.Application) -> Kit:
         config = app[CONFIG]
-        door = FrontDoor.parse(config.front_door)
+        door = frontdoor.door(config.front_door)
         return cls(app[SPEC], config, app[DIALECT], app[JOURNAL], app[FAULTS], app[VALIDATOR], door)
 
 
@@ -101,7 +103,7 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
     path = request.path
     spec, config, journal, dialect = kit.spec, kit.config, kit.journal, kit.dialect
     started = time.perf_counter()
-    if kit.front_door is not None and (exceeded := kit.front_door.exceeded(request)) is not None:
+    if kit.front_door is not None and (exceeded := frontdoor.exceeded(kit.front_door, request)) is not None:
         return _front_door_refusal(kit, request, exceeded, started)
     too_large = malformed = False
     # A declared form type is parsed even without a body: a handler would parse it anyway, and a multipart
@@ -256,10 +258,10 @@ def _front_door_refusal(
     entry.body_size = request.content_length or 0
     message = (
         f"{size} bytes over the front door's {name} of {limit} ({kit.front_door.server}, "
-        f"answered as its {SUB_STATUS[name]} before the API sees the call)"
+        f"answered as its {frontdoor.SUB_STATUS[name]} before the API sees the call)"
     )
     entry.violations = [Violation("request", f"front-door.{name}", message)]
-    return _finish(kit.journal, entry, kit.front_door.refusal(), started)
+    return _finish(kit.journal, entry, frontdoor.refusal(), started)
 
 
 async def _apply_fault_before(
