@@ -95,6 +95,14 @@ def test_near_a_location_the_world_service_suggests_the_synthesized_addresses_th
     assert [s["text"] for s in alone] == [address["LongLabel"]]
 
 
+def test_given_a_location_the_nearest_come_first_whatever_the_source(world):
+    denver = [s["text"] for s in call(world, "suggest", text="7", location="-104.99,39.74")["suggestions"]]
+    assert len(denver) == 5 and all(t.startswith("7") and ", CO, " in t for t in denver), denver
+    # without a location the sources keep findAddressCandidates' order: the demo city's points first
+    anywhere = [s["text"] for s in call(world, "suggest", text="7")["suggestions"]]
+    assert len(anywhere) == 5 and all(", Harnessville, NC, " in t for t in anywhere), anywhere
+
+
 def test_search_extent_confines_the_suggestions(world):
     inside = f"{LON - 0.001},{LAT - 0.001},{LON + 0.001},{LAT + 0.001}"
     assert call(world, "suggest", text="1 Civic", searchExtent=inside)["suggestions"]

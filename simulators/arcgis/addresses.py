@@ -70,7 +70,7 @@ class AddressIndex:
             else:
                 hit.append(i)
         self._by_text = by_text
-        self._sorted: tuple[list[str], list[list[int]]] | None = None
+        self._sorted: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -101,12 +101,11 @@ class AddressIndex:
         hit = self._by_text.get(key)
         return [] if hit is None else [hit] if isinstance(hit, int) else list(hit)
 
-    def sorted_keys(self) -> tuple[list[str], list[list[int]]]:
-        """The folded 'number street' texts in order, with their points, for prefix searches (suggest); sorted
-        on first use, not when the file is read, since most runs never suggest."""
+    def sorted_keys(self) -> list[str]:
+        """The folded 'number street' texts in order, for prefix searches (suggest; `exact` gives each text's
+        points); sorted on first use, not when the file is read, since most runs never suggest."""
         if self._sorted is None:
-            keys = sorted(self._by_text)
-            self._sorted = (keys, [self.exact(k) for k in keys])
+            self._sorted = sorted(self._by_text)
         return self._sorted
 
     def _agrees(self, i: int, rest: set[str]) -> bool:

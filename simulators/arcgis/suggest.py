@@ -5,7 +5,7 @@ Esri's reference fixes the shape (`{"suggestions": [{"text", "magicKey", "isColl
 ranking nor what a magicKey holds. Here (inferred): a suggestion is an address whose label starts with the typed
 text, folded (case, accents and punctuation ignored), from the same sources as findAddressCandidates in the same
 order — the `--addresses` file, the demo city's points, then (World service) synthesized addresses near
-`location` or named in full — each source nearest `location` first when one is given, else by label. A magicKey
+`location` or named in full — each by address; given a `location`, nearest first whatever the source. A magicKey
 is the suggestion's source, its reference there and its point, so findAddressCandidates gives back exactly that
 address, and a key this server did not make is refused."""
 
@@ -16,7 +16,7 @@ import binascii
 import bisect
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulators.kit import city as demo_city
 
@@ -27,8 +27,10 @@ from .state import GeocoderState, labels, loaded_record
 DEFAULT_SUGGESTIONS = 5
 MAX_SUGGESTIONS = 15  # Esri: "up to the maximum number allowed by the service", 15 on the World service
 SCAN = 2_000  # prefix matches read per source before ranking by distance (a short text matches thousands)
-NEAR_ROWS = 50  # synthesized streets looked at on each side of `location`'s row (5 km)
+NEAR_ROWS = 20  # synthesized streets looked at on each side of `location`'s row (2 km)
 NEAR_HOUSES = 100  # houses looked at on each side of `location` for a bare number (1 km)
+NEAR_TOWNS_M = 10_000.0  # towns whose houses may lie near `location`
+MAX_TOWNS = 8
 
 Extent = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax (WGS84)
 
@@ -92,87 +94,88 @@ def leading(text: str) -> list[str]:
     return [" ".join(words[:cut]) for cut in range(len(words) - 1, 1, -1)]
 
 
-def ranked(
-    found: list[tuple[str, dict[str, Any]]], near: tuple[float, float] | None
-) -> list[tuple[str, dict[str, Any]]]:
-    def order(item: tuple[str, dict[str, Any]]) -> tuple[float, str]:
-        a = item[1]
-        distance = ground_m(near[0], near[1], a["lon"], a["lat"]) if near else 0.0
-        return distance, fold(label(a))
+class Hit(NamedTuple):
+    """A possible suggestion, ranked before its record is built (building a loaded point's names its town)."""
 
-    return sorted(found, key=order)
-
-
-def within(extent: Extent | None) -> Callable[[dict[str, Any]], bool]:
-    if extent is None:
-        return lambda a: True
-    xmin, ymin, xmax, ymax = extent
-    return lambda a: xmin <= a["lon"] <= xmax and ymin <= a["lat"] <= ymax
+    lon: float
+    lat: float
+    text: str  # the folded address, the order when no location is given
+    source: str  # "l" the address file, "c" the demo city's points, "w" synthesized
+    ref: str
+    build: Callable[[], dict[str, Any]]
 
 
-def from_loaded(state: GeocoderState, text: str) -> list[tuple[str, dict[str, Any]]]:
+def from_loaded(state: GeocoderState, text: str) -> list[Hit]:
     index = state.loaded
     if index is None:
         return []
-    keys, refs = index.sorted_keys()
-    hits = [ref for i in prefixed(keys, text) for ref in refs[i]]
+    keys = index.sorted_keys()
+    hits = [(keys[i], ref) for i in prefixed(keys, text) for ref in index.exact(keys[i])]
     for head in leading(text):
         exact = index.exact(head)
         if exact:
-            hits += exact
+            hits += [(head, ref) for ref in exact]
             break
-    return [(make_key("l", str(i), a), a) for i in dict.fromkeys(hits) for a in [loaded_record(index[i])]]
+    return [
+        Hit(float(index.lon[i]), float(index.lat[i]), key, "l", str(i), lambda i=i: loaded_record(index[i]))
+        for key, i in dict.fromkeys(hits)
+    ]
 
 
-def from_city(state: GeocoderState, text: str) -> list[tuple[str, dict[str, Any]]]:
+def from_city(state: GeocoderState, text: str) -> list[Hit]:
     keys, refs = state.suggest_index()
-    hits = [refs[i] for i in prefixed(keys, text)]
+    hits = [(keys[i], refs[i]) for i in prefixed(keys, text)]
     for head in leading(text):
         at = bisect.bisect_left(keys, head)
-        exact = [refs[j] for j in range(at, len(keys)) if keys[j] == head] if at < len(keys) else []
+        exact = [(head, refs[j]) for j in range(at, len(keys)) if keys[j] == head]
         if exact:
             hits += exact
             break
-    return [(make_key("c", str(i), state.addresses[i]), state.addresses[i]) for i in dict.fromkeys(hits)]
+    return [hit(key, "c", str(i), state.addresses[i]) for key, i in dict.fromkeys(hits)]
 
 
-def from_world(text: str, raw: str, near: tuple[float, float] | None) -> list[tuple[str, dict[str, Any]]]:
+def from_world(text: str, raw: str, near: tuple[float, float] | None) -> list[Hit]:
     """Synthesized addresses: the one a complete text names, and those near `location` the text begins."""
     found = [a for _, a in world.locate(raw, MAX_SUGGESTIONS)]
     if near is not None and land.is_land(*near):
         found += _near(text, *near)
-    return [(make_key("w", labels(a)["Match_addr"], a), a) for a in found]
+    return [hit(fold(a["Address"]), "w", labels(a)["Match_addr"], a) for a in found]
+
+
+def hit(text: str, source: str, ref: str, a: dict[str, Any]) -> Hit:
+    return Hit(a["lon"], a["lat"], text, source, ref, lambda: a)
 
 
 def _near(text: str, lon: float, lat: float) -> list[dict[str, Any]]:
-    """The houses of the town's grid around (lon, lat) whose label begins with `text`: a typed number picks the
-    houses (east and west), the streets are the rows within NEAR_ROWS of the point."""
-    town = world.DEMO_TOWN if demo_city.contains(lon, lat) else places().nearest(lon, lat)
-    mx, my = world.frame(town)
-    row0 = round((lat - town.lat) * my / world.ROW_M)
-    col0 = math.floor((lon - town.lon) * mx / world.HOUSE_M)
+    """The houses around (lon, lat) whose label begins with `text`. A house's number counts from its own town's
+    centre, so each town near the point is asked (NEAR_TOWNS_M): a complete number picks that town's two houses
+    (east and west) on every street within NEAR_ROWS of the point, a number still being typed the houses near
+    the point whose number it begins; a house counts where reverse geocoding would name its town."""
     number, _, rest = text.partition(" ")
-    if not number.isdigit():
+    if not number.isdigit() or len(number) > 7:  # house numbers have at most 7 digits (world.locate's too)
         return []
-    if rest:  # the number is complete: its two houses, on every street near
-        k = (int(number) - 1) // 2
-        if int(number) % 2 == 0 or k < 0:
-            return []
-        cols = [k, -k - 1]
-        rows = range(row0 - NEAR_ROWS, row0 + NEAR_ROWS + 1)
-    else:  # still typing the number: the houses near the point whose number it begins
-        cols = [
-            c
-            for c in range(col0 - NEAR_HOUSES, col0 + NEAR_HOUSES + 1)
-            if str(2 * (c if c >= 0 else -c - 1) + 1).startswith(number)
-        ]
-        rows = range(row0 - 1, row0 + 2)
+    towns = [world.DEMO_TOWN] if demo_city.contains(lon, lat) else []
+    towns += places().near(lon, lat, NEAR_TOWNS_M)[:MAX_TOWNS] or [places().nearest(lon, lat)]
     out = []
-    for row in rows:
-        for col in cols:
-            a = world.record(town, row, col)
-            if matches(text, a) and world.belongs(town, a["lon"], a["lat"]) and land.is_land(a["lon"], a["lat"]):
-                out.append(a)
+    for town in towns:
+        mx, my = world.frame(town)
+        row0 = round((lat - town.lat) * my / world.ROW_M)
+        col0 = math.floor((lon - town.lon) * mx / world.HOUSE_M)
+        if rest:
+            k = (int(number) - 1) // 2
+            if int(number) % 2 == 0 or k < 0:
+                return []
+            cols = [k, -k - 1]
+            rows = range(row0 - NEAR_ROWS, row0 + NEAR_ROWS + 1)
+        else:
+            span = range(col0 - NEAR_HOUSES, col0 + NEAR_HOUSES + 1)
+            cols = [c for c in span if str(2 * (c if c >= 0 else -c - 1) + 1).startswith(number)]
+            rows = range(row0 - 1, row0 + 2)
+        for row in rows:
+            for col in cols:
+                a = world.record(town, row, col)
+                if matches(text, a) and world.belongs(town, a["lon"], a["lat"]) and land.is_land(a["lon"], a["lat"]):
+                    out.append(a)
     return out
 
 
@@ -186,18 +189,26 @@ def suggest(
     text = fold(raw)
     if not text:
         return []
-    inside = within(extent)
-    sources = [from_loaded(state, text), from_city(state, text)]
+    hits = [*from_loaded(state, text), *from_city(state, text)]
     if state.config.synthesizes:
-        sources.append(from_world(text, raw, near))
+        hits += from_world(text, raw, near)
+    if extent is not None:
+        xmin, ymin, xmax, ymax = extent
+        hits = [h for h in hits if xmin <= h.lon <= xmax and ymin <= h.lat <= ymax]
+    rank = {"l": 0, "c": 1, "w": 2}  # findAddressCandidates' order of the sources
+    if near is not None:  # nearest first, whatever the source
+        hits.sort(key=lambda h: (ground_m(near[0], near[1], h.lon, h.lat), rank[h.source], h.text))
+    else:
+        hits.sort(key=lambda h: (rank[h.source], h.text))
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for found in sources:
-        for key, a in ranked([(k, a) for k, a in found if inside(a) and matches(text, a)], near):
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append({"text": label(a), "magicKey": key, "isCollection": False})
-            if len(out) == limit:
-                return out
+    for h in hits:
+        a = h.build()
+        key = make_key(h.source, h.ref, a)
+        if key in seen or not matches(text, a):
+            continue
+        seen.add(key)
+        out.append({"text": label(a), "magicKey": key, "isCollection": False})
+        if len(out) == limit:
+            break
     return out
