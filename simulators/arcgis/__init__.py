@@ -10,6 +10,7 @@ from aiohttp import web
 from simulators.kit import CONFIG, SimulatorSpec
 
 from .actions import ACTIONS
+from .addresses import load
 from .config import ArcgisConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES
@@ -19,10 +20,14 @@ from .world import warm
 
 async def warm_up(app: web.Application) -> AsyncIterator[None]:
     """Read the towns and the land mask in a thread as the server starts, so no caller's first call waits
-    the seconds that takes (the World service; the towns also name what an address file leaves blank)."""
+    the seconds that takes (the World service; the towns also name what an address file leaves blank), and sort
+    an address file's texts for suggest."""
     config: ArcgisConfig = app[CONFIG]  # type: ignore[assignment]
+    loop = asyncio.get_running_loop()
     if config.synthesizes or config.addresses:
-        asyncio.get_running_loop().run_in_executor(None, warm, config.synthesizes)
+        loop.run_in_executor(None, warm, config.synthesizes)
+    if config.addresses and config.suggests:  # suggest's sorted texts of a large file take a second to build
+        loop.run_in_executor(None, lambda: load(config.addresses).sorted_keys())
     yield
 
 
@@ -36,7 +41,7 @@ SPEC = SimulatorSpec(
     actions=ACTIONS,
     add_arguments=add_arguments,
     config_from_args=config_from_args,
-    description="ArcGIS REST GeocodeServer: reverseGeocode and findAddressCandidates",
+    description="ArcGIS REST GeocodeServer: reverseGeocode, findAddressCandidates and suggest",
     cleanup_ctx=(warm_up,),
 )
 

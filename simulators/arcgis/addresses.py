@@ -70,6 +70,7 @@ class AddressIndex:
             else:
                 hit.append(i)
         self._by_text = by_text
+        self._sorted: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -94,6 +95,18 @@ class AddressIndex:
                 break
         out.sort(key=lambda t: (-t[0], t[1]))
         return out
+
+    def exact(self, key: str) -> list[int]:
+        """The points whose folded 'number street' is `key`."""
+        hit = self._by_text.get(key)
+        return [] if hit is None else [hit] if isinstance(hit, int) else list(hit)
+
+    def sorted_keys(self) -> list[str]:
+        """The folded 'number street' texts in order, for prefix searches (suggest; `exact` gives each text's
+        points); sorted on first use, not when the file is read, since most runs never suggest."""
+        if self._sorted is None:
+            self._sorted = sorted(self._by_text)
+        return self._sorted
 
     def _agrees(self, i: int, rest: set[str]) -> bool:
         p = self[i]

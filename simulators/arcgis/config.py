@@ -14,6 +14,7 @@ DEFECTS = {
     "empty-address-instead-of-error": "no address near the point answers an empty address, not the error",
     "ignore-outsr": "outSR is ignored: locations always come back in WGS84",
     "ignore-token": "a server that requires a token answers without one",
+    "refuse-magic-keys": "findAddressCandidates refuses the magicKeys its own suggest gave",
 }
 
 
@@ -28,12 +29,20 @@ class ArcgisConfig(SimConfig):
     # OpenAddresses CSV or GeoJSON of the city's own address points, answered before anything else.
     addresses: str | None = None
     defects: frozenset[str] = frozenset()
+    # A city's locator serves `suggest` only when published with suggestions enabled (Esri: built with Create
+    # Locator, ArcGIS Server 10.3+/10.6+); the World service always does. Off: a locator published without it.
+    suggest: bool = True
+    # A magicKey this server did not issue: "error" (400, inferred) or "ignore" (geocode the text as if no key
+    # came). Esri documents neither.
+    unknown_magic_key: str = "error"
 
     def __post_init__(self) -> None:
         parts = [self.instance, *self.service.split("/")]
         if not all(p and p.replace("_", "").replace("-", "").isalnum() for p in parts) or len(parts) > 3:
             raise ValueError("instance and service are path segments (service may be folder/name)")
         check_defects(self.defects, DEFECTS)
+        if self.unknown_magic_key not in ("error", "ignore"):
+            raise ValueError("unknown_magic_key is 'error' or 'ignore'")
         if self.search_radius_m <= 0:
             raise ValueError("search_radius_m must be positive")
         if self.addresses:
@@ -45,6 +54,10 @@ class ArcgisConfig(SimConfig):
     def synthesizes(self) -> bool:
         """Esri's World Geocoder answers anywhere on land; a city's own locator only where it has points."""
         return self.service.lower() == "world"
+
+    @property
+    def suggests(self) -> bool:
+        return self.synthesizes or self.suggest
 
     @property
     def service_path(self) -> str:
@@ -63,6 +76,18 @@ def add_arguments(group: Any) -> None:
         help="the city's address points: OpenAddresses CSV (LON,LAT,NUMBER,STREET,...) or GeoJSON points",
     )
     group.add_argument(
+        "--no-suggest",
+        dest="suggest",
+        action="store_false",
+        help="a city locator published without suggestions (the World service always suggests)",
+    )
+    group.add_argument(
+        "--unknown-magic-key",
+        choices=("error", "ignore"),
+        default="error",
+        help="what a magicKey this server did not issue gets (inferred; default error)",
+    )
+    group.add_argument(
         "--defect",
         action="append",
         default=[],
@@ -79,6 +104,8 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "search_radius_m": args.search_radius,
         "addresses": args.addresses,
         "defects": frozenset(args.defect),
+        "suggest": args.suggest,
+        "unknown_magic_key": args.unknown_magic_key,
     }
     if args.tokens:
         out["tokens"] = tuple(args.tokens)

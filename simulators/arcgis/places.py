@@ -133,6 +133,14 @@ class Places:
         """The town nearest on the ground (ties: the lowest GeoNames id, the order the towns are in)."""
         return self[self._grid.nearest(lon, lat)]
 
+    def near(self, lon: float, lat: float, radius_m: float) -> list[Place]:
+        """The towns within `radius_m`, nearest first (ties: the towns' order)."""
+        hits = self._grid.candidates(lon, lat, radius_m)
+        d = self._grid.metres(lon, lat, hits)
+        return [
+            self[int(hits[i])] for i in sorted(range(len(hits)), key=lambda i: (d[i], int(hits[i]))) if d[i] <= radius_m
+        ]
+
     def named(self, text: str) -> list[Place]:
         return [self[i] for i in self._by_name.get(fold(text), ())]
 

@@ -1,5 +1,5 @@
-"""ArcGIS GeocodeServer on the wire: the service root, reverseGeocode and findAddressCandidates, by GET or
-form POST, at the configured service path."""
+"""ArcGIS GeocodeServer on the wire: the service root, reverseGeocode, findAddressCandidates and suggest, by
+GET or form POST, at the configured service path (a trailing slash too, as ArcGIS Server takes it)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiohttp import web
 from simulators.kit import CONFIG, OPERATION, backend
 from simulators.kit.lenient import lenient_loads, loads
 
+from . import suggest
 from .config import ArcgisConfig
 from .dialect import INVALID_INPUT, ArcgisError, answer
 from .state import GeocoderState, labels
@@ -140,6 +141,27 @@ def reverse_geocode(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
     return {"address": address_fields(found), "location": point(found["lon"], found["lat"], sr)}
 
 
+def candidate(score: int, a: dict[str, Any], sr: dict[str, int], wanted: list[str]) -> dict[str, Any]:
+    # DisplayX/DisplayY: the World service's display location, which clients read (omgeo requires it).
+    at = {"X": a["lon"], "Y": a["lat"], "DisplayX": a["lon"], "DisplayY": a["lat"]}
+    everything = {**address_fields(a), "Score": score, **at}
+    attributes = everything if "*" in wanted else {k: everything[k] for k in wanted if k in everything}
+    location = point(a["lon"], a["lat"], sr)
+    pad = 0.0005 if sr is WGS84 else 55.0
+    return {
+        "address": labels(a)["Match_addr"],
+        "location": {"x": location["x"], "y": location["y"]},
+        "score": score,
+        "attributes": attributes,
+        "extent": {
+            "xmin": location["x"] - pad,
+            "ymin": location["y"] - pad,
+            "xmax": location["x"] + pad,
+            "ymax": location["y"] + pad,
+        },
+    }
+
+
 def find_candidates(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
     text = p.get("singleline") or " ".join(p[k] for k in ("address", "city", "region", "postal") if p.get(k))
     try:
@@ -148,29 +170,61 @@ def find_candidates(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
         raise bad_input("'maxLocations' is not a number") from None
     sr = out_sr(p.get("outsr"))
     wanted = [f.strip() for f in (p.get("outfields") or "").split(",") if f.strip()]
-    candidates = []
-    for score, a in state.find(text, max(1, min(limit, 50))):
-        # DisplayX/DisplayY: the World service's display location, which clients read (omgeo requires it).
-        at = {"X": a["lon"], "Y": a["lat"], "DisplayX": a["lon"], "DisplayY": a["lat"]}
-        everything = {**address_fields(a), "Score": score, **at}
-        attributes = everything if "*" in wanted else {k: everything[k] for k in wanted if k in everything}
-        location = point(a["lon"], a["lat"], sr)
-        pad = 0.0005 if sr is WGS84 else 55.0
-        candidates.append(
-            {
-                "address": labels(a)["Match_addr"],
-                "location": {"x": location["x"], "y": location["y"]},
-                "score": score,
-                "attributes": attributes,
-                "extent": {
-                    "xmin": location["x"] - pad,
-                    "ymin": location["y"] - pad,
-                    "xmax": location["x"] + pad,
-                    "ymax": location["y"] + pad,
-                },
-            }
-        )
+    key = (p.get("magickey") or "").strip()
+    if key and state.config.suggests:
+        # A suggestion's key names exactly its address (the text sent with it is the suggestion's own).
+        found = None if "refuse-magic-keys" in state.config.defects else suggest.read_key(state, key)
+        if found is not None:
+            return {"spatialReference": sr, "candidates": [candidate(100, found, sr, wanted)]}
+        if state.config.unknown_magic_key == "error":
+            raise bad_input("'magicKey' is not a key this service issued")
+    candidates = [candidate(score, a, sr, wanted) for score, a in state.find(text, max(1, min(limit, 50)))]
     return {"spatialReference": sr, "candidates": candidates}
+
+
+def search_extent(raw: str | None) -> suggest.Extent | None:
+    """`xmin,ymin,xmax,ymax` or a JSON envelope, in WGS84 or Web Mercator. Corners are read in either order
+    (@conveyal/geocoder-arcgis-geojson sends minLon,maxLat,maxLon,minLat; inferred that the server takes it)."""
+    if not raw or not raw.strip():
+        return None
+    raw = raw.strip()
+    wkid = 4326
+    try:
+        if raw.startswith("{"):
+            box = lenient_loads(raw)
+            values = [float(box[k]) for k in ("xmin", "ymin", "xmax", "ymax")]
+            sr = box.get("spatialReference") or {}
+            wkid = int(sr.get("latestWkid") or sr.get("wkid") or 4326)
+        else:
+            values = [float(v) for v in raw.split(",")]
+        x0, y0, x1, y1 = values
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+        raise bad_input(f"'searchExtent' is not an extent: {raw[:100]}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise bad_input("'searchExtent' is not an extent")
+    if wkid in MERCATOR_IDS:
+        (x0, y0), (x1, y1) = from_mercator(x0, y0), from_mercator(x1, y1)
+    elif wkid != 4326:
+        raise bad_input(f"spatial reference {wkid} is not supported")
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def suggestions(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
+    if not state.config.suggests:  # inferred: what a locator published without suggestions answers
+        raise ArcgisError(400, "Unable to complete operation.", ["Suggest is not supported by this service."])
+    text = p.get("text") or ""
+    if not text.strip():
+        raise bad_input("'text' parameter is required.")
+    raw_limit = (p.get("maxsuggestions") or "").strip()
+    try:
+        limit = int(raw_limit) if raw_limit else suggest.DEFAULT_SUGGESTIONS
+    except ValueError:
+        raise bad_input("'maxSuggestions' is not a number") from None
+    # Esri: "up to the maximum number allowed by the service" (15); below 1, the default (inferred).
+    limit = suggest.DEFAULT_SUGGESTIONS if limit < 1 else min(limit, suggest.MAX_SUGGESTIONS)
+    near = parse_location(p["location"]) if (p.get("location") or "").strip() else None
+    extent = search_extent(p.get("searchextent"))
+    return {"suggestions": suggest.suggest(state, text, limit, near, extent)}
 
 
 def service_info(config: ArcgisConfig) -> dict[str, Any]:
@@ -190,11 +244,16 @@ def service_info(config: ArcgisConfig) -> dict[str, Any]:
         ],
         "spatialReference": WGS84,
         "locatorProperties": {"MinimumMatchScore": "80", "MinimumCandidateScore": "80"},
-        "capabilities": "Geocode,ReverseGeocode",
+        "capabilities": "Geocode,ReverseGeocode,Suggest" if config.suggests else "Geocode,ReverseGeocode",
     }
 
 
-OPERATIONS = {"root": None, "reverseGeocode": reverse_geocode, "findAddressCandidates": find_candidates}
+OPERATIONS = {
+    "root": None,
+    "reverseGeocode": reverse_geocode,
+    "findAddressCandidates": find_candidates,
+    "suggest": suggestions,
+}
 
 
 def check_token(config: ArcgisConfig, p: dict[str, Any], request: web.Request) -> None:

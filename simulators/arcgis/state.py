@@ -19,7 +19,7 @@ from simulators.kit import city as demo_city
 from . import addresses, land, world
 from .config import ArcgisConfig
 from .dialect import CANNOT_QUERY, NO_ADDRESS, ArcgisError
-from .places import places
+from .places import fold, places
 
 LAT0 = demo_city.CENTER.y
 M_PER_DEG_LAT = 110_540.0
@@ -43,6 +43,7 @@ class GeocoderState:
         self.addresses: list[dict[str, Any]] = []
         self._tree: STRtree | None = None
         self._by_text: dict[str, list[int]] = {}
+        self._suggest_index: tuple[list[str], list[int]] | None = None
         self.loaded = addresses.load(config.addresses) if config.addresses else None
 
     def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
@@ -93,6 +94,15 @@ class GeocoderState:
         self._by_text = {}
         for i, a in enumerate(self.addresses):
             self._by_text.setdefault(normalise(a["Address"]), []).append(i)
+        self._suggest_index = None
+
+    def suggest_index(self) -> tuple[list[str], list[int]]:
+        """The addresses' folded texts in order with their positions, for suggest's prefix search; built on
+        first use after a change."""
+        if self._suggest_index is None:
+            pairs = sorted((fold(a["Address"]), i) for i, a in enumerate(self.addresses))
+            self._suggest_index = ([k for k, _ in pairs], [i for _, i in pairs])
+        return self._suggest_index
 
     def counts(self) -> Mapping[str, int]:
         return {"addresses": len(self.addresses), "loaded": len(self.loaded) if self.loaded else 0}

@@ -86,12 +86,12 @@ def street_row(town: int, words: list[str]) -> int | None:
     return _unzigzag((prefix * len(TYPES) + r) * N + low)
 
 
-def _frame(town: Place) -> tuple[float, float]:
+def frame(town: Place) -> tuple[float, float]:
     return M_PER_DEG_LON * math.cos(math.radians(town.lat)), M_PER_DEG_LAT
 
 
-def _record(town: Place, row: int, col: int) -> dict[str, Any]:
-    mx, my = _frame(town)
+def record(town: Place, row: int, col: int) -> dict[str, Any]:
+    mx, my = frame(town)
     lon = town.lon + (col + 0.5) * HOUSE_M / mx
     lat = town.lat + row * ROW_M / my
     side, k = ("E", col) if col >= 0 else ("W", -col - 1)
@@ -116,13 +116,13 @@ def _record(town: Place, row: int, col: int) -> dict[str, Any]:
 def synthesize(lon: float, lat: float) -> dict[str, Any]:
     """The address of the house nearest (lon, lat) on its town's grid (at most ~50 m away)."""
     town = DEMO_TOWN if demo_city.contains(lon, lat) else places().nearest(lon, lat)
-    mx, my = _frame(town)
+    mx, my = frame(town)
     row = round((lat - town.lat) * my / ROW_M)
     col = math.floor((lon - town.lon) * mx / HOUSE_M)
-    return _record(town, row, col)
+    return record(town, row, col)
 
 
-def _belongs(town: Place, lon: float, lat: float) -> bool:
+def belongs(town: Place, lon: float, lat: float) -> bool:
     """Whether reverse geocoding near (lon, lat) names `town`: it is the nearest town, give or take the
     distance a house lies from the point asked (a point near the line between two towns)."""
     if town.id == DEMO_TOWN.id:
@@ -160,16 +160,16 @@ def locate(text: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
                 continue
             k = (number - 1) // 2
             col = k if side == "e" else -k - 1
-            record = _record(town, row, col)
-            if not _belongs(town, record["lon"], record["lat"]):
+            house = record(town, row, col)
+            if not belongs(town, house["lon"], house["lat"]):
                 continue  # a street of the town's grid so far out that reverse geocoding never names it
             known = {w for f in (town.region, town.region_abbr, town.postal, town.country_name, town.country_code)
                      for w in fold(f).split(" ") if w}  # fmt: skip
             score = 100 if rest <= known else 90 if rest & known else 85
-            found.append((score, town.id, record))
+            found.append((score, town.id, house))
         break
     found.sort(key=lambda t: (-t[0], t[1]))
-    return [(score, record) for score, _, record in found[:limit]]
+    return [(score, house) for score, _, house in found[:limit]]
 
 
 def warm(with_land: bool) -> None:

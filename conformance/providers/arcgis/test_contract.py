@@ -18,7 +18,7 @@ from conformance.plugin import contract_settings
 from contracts import load_contract
 
 CONTRACT = load_contract("arcgis-geocode")
-OPERATIONS = ["", "/reverseGeocode", "/findAddressCandidates"]
+OPERATIONS = ["", "/reverseGeocode", "/findAddressCandidates", "/suggest"]
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 EXAMPLES = 25  # per operation and mode; --contract-examples changes it
 
@@ -42,7 +42,7 @@ def template_for(service_path: str, operation: str) -> tuple[str, dict[str, str]
 
 @pytest.mark.req("GEO-API-1", "GEO-API-2")
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"])
-@pytest.mark.parametrize("operation", OPERATIONS, ids=["root", "reverseGeocode", "findAddressCandidates"])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=["root", "reverseGeocode", "findAddressCandidates", "suggest"])
 def test_operation_answers_by_the_contract(geo_target, geo_schema, front_door, request, operation, mode):
     template, path_parameters = template_for(geo_target.service_path, operation)
     api_operation = geo_schema[template]["GET"]

@@ -1,4 +1,4 @@
-"""Reverse and forward geocoding as 311 integrations call them (GEO-API-1 ... GEO-API-4)."""
+"""Reverse and forward geocoding and suggestions as 311 integrations call them (GEO-API-1 ... GEO-API-5)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+import requests
 
 NO_ADDRESS = "Unable to find address for the specified location."
 
@@ -116,3 +117,36 @@ def test_a_customer_server_wants_its_token(customer_server):
 def test_the_service_description_answers_under_the_service_path(customer_server):
     body = customer_server.json("")
     assert "ReverseGeocode" in body["capabilities"] and body["spatialReference"]["wkid"] == 4326
+
+
+@pytest.mark.req("GEO-API-5")
+def test_a_suggestion_leads_find_address_candidates_to_its_address(geo_target):
+    if "Suggest" not in geo_target.json("").get("capabilities", ""):
+        pytest.skip("this locator serves no suggest (published without suggestions)")
+    found = geo_target.json("reverseGeocode", location=xy(geo_target.point))
+    typed = found["address"]["Address"]
+    body = geo_target.json("suggest", text=typed, location=xy(geo_target.point), maxSuggestions=3)
+    suggestions = body["suggestions"]
+    assert 1 <= len(suggestions) <= 3
+    assert all(
+        isinstance(s["text"], str) and s["magicKey"] and isinstance(s["isCollection"], bool) for s in suggestions
+    )
+    pick = next((s for s in suggestions if s["text"].lower().startswith(typed.lower())), None)
+    assert pick is not None, f"no suggestion for {typed!r}: {suggestions}"
+    answer = geo_target.json("findAddressCandidates", SingleLine=pick["text"], magicKey=pick["magicKey"])
+    best = answer["candidates"][0]
+    assert (
+        metres((best["location"]["x"], best["location"]["y"]), (found["location"]["x"], found["location"]["y"])) < 200
+    )
+    missing = geo_target.json("suggest")
+    assert missing["error"]["code"] == 400 and "suggestions" not in missing
+
+
+@pytest.mark.req("GEO-API-5")
+def test_the_service_root_and_operations_take_a_trailing_slash(geo_target):
+    params = {"f": "json", **({"token": geo_target.token} if geo_target.token else {})}
+    root = requests.get(f"{geo_target.url}{geo_target.service_path}/", params=params, timeout=30).json()
+    assert root["spatialReference"]["wkid"] == 4326 and "capabilities" in root
+    url = f"{geo_target.url}{geo_target.service_path}/reverseGeocode/"
+    body = requests.get(url, params={**params, "location": xy(geo_target.point)}, timeout=30).json()
+    assert body["address"] == geo_target.json("reverseGeocode", location=xy(geo_target.point))["address"]
