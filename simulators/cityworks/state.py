@@ -675,8 +675,9 @@ class CityworksState:
                 call[field] = float(data[wire])
         if data.get("Answers"):
             call["Answers"] = self._check_answers(sr["ProblemSid"], data["Answers"])
-        self.calls[call["IncidentNum"]] = call
-        self.calls_of[sr["RequestId"]].append(call["IncidentNum"])
+        if "drop-customer-calls" not in self.config.defects:
+            self.calls[call["IncidentNum"]] = call
+            self.calls_of[sr["RequestId"]].append(call["IncidentNum"])
         return _call_base(call)
 
     def customer_calls(self, request_id: Any) -> list[dict[str, Any]]:
