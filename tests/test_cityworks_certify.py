@@ -48,6 +48,7 @@ def test_the_suite_passes_against_a_single_licence_site(licences):
         ({"legacy_envelope": True}, [], "envelope", "CW-VER-1"),
         ({"legacy_envelope": True}, [], "by_the_contract and Problems", "CW-API-5"),
         ({"accept_token_param_on_23": True}, [], "scheme", "CW-VER-2"),
+        ({"defects": frozenset({"drop-customer-calls"})}, [], "callers", "CW-API-6"),
     ],
     ids=[
         "public-flag",
@@ -58,6 +59,7 @@ def test_the_suite_passes_against_a_single_licence_site(licences):
         "envelope",
         "envelope-schemathesis",
         "token-param-on-23",
+        "customer-calls",
     ],
 )
 def test_the_suite_fails_with_the_right_ids_against_wrong_modes(options, certify_args, select, failing):

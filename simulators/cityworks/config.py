@@ -20,6 +20,7 @@ DEFECTS = {
     "corrupt-attachments": "downloads flip the first byte of the file",
     "ignore-licences": "unlicensed APIs answer as if licensed",
     "accept-any-token": "any non-empty token is accepted",
+    "drop-customer-calls": "CustomerCall/AddToRequest answers success but records nothing",
 }
 
 

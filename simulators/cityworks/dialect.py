@@ -83,19 +83,36 @@ def envelope(
     }
 
 
-def ok(config: CityworksConfig, value: Any, warnings: list[dict[str, Any]] | None = None) -> web.Response:
-    return _json(envelope(value, legacy=config.uses_legacy_envelope, warnings=warnings))
+def ok(
+    config: CityworksConfig,
+    value: Any,
+    warnings: list[dict[str, Any]] | None = None,
+    *,
+    legacy: bool = False,
+) -> web.Response:
+    """`legacy`: this service answers {Status, Message, Value} on every version (its response type derives from
+    the SDK's CoreResponseBase_obsolete, e.g. Preferences/User)."""
+    return _json(envelope(value, legacy=legacy or config.uses_legacy_envelope, warnings=warnings))
 
 
-def failure(config: CityworksConfig, err: CityworksError, http_status: int = 200) -> web.Response:
-    body = envelope(None, legacy=config.uses_legacy_envelope, status=err.status, message=err.item["DisplayText"])
-    if not config.uses_legacy_envelope:
+def failure(
+    config: CityworksConfig, err: CityworksError, http_status: int = 200, *, legacy: bool = False
+) -> web.Response:
+    legacy = legacy or config.uses_legacy_envelope
+    body = envelope(None, legacy=legacy, status=err.status, message=err.item["DisplayText"])
+    if not legacy:
         body["ErrorMessages"] = [err.item]
     return _json(body, http_status)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     return json_answer(body, status)
+
+
+def obsolete_envelope(op: Operation) -> bool:
+    """The contract's `x-envelope: obsolete`: the service's response type derives from the SDK's
+    CoreResponseBase_obsolete, so it answers {Status, Message, Value} whatever the version."""
+    return op.spec.get("x-envelope") == "obsolete"
 
 
 def cw_date(when: datetime | None) -> str:
@@ -118,8 +135,9 @@ def make_dialect(config: CityworksConfig) -> Dialect:
         if op is None:
             return web.Response(status=404, text=IIS_NOT_FOUND, content_type="text/html")
         items = [message_item(INVALID_FIELD, "InvalidField", f"{v.location}: {v.message}") for v in violations]
-        body = envelope(None, legacy=config.uses_legacy_envelope, status=ERROR, message=items[0]["DisplayText"])
-        if not config.uses_legacy_envelope:
+        legacy = config.uses_legacy_envelope or obsolete_envelope(op)
+        body = envelope(None, legacy=legacy, status=ERROR, message=items[0]["DisplayText"])
+        if not legacy:
             body["ErrorMessages"] = items
         return _json(body)
 

@@ -24,15 +24,17 @@ from .dialect import (
     ERROR,
     IIS_NOT_FOUND,
     INVALID_FIELD,
+    ITEM_NOT_FOUND,
     NOT_AUTHORIZED_TO_VIEW,
     REQUIRED_FIELDS,
     UNAUTHORIZED,
     CityworksError,
     failure,
     lenient_loads,
+    obsolete_envelope,
     ok,
 )
-from .state import ACTIVITY_SR, ACTIVITY_WO, STATUSES, CityworksState, Employee
+from .state import ACTIVITY_SR, ACTIVITY_WO, STATUSES, CityworksState, Employee, as_id
 
 LICENCE_NAMES = {"sr": "Service Request", "wo": "Work Order"}
 
@@ -234,6 +236,68 @@ def comments_by_activity(c: Call) -> Any:
     return c.state.comments_for(kind, id_list(c.data, "ActivitySids"))
 
 
+# -- customer calls (the callers of a request) ---------------------------------------------------
+
+
+def _request_id(c: Call) -> int:
+    """RequestId as Json.NET binds it: an integer, or a numeric string (a layer's text field, ESRI)."""
+    if c.data.get("RequestId") is None:
+        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "RequestId is required")
+    rid = as_id(c.data["RequestId"])
+    if not isinstance(rid, int) or isinstance(rid, bool):
+        raise invalid("RequestId must be an integer")
+    return rid
+
+
+@rpc("Ams/CustomerCall/AddToRequest")
+def customer_call_add(c: Call) -> Any:
+    assert c.employee is not None
+    return c.state.add_customer_call({**c.data, "RequestId": _request_id(c)}, c.employee)
+
+
+@rpc("Ams/CustomerCall/ByRequestId")
+def customer_calls_by_request(c: Call) -> Any:
+    return c.state.customer_calls(_request_id(c))
+
+
+# -- preferences -------------------------------------------------------------------------------
+
+
+def _names(c: Call, key: str) -> list[str] | None:
+    values = c.data.get(key)
+    if values is None:
+        return None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise invalid(f"{key} must be a list of strings")
+    return values
+
+
+@rpc("Ams/Preferences/User")
+def user_preferences(c: Call) -> Any:
+    """The signed-in employee's (or, given EmployeeSid, that employee's: inferred) preferences."""
+    assert c.employee is not None
+    employee = c.employee
+    if c.data.get("EmployeeSid") is not None:
+        employee = c.state.employee_by_sid(c.data["EmployeeSid"])
+        if employee is None:
+            raise CityworksError(
+                ERROR, ITEM_NOT_FOUND, "ErrorItemNotFound", f"EmployeeSid {c.data['EmployeeSid']} not found"
+            )
+    return c.state.user_preferences(employee, _names(c, "Categories"), _names(c, "PreferenceNames"))
+
+
+@rpc("Ams/Preferences/UserSave")
+def user_preference_save(c: Call) -> Any:
+    assert c.employee is not None
+    element = c.data.get("Element")
+    if not isinstance(element, str) or not element:
+        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "Element is required")
+    value = c.data.get("DefaultValue")
+    if value is not None and not isinstance(value, str):
+        raise invalid("DefaultValue must be a string (a preference is text)")
+    return c.state.save_user_preference(c.employee, str(c.data.get("Category") or ""), element, value or "")
+
+
 # -- attachments -------------------------------------------------------------------------------
 
 
@@ -392,6 +456,7 @@ async def services(request: web.Request) -> web.StreamResponse:
     if method is None:
         return web.Response(status=404, text=IIS_NOT_FOUND, content_type="text/html")
     state: CityworksState = backend(request)
+    legacy = obsolete_envelope(op)
     try:
         query, form = await arguments(request)
         data = decode_data(param(form, query, "data"))
@@ -411,8 +476,8 @@ async def services(request: web.Request) -> web.StreamResponse:
         require_licence(config, op.spec.get("x-licence"))
         result = method.run(Call(request, config, state, data, employee, form))
     except CityworksError as err:
-        return failure(config, err)
-    return result if isinstance(result, web.StreamResponse) else ok(config, result)
+        return failure(config, err, legacy=legacy)
+    return result if isinstance(result, web.StreamResponse) else ok(config, result, legacy=legacy)
 
 
 # One route for every service; the contract (matched by the kit, case-insensitively) names the method.

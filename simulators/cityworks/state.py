@@ -68,6 +68,52 @@ CALLER_FIELDS = (
     "CallerZip",
     "CallerComments",
 )
+# A request's caller is its first customer call (CustomerCallBase): the Create/Update caller field each becomes.
+CALLER_TO_CALL = {
+    "CallerFirstName": "FirstName",
+    "CallerLastName": "LastName",
+    "CallerEmail": "Email",
+    "CallerHomePhone": "HomePhone",
+    "CallerWorkPhone": "WorkPhone",
+    "CallerCellPhone": "CellPhone",
+    "CallerAddress": "CustAddress",
+    "CallerCity": "CustCity",
+    "CallerState": "CustState",
+    "CallerZip": "CustZip",
+    "CallerComments": "Comments",
+}
+# CustomerCall/AddToRequest's members (cw-sdk 15.8.3 CustomerCallServiceTypes.Requests.AddToRequest) by kind.
+CALL_TEXT_FIELDS = (
+    "AcctNum",
+    "AptNum",
+    "CallerType",
+    "CellPhone",
+    "Comments",
+    "CustAddress",
+    "CustAddType",
+    "CustCity",
+    "CustDistrict",
+    "CustState",
+    "CustZip",
+    "Email",
+    "Fax",
+    "FirstName",
+    "HomePhone",
+    "LastName",
+    "MiddleInitial",
+    "OtherPhone",
+    "ProbDetails",
+    *(f"Text{n}" for n in range(1, 6)),
+    "Title",
+    "WorkPhone",
+)
+CALL_FLAGS = ("CustCallback", "CustContact", "IsFollowUpCall", "IsResident")
+CALL_DATES = ("DateTimeCallback", "DateTimeContact")
+CALL_POINT = {"Ccx": "CCX", "Ccy": "CCY", "Ccz": "CCZ"}  # the request spells them Ccx, the answer CCX
+CALL_SERVICE = "Ams/CustomerCall"
+# The demo city's coordinates (simulators/kit/city.py) are WGS84 longitude/latitude, and X/Y are stored as sent:
+# the site's spatial reference, as Preferences/User tells a client to query its layers in.
+SITE_WKID = 4326
 
 
 def now() -> str:
@@ -130,6 +176,12 @@ class CityworksState:
         self.attachments: dict[int, dict[str, Any]] = {}
         self.attachment_bytes: dict[int, bytes] = {}
         self.attachments_of: dict[tuple[int, int], list[int]] = defaultdict(list)
+        # Customer calls added to a request (CustomerCall/AddToRequest), sparse: what was given; a request's own
+        # caller (Create's Caller* fields) is its first call, kept in request_details and shown from there.
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.calls_of: dict[int, list[int]] = defaultdict(list)
+        # Preferences an employee saved (Preferences/UserSave): EmployeeSid -> (Category, Element) -> DefaultValue.
+        self.preferences: dict[int, dict[tuple[str, str], str]] = defaultdict(dict)
         # indexes
         self._by_other_id: dict[str, list[int]] = defaultdict(list)
         self._by_status: dict[str, set[int]] = defaultdict(set)
@@ -137,7 +189,9 @@ class CityworksState:
         self._init_order: list[tuple[str, int]] = []  # (DateTimeInit, RequestId), sorted
         self._seeding = False
         self._wo_init_order: list[tuple[str, str]] = []
-        self._ids = {k: itertools.count(start) for k, start in (("sr", 1), ("wo", 1), ("comment", 1), ("att", 1))}
+        self._ids = {
+            k: itertools.count(start) for k, start in (("sr", 1), ("wo", 1), ("comment", 1), ("att", 1), ("call", 1))
+        }
         self._problem_ids = itertools.count(1)
         self._question_ids = itertools.count(1)
         self._answer_ids = itertools.count(1)
@@ -164,6 +218,7 @@ class CityworksState:
             "work_orders": len(self.work_orders),
             "comments": sum(len(c) for c in self.comments.values()),
             "attachments": len(self.attachments),
+            "customer_calls": len(self.calls),
         }
 
     def snapshot(self) -> Any:
@@ -179,6 +234,12 @@ class CityworksState:
             "comments": {f"{k[0]}:{k[1]}": v for k, v in sorted(self.comments.items())},
             "attachments": self.attachments,
             "attachment_sha256": {k: hashlib.sha256(v).hexdigest() for k, v in self.attachment_bytes.items()},
+            "customer_calls": self.calls,
+            "preferences": {
+                str(sid): [[c, e, v] for (c, e), v in sorted(prefs.items())]
+                for sid, prefs in sorted(self.preferences.items())
+                if prefs
+            },
         }
 
     # -- employees ----------------------------------------------------------------------------------
@@ -392,6 +453,8 @@ class CityworksState:
             if old_email:
                 self._by_email[old_email].discard(rid)
             details["Caller"].update(caller)
+            if "IncidentNum" not in details:  # the request's caller is its first customer call
+                details["IncidentNum"] = next(self._ids["call"])
             if details["Caller"].get("CallerEmail"):
                 self._by_email[details["Caller"]["CallerEmail"].lower()].add(rid)
         if isinstance(data.get("CustomFieldValues"), dict):
@@ -571,6 +634,103 @@ class CityworksState:
                 out[str(sid)].reverse()
         return out
 
+    # -- customer calls (callers of a request) --------------------------------------------------------
+
+    def add_customer_call(self, data: Mapping[str, Any], by: Employee) -> dict[str, Any]:
+        """CustomerCall/AddToRequest: one more caller on an existing request (codes as the SDK lists them:
+        InvalidRequestId 2 for the request, ErrorItemNotFound 35 for the employee who took the call)."""
+        sr = self._request(as_id(data.get("RequestId")))
+        taker = by
+        if data.get("EmployeeSid") is not None:
+            found = self.employee_by_sid(data["EmployeeSid"])
+            if found is None:
+                raise CityworksError(
+                    ERROR,
+                    ITEM_NOT_FOUND,
+                    "ErrorItemNotFound",
+                    f"EmployeeSid {data['EmployeeSid']} not found",
+                    CALL_SERVICE,
+                )
+            taker = found
+        call: dict[str, Any] = {
+            "IncidentNum": next(self._ids["call"]),
+            "RequestId": sr["RequestId"],
+            "EmployeeSid": taker["EmployeeSid"],
+            "Employee": taker["FullName"],
+            "DateTimeCall": normalise_date(data["DateTimeCall"], "DateTimeCall", CALL_SERVICE)
+            if data.get("DateTimeCall")
+            else now(),
+        }
+        for f in CALL_TEXT_FIELDS:
+            if data.get(f) is not None:
+                call[f] = str(data[f])
+        for f in CALL_FLAGS:
+            if data.get(f) is not None:
+                call[f] = bool(data[f])
+        for f in CALL_DATES:
+            if data.get(f):
+                call[f] = normalise_date(data[f], f, CALL_SERVICE)
+        for wire, field in CALL_POINT.items():
+            if data.get(wire) is not None:
+                call[field] = float(data[wire])
+        if data.get("Answers"):
+            call["Answers"] = self._check_answers(sr["ProblemSid"], data["Answers"])
+        if "drop-customer-calls" not in self.config.defects:
+            self.calls[call["IncidentNum"]] = call
+            self.calls_of[sr["RequestId"]].append(call["IncidentNum"])
+        return _call_base(call)
+
+    def customer_calls(self, request_id: Any) -> list[dict[str, Any]]:
+        """A request's callers, first call first: its own caller (from Create/Update), then each added one."""
+        sr = self._request(request_id)
+        details = self.request_details[sr["RequestId"]]
+        out = []
+        if "IncidentNum" in details:
+            own = {CALLER_TO_CALL[k]: v for k, v in details["Caller"].items() if k in CALLER_TO_CALL}
+            own.update(
+                IncidentNum=details["IncidentNum"],
+                RequestId=sr["RequestId"],
+                EmployeeSid=sr["InitiatedBySid"],
+                Employee=sr["InitiatedBy"],
+                DateTimeCall=sr["DateTimeInit"],
+            )
+            out.append(_call_base(own))
+        return out + [_call_base(self.calls[n]) for n in self.calls_of.get(sr["RequestId"], ())]
+
+    # -- employees' preferences --------------------------------------------------------------------
+
+    def employee_by_sid(self, sid: Any) -> Employee | None:
+        if not isinstance(sid, int) or isinstance(sid, bool):
+            return None
+        return next((e for e in self.employees.values() if e["EmployeeSid"] == sid), None)
+
+    def user_preferences(
+        self, employee: Employee, categories: Iterable[str] | None, names: Iterable[str] | None
+    ) -> dict[str, Any]:
+        """Preferences/User (cw-sdk UserPreferences): the site's spatial reference and the employee's saved
+        preferences, narrowed by category and element name when asked. The map settings a site configures
+        (district, map page, tile layers...) are empty: the simulator has no map."""
+        sid = employee["EmployeeSid"]
+        wanted_categories = {c.lower() for c in categories} if categories else None
+        wanted_names = {n.lower() for n in names} if names else None
+        data = [
+            {"Category": category, "DefaultValue": value, "Element": element, "EmployeeSid": sid}
+            for (category, element), value in sorted(self.preferences.get(sid, {}).items())
+            if (wanted_categories is None or category.lower() in wanted_categories)
+            and (wanted_names is None or element.lower() in wanted_names)
+        ]
+        return {
+            "ClusterEventLayers": False,
+            "Data": data,
+            **dict.fromkeys(_MAP_SETTINGS, ""),
+            "MapFavorites": [],
+            "SpatialReference": SITE_WKID,
+        }
+
+    def save_user_preference(self, employee: Employee, category: str, element: str, value: str) -> dict[str, Any]:
+        self.preferences[employee["EmployeeSid"]][(category, element)] = value
+        return {"Category": category, "DefaultValue": value, "Element": element, "EmployeeSid": employee["EmployeeSid"]}
+
     # -- attachments -------------------------------------------------------------------------------
 
     def add_attachment(
@@ -749,6 +909,43 @@ class CityworksState:
         for wo in wos:
             wo.update(Cancel=True, Status="CANCEL", Stage="Canceled")
         return [dict(w) for w in wos]
+
+
+_MAP_SETTINGS = (
+    "DistrictFieldName",
+    "DistrictLayerName",
+    "EquipmentTreeDisplayText",
+    "MapPageFieldName",
+    "MapPageLayerName",
+    "MapSelectionBaseColor",
+    "MapSelectionBaseFill",
+    "MapSelectionBaseStroke",
+    "MapSelectionSelectedColor",
+    "MapSelectionSelectedFill",
+    "MapSelectionSelectedStroke",
+    "MaterialTreeDisplayText",
+    "ShopFieldName",
+    "ShopLayerName",
+    "TileNoFieldName",
+    "TileNoLayerName",
+)
+
+
+def _call_base(call: Mapping[str, Any]) -> dict[str, Any]:
+    """A customer call in its wire shape (CustomerCallBase): every member, unset ones as Cityworks writes them."""
+    out: dict[str, Any] = {f: "" for f in CALL_TEXT_FIELDS}
+    out.update(dict.fromkeys(CALL_FLAGS, False))
+    out.update(dict.fromkeys(CALL_DATES, NULL_DATE))
+    out.update(dict.fromkeys(CALL_POINT.values(), UNSET_NUMBER))
+    out.update((k, v) for k, v in call.items() if k != "Answers")
+    return out
+
+
+def as_id(value: Any) -> Any:
+    """Json.NET reads a numeric string into an int member (ESRI's copy_comments sends the id as a layer's text)."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
 
 
 def _as_list(value: Any) -> list[Any]:
