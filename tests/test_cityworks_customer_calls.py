@@ -217,7 +217,7 @@ async def test_lenient_mode_refuses_what_the_contract_would_in_the_envelope():
             assert reply["Status"] == 1 and reply["ErrorMessages"][0]["Name"] == name, (data, reply)
         dated = await cw.post(f"{CALLS}/AddToRequest", {"RequestId": rid, "DateTimeCall": "yesterday"})
         assert dated["Status"] == 1 and "DateTimeCall" in dated["Message"]
-        names = await cw.post(f"{PREFS}/User", {"PreferenceNames": [1]})
+        names = await cw.post(f"{PREFS}/User", {"PreferenceNames": {"a": 1}})
         assert names["Status"] == 1 and set(names) == {"Status", "Message", "Value"}
         entry = await last_entry(cw.http, cw.url, "Preferences/User")
         assert entry["violations"], "the contract still names what the real server would refuse"

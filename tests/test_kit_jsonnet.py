@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts import load_contract
+from simulators.kit.contract import ContractValidator
 from simulators.kit.jsonnet import read_as
 
 pytestmark = pytest.mark.req("H-SIM-4")
@@ -63,3 +66,21 @@ def test_a_value_already_in_the_documented_shape_is_unchanged(value: dict[str, i
     }
     out, paths = read(CLOSED, documented)
     assert out == documented and paths == []
+
+
+VALIDATOR = ContractValidator(load_contract("cityworks"))
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_any_json_value_reads_into_json_without_error(value: Any):
+    """Whatever a client sends, the reading is JSON again (it is re-encoded for the handler) and never fails."""
+    schema = VALIDATOR.document["components"]["schemas"]["CreateRequestData"]
+    out, _ = read_as(schema, value, VALIDATOR.resolve)
+    json.dumps(out)
+    out, _ = read_as(CLOSED, value, lambda node: node)
+    json.dumps(out)

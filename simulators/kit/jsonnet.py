@@ -22,7 +22,10 @@ UNSET: Any = object()  # a member read as not set: dropped from its object
 def read_as(schema: Any, value: Any, resolve: Resolve, path: str = "$") -> tuple[Any, list[tuple[str, str]]]:
     """(the value as Json.NET would bind it, [(JSON path, what changed)])."""
     notes: list[tuple[str, str]] = []
-    return _read(schema, value, resolve, path, notes), notes
+    read = _read(schema, value, resolve, path, notes)
+    if read is UNSET:  # the whole value null: nothing to bind, and nothing Json.NET would change
+        return value, []
+    return read, notes
 
 
 def _read(schema: Any, value: Any, resolve: Resolve, path: str, notes: list[tuple[str, str]]) -> Any:

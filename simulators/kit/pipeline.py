@@ -157,7 +157,9 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         entry.operation = op.operation_id
         query, declared = request.query, request.headers.get("Content-Type", "")
         if dialect.bind is not None:  # what the vendor's server accepts beyond the documented shape
-            bound = dialect.bind(op, Incoming(request.method, query, media_type(declared), body, form))
+            bound = _safely(
+                dialect.bind, spec.name, op, Incoming(request.method, query, media_type(declared), body, form)
+            )
             if bound is not None:
                 request[BOUND] = bound
                 query, declared, body, form = bound.query, bound.content_type, bound.body, bound.form
@@ -166,7 +168,9 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
             validator.validate_request(op, path_params, query, request.headers, declared, body, form) or ()
         )  # the common case keeps no list of its own
         if entry.violations and dialect.relax is not None:
-            relaxed = dialect.relax(op, Bound(query, declared, body, form, list(entry.warnings)), validator)
+            relaxed = _safely(
+                dialect.relax, spec.name, op, Bound(query, declared, body, form, list(entry.warnings)), validator
+            )
             if relaxed is not None:
                 request[BOUND] = relaxed
                 entry.warnings = relaxed.warnings
@@ -237,6 +241,16 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
             log.error("simulator %s broke its contract on %s: %s", spec.name, op.operation_id, problems)
             entry.violations = [*entry.violations, *problems]
     return _finish(journal, entry, response, started)
+
+
+def _safely(rule: Callable[..., Bound | None], simulator: str, *args: Any) -> Bound | None:
+    """A binding rule that fails leaves the call as it came, for the strict checks to judge: a simulator bug
+    must not become a 500 the real server would never send."""
+    try:
+        return rule(*args)
+    except Exception:
+        log.exception("simulator %s: binding rule %r failed; the call is judged as sent", simulator, rule)
+        return None
 
 
 def _front_door_refusal(
