@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from aiohttp import web
 from yarl import URL
 
 from contracts.front_door import parse as parse_front_door
@@ -261,3 +262,31 @@ def test_front_door_settings_are_checked():
         timeout=60,
     )
     assert proc.returncode == 2 and "maxQuery=1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+async def test_a_binding_rule_that_fails_leaves_the_call_to_the_strict_checks(caplog):
+    """A bug in a dialect's binding must not become a 500 the real server would never send."""
+    import dataclasses
+
+    from tests.kit_sim import SPEC as KIT_SPEC
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("binding bug")
+
+    dialect = dataclasses.replace(KIT_SPEC.dialect, bind=broken, relax=broken)
+    spec = dataclasses.replace(KIT_SPEC, dialect=dialect)
+    app = spec.create_app(seed=1)
+    async with aiohttp.ClientSession() as http:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        try:
+            async with http.get(f"{url}/api/items", params={"limit": "2"}) as resp:
+                assert resp.status == 200 and len((await resp.json())["items"]) == 2
+            async with http.get(f"{url}/api/items", params={"limit": "0"}) as resp:  # refused, in its own format
+                assert resp.status == 400 and "error" in await resp.json()
+        finally:
+            await runner.cleanup()
+    assert "binding rule" in caplog.text and "binding bug" in caplog.text
