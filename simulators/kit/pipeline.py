@@ -171,20 +171,12 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
             relaxed = _safely(
                 dialect.relax, spec.name, op, Bound(query, declared, body, form, list(entry.warnings)), validator
             )
-            if relaxed is not None:
+            if relaxed is not None:  # checked again as the vendor's deserializer reads it
                 request[BOUND] = relaxed
                 entry.warnings = relaxed.warnings
+                query, declared, body, form = relaxed.query, relaxed.content_type, relaxed.body, relaxed.form
                 entry.violations = (
-                    validator.validate_request(
-                        op,
-                        path_params,
-                        relaxed.query,
-                        request.headers,
-                        relaxed.content_type,
-                        relaxed.body,
-                        relaxed.form,
-                    )
-                    or ()
+                    validator.validate_request(op, path_params, query, request.headers, declared, body, form) or ()
                 )
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
