@@ -13,8 +13,11 @@ from .certify_runner import certify, simulator
 @pytest.mark.req("H-CON-1", "CW-VER-1")
 @pytest.mark.parametrize("version", ["2013", "2014", "2015", "15.8", "23"])
 def test_the_suite_passes_against_every_version_family(version):
+    # The generated calls at the full budget once (23); the other families differ in auth and envelope, which
+    # the behaviour checks cover in full, so their generated calls run at a smaller budget.
+    budget = () if version == "23" else ("--examples", "8")
     with simulator("cityworks", version=version, seed=3) as url:
-        code, output, verdicts = certify("cityworks", url, "--version", version)
+        code, output, verdicts = certify("cityworks", url, "--version", version, *budget)
     assert code == 0, output[-3000:]
     assert verdicts["CW-VER-1"] == verdicts["CW-VER-2"] == verdicts["CW-SUB-2"] == "PASS"
     assert "FAIL" not in verdicts.values()
