@@ -39,7 +39,8 @@ def _read(schema: Any, value: Any, resolve: Resolve, path: str, notes: list[tupl
     if value is None:
         if "null" in types:
             return value
-        notes.append((path, f"null for a {types[0]} member: read as not set (inferred: a nullable member)"))
+        article = "an" if types[0][0] in "aeiou" else "a"
+        notes.append((path, f"null for {article} {types[0]} member: read as not set (inferred: a nullable member)"))
         return UNSET
     if isinstance(value, dict) and "object" in types:
         return _object(schema, value, resolve, path, notes)
