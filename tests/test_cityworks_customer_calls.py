@@ -166,6 +166,9 @@ async def test_esri_copy_comments_shape_is_taken_and_recorded(site):
         reply = json.loads(await resp.text())
     assert reply["Status"] == 0, reply
     await assert_no_violation(site.http, site.url, "CustomerCall/AddToRequest")
+    entry = await last_entry(site.http, site.url, "CustomerCall/AddToRequest")
+    # data in a POST's query (ASP.NET binds it), and the id's text read as Json.NET reads it: served, warned
+    assert [w["location"] for w in entry["warnings"]] == ["query.data", "form.data.RequestId"]
     calls = await site.value(f"{CALLS}/ByRequestId", {"RequestId": rid})
     assert [(c["Comments"], c["FirstName"], c["Email"]) for c in calls] == [("Still there", "", "")]
 

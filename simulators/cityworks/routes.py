@@ -34,7 +34,7 @@ from .dialect import (
     obsolete_envelope,
     ok,
 )
-from .state import ACTIVITY_SR, ACTIVITY_WO, STATUSES, CityworksState, Employee, as_id
+from .state import ACTIVITY_SR, ACTIVITY_WO, STATUSES, CityworksState, Employee
 
 LICENCE_NAMES = {"sr": "Service Request", "wo": "Work Order"}
 
@@ -239,25 +239,15 @@ def comments_by_activity(c: Call) -> Any:
 # -- customer calls (the callers of a request) ---------------------------------------------------
 
 
-def _request_id(c: Call) -> int:
-    """RequestId as Json.NET binds it: an integer, or a numeric string (a layer's text field, ESRI)."""
-    if c.data.get("RequestId") is None:
-        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "RequestId is required")
-    rid = as_id(c.data["RequestId"])
-    if not isinstance(rid, int) or isinstance(rid, bool):
-        raise invalid("RequestId must be an integer")
-    return rid
-
-
 @rpc("Ams/CustomerCall/AddToRequest")
 def customer_call_add(c: Call) -> Any:
     assert c.employee is not None
-    return c.state.add_customer_call({**c.data, "RequestId": _request_id(c)}, c.employee)
+    return c.state.add_customer_call({**c.data, "RequestId": one_id(c.data, "RequestId")}, c.employee)
 
 
 @rpc("Ams/CustomerCall/ByRequestId")
 def customer_calls_by_request(c: Call) -> Any:
-    return c.state.customer_calls(_request_id(c))
+    return c.state.customer_calls(one_id(c.data, "RequestId"))
 
 
 # -- preferences -------------------------------------------------------------------------------

@@ -639,7 +639,7 @@ class CityworksState:
     def add_customer_call(self, data: Mapping[str, Any], by: Employee) -> dict[str, Any]:
         """CustomerCall/AddToRequest: one more caller on an existing request (codes as the SDK lists them:
         InvalidRequestId 2 for the request, ErrorItemNotFound 35 for the employee who took the call)."""
-        sr = self._request(as_id(data.get("RequestId")))
+        sr = self._request(data.get("RequestId"))
         taker = by
         if data.get("EmployeeSid") is not None:
             found = self.employee_by_sid(data["EmployeeSid"])
@@ -939,13 +939,6 @@ def _call_base(call: Mapping[str, Any]) -> dict[str, Any]:
     out.update(dict.fromkeys(CALL_POINT.values(), UNSET_NUMBER))
     out.update((k, v) for k, v in call.items() if k != "Answers")
     return out
-
-
-def as_id(value: Any) -> Any:
-    """Json.NET reads a numeric string into an int member (ESRI's copy_comments sends the id as a layer's text)."""
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return value
 
 
 def _as_list(value: Any) -> list[Any]:
