@@ -19,16 +19,17 @@ from simulators.kit import city as demo_city
 from . import addresses, land, world
 from .config import ArcgisConfig
 from .dialect import CANNOT_QUERY, NO_ADDRESS, ArcgisError
+from .grid import M_PER_DEG_LAT, M_PER_DEG_LON
 from .places import fold, places
 
 LAT0 = demo_city.CENTER.y
-M_PER_DEG_LAT = 110_540.0
-M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
+# Metres per degree at the demo city's latitude: the plane its points are measured on (grid.py's constants).
+PLANE_M_PER_DEG_LON = M_PER_DEG_LON * math.cos(math.radians(LAT0))
 STREET_TYPES = ("St", "Ave", "Rd", "Blvd", "Dr", "Ln", "Ct", "Way", "Pl")
 
 
 def to_plane(lon: float, lat: float) -> tuple[float, float]:
-    return lon * M_PER_DEG_LON, lat * M_PER_DEG_LAT
+    return lon * PLANE_M_PER_DEG_LON, lat * M_PER_DEG_LAT
 
 
 def normalise(text: str) -> str:
