@@ -55,9 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     targets.addoption(
         "--front-door",
         default=None,
-        metavar="iis|none|query=N,url=N,body=N",
-        help="the web server limits in front of the target's API (bytes); a generated call beyond them that gets "
-        "the web server's HTML refusal is reported, not judged (default: iis for cityworks and opengov, else none)",
+        metavar="none|iis[:name=bytes,...]",
+        help="the web server limits in front of the target's API, as IIS names them (contracts/front_door.py); a "
+        "generated call beyond them that gets the web server's HTML refusal is reported, not judged (default: iis "
+        "for cityworks and opengov, else none)",
     )
     targets.addoption(
         "--contract-examples",
