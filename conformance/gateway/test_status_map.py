@@ -39,15 +39,16 @@ async def test_statuses_follow_the_integrations_map(linked):
 
     await g.run("category_sync", integration_id=g.ids["integration"])
     code = (await synced(g))[0]["code"]
-    first, second, third = [await submit(g, code, photo=False) for _ in range(3)]
+    first, second, third, fourth = [await submit(g, code, photo=False) for _ in range(4)]
     await deliver_all(g)
-    ids = {rid: (await vendor_requests(g.http, cw, rid))[0]["RequestId"] for rid in (first, second, third)}
+    ids = {rid: (await vendor_requests(g.http, cw, rid))[0]["RequestId"] for rid in (first, second, third, fourth)}
     await sim(g.http, cw, "update-request", RequestId=ids[first], Status="INPROG")
     await sim(g.http, cw, "cancel-request", RequestId=ids[second])
     await sim(g.http, cw, "update-request", RequestId=ids[third], Status="REFERRED")  # not in the map
+    await sim(g.http, cw, "update-request", RequestId=ids[fourth], Status="PENDING")  # nor is this
     run = await g.run("status_poll", integration_id=g.ids["integration"])
     assert await detail(g, first) == ("open", "acknowledged")
     assert await detail(g, second) == ("closed", "duplicate")
     assert await detail(g, third) == ("open", "open"), "an unknown status changes nothing"
-    assert run["status"] == "failed" and run["counts"]["unknown_status"] == 1
-    assert any("REFERRED" in e for e in run["errors"])
+    assert run["status"] == "failed" and run["counts"]["unknown_status"] == 2, "each unknown status counted"
+    assert any("REFERRED" in e for e in run["errors"]) and any("PENDING" in e for e in run["errors"])

@@ -189,11 +189,11 @@ async def _follow_status(
     problems: list[str],
     counts: dict[str, int],
 ) -> None:
-    """The vendor's status through the integration's map; an problems one is recorded and changes nothing."""
+    """The vendor's status through the integration's map; an unknown one is recorded and changes nothing."""
     detail = mapping.to_public(vendor_status)
     if detail is None:
         problems.append(f"request {ours['vendor_id']}: vendor status {vendor_status!r} is not in the status map")
-        counts["unknown_status"] = counts.get("problems_status", 0) + 1
+        counts["unknown_status"] = counts.get("unknown_status", 0) + 1
         return
     status = OPEN311[detail]
     if status == ours["status"] and detail == (ours.get("status_detail") or ours["status"]):
