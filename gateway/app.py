@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .api import admin, open311, portal, widgets_admin
 from .api.bodies import body_limit, declared_too_large
-from .appkeys import CATALOG, DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, REPORTS, SETTINGS, WIDGET_HTTP
+from .appkeys import CATALOG, DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, REPORTS, SETTINGS, VENDORS, WIDGET_HTTP
 from .catalog import Catalog
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
@@ -24,6 +24,7 @@ from .storage.engine import make_engine, migrate
 from .storage.group_commit import GroupCommit
 from .sync.jobs import scheduler
 from .sync.outbox import Delivery
+from .vendors import Vendors
 
 log = logging.getLogger("civic_harness.gateway")
 SHUTDOWN_GRACE_S = 20.0
@@ -45,10 +46,12 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
         app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
+        app[VENDORS] = Vendors(app[HTTP])
         settings = app[SETTINGS]
         app[DELIVERY] = Delivery(
             app[ENGINE],
             app[HTTP],
+            app[VENDORS],
             settings.outbox_retry_base_s,
             settings.outbox_claim_s,
             concurrency=settings.outbox_concurrency,

@@ -13,6 +13,7 @@ from .geocache import GeometryCache
 from .settings import Settings
 from .storage.group_commit import GroupCommit
 from .sync.outbox import Delivery
+from .vendors import Vendors
 
 SETTINGS = web.AppKey("gateway_settings", Settings)
 ENGINE = web.AppKey("gateway_engine", AsyncEngine)
@@ -21,7 +22,8 @@ REPORTS = web.AppKey("gateway_reports", GroupCommit)
 CATALOG = web.AppKey("gateway_catalog", Catalog)  # public services and agency boxes, in memory
 GEOMETRIES = web.AppKey("gateway_geometries", GeometryCache)
 HTTP = web.AppKey("gateway_http", Http)
-# One for the process: it keeps each integration's vendor session between runs.
+# One signed-in side per integration, shared by delivery and every job (gateway/vendors/registry.py).
+VENDORS = web.AppKey("gateway_vendors", Vendors)
 DELIVERY = web.AppKey("gateway_delivery", Delivery)
 WIDGET_HTTP = web.AppKey("gateway_widget_http", aiohttp.ClientSession)  # through the SSRF guard's resolver
 GUARD = web.AppKey("gateway_guard", Guard)

@@ -174,6 +174,14 @@ class Cityworks:
     async def requests_by_ids(self, request_ids: list[int]) -> list[dict[str, Any]]:
         return await self.call("/Services/Ams/ServiceRequest/ByIds", {"RequestIds": request_ids}) or []
 
+    async def search_requests(self, query: dict[str, Any]) -> list[int]:
+        """The ids of the SRs a Search matches (its fields as Cityworks names them)."""
+        return await self.call("/Services/Ams/ServiceRequest/Search", query) or []
+
+    async def qa(self, problem_sid: int) -> dict[str, Any]:
+        """A problem type's questions and their answers."""
+        return await self.call("/Services/Ams/ServiceRequest/QA", {"ProblemSid": problem_sid}) or {}
+
     async def download_attachment(self, attachment_id: int) -> bytes:
         data = await self.call(
             "/Services/Ams/Attachments/DownloadRequestAttachment", {"AttachmentId": attachment_id}, raw=True
@@ -193,9 +201,10 @@ class Cityworks:
 
     async def work_orders_by_text1(self, reference: str) -> list[dict[str, Any]]:
         ids = await self.call("/Services/Ams/WorkOrder/Search", {"Text1": [reference]}) or []
-        if not ids:
-            return []
-        return await self.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": [str(i) for i in ids]}) or []
+        return await self.work_orders_by_ids([str(i) for i in ids]) if ids else []
+
+    async def work_orders_by_ids(self, work_order_ids: list[str]) -> list[dict[str, Any]]:
+        return await self.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": work_order_ids}) or []
 
     async def activity_comments(self, activity_type: int, sid: int) -> list[dict[str, Any]]:
         return (await self.comments_of(activity_type, [sid])).get(str(sid), [])

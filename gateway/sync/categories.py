@@ -10,10 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..connectors.http import Http
 from ..storage import repo
 from ..storage import schema as t
-from .vendors import connector, opengov_connector
+from ..vendors import VendorSide
 
 
 def category_code(integration_id: int, vendor_code: str) -> str:
@@ -22,34 +21,14 @@ def category_code(integration_id: int, vendor_code: str) -> str:
     return f"I{integration_id}-{cleaned}"
 
 
-async def upstream_categories(http: Http, integration: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """vendor id -> (vendor code, name) of the public, active categories."""
-    if integration["vendor"] == "opengov":
-        og = opengov_connector(http, integration)
-        issues = await og.all_records(
-            "cgRequestIssuesClass", filter="(([Inactive] is equal to false) AND ([Public] is equal to true))"
-        )
-        return {str(i["Oid"]): (i.get("CodeField") or str(i["Oid"]), i.get("IssueField") or "") for i in issues}
-    cw = connector(http, integration)
-    if integration["default_mode"] == "wo":  # CW-MODE-1: the Work Order Basic API's public templates
-        return {
-            f"wo:{t['WOTemplateId']}": (f"WO-{t['WOTemplateId']}", t.get("Description") or "")
-            for t in await cw.templates()
-        }
-    return {
-        str(p["ProblemSid"]): (p.get("ProblemCode") or str(p["ProblemSid"]), p.get("Description") or "")
-        for p in await cw.problems()
-    }
-
-
-async def sync_categories(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+async def sync_categories(engine: AsyncEngine, vendor: VendorSide, integration: dict[str, Any]) -> dict[str, int]:
     """One transaction, written in bulk: new categories in one multi-row insert (and their agencies in
     another), renames, revivals and retirements as one update each per kind of change."""
-    upstream = await upstream_categories(http, integration)
+    upstream = await vendor.categories()
     c, a, ca = t.categories, t.agencies, t.category_agencies
     counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
     now = repo.now()
-    mode = integration["default_mode"] if integration["vendor"] == "cityworks" else None
+    mode = vendor.category_mode
     async with engine.begin() as conn:
         ours = {
             r["vendor_id"]: r

@@ -16,72 +16,19 @@ import sqlalchemy as sa
 from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..connectors.http import Http
 from ..domain.geography import cutout_count
-from ..domain.vendor_time import VendorClock
 from ..storage import repo
 from ..storage import schema as t
+from ..vendors import VendorSide
+from ..vendors.side import Candidate
 from . import cursors
-from .adapters import APP_NAME
-from .vendors import Incomplete, connector, opengov_connector
+from .incomplete import Incomplete
 
 JOB = "import"
 OVERLAP = timedelta(minutes=5)
-BATCH = 100
 
 
-async def candidates(http: Http, integration: dict[str, Any], since: datetime | None) -> list[dict[str, Any]]:
-    """The vendor's requests created since `since` (less an overlap), in one shape for both vendors."""
-    begin = (since - OVERLAP) if since else None
-    out: list[dict[str, Any]] = []
-    clock = VendorClock.of(integration)
-    if integration["vendor"] == "opengov":
-        og = opengov_connector(http, integration)
-        query = None
-        if begin is not None:
-            query = f'(([EntryDate] is greater than "{clock.text(begin)}"))'
-        for r in await og.all_records("cgRequestsClass", filter=query):
-            point = ((r.get("CgShape") or {}).get("Points") or [{}])[0]
-            out.append(
-                {
-                    "vendor_id": str(r["Oid"]),
-                    "ours": bool(r.get(og.id_field)),
-                    "x": point.get("Lng"),
-                    "y": point.get("Lat"),
-                    "category": str(r.get("IssueField") or ""),
-                    "closed": r.get("CompletedField") in (True, "true", "True", 1),
-                    "description": r.get("DescriptionField") or "",
-                    "address": r.get("LocationDescriptionField") or r.get("AddressField") or None,
-                    "zipcode": r.get("ZipCodeField") or None,
-                    "created": clock.utc(r.get("EntryDateField")),
-                }
-            )
-        return out
-    cw = connector(http, integration)
-    query: dict[str, Any] = {"Canceled": False}
-    if begin is not None:
-        query["DateTimeInitBegin"] = clock.text(begin)
-    ids = await cw.call("/Services/Ams/ServiceRequest/Search", query) or []
-    for batch in repo.chunks(ids, BATCH):
-        for sr in await cw.requests_by_ids(list(batch)):
-            out.append(
-                {
-                    "vendor_id": str(sr["RequestId"]),
-                    "ours": sr.get("InitiatedByApp") == APP_NAME or bool(sr.get("OtherSystemId")),
-                    "x": sr.get("SRX"),
-                    "y": sr.get("SRY"),
-                    "category": str(sr.get("ProblemSid")),
-                    "closed": bool(sr.get("IsClosed")),
-                    "description": sr.get("Details") or sr.get("Description") or "",
-                    "address": sr.get("ProbAddress") or None,
-                    "zipcode": sr.get("ProbZip") or None,
-                    "created": clock.utc(sr.get("DateTimeInit")),
-                }
-            )
-    return out
-
-
-async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
+async def import_requests(engine: AsyncEngine, vendor: VendorSide, integration: dict[str, Any]) -> dict[str, int]:
     a, g, c = t.agencies, t.geographies, t.categories
     counts = {"seen": 0, "imported": 0, "ours": 0, "known": 0, "outside": 0, "no_category": 0, "refused_agencies": 0}
     errors: list[str] = []
@@ -101,9 +48,7 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
         )
         cursor = await cursors.read(conn, JOB, integration["id"])
         synced = await repo.many(conn, c.select().where(c.c.integration_id == integration["id"]))
-        # Cityworks requests name their problem type by id; OpenGov requests name their issue by name.
-        key = "vendor_id" if integration["vendor"] == "cityworks" else "name"
-        categories = {str(r[key]): r for r in synced}
+        categories = {str(r[vendor.category_key]): r for r in synced}
     areas = []
     for agency in agencies:
         if agency["has_cutouts"]:
@@ -130,15 +75,15 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
             )
         }
     batch: list[tuple[dict[str, Any], str]] = []
-    for found in await candidates(http, integration, newest):
+    for found in await vendor.candidates(newest - OVERLAP if newest else None):
         counts["seen"] += 1
-        if found["created"] is not None and (newest is None or found["created"] > newest):
-            newest = found["created"]
+        if found.created is not None and (newest is None or found.created > newest):
+            newest = found.created
         outcome, row = _classify(found, areas, categories, known)
         counts[outcome] += 1
         if row is not None:
-            known.add(found["vendor_id"])
-            batch.append((row, found["vendor_id"]))
+            known.add(found.vendor_id)
+            batch.append((row, found.vendor_id))
             if len(batch) >= WRITE_BATCH:
                 await _write(engine, integration, batch)
                 batch = []
@@ -153,19 +98,17 @@ async def import_requests(engine: AsyncEngine, http: Http, integration: dict[str
 WRITE_BATCH = 500
 
 
-def _classify(
-    found: dict[str, Any], areas: list, categories: dict, known: set[str]
-) -> tuple[str, dict[str, Any] | None]:
+def _classify(found: Candidate, areas: list, categories: dict, known: set[str]) -> tuple[str, dict[str, Any] | None]:
     """What to do with one vendor request, and the public request to write when it is imported."""
-    if found["ours"]:
+    if found.ours:
         return "ours", None  # the gateway's own (or another integration's) request, never imported back
-    if found["vendor_id"] in known:
+    if found.vendor_id in known:
         return "known", None
-    x, y = found["x"], found["y"]
+    x, y = found.x, found.y
     agency = next((a for a, geom in areas if x is not None and y is not None and shapely.contains_xy(geom, x, y)), None)
     if agency is None:
         return "outside", None
-    category = categories.get(found["category"])
+    category = categories.get(found.category)
     if category is None:
         return "no_category", None
     now = repo.now()
@@ -173,15 +116,15 @@ def _classify(
         "public_id": secrets.token_hex(6),
         "category_id": category["id"],
         "agency_id": agency["id"],
-        "status": "closed" if found["closed"] else "open",
-        "status_detail": "closed" if found["closed"] else "open",
-        "description": found["description"][:4000],
+        "status": "closed" if found.closed else "open",
+        "status_detail": "closed" if found.closed else "open",
+        "description": found.description[:4000],
         "lat": y,
         "long": x,
-        "address": found["address"],
-        "zipcode": found["zipcode"],
+        "address": found.address,
+        "zipcode": found.zipcode,
         "token": secrets.token_hex(8),
-        "requested_at": found["created"] or now,
+        "requested_at": found.created or now,
         "updated_at": now,
     }
 

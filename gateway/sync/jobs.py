@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from ..appkeys import DELIVERY, ENGINE, HTTP, SETTINGS
+from ..appkeys import DELIVERY, ENGINE, SETTINGS, VENDORS
 from ..connectors.http import VendorError
 from ..portal.notify import check_subscriptions
 from ..storage import repo
@@ -24,10 +24,10 @@ from ..storage import schema as t
 from . import leases
 from .categories import sync_categories
 from .imports import import_requests
+from .incomplete import Incomplete
 from .poll import Cadence, poll_status
 from .questions import sync_questions
 from .reconcile import reconcile
-from .vendors import Incomplete
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -40,29 +40,29 @@ async def _deliver(app: web.Application, _integration: dict[str, Any] | None) ->
 
 async def _categories(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await sync_categories(app[ENGINE], app[HTTP], integration)
+    return await sync_categories(app[ENGINE], app[VENDORS].side(integration), integration)
 
 
 async def _questions(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await sync_questions(app[ENGINE], app[HTTP], integration)
+    return await sync_questions(app[ENGINE], app[VENDORS].side(integration), integration)
 
 
 async def _import(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await import_requests(app[ENGINE], app[HTTP], integration)
+    return await import_requests(app[ENGINE], app[VENDORS].side(integration), integration)
 
 
 async def _poll(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
     settings = app[SETTINGS]
     cadence = Cadence(settings.full_poll_every, timedelta(seconds=settings.poll_overlap_s))
-    return await poll_status(app[ENGINE], app[HTTP], integration, cadence)
+    return await poll_status(app[ENGINE], app[VENDORS].side(integration), integration, cadence)
 
 
 async def _reconcile(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await reconcile(app[ENGINE], app[HTTP], integration)
+    return await reconcile(app[ENGINE], app[VENDORS].side(integration), integration)
 
 
 async def _notify(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:

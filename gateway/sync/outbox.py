@@ -23,7 +23,7 @@ from ..connectors.http import Http, Rejected, VendorError
 from ..storage import repo
 from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
-from .adapters import adapter
+from ..vendors import Vendors
 from .questions import answers_of
 
 MAX_ATTEMPTS = 10
@@ -60,15 +60,15 @@ class Delivery:
         self,
         engine: AsyncEngine,
         http: Http,
+        vendors: Vendors,
         retry_base_s: float = 2.0,
         claim_s: float = 120.0,
         rng: random.Random | None = None,
         concurrency: int = 8,
     ) -> None:
-        self.engine, self.http, self.retry_base_s, self.claim_s = engine, http, retry_base_s, claim_s
-        self.concurrency = concurrency
+        self.engine, self.http, self.vendors = engine, http, vendors
+        self.retry_base_s, self.claim_s, self.concurrency = retry_base_s, claim_s, concurrency
         self.rng = rng or random.Random()
-        self._adapters: dict[int, tuple[tuple[int, Any], Any]] = {}
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
         self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
         self._finishes: GroupCommit[Finish, None] = GroupCommit(engine, self._finish_rows)
@@ -208,23 +208,13 @@ class Delivery:
         facts.answers = await answers_of(conn, request_ids)
         return facts
 
-    def _adapter(self, integration: dict[str, Any]) -> Any:
-        """One adapter per integration while it is unchanged: its connector keeps the vendor's session
-        (a Cityworks token), as a real client does, instead of logging in for every row."""
-        key = (integration["id"], integration["updated_at"])
-        cached = self._adapters.get(integration["id"])
-        if cached is None or cached[0] != key:
-            cached = (key, adapter(self.http, integration))
-            self._adapters[integration["id"]] = cached
-        return cached[1]
-
     async def _perform(
         self, row: dict[str, Any], attempts: int, facts: Facts, request: dict, category: dict, integration: dict
     ) -> Finish:
         """The vendor call(s); returns what to write on success (vendor records, follow-up outbox rows, the
         request's geocoded address). From the second attempt on, each effect is looked up at the vendor
         before it is done again."""
-        vendor = self._adapter(integration)
+        vendor = self.vendors.side(integration)
         retry = attempts > 1
         payload = json.loads(row["payload"])
         kind = row["kind"]

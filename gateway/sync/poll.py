@@ -1,9 +1,10 @@
-"""Status and comment poll. Cityworks (CW-UPD-1, CW-ICM-1, CW-IMG-1): each open public request that reached
-Cityworks is read back in batches (its API cannot filter by modification time); a closed SR closes the public
-request, "To SCF:" comments become public comments once each (never the gateway's own), and attachments whose
-comment carries the prefix become a public comment with the image. OpenGov (OG-UPD-1, OG-COM-2, OG-UPD-2): a
-completed or closed request closes the public one, public comments (only) come over once each, and comment
-rules fire once per false -> true; OpenGov is read incrementally, by modification time since a cursor."""
+"""Status and comment poll, the same for every vendor (gateway.vendors says how each one is read): each open
+public request that reached the vendor is read back — every one, in batches, from a vendor that cannot filter
+by modification time (Cityworks, CW-UPD-1); only those modified since a cursor from one that can (OpenGov,
+OG-UPD-1), with a full read every so often. A closed vendor request closes the public one; the vendor's
+public comments (Cityworks' "To SCF:", OpenGov's public flag) come over once each, never the gateway's own
+(CW-ICM-1, OG-COM-2); public images with their comment (CW-IMG-1); comment rules fire once per
+false -> true (OG-UPD-2)."""
 
 from __future__ import annotations
 
@@ -17,21 +18,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..connectors.http import Http
-from ..connectors.opengov import PAGE
-from ..domain.comments import public_text
 from ..domain.media import image_type
 from ..domain.rules import rule_holds
 from ..domain.status import DEFAULTS, OPEN311, StatusMap
-from ..domain.vendor_time import VendorClock
 from ..storage import repo
 from ..storage import schema as t
+from ..vendors import VendorSide
+from ..vendors.side import Comment, Image
 from . import cursors
-from .adapters import REQUESTS
-from .vendors import Incomplete, connector, opengov_connector
+from .incomplete import Incomplete
 
-BATCH = 100
 JOB = "status_poll"
+KNOWN = ["comment", "imported_comment", "attachment", "imported_attachment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +44,7 @@ class Cadence:
 
 async def poll_status(
     engine: AsyncEngine,
-    http: Http,
+    vendor: VendorSide,
     integration: dict[str, Any],
     cadence: Cadence | None = None,
     *,
@@ -54,72 +52,53 @@ async def poll_status(
 ) -> dict[str, int]:
     """`everything` (the reconcile job): every linked request, open or closed here, read in full, and each
     comment the gateway delivered checked to be still at the vendor."""
-    if integration["vendor"] == "opengov":
-        return await poll_opengov(engine, http, integration, cadence or Cadence(), everything)
-    return await poll_cityworks(engine, http, integration, everything)
-
-
-async def poll_cityworks(
-    engine: AsyncEngine, http: Http, integration: dict[str, Any], everything: bool = False
-) -> dict[str, int]:
-    """Cityworks' search has no modification-time filter, so every open request is read back, but in batches:
-    per hundred open requests one ByIds, one Comment/ByActivitySids and one RequestAttachments call, and a
-    download only for a new "To SCF:" image."""
-    cw = connector(http, integration)
-    counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "images": 0, "vendor_calls": 0}
+    cadence = cadence or Cadence()
+    counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "images": 0, "rules_fired": 0}
+    counts["vendor_calls"] = 0
     mapping, problems = status_map(integration), []
+    cr = t.comment_rules
     async with engine.connect() as conn:
-        linked = await linked_requests(conn, integration["id"], open_only=not everything)
+        linked = {x["vendor_id"]: x for x in await linked_requests(conn, integration["id"], open_only=not everything)}
         delivered = await _delivered(conn, integration["id"]) if everything else None
-        known = await _known(
-            conn, integration["id"], ["comment", "imported_comment", "attachment", "imported_attachment"]
-        )
-    by_vendor = {int(x["vendor_id"]): x for x in linked if not x["vendor_id"].startswith("wo:")}
-    work_orders = {x["vendor_id"].split(":")[1]: x for x in linked if x["vendor_id"].startswith("wo:")}
-    for batch in repo.chunks(sorted(work_orders), BATCH):
-        found = [
-            wo
-            for wo in await cw.call("/Services/Ams/WorkOrder/ByIds", {"WorkOrderIds": batch}) or []
-            if str(wo["WorkOrderId"]) in work_orders
-        ]
-        counts["vendor_calls"] += 1
-        if not found:
-            continue
-        comments = await cw.comments_of(2, [wo["WorkOrderSid"] for wo in found])
-        counts["vendor_calls"] += 1
-        for wo in found:
-            ours = work_orders[str(wo["WorkOrderId"])]
-            counts["checked"] += 1
-            mine = comments.get(str(wo["WorkOrderSid"]), [])
-            _audit(delivered, ours, {str(c["CommentId"]) for c in mine}, problems)
-            counts["comments"] += await _import_comments(engine, integration, ours, mine, known)
-            await _follow_status(engine, mapping, ours, wo.get("Status"), None, problems, counts)
-    for batch in repo.chunks(sorted(by_vendor), BATCH):
-        found = [sr for sr in await cw.requests_by_ids(batch) if sr["RequestId"] in by_vendor]
-        counts["vendor_calls"] += 1
-        if not found:
-            continue
-        present = [sr["RequestId"] for sr in found]
-        comments = await cw.comments_of(1, present)
-        attachments: dict[int, list[dict[str, Any]]] = {}
-        for attachment in await cw.attachments_of(present):
-            attachments.setdefault(int(attachment["RequestId"]), []).append(attachment)
-        counts["vendor_calls"] += 2
-        for sr in found:
-            ours = by_vendor[sr["RequestId"]]
-            counts["checked"] += 1
-            mine = comments.get(str(sr["RequestId"]), [])
-            _audit(delivered, ours, {str(c["CommentId"]) for c in mine}, problems)
-            counts["comments"] += await _import_comments(engine, integration, ours, mine, known)
-            counts["images"] += await _import_images(
-                engine, cw, integration, ours, attachments.get(sr["RequestId"], []), known, counts
-            )
-            await _follow_status(
-                engine, mapping, ours, sr.get("Status"), sr.get("Resolution") or None, problems, counts
-            )
+        known = await _known(conn, integration["id"], KNOWN)
+        rules = await repo.many(conn, cr.select().where(cr.c.integration_id == integration["id"]).order_by(cr.c.id))
+        cursor = json.loads(await cursors.read(conn, JOB, integration["id"]) or "{}") if vendor.incremental else {}
+    newest = _utc(cursor.get("modified"))
+    full = not vendor.incremental or everything or newest is None or cursor.get("polls", 0) + 1 >= cadence.full_every
+    since = None if full else newest - cadence.overlap  # type: ignore[operator]
+    for seen in await vendor.read_back(sorted(linked), since, counts):
+        if seen.modified_at is not None and (newest is None or seen.modified_at > newest):
+            newest = seen.modified_at
+        ours = linked.get(seen.vendor_id)
+        if ours is None:
+            continue  # not an open request of ours: another system's, or closed here already
+        if not full and seen.modified is not None and seen.modified == ours["vendor_modified"]:
+            continue  # read again inside the overlap, unchanged since it was followed
+        counts["checked"] += 1
+        comments = await vendor.comments(seen, counts)
+        _audit(delivered, ours, {c.id for c in comments}, problems)
+        counts["comments"] += await _import_comments(engine, integration, ours, comments, known)
+        counts["images"] += await _import_images(engine, vendor, integration, ours, seen.images, known, counts)
+        if seen.record is not None and rules:
+            counts["rules_fired"] += await _apply_rules(engine, rules, ours["id"], seen.record)
+        await _follow_status(engine, mapping, ours, seen.status, seen.notes, problems, counts)
+        if seen.modified is not None and seen.modified != ours["vendor_modified"]:
+            async with engine.begin() as conn:
+                await repo.update(conn, t.vendor_records, ours["record_id"], {"vendor_modified": seen.modified})
+    if vendor.incremental:
+        counts["full"] = int(full)
+        if newest is not None and not everything:
+            polls = 0 if full else cursor.get("polls", 0) + 1
+            state = {"modified": newest.isoformat(timespec="seconds"), "polls": polls}
+            await cursors.write(engine, JOB, integration["id"], json.dumps(state))
     if problems:
         raise Incomplete(problems, counts)
     return counts
+
+
+def _utc(stamp: str | None) -> datetime | None:
+    """The cursor's time, written by this module as an ISO time with its offset."""
+    return datetime.fromisoformat(stamp) if stamp else None
 
 
 async def _known(conn: Any, integration_id: int, kinds: list[str]) -> set[tuple[str, str]]:
@@ -208,58 +187,53 @@ async def _follow_status(
 
 
 async def _import_comments(
-    engine: AsyncEngine, integration: dict, ours: dict, comments: list[dict[str, Any]], known: set[tuple[str, str]]
+    engine: AsyncEngine, integration: dict, ours: dict, comments: list[Comment], known: set[tuple[str, str]]
 ) -> int:
-    """CW-ICM-1: "To SCF:" comments of an SR or a work order, once each, never the gateway's own."""
+    """The vendor's public comments, once each, never the gateway's own."""
     imported = 0
     for comment in comments:
-        cid = str(comment["CommentId"])
-        if ("comment", cid) in known or ("imported_comment", cid) in known:
+        if ("comment", comment.id) in known or ("imported_comment", comment.id) in known:
             continue  # the gateway's own comment, or one imported before
-        text = public_text(comment.get("Comments"))
-        if text is None:
+        if comment.text is None:
             continue
-        when = VendorClock.of(integration).utc(comment.get("DateCreated"))  # the vendor's time, not the poll's
-        await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid), when)
-        known.add(("imported_comment", cid))
+        record = ("imported_comment", comment.id)
+        await _public_comment(engine, integration, ours["id"], comment.text, None, record, comment.when)
+        known.add(record)
         imported += 1
     return imported
 
 
 async def _import_images(
     engine: AsyncEngine,
-    cw: Any,
+    vendor: VendorSide,
     integration: dict,
     ours: dict,
-    attachments: list[dict[str, Any]],
+    images: list[Image],
     known: set[tuple[str, str]],
     counts: dict[str, int],
 ) -> int:
     imported = 0
-    for attachment in attachments:
-        aid = str(attachment["Id"])
-        if ("attachment", aid) in known or ("imported_attachment", aid) in known:
+    for image in images:
+        if ("attachment", image.id) in known or ("imported_attachment", image.id) in known:
             continue
-        text = public_text(attachment.get("Comments"))
-        if text is None:
-            continue  # attachments without the prefix stay private
-        content = await cw.download_attachment(attachment["Id"])
-        counts["vendor_calls"] += 1
+        if image.text is None:
+            continue  # not public
+        content = await vendor.download(image, counts)
         kind = image_type(content)
         if kind is None:
             continue  # not an image: nothing the public side can show
         media = {
             "public_id": secrets.token_hex(8),
-            "filename": (attachment.get("Attachment") or "image").rsplit("/", 1)[-1][-255:],
+            "filename": image.filename,
             "content_type": kind,
             "size": len(content),
             "sha256": hashlib.sha256(content).hexdigest(),
             "content": content,
             "created_at": repo.now(),
         }
-        when = VendorClock.of(integration).utc(attachment.get("DateTimeAttached"))
-        await _public_comment(engine, integration, ours["id"], text, media, ("imported_attachment", aid), when)
-        known.add(("imported_attachment", aid))
+        record = ("imported_attachment", image.id)
+        await _public_comment(engine, integration, ours["id"], image.text, media, record, image.when)
+        known.add(record)
         imported += 1
     return imported
 
@@ -304,76 +278,6 @@ async def _public_comment(
             },
         )
         await repo.update(conn, t.requests, request_id, {"updated_at": now})
-
-
-async def poll_opengov(
-    engine: AsyncEngine, http: Http, integration: dict[str, Any], cadence: Cadence, everything: bool = False
-) -> dict[str, int]:
-    """Incremental: the requests modified since the cursor (the newest vendor modification time seen, less an
-    overlap), of which the open linked ones are followed; every `full_every` polls, and on the first, every
-    open linked request is read by Oid in batches instead."""
-    og = opengov_connector(http, integration)
-    clock = VendorClock.of(integration)
-    cr = t.comment_rules
-    counts = {"checked": 0, "closed": 0, "reopened": 0, "comments": 0, "rules_fired": 0, "vendor_calls": 0}
-    mapping, problems = status_map(integration), []
-    async with engine.connect() as conn:
-        linked = {
-            int(x["vendor_id"]): x for x in await linked_requests(conn, integration["id"], open_only=not everything)
-        }
-        delivered = await _delivered(conn, integration["id"]) if everything else None
-        known = {vid for _, vid in await _known(conn, integration["id"], ["comment", "imported_comment"])}
-        rules = await repo.many(conn, cr.select().where(cr.c.integration_id == integration["id"]).order_by(cr.c.id))
-        cursor = json.loads(await cursors.read(conn, JOB, integration["id"]) or "{}")
-    newest = clock.utc(cursor.get("modified"))
-    full = everything or newest is None or cursor.get("polls", 0) + 1 >= cadence.full_every
-    if full:
-        records = []
-        for batch in repo.chunks(sorted(linked), BATCH):
-            records += await og.by_oids(REQUESTS, batch)
-            counts["vendor_calls"] += 1
-    else:
-        assert newest is not None
-        since = clock.text(newest - cadence.overlap)
-        records = await og.modified_since(REQUESTS, since)
-        counts["vendor_calls"] += 1 + len(records) // PAGE
-    counts["full"] = int(full)
-    for record in records:
-        seen = clock.utc(record.get("cgLastModifiedField"))
-        if seen is not None and (newest is None or seen > newest):
-            newest = seen
-        ours = linked.get(record["Oid"])
-        if ours is None:
-            continue  # not an open request of ours: another system's, or closed here already
-        modified = record.get("cgLastModifiedField")
-        if not full and modified is not None and modified == ours["vendor_modified"]:
-            continue  # read again inside the overlap, unchanged since it was followed
-        counts["checked"] += 1
-        counts["vendor_calls"] += 1
-        comments = await og.children(REQUESTS, record["Oid"], og.comment_class)
-        _audit(delivered, ours, {str(c["Oid"]) for c in comments}, problems)
-        for comment in comments:
-            cid = str(comment["Oid"])
-            if cid in known or not comment.get("PublicField"):
-                continue  # ours, imported before, or internal (OG-COM-2: public only)
-            text = (comment.get("CommentField") or "").strip()
-            if text:
-                when = clock.utc(comment.get("EntryDateField"))  # OG-COM-2: the vendor's time, not the poll's
-                await _public_comment(engine, integration, ours["id"], text, None, ("imported_comment", cid), when)
-                known.add(cid)
-                counts["comments"] += 1
-        counts["rules_fired"] += await _apply_rules(engine, rules, ours["id"], record)
-        notes = record.get("ResponseNotesField") or None
-        await _follow_status(engine, mapping, ours, record.get("StatusField"), notes, problems, counts)
-        if modified != ours["vendor_modified"]:
-            async with engine.begin() as conn:
-                await repo.update(conn, t.vendor_records, ours["record_id"], {"vendor_modified": modified})
-    if newest is not None and not everything:
-        state = {"modified": newest.isoformat(timespec="seconds"), "polls": 0 if full else cursor.get("polls", 0) + 1}
-        await cursors.write(engine, JOB, integration["id"], json.dumps(state))
-    if problems:
-        raise Incomplete(problems, counts)
-    return counts
 
 
 async def _apply_rules(engine: AsyncEngine, rules: list[dict[str, Any]], request_id: int, record: dict) -> int:

@@ -1,57 +1,20 @@
-"""Question sync (CW-QA-1..4): each synced SR category's Cityworks questions become its questions, typed by
-their answers' formats (gateway.domain.answer_formats: fixed answers a list of choices, a free answer text,
-a number or a date-time); private when the text mentions e-mail or phone, always required; a category whose
-auto-sync switch is off is left exactly as the administrator made it (CW-QA-3)."""
+"""Question sync (CW-QA-1..4): each synced SR category's vendor questions become its questions (how Cityworks
+QA is read: gateway.vendors.cityworks.questions_from_qa); a category whose auto-sync switch is off is left
+exactly as the administrator made it (CW-QA-3)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..connectors.http import Http
-from ..domain.answer_formats import shape
-from ..domain.questions import synced_is_public, synced_is_required
 from ..storage import repo
 from ..storage import schema as t
-from .vendors import connector
+from ..vendors import VendorSide
 
 
-def questions_from_qa(qa: dict[str, Any]) -> list[dict[str, Any]]:
-    """Cityworks QA -> the gateway's question rows (pure); each answer format read as answer_formats says."""
-    answers: dict[int, list[dict[str, Any]]] = {}
-    for a in qa.get("Answers") or []:
-        answers.setdefault(a["QuestionId"], []).append(a)
-    out = []
-    for q in sorted(qa.get("Questions") or [], key=lambda q: (q.get("QuestionSequence", 0), q["QuestionId"])):
-        options = sorted(answers.get(q["QuestionId"], []), key=lambda a: (a.get("AnswerSequence", 0), a["AnswerId"]))
-        asked = shape(options)
-        if asked is None:
-            continue  # no answers, or only ones Cityworks calculates: nothing to ask
-        text = q["Question"][:1000]
-        out.append(
-            {
-                "code": f"Q{q['QuestionId']}",
-                "text": text,
-                "datatype": asked.datatype,
-                "required": synced_is_required(True),
-                "public": synced_is_public(text),
-                "position": len(out) + 1,
-                "integration_key": None,
-                "choices": json.dumps([{"key": str(key), "name": name[:200]} for key, name in asked.choices]),
-                "synced": True,
-                "vendor_ref": json.dumps(
-                    {"question": q["QuestionId"], "answer": asked.free_answer, "format": asked.fmt}
-                ),
-            }
-        )
-    return out
-
-
-async def sync_questions(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
-    cw = connector(http, integration)
+async def sync_questions(engine: AsyncEngine, vendor: VendorSide, integration: dict[str, Any]) -> dict[str, int]:
     c, q = t.categories, t.questions
     counts = {"categories": 0, "skipped": 0, "created": 0, "updated": 0, "removed": 0}
     async with engine.connect() as conn:
@@ -62,8 +25,7 @@ async def sync_questions(engine: AsyncEngine, http: Http, integration: dict[str,
         if not category["auto_sync_questions"] or (category["mode"] or "sr") != "sr":
             counts["skipped"] += 1  # CW-QA-3: switched off; CW-QA-1: SR only
             continue
-        qa = await cw.call("/Services/Ams/ServiceRequest/QA", {"ProblemSid": int(category["vendor_id"])}) or {}
-        wanted = {row["code"]: row for row in questions_from_qa(qa)}
+        wanted = {row["code"]: row for row in await vendor.questions(category)}
         async with engine.begin() as conn:
             current = {
                 r["code"]: r

@@ -14,16 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..connectors.http import Http
 from ..storage import repo
 from ..storage import schema as t
-from .adapters import adapter
+from ..vendors import VendorSide
+from .incomplete import Incomplete
 from .poll import poll_status
-from .vendors import Incomplete
 
 
-async def reconcile(engine: AsyncEngine, http: Http, integration: dict[str, Any]) -> dict[str, int]:
-    vendor = adapter(http, integration)
+async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[str, Any]) -> dict[str, int]:
     r, c, a, v, o, cm, m = t.requests, t.categories, t.agencies, t.vendor_records, t.outbox, t.comments, t.media
     counts = {"checked": 0, "linked": 0, "requeued_requests": 0, "requeued_comments": 0, "requeued_photos": 0}
     async with engine.connect() as conn:
@@ -89,7 +87,7 @@ async def reconcile(engine: AsyncEngine, http: Http, integration: dict[str, Any]
             counts["requeued_photos"] += 1
     problems: list[str] = []
     try:
-        vendor_side = await poll_status(engine, http, integration, everything=True)
+        vendor_side = await poll_status(engine, vendor, integration, everything=True)
     except Incomplete as incomplete:
         vendor_side, problems = incomplete.counts, incomplete.errors
     counts.update({f"vendor_{k}": n for k, n in vendor_side.items() if k != "full"})

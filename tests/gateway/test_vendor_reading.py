@@ -12,7 +12,7 @@ from gateway.domain import DomainError
 from gateway.domain.open311 import public_address
 from gateway.domain.questions import check_answer, vendor_answers
 from gateway.domain.vendor_time import VendorClock, zone
-from gateway.sync.questions import questions_from_qa
+from gateway.vendors.cityworks import questions_from_qa
 
 
 def qa(*questions: tuple[str, list[tuple[str, str]]]) -> dict:

@@ -1,0 +1,32 @@
+"""The app-wide registry of vendor sides: one signed-in side per integration, shared by delivery and every
+job, kept while the integration is unchanged (its connector keeps the vendor's session, a Cityworks token,
+as a real client does) and renewed when it changes. The one place that chooses a vendor's module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..connectors.http import Http, Rejected
+from .cityworks import CityworksSide
+from .opengov import OpengovSide
+from .side import Factory, VendorSide
+
+SIDES: dict[str, Factory] = {"cityworks": CityworksSide.of, "opengov": OpengovSide.of}
+
+
+class Vendors:
+    def __init__(self, http: Http, sides: dict[str, Factory] | None = None) -> None:
+        self.http = http
+        self.sides = SIDES if sides is None else sides
+        self._held: dict[int, tuple[Any, VendorSide]] = {}
+
+    def side(self, integration: dict[str, Any]) -> VendorSide:
+        key = integration["updated_at"]
+        held = self._held.get(integration["id"])
+        if held is None or held[0] != key:
+            factory = self.sides.get(integration["vendor"])
+            if factory is None:
+                raise Rejected(f"no connector for vendor {integration['vendor']!r}")
+            held = (key, factory(self.http, integration))
+            self._held[integration["id"]] = held
+        return held[1]
