@@ -19,11 +19,11 @@ from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
 from .settings import Settings
-from .storage import repo
+from .storage import reports
 from .storage.engine import make_engine, migrate
 from .storage.group_commit import GroupCommit
+from .sync.delivery import Delivery
 from .sync.jobs import scheduler
-from .sync.outbox import Delivery
 from .vendors import Vendors
 
 log = logging.getLogger("civic_harness.gateway")
@@ -36,7 +36,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].database_url)
     await migrate(engine)  # versioned migrations, applied on start
     app[ENGINE] = engine
-    app[REPORTS] = GroupCommit(engine, repo.create_requests)
+    app[REPORTS] = GroupCommit(engine, reports.create_requests)
     app[CATALOG] = Catalog(engine)
     yield
     await engine.dispose()

@@ -12,7 +12,7 @@ from .connectors.http import Http
 from .geocache import GeometryCache
 from .settings import Settings
 from .storage.group_commit import GroupCommit
-from .sync.outbox import Delivery
+from .sync.delivery import Delivery
 from .vendors import Vendors
 
 SETTINGS = web.AppKey("gateway_settings", Settings)

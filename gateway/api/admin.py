@@ -23,7 +23,7 @@ from ..domain import DomainError, rules, vendor_time
 from ..domain import geography as geo
 from ..domain import questions as qrules
 from ..domain import status as status_rules
-from ..storage import repo
+from ..storage import outbox, repo
 from ..storage import schema as t
 from .bodies import MAX_GEOGRAPHY_BYTES, TooLarge, budget
 
@@ -482,11 +482,7 @@ async def list_job_runs(request: web.Request) -> web.Response:
 async def list_outbox(request: web.Request) -> web.Response:
     o, r = t.outbox, t.requests
     state = request.query.get("state", "pending")
-    conditions = {
-        "pending": sa.and_(o.c.delivered_at.is_(None), o.c.dead_at.is_(None)),
-        "dead": o.c.dead_at.is_not(None),
-        "delivered": o.c.delivered_at.is_not(None),
-    }
+    conditions = outbox.STATES
     if state not in conditions:
         raise AdminError(422, "invalid", "state is pending, dead or delivered", "state")
     query = (

@@ -25,7 +25,7 @@ from ..domain import DomainError
 from ..domain import open311 as shapes
 from ..domain.media import image_type
 from ..domain.questions import check_answer
-from ..storage import repo
+from ..storage import outbox, repo, reports
 from ..storage import schema as t
 from . import xml
 from .bodies import TooLarge, budget
@@ -293,7 +293,7 @@ async def create_request(request: web.Request) -> web.Response:
             raise Open311Error(400, f"service {code[:64]!r} is not available at this location")
         agency_id = here[0]
     stamp = repo.now()
-    new = repo.NewRequest(
+    new = reports.NewRequest(
         {
             "public_id": secrets.token_hex(6),
             "category_id": category["id"],
@@ -544,18 +544,7 @@ async def add_comment(request: web.Request) -> web.Response:
                 "created_at": stamp,
             },
         )
-        await repo.insert(
-            conn,
-            t.outbox,
-            {
-                "kind": "add_comment",
-                "request_id": found["id"],
-                "payload": json.dumps({"comment_id": comment["id"]}),
-                "created_at": stamp,
-                "attempts": 0,
-                "next_attempt_at": stamp,
-            },
-        )
+        await outbox.add(conn, [outbox.new_row(outbox.Kind.ADD_COMMENT, found["id"], comment["id"], stamp)])
         await repo.update(conn, t.requests, found["id"], {"updated_at": stamp})
     return answer(request, "comments", [comment_record(comment, media_url)], status=201)
 

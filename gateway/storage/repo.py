@@ -1,11 +1,9 @@
-"""Queries the handlers use. Every public write and its outbox row share one transaction."""
+"""Queries the handlers use (the outbox and vendor records have their own door: storage/outbox.py)."""
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -39,14 +37,14 @@ async def many(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
 
 
 @functools.cache
-def _insert_returning(table: sa.Table) -> Any:
+def insert_returning(table: sa.Table) -> Any:
     # Built once per table, values bound per call: SQLAlchemy's compiled cache then skips the statement's
     # cache key (walking a `.values(...)` dict costs more than the SQLite insert itself).
     return table.insert().returning(*table.c, sort_by_parameter_order=True)  # rows back in the order sent
 
 
 async def insert(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
-    result = await conn.execute(_insert_returning(table), values)
+    result = await conn.execute(insert_returning(table), values)
     return dict(result.one()._mapping)
 
 
@@ -121,43 +119,6 @@ async def geometries(conn: AsyncConnection, geography_ids: Iterable[int]) -> dic
 
 
 # -- requests --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NewRequest:
-    request: dict[str, Any]
-    answers: dict[int, str]
-    uploads: Sequence[dict[str, Any]]
-
-
-async def create_requests(conn: AsyncConnection, new: Sequence[NewRequest]) -> list[dict[str, Any]]:
-    """Requests with their answers, media and outbox rows, in the caller's transaction: all or nothing.
-    Multi-row statements, so a group of citizens' reports costs what one did (see group_commit)."""
-    result = await conn.execute(_insert_returning(t.requests), [n.request for n in new])
-    stored = [dict(r._mapping) for r in result]
-    answers = [
-        {"request_id": s["id"], "question_id": q, "value": v}
-        for n, s in zip(new, stored, strict=True)
-        for q, v in n.answers.items()
-    ]
-    if answers:
-        await conn.execute(t.answers.insert(), answers)
-    media = [{**u, "request_id": s["id"]} for n, s in zip(new, stored, strict=True) for u in n.uploads]
-    if media:
-        await conn.execute(t.media.insert(), media)
-    outbox = [
-        {
-            "kind": "create_request",
-            "request_id": s["id"],
-            "payload": json.dumps({"public_id": s["public_id"]}),
-            "created_at": s["requested_at"],
-            "attempts": 0,
-            "next_attempt_at": s["requested_at"],
-        }
-        for s in stored
-    ]
-    await conn.execute(t.outbox.insert(), outbox)
-    return stored
 
 
 async def media_urls(conn: AsyncConnection, request_ids: Sequence[int]) -> dict[int, list[str]]:

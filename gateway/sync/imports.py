@@ -17,8 +17,9 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.geography import cutout_count
-from ..storage import repo
+from ..storage import outbox, repo
 from ..storage import schema as t
+from ..storage.outbox import Record
 from ..vendors import VendorSide
 from ..vendors.side import Candidate
 from . import cursors
@@ -66,14 +67,8 @@ async def import_requests(engine: AsyncEngine, vendor: VendorSide, integration: 
             raise Incomplete(errors, counts)
         return counts
     newest = datetime.fromisoformat(cursor) if cursor else None
-    v = t.vendor_records
     async with engine.connect() as conn:
-        known = {
-            r["vendor_id"]
-            for r in await repo.many(
-                conn, sa.select(v.c.vendor_id).where(v.c.integration_id == integration["id"], v.c.kind == "request")
-            )
-        }
+        known = {vid for _, vid in await outbox.vendor_ids(conn, integration["id"], [Record.REQUEST])}
     batch: list[tuple[dict[str, Any], str]] = []
     for found in await vendor.candidates(newest - OVERLAP if newest else None):
         counts["seen"] += 1
@@ -134,8 +129,7 @@ async def _write(engine: AsyncEngine, integration: dict[str, Any], batch: list[t
     there exactly when its record is, so a crash never leaves one to be imported twice."""
     if not batch:
         return
-    r, v = t.requests, t.vendor_records
-    now = repo.now()
+    r = t.requests
     async with engine.begin() as conn:
         await conn.execute(r.insert(), [row for row, _ in batch])
         ids = {
@@ -144,16 +138,8 @@ async def _write(engine: AsyncEngine, integration: dict[str, Any], batch: list[t
                 conn, sa.select(r.c.id, r.c.public_id).where(r.c.public_id.in_([row["public_id"] for row, _ in batch]))
             )
         }
-        await conn.execute(
-            v.insert(),
-            [
-                {
-                    "integration_id": integration["id"],
-                    "kind": "request",
-                    "local_id": ids[row["public_id"]],
-                    "vendor_id": vendor_id,
-                    "created_at": now,
-                }
-                for row, vendor_id in batch
-            ],
-        )
+        records = [
+            outbox.record(integration["id"], Record.REQUEST, ids[row["public_id"]], vendor_id)
+            for row, vendor_id in batch
+        ]
+        await outbox.link(conn, records)

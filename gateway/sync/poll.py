@@ -21,15 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..domain.media import image_type
 from ..domain.rules import rule_holds
 from ..domain.status import DEFAULTS, OPEN311, StatusMap
-from ..storage import repo
+from ..storage import outbox, repo
 from ..storage import schema as t
+from ..storage.outbox import Record
 from ..vendors import VendorSide
 from ..vendors.side import Comment, Image
 from . import cursors
 from .incomplete import Incomplete
 
 JOB = "status_poll"
-KNOWN = ["comment", "imported_comment", "attachment", "imported_attachment"]
+# what the gateway sent or imported: never imported (back) again
+KNOWN = [Record.COMMENT, Record.IMPORTED_COMMENT, Record.ATTACHMENT, Record.IMPORTED_ATTACHMENT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ async def poll_status(
     async with engine.connect() as conn:
         linked = {x["vendor_id"]: x for x in await linked_requests(conn, integration["id"], open_only=not everything)}
         delivered = await _delivered(conn, integration["id"]) if everything else None
-        known = await _known(conn, integration["id"], KNOWN)
+        known = await outbox.vendor_ids(conn, integration["id"], KNOWN)
         rules = await repo.many(conn, cr.select().where(cr.c.integration_id == integration["id"]).order_by(cr.c.id))
         cursor = json.loads(await cursors.read(conn, JOB, integration["id"]) or "{}") if vendor.incremental else {}
     newest = _utc(cursor.get("modified"))
@@ -84,7 +86,7 @@ async def poll_status(
         await _follow_status(engine, mapping, ours, seen.status, seen.notes, problems, counts)
         if seen.modified is not None and seen.modified != ours["vendor_modified"]:
             async with engine.begin() as conn:
-                await repo.update(conn, t.vendor_records, ours["record_id"], {"vendor_modified": seen.modified})
+                await outbox.seen_modified(conn, ours["record_id"], seen.modified)
     if vendor.incremental:
         counts["full"] = int(full)
         if newest is not None and not everything:
@@ -99,16 +101,6 @@ async def poll_status(
 def _utc(stamp: str | None) -> datetime | None:
     """The cursor's time, written by this module as an ISO time with its offset."""
     return datetime.fromisoformat(stamp) if stamp else None
-
-
-async def _known(conn: Any, integration_id: int, kinds: list[str]) -> set[tuple[str, str]]:
-    """(kind, vendor id) of every comment and attachment the gateway sent or imported for this integration."""
-    v = t.vendor_records
-    rows = await repo.many(
-        conn,
-        sa.select(v.c.kind, v.c.vendor_id).where(v.c.integration_id == integration_id, v.c.kind.in_(kinds)),
-    )
-    return {(rec["kind"], rec["vendor_id"]) for rec in rows}
 
 
 async def linked_requests(conn: Any, integration_id: int, open_only: bool = True) -> list[dict[str, Any]]:
@@ -137,7 +129,7 @@ async def _delivered(conn: Any, integration_id: int) -> dict[int, set[str]]:
         conn,
         sa.select(c.c.request_id, v.c.vendor_id)
         .join(c, c.c.id == v.c.local_id)
-        .where(v.c.integration_id == integration_id, v.c.kind == "comment"),
+        .where(v.c.integration_id == integration_id, v.c.kind == Record.COMMENT),
     )
     out: dict[int, set[str]] = {}
     for row in rows:
@@ -192,11 +184,11 @@ async def _import_comments(
     """The vendor's public comments, once each, never the gateway's own."""
     imported = 0
     for comment in comments:
-        if ("comment", comment.id) in known or ("imported_comment", comment.id) in known:
+        if (Record.COMMENT, comment.id) in known or (Record.IMPORTED_COMMENT, comment.id) in known:
             continue  # the gateway's own comment, or one imported before
         if comment.text is None:
             continue
-        record = ("imported_comment", comment.id)
+        record = (Record.IMPORTED_COMMENT, comment.id)
         await _public_comment(engine, integration, ours["id"], comment.text, None, record, comment.when)
         known.add(record)
         imported += 1
@@ -214,7 +206,7 @@ async def _import_images(
 ) -> int:
     imported = 0
     for image in images:
-        if ("attachment", image.id) in known or ("imported_attachment", image.id) in known:
+        if (Record.ATTACHMENT, image.id) in known or (Record.IMPORTED_ATTACHMENT, image.id) in known:
             continue
         if image.text is None:
             continue  # not public
@@ -231,7 +223,7 @@ async def _import_images(
             "content": content,
             "created_at": repo.now(),
         }
-        record = ("imported_attachment", image.id)
+        record = (Record.IMPORTED_ATTACHMENT, image.id)
         await _public_comment(engine, integration, ours["id"], image.text, media, record, image.when)
         known.add(record)
         imported += 1
@@ -244,7 +236,7 @@ async def _public_comment(
     request_id: int,
     text: str,
     media: dict[str, Any] | None,
-    record: tuple[str, str],
+    record: tuple[Record, str],
     when: datetime | None = None,
 ) -> None:
     """The comment, its image, and the record that it was imported: one transaction, so never twice. The
@@ -266,17 +258,7 @@ async def _public_comment(
                 "created_at": when or now,
             },
         )
-        await repo.insert(
-            conn,
-            t.vendor_records,
-            {
-                "integration_id": integration["id"],
-                "kind": record[0],
-                "local_id": comment["id"],
-                "vendor_id": record[1],
-                "created_at": now,
-            },
-        )
+        await outbox.link(conn, [outbox.record(integration["id"], record[0], comment["id"], record[1])])
         await repo.update(conn, t.requests, request_id, {"updated_at": now})
 
 

@@ -8,21 +8,21 @@ Its counts say what it found and did; what it cannot repair is in the run's erro
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..storage import repo
+from ..storage import outbox, repo
 from ..storage import schema as t
+from ..storage.outbox import Kind, Record
 from ..vendors import VendorSide
 from .incomplete import Incomplete
 from .poll import poll_status
 
 
 async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[str, Any]) -> dict[str, int]:
-    r, c, a, v, o, cm, m = t.requests, t.categories, t.agencies, t.vendor_records, t.outbox, t.comments, t.media
+    r, c, a, cm, m = t.requests, t.categories, t.agencies, t.comments, t.media
     counts = {"checked": 0, "linked": 0, "requeued_requests": 0, "requeued_comments": 0, "requeued_photos": 0}
     async with engine.connect() as conn:
         requests = await repo.many(
@@ -32,33 +32,20 @@ async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[s
             .join(a, r.c.agency_id == a.c.id)
             .where(a.c.integration_id == integration["id"], c.c.integrated.is_(True)),
         )
-        linked = {
-            (rec["kind"], rec["local_id"])
-            for rec in await repo.many(
-                conn, sa.select(v.c.kind, v.c.local_id).where(v.c.integration_id == integration["id"])
-            )
-        }
-        waiting = {  # outbox rows still to be delivered, by (kind, what they deliver)
-            (row["kind"], row["request_id"], row["payload"])
-            for row in await repo.many(
-                conn,
-                sa.select(o.c.kind, o.c.request_id, o.c.payload).where(
-                    o.c.delivered_at.is_(None), o.c.dead_at.is_(None)
-                ),
-            )
-        }
+        linked = await outbox.linked(conn, integration["id"])
+        waiting = await outbox.pending_subjects(conn)  # (kind, request, payload) of rows still to be delivered
     for request in requests:
         counts["checked"] += 1
         category = {"vendor_id": request["category_vendor_id"], "code": request["category_code"]}
-        if ("request", request["id"]) not in linked:
-            if any(k == "create_request" and rid == request["id"] for k, rid, _ in waiting):
+        if (Record.REQUEST, request["id"]) not in linked:
+            if any(k == Kind.CREATE_REQUEST and rid == request["id"] for k, rid, _ in waiting):
                 continue  # on its way
             found = await vendor.find_request(request, category)
             if found is not None:
                 await _link(engine, integration, request["id"], found)
                 counts["linked"] += 1
             else:
-                await _queue(engine, request["id"], "create_request", {"public_id": request["public_id"]})
+                await _queue(engine, request["id"], Kind.CREATE_REQUEST, request["public_id"])
                 counts["requeued_requests"] += 1
             continue  # its comments and photos follow once it is there
         async with engine.connect() as conn:
@@ -68,22 +55,18 @@ async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[s
             )
             photos = await repo.many(conn, sa.select(m.c.id).where(m.c.request_id == request["id"]))
         for comment in comments:
-            payload = {"comment_id": comment["id"]}
-            if ("comment", comment["id"]) in linked or ("add_comment", request["id"], json.dumps(payload)) in waiting:
+            on_its_way = (Kind.ADD_COMMENT, request["id"], outbox.payload(Kind.ADD_COMMENT, comment["id"]))
+            if (Record.COMMENT, comment["id"]) in linked or on_its_way in waiting:
                 continue
-            await _queue(engine, request["id"], "add_comment", payload)
+            await _queue(engine, request["id"], Kind.ADD_COMMENT, comment["id"])
             counts["requeued_comments"] += 1
         for photo in photos:
-            payload = {"media_id": photo["id"]}
-            if ("attachment", photo["id"]) in linked or (
-                "add_attachment",
-                request["id"],
-                json.dumps(payload),
-            ) in waiting:
+            on_its_way = (Kind.ADD_ATTACHMENT, request["id"], outbox.payload(Kind.ADD_ATTACHMENT, photo["id"]))
+            if (Record.ATTACHMENT, photo["id"]) in linked or on_its_way in waiting:
                 continue
-            if ("imported_attachment", photo["id"]) in linked:
+            if (Record.IMPORTED_ATTACHMENT, photo["id"]) in linked:
                 continue  # it came from the vendor
-            await _queue(engine, request["id"], "add_attachment", payload)
+            await _queue(engine, request["id"], Kind.ADD_ATTACHMENT, photo["id"])
             counts["requeued_photos"] += 1
     problems: list[str] = []
     try:
@@ -98,27 +81,9 @@ async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[s
 
 async def _link(engine: AsyncEngine, integration: dict[str, Any], request_id: int, vendor_id: str) -> None:
     async with engine.begin() as conn:
-        await conn.execute(
-            t.vendor_records.insert().values(
-                integration_id=integration["id"],
-                kind="request",
-                local_id=request_id,
-                vendor_id=vendor_id,
-                created_at=repo.now(),
-            )
-        )
+        await outbox.link(conn, [outbox.record(integration["id"], Record.REQUEST, request_id, vendor_id)])
 
 
-async def _queue(engine: AsyncEngine, request_id: int, kind: str, payload: dict[str, Any]) -> None:
-    now = repo.now()
+async def _queue(engine: AsyncEngine, request_id: int, kind: Kind, subject: Any) -> None:
     async with engine.begin() as conn:
-        await conn.execute(
-            t.outbox.insert().values(
-                kind=kind,
-                request_id=request_id,
-                payload=json.dumps(payload),
-                created_at=now,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
+        await outbox.add(conn, [outbox.new_row(kind, request_id, subject, repo.now())])

@@ -1,5 +1,6 @@
 """The gateway's vendor sides (gateway/vendors): one signed-in side per integration, shared by delivery and
-every job, renewed when the integration changes; and no vendor switch outside gateway/vendors."""
+every job, renewed when the integration changes; no vendor switch outside gateway/vendors, and no outbox
+or vendor-record write outside storage/outbox.py."""
 
 from __future__ import annotations
 
@@ -70,5 +71,19 @@ def test_no_vendor_switch_outside_the_vendor_package():
         if path.parent.name not in ("vendors", "connectors")
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if switch.search(line) or '"wo:' in line
+    ]
+    assert found == []
+
+
+def test_the_outbox_and_vendor_records_have_one_door():
+    write = re.compile(
+        r"(outbox|vendor_records|\bo|\bv)\.(insert|update|delete)\(|(insert|update)\(conn, t\.(outbox|vendor_records)"
+    )
+    found = [
+        f"{path.relative_to(GATEWAY)}:{n}"
+        for path in GATEWAY.rglob("*.py")
+        if path.relative_to(GATEWAY).as_posix() != "storage/outbox.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if write.search(line)
     ]
     assert found == []

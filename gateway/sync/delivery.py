@@ -1,4 +1,4 @@
-"""Outbox delivery, exactly once in effect.
+"""Outbox delivery, exactly once in effect (the rows themselves: storage/outbox.py).
 
 A row is claimed (attempts + 1, committed) before the vendor is called, so after a crash or an uncertain
 failure the next attempt knows it may already have happened and looks the effect up at the vendor by the
@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.geocoder import Geocoder
 from ..connectors.http import Http, Rejected, VendorError
-from ..storage import repo
+from ..storage import outbox, repo
 from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
+from ..storage.outbox import Kind, Record
 from ..vendors import Vendors
 from .questions import answers_of
 
@@ -43,11 +44,13 @@ class Facts:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """A row done (`note`: why it was not sent) and what its delivery leaves to write."""
+    """A row done (`note`: why it was not sent) and what its delivery leaves to write: vendor records, rows
+    to follow it (kind, subject), the request's geocoded address."""
 
     row: dict[str, Any]
     note: str | None
-    effects: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    follow: list[tuple[Kind, int]] = field(default_factory=list)
     geocoded: dict[str, Any] | None = None
 
 
@@ -82,7 +85,6 @@ class Delivery:
         two OpenGov requesters."""
         counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
         self.cut_short = False
-        o = t.outbox
         deadline = time.monotonic() + budget_s
         after = 0  # rows up to this id were taken in this run
         gate = asyncio.Semaphore(self.concurrency)
@@ -101,61 +103,25 @@ class Delivery:
 
         while time.monotonic() < deadline:
             async with self.engine.connect() as conn:
-                due = await repo.many(
-                    conn,
-                    o.select()
-                    .where(
-                        o.c.delivered_at.is_(None),
-                        o.c.dead_at.is_(None),
-                        o.c.next_attempt_at <= repo.now(),
-                        o.c.id > after,
-                    )
-                    .order_by(o.c.id)
-                    .limit(BATCH),
-                )
+                due = await outbox.due_rows(conn, after, BATCH)
                 if not due:
                     break
                 after = due[-1]["id"]
                 by_request: dict[int, list[dict[str, Any]]] = {}
                 for row in due:
                     by_request.setdefault(row["request_id"], []).append(row)
-                pending = await self._pending(conn, by_request, after)
+                # a row goes only once every earlier row of its request is delivered (a dead letter waits
+                # for the reconcile job, not the rows after it)
+                pending = await outbox.pending_by_request(conn, list(by_request), after)
                 facts = await self._facts(conn, list(by_request))
             await asyncio.gather(*(one_request(rows, pending[r], facts) for r, rows in by_request.items()))
         else:
             self.cut_short = True
         return counts
 
-    @staticmethod
-    async def _pending(conn: Any, by_request: dict[int, list[dict[str, Any]]], upto: int) -> dict[int, set[int]]:
-        """Per request, the ids of its undelivered rows up to `upto`, due or waiting for a retry: a row goes
-        only once every earlier one is delivered (one query per batch, not one per row). A dead letter
-        waits for the reconcile job, not the rows after it."""
-        o = t.outbox
-        out: dict[int, set[int]] = {r: set() for r in by_request}
-        rows = await conn.execute(
-            sa.select(o.c.request_id, o.c.id).where(
-                o.c.request_id.in_(list(by_request)),
-                o.c.id <= upto,
-                o.c.delivered_at.is_(None),
-                o.c.dead_at.is_(None),
-            )
-        )
-        for request_id, ident in rows:
-            out[request_id].add(ident)
-        return out
-
     async def _claim_rows(self, conn: Any, rows: Sequence[dict[str, Any]]) -> list[int | None]:
         """Attempt numbers of the rows claimed (None: another instance has the row, or it is done)."""
-        o = t.outbox
-        now = repo.now()
-        result = await conn.execute(
-            o.update()
-            .where(o.c.id.in_([r["id"] for r in rows]), o.c.delivered_at.is_(None), o.c.next_attempt_at <= now)
-            .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=self.claim_s))
-            .returning(o.c.id, o.c.attempts)
-        )
-        claimed = dict(result.all())
+        claimed = await outbox.claim(conn, [r["id"] for r in rows], self.claim_s)
         return [claimed.get(r["id"]) for r in rows]
 
     async def _deliver(self, row: dict[str, Any], facts: Facts) -> str:
@@ -218,22 +184,18 @@ class Delivery:
         retry = attempts > 1
         payload = json.loads(row["payload"])
         kind = row["kind"]
-        if kind == "create_request":
+        if kind == Kind.CREATE_REQUEST:
             vendor_id = await vendor.find_request(request, category) if retry else None
             geocoded = None
             if vendor_id is None:
                 geocoded = await self._geocode(request, integration)
                 answers = facts.answers.get(request["id"], [])
                 vendor_id = await vendor.create_request({**request, **(geocoded or {})}, category, answers)
-            effects: list[dict[str, Any]] = [self._record(integration, "request", request["id"], vendor_id)]
-            for media_id in facts.media.get(request["id"], []):
-                if media_id not in facts.comment_media:
-                    effects.append(
-                        {"outbox": {"kind": "add_attachment", "payload": json.dumps({"media_id": media_id})}}
-                    )
-            return Finish(row, None, effects, geocoded)
+            records = [outbox.record(integration["id"], Record.REQUEST, request["id"], vendor_id)]
+            photos = [m for m in facts.media.get(request["id"], []) if m not in facts.comment_media]
+            return Finish(row, None, records, [(Kind.ADD_ATTACHMENT, m) for m in photos], geocoded)
         vendor_request = await self._vendor_request(integration, request)
-        if kind == "add_comment":
+        if kind == Kind.ADD_COMMENT:
             comment = await self._row(t.comments, payload["comment_id"])
             if not comment["public"]:
                 return Finish(row, None)  # private comments are never sent
@@ -241,18 +203,16 @@ class Delivery:
             if sent is None:
                 sent = await vendor.add_comment(vendor_request, comment["body"])
             # Recorded by the vendor's id, so the comment poll never imports our own comment back (CW-ICM-1).
-            effects = [self._record(integration, "comment", comment["id"], sent)]
-            if comment["media_id"]:
-                media_payload = json.dumps({"media_id": comment["media_id"]})
-                effects.append({"outbox": {"kind": "add_attachment", "payload": media_payload}})
-            return Finish(row, None, effects)
-        if kind == "add_attachment":
+            records = [outbox.record(integration["id"], Record.COMMENT, comment["id"], sent)]
+            follow = [(Kind.ADD_ATTACHMENT, comment["media_id"])] if comment["media_id"] else []
+            return Finish(row, None, records, follow)
+        if kind == Kind.ADD_ATTACHMENT:
             media = await self._row(t.media, payload["media_id"])
             filename = f"{media['public_id']}-{media['filename']}"
             attached = await vendor.find_attachment(vendor_request, filename) if retry else None
             if attached is None:
                 attached = await vendor.add_attachment(vendor_request, filename, media["content"])
-            return Finish(row, None, [self._record(integration, "attachment", media["id"], attached)])
+            return Finish(row, None, [outbox.record(integration["id"], Record.ATTACHMENT, media["id"], attached)])
         raise Rejected(f"unknown outbox kind {kind!r}")
 
     async def _geocode(self, request: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any] | None:
@@ -267,16 +227,11 @@ class Delivery:
             return {"validated_address": None, "geocode_error": f"{err.kind}: {err.message}"[:500]}
 
     async def _vendor_request(self, integration: dict[str, Any], request: dict[str, Any]) -> str:
-        v = t.vendor_records
         async with self.engine.connect() as conn:
-            vendor_id = await conn.scalar(
-                sa.select(v.c.vendor_id).where(
-                    v.c.integration_id == integration["id"], v.c.kind == "request", v.c.local_id == request["id"]
-                )
-            )
+            vendor_id = await outbox.vendor_id(conn, integration["id"], Record.REQUEST, request["id"])
         if vendor_id is None:
             raise Rejected("the request is not at the vendor yet")
-        return str(vendor_id)
+        return vendor_id
 
     async def _row(self, table: sa.Table, ident: int) -> dict[str, Any]:
         async with self.engine.connect() as conn:
@@ -285,45 +240,15 @@ class Delivery:
             raise Rejected(f"{table.name} {ident} is gone")
         return found
 
-    def _record(self, integration: dict[str, Any], kind: str, local_id: int, vendor_id: Any) -> dict[str, Any]:
-        return {
-            "record": {
-                "integration_id": integration["id"],
-                "kind": kind,
-                "local_id": local_id,
-                "vendor_id": str(vendor_id),
-                "created_at": repo.now(),
-            }
-        }
-
     async def _finish_rows(self, conn: Any, finishes: Sequence[Finish]) -> list[None]:
         """Rows done: their vendor records (each once), follow-up rows, geocoded addresses, delivered."""
-        o, v, r = t.outbox, t.vendor_records, t.requests
+        r = t.requests
         now = repo.now()
-        records = [e["record"] for f in finishes for e in f.effects if "record" in e]
-        if records:
-            held = await conn.execute(
-                sa.select(v.c.integration_id, v.c.kind, v.c.local_id).where(
-                    v.c.local_id.in_(list({rec["local_id"] for rec in records}))
-                )
-            )
-            seen = {tuple(x) for x in held}
-            fresh = []
-            for rec in records:
-                key = (rec["integration_id"], rec["kind"], rec["local_id"])
-                if key not in seen:
-                    seen.add(key)
-                    fresh.append(rec)
-            if fresh:
-                await conn.execute(v.insert(), fresh)
+        await outbox.link(conn, [rec for f in finishes for rec in f.records])
         follow = [
-            {**e["outbox"], "request_id": f.row["request_id"], "created_at": now, "attempts": 0, "next_attempt_at": now}
-            for f in finishes
-            for e in f.effects
-            if "outbox" in e
+            outbox.new_row(kind, f.row["request_id"], subject, now) for f in finishes for kind, subject in f.follow
         ]
-        if follow:
-            await conn.execute(o.insert(), follow)
+        await outbox.add(conn, follow)
         # Bound names differ from the columns': SQLAlchemy keeps a column's own name for its SET value.
         geocoded = [
             {
@@ -345,17 +270,13 @@ class Delivery:
         for f in finishes:
             by_note.setdefault(f.note, []).append(f.row["id"])
         for note, ids in by_note.items():
-            await conn.execute(o.update().where(o.c.id.in_(ids)).values(delivered_at=now, last_error=note))
+            await outbox.finish(conn, ids, note)
         return [None] * len(finishes)
 
     async def _failed(self, row: dict[str, Any], attempts: int, err: VendorError) -> str:
-        o = t.outbox
-        now = repo.now()
-        values: dict[str, Any] = {"last_error": f"{err.kind}: {err.message}"[:2000]}
-        if attempts >= MAX_ATTEMPTS:
-            values["dead_at"] = now
-        else:
-            values["next_attempt_at"] = now + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
+        retry_at = None
+        if attempts < MAX_ATTEMPTS:
+            retry_at = repo.now() + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
         async with self.engine.begin() as conn:
-            await conn.execute(o.update().where(o.c.id == row["id"]).values(**values))
-        return "dead" if "dead_at" in values else "retry"
+            await outbox.fail(conn, row["id"], f"{err.kind}: {err.message}", retry_at)
+        return "retry" if retry_at else "dead"
