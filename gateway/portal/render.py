@@ -6,6 +6,7 @@ HTML widget's fragment passes an allow-list sanitiser (WID-4) and is the only ma
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from ..domain.widgets import dashboard_texts
 
+log = logging.getLogger("civic_harness.gateway.portal")
 # What a city's HTML fragment may use: text structure, lists, tables, links and images over http(s) only.
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em", "h3", "h4", "h5",
@@ -181,5 +183,16 @@ def html_widget(model: dict[str, Any]) -> str:
 def html_page(title: str, cards: list[dict[str, Any]], **context: Any) -> str:
     context = {"citizen": None, "address": None, "problems": [], **context}
     return TEMPLATES.get_template("dashboard.html").render(
-        title=title, cards=[Markup(html_widget(c)) for c in cards], **context
+        title=title, cards=[Markup(_card(c)) for c in cards], **context
     )
+
+
+def _card(model: dict[str, Any]) -> str:
+    """One widget's card; a card that cannot be drawn shows as unavailable, and the page still renders."""
+    try:
+        return html_widget(model)
+    except Exception:
+        log.exception("widget %s: its card could not be drawn", model.get("widget", {}).get("id"))
+        bare = {**model, "state": "unavailable", "message": "this widget could not be shown", "items": [],
+                "blocks": [], "html": None, "paragraphs": []}  # fmt: skip
+        return html_widget(bare)
