@@ -109,8 +109,8 @@ async def preview_widget(request: web.Request) -> web.Response:
     if not widget["endpoint"]:
         raise AdminError(422, "invalid", "the widget has no API endpoint to preview", "endpoint")
     report = await diagnose.run(request.app, widget, {"view": view})
-    model = (report["preview"] or {}).get("model") or render.view_model(
-        widget, view, "unavailable", message=report["refused"] or report["error"]
+    model = (report["preview"] or {}).get("model") or render.unavailable_model(
+        widget, view, report["refused"] or report["error"] or "unavailable"
     )
     html = render.html_page(f"Preview: {widget['name']}", [model], problems=report["violations"])
     return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": render.CSP})

@@ -14,7 +14,7 @@ import jinja2
 import nh3
 from markupsafe import Markup
 
-from ..domain.widgets import dashboard_texts
+from ..domain.widgets import COLOUR, dashboard_texts
 
 log = logging.getLogger("civic_harness.gateway.portal")
 # What a city's HTML fragment may use: text structure, lists, tables, links and images over http(s) only.
@@ -131,6 +131,28 @@ def view_model(
     return model
 
 
+def unavailable_model(widget: dict[str, Any], view: str, message: str) -> dict[str, Any]:
+    """The "unavailable" tile of a widget, even for a row whose settings cannot be read (written straight into
+    the database, or by an older version): then its name and id with the default look."""
+    try:
+        return view_model(widget, view, "unavailable", message=message)
+    except Exception:
+        log.exception("widget %s: its settings cannot be read", widget.get("id"))
+        colour = widget.get("colour")
+        bare = {
+            "id": int(widget.get("id") or 0),
+            "name": str(widget.get("name") or "Widget"),
+            "colour": colour if isinstance(colour, str) and COLOUR.fullmatch(colour) else "#1F6FEB",
+            "icon": {},
+            "type": "formatted",
+            "fixed": bool(widget.get("fixed")),
+            "property_dependent": bool(widget.get("property_dependent")),
+            "layout": {"template": "form"},
+            "texts": {},
+        }
+        return view_model(bare, view, "unavailable", message=message)
+
+
 def value_text(item_type: str, value: Any) -> str:
     """A typed value as plain text (escaped later by the template)."""
     if value is None:
@@ -194,5 +216,5 @@ def _card(model: dict[str, Any]) -> str:
     except Exception:
         log.exception("widget %s: its card could not be drawn", model.get("widget", {}).get("id"))
         bare = {**model, "state": "unavailable", "message": "this widget could not be shown", "items": [],
-                "blocks": [], "html": None, "paragraphs": []}  # fmt: skip
+                "blocks": [], "html": None, "paragraphs": [], "text": None}  # fmt: skip
         return html_widget(bare)

@@ -61,8 +61,8 @@ async def widget_view(
     try:
         return await _widget_view(app, widget, citizen, view, property_id)
     except Exception:
-        log.exception("widget %s: its %s view failed", widget["id"], view)
-        return render.view_model(widget, view, "unavailable", message="this widget could not be shown")
+        log.exception("widget %s: its %s view failed", widget.get("id"), view)
+        return render.unavailable_model(widget, view, "this widget could not be shown")
 
 
 async def _widget_view(
@@ -76,7 +76,7 @@ async def _widget_view(
         reply = await city.client(app, widget).call("GET", "/v1/content", query=query)
     except (Refused, Unreachable) as err:
         log.warning("widget %s: %s", widget["id"], err)
-        return render.view_model(widget, view, "unavailable", message="the city's service cannot be reached")
+        return render.unavailable_model(widget, view, "the city's service cannot be reached")
     state = state_of(reply)
     if state != "ok":
         return render.view_model(widget, view, state)

@@ -143,11 +143,11 @@ async def get(g: Gateway, path: str, headers: dict[str, str]) -> tuple[int, str,
         return resp.status, resp.content_type, await resp.text()
 
 
-def widget_test_problems(report: Any) -> list[str]:
-    """Where a Test API answer breaks the contract's WidgetTest schema."""
-    schemas = load_contract("gateway")["components"]
-    validator = jsonschema_rs.Draft202012Validator({"$ref": "#/components/schemas/WidgetTest", "components": schemas})
-    return [e.message for e in validator.iter_errors(report)]
+def contract_problems(schema: str, value: Any) -> list[str]:
+    """Where an answer breaks one of the contract's schemas (WidgetTest, WidgetView)."""
+    components = load_contract("gateway")["components"]
+    validator = jsonschema_rs.Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": components})
+    return [e.message for e in validator.iter_errors(value)]
 
 
 async def dashboards_hold(g: Gateway, citizen_headers: dict[str, str], good: int, bad: dict[int, str]) -> None:
@@ -160,6 +160,7 @@ async def dashboards_hold(g: Gateway, citizen_headers: dict[str, str], good: int
         assert tiles[good]["state"] == "ok" and tiles[good]["title"] == GOOD_CONTENT_TITLE, tiles[good]
         for wid, name in bad.items():
             assert tiles[wid]["state"] == "unavailable" and tiles[wid]["items"] == [], (name, tiles[wid])
+            assert contract_problems("WidgetView", tiles[wid]) == [], (name, tiles[wid])
         status, kind, page = await get(g, f"/portal/dashboard?view={view}", citizen_headers)
         assert status == 200 and kind == "text/html", (view, status, page[:2000])
         assert GOOD_CONTENT_TITLE in page
@@ -266,7 +267,7 @@ async def test_a_redirect_to_a_bad_location_stays_inside_its_widget(gwc):
     for wid, name in bad.items():
         status, report = await g.admin("POST", f"/widgets/{wid}/test", json={})
         assert status == 200, (name, status, report)
-        assert widget_test_problems(report) == [], (name, report)
+        assert contract_problems("WidgetTest", report) == [], (name, report)
         assert not report["ok"] and not report["reachable"] and report["state"] == "unavailable", (name, report)
         assert re.search(r"redirects to .*not followed", report["refused"] or ""), (name, report)
         status, _, page = await get(g, f"/admin/v1/widgets/{wid}/preview", g.admin_headers)
@@ -294,7 +295,7 @@ async def test_a_bad_endpoint_already_in_the_database_stays_inside_its_widget(gw
     await dashboards_hold(g, ana, good, planted)
     for wid, name in planted.items():
         status, report = await g.admin("POST", f"/widgets/{wid}/test", json={})
-        assert status == 200 and widget_test_problems(report) == [], (name, status, report)
+        assert status == 200 and contract_problems("WidgetTest", report) == [], (name, status, report)
         assert not report["ok"] and "cannot be called" in (report["refused"] or ""), (name, report)
     await notifications_go_on(g, ana, good, planted)
     # the row can still be renamed and unpublished, but not re-published or given another bad endpoint
@@ -307,3 +308,44 @@ async def test_a_bad_endpoint_already_in_the_database_stays_inside_its_widget(gw
     assert status == 422 and answer["error"]["field"] == "endpoint", answer
     fixed = await g.ok("PATCH", f"/widgets/{wid}", json={"endpoint": f"{g.ids['city']}/good", "published": True})
     assert fixed["published"] is True
+
+
+@pytest.mark.req("WID-2", "WID-16")
+async def test_a_widget_whose_settings_cannot_be_read_stays_inside_its_widget(gwc):
+    """Rows whose JSON settings are not what the gateway writes (written into the database directly)."""
+    g = gwc
+    broken = {}
+    for name in ("layout", "icon", "texts"):
+        broken[(await new_widget(g, f"{g.ids['city']}/good"))["id"]] = name
+    good = (await new_widget(g, f"{g.ids['city']}/good"))["id"]
+    engine = g.stack.app("gateway")[ENGINE]  # type: ignore[attr-defined]
+    values = {"layout": {"layout": "{not json"}, "icon": {"icon": "[]"}, "texts": {"texts": "42"}}
+    async with engine.begin() as conn:
+        for wid, name in broken.items():
+            await conn.execute(t.widgets.update().where(t.widgets.c.id == wid).values(**values[name]))
+    await dashboards_hold(g, await citizen(g), good, broken)
+
+
+@pytest.mark.req("WID-9")
+async def test_the_guard_refuses_a_name_the_resolver_cannot_encode():
+    from yarl import URL
+
+    from gateway.connectors.guard import Guard, Refused
+
+    with pytest.raises(Refused, match="not a name that can be resolved"):
+        await Guard().check_url(URL("http://" + "a" * 64 + ".example/"))
+
+
+@pytest.mark.req("WID-2")
+def test_a_card_that_cannot_be_drawn_leaves_the_page():
+    from gateway.portal.render import html_page, view_model
+
+    w = {"id": 7, "name": "Broken", "type": "formatted", "fixed": False, "colour": "#112233",
+         "icon": {"library": "bill"}, "property_dependent": False,
+         "layout": {"template": "form", "dashboard_items": 3, "tables": True, "charts": True}, "texts": {}}  # fmt: skip
+    fine = view_model({**w, "id": 8, "name": "Fine"}, "dashboard", "ok", content("dashboard"))
+    bad = view_model(w, "dashboard", "ok", content("dashboard"))
+    bad["blocks"] = [{"type": "chart", "chart": "bar"}]  # no labels, no series: the chart cannot be drawn
+    page = html_page("Your dashboard", [bad, fine])
+    assert GOOD_CONTENT_TITLE in page and 'data-widget="8"' in page
+    assert "This information is not available right now. (this widget could not be shown)" in page
