@@ -11,6 +11,7 @@ Location that is not such a URL (another scheme, malformed, a bad port) are refu
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from ..domain.widgets import parse_endpoint, url_problem
 from .guard import Guard, Refused
 
 MAX_REDIRECTS = 3
+USERINFO = re.compile(r"(//)[^/?#]*@")
 MAX_BODY = 2 * 1024 * 1024
 
 
@@ -131,7 +133,8 @@ class CityWidget:
 
 def redirect_target(url: URL, location: str) -> URL:
     """Where a redirect from `url` points, held to the rule of endpoints; else Refused (not followed)."""
-    shown = repr(location if len(location) <= 100 else location[:100] + "…")
+    bare = USERINFO.sub(r"\1…@", location)  # a password in a Location is not repeated to anyone
+    shown = repr(bare if len(bare) <= 100 else bare[:100] + "…")
     try:
         nxt = url.join(URL(location))
     except ValueError as err:  # yarl: a bad port, an unclosed IPv6 bracket, an IDNA failure (UnicodeError)

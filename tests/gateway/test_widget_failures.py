@@ -270,6 +270,7 @@ async def test_a_redirect_to_a_bad_location_stays_inside_its_widget(gwc):
         assert contract_problems("WidgetTest", report) == [], (name, report)
         assert not report["ok"] and not report["reachable"] and report["state"] == "unavailable", (name, report)
         assert re.search(r"redirects to .*not followed", report["refused"] or ""), (name, report)
+        assert "user:pw" not in json.dumps(report), report
         status, _, page = await get(g, f"/admin/v1/widgets/{wid}/preview", g.admin_headers)
         assert status == 200 and "not available" in page, (name, status, page[:500])
     report = await g.ok("POST", f"/widgets/{good}/test", json={})
