@@ -63,7 +63,7 @@ async def _save(conn: Any, current: dict[str, Any] | None, values: dict[str, Any
     for name in ("layout", "texts"):
         merged[name] = {**base[name], **values.get(name, {})}
     await must_exist(conn, t.link_accounts, merged.get("link_account_id"), "link_account_id")
-    rules.check_widget(merged, await store.address_setup_complete(conn))
+    rules.check_widget(merged, await store.address_setup_complete(conn), before=current)
     if merged["published"] and merged["endpoint"] and not merged["secret"]:
         raise DomainError("a published widget calls its endpoint signed: it needs its secret", "secret")
     row = {**merged, **{k: json.dumps(merged[k]) for k in render.JSON_COLUMNS}, "updated_at": repo.now()}
@@ -109,8 +109,8 @@ async def preview_widget(request: web.Request) -> web.Response:
     if not widget["endpoint"]:
         raise AdminError(422, "invalid", "the widget has no API endpoint to preview", "endpoint")
     report = await diagnose.run(request.app, widget, {"view": view})
-    model = (report["preview"] or {}).get("model") or render.view_model(
-        widget, view, "unavailable", message=report["refused"] or report["error"]
+    model = (report["preview"] or {}).get("model") or render.unavailable_model(
+        widget, view, report["refused"] or report["error"] or "unavailable"
     )
     html = render.html_page(f"Preview: {widget['name']}", [model], problems=report["violations"])
     return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": render.CSP})

@@ -117,6 +117,8 @@ class Guard:
             found = await (resolver or DefaultResolver()).resolve(host, port, socket.AF_UNSPEC)
         except OSError as err:
             raise Refused(f"{host} does not resolve: {err.strerror or err}") from None
+        except ValueError as err:  # a name the resolver cannot even encode (UnicodeError: a label too long)
+            raise Refused(f"{host[:100]} is not a name that can be resolved: {str(err)[:120]}") from None
         for answer in found:
             self.check_ip(host, ipaddress.ip_address(answer["host"]), port)
 

@@ -1,12 +1,19 @@
-"""Integration widget rules (WID-4..8, WID-10..16): what a widget's settings must be, and the icon check.
-Pure: the admin API calls these after the contract's schema check, so each refusal names its field."""
+"""Integration widget rules (WID-4..9, WID-10..16): what a widget's settings must be, the icon check and what
+makes an endpoint a URL the gateway can call. Pure: the admin API calls these after the contract's schema
+check, so each refusal names its field; the city connector applies the same endpoint rule to every call and
+every redirect hop, so a row stored before the rule existed fails inside its own widget."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
+
+from yarl import URL
 
 from . import DomainError
 
@@ -87,10 +94,93 @@ def _namespace(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 
-def check_widget(widget: Mapping[str, Any], address_setup_complete: bool) -> None:
-    """The rules across fields, on the widget as it would be saved (after a create or a patch)."""
+# -- the endpoint: a URL that can be called (WID-9) -------------------------------------------------------
+
+MAX_HOST = 253  # a DNS name, without its trailing dot (RFC 1035)
+MAX_LABEL = 63
+HOST_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")  # after IDNA encoding; underscores for internal service names
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def url_problem(url: URL) -> str | None:
+    """Why a parsed URL is not one the gateway calls, or None: http or https, absolute, no user information,
+    a host that is an IP address literal or a DNS name (IDNA-encoded labels of letters, digits, hyphens and
+    underscores, each 1..63 characters, at most 253 in all), and a port in 1..65535. Every redirect hop is
+    held to this too."""
+    if url.scheme not in ("http", "https"):
+        scheme = f"{url.scheme}:" if url.scheme else "a URL without a scheme"
+        return f"only http and https URLs are called, not {scheme}"
+    if "@" in (url.raw_authority or ""):
+        return "the URL may not carry a user name or password (user information before an @)"
+    host = url.raw_host or ""
+    if not host:
+        return "the URL has no host"
+    if url.explicit_port is not None and not 1 <= url.explicit_port <= 65535:
+        return f"the port must be 1..65535, not {url.explicit_port}"
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if "%" in host:
+            return "an IPv6 address with a zone id cannot be called"
+        return None
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > MAX_HOST:
+        return f"the host name is {len(name)} characters long; at most {MAX_HOST}"
+    for label in name.split("."):
+        if len(label) > MAX_LABEL:
+            return f"the host name has a label of {len(label)} characters; at most {MAX_LABEL} each"
+        if not HOST_LABEL.fullmatch(label):
+            return f"the host name {_shown(host)} is not a DNS name (letters, digits, hyphens; no empty labels)"
+    try:
+        host.encode("idna")  # what the resolver will do with it
+    except UnicodeError as err:
+        return f"the host name {_shown(host)} cannot be encoded for DNS ({err})"
+    return None
+
+
+def parse_endpoint(text: str) -> URL:
+    """A widget's endpoint as the URL the gateway calls, or a DomainError naming the field `endpoint`: the
+    rules of `url_problem`, and no backslash, whitespace or control character anywhere (the parsers of the
+    gateway, the city and any proxy between must not disagree on what it means). A query or fragment in the
+    endpoint is ignored: each call sets its own path (after the endpoint's) and query."""
+    for ch in text:
+        if ch == "\\" or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs"):
+            raise DomainError(
+                f"the endpoint may not contain {_shown(ch)} (no backslash, space or control character)", "endpoint"
+            )
+    try:
+        url = URL(text)
+    except (ValueError, TypeError) as err:  # UnicodeError (an IDNA failure) is a ValueError too
+        raise DomainError(f"the endpoint is not a URL that can be called: {str(err)[:200]}", "endpoint") from None
+    problem = url_problem(url)
+    if problem is None and "@" in urlsplit(text).netloc:  # an empty one (`http://@host/`) too, which yarl drops
+        problem = "the URL may not carry a user name or password (user information before an @)"
+    if problem is not None:
+        raise DomainError(problem, "endpoint")
+    return url
+
+
+def check_widget(
+    widget: Mapping[str, Any], address_setup_complete: bool, before: Mapping[str, Any] | None = None
+) -> None:
+    """The rules across fields, on the widget as it would be saved (after a create or, with the stored widget
+    as `before`, a patch). The endpoint is checked when it is set or changed, and when the widget is being
+    published: a row stored before the endpoint rule can still be renamed or unpublished (its calls fail
+    inside its own widget meanwhile)."""
     if not str(widget.get("name") or "").strip():
         raise DomainError("a widget needs a name", "name")
+    endpoint = widget.get("endpoint")
+    if endpoint is not None and (
+        before is None
+        or endpoint != before.get("endpoint")
+        or (widget.get("published") and not before.get("published"))
+    ):
+        parse_endpoint(endpoint)
     check_colour(widget["colour"])
     check_icon(widget["icon"])
     if widget["property_dependent"] and not address_setup_complete:

@@ -6,6 +6,7 @@ With a test account it links it for a test citizen first and unlinks it afterwar
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from ..connectors.guard import Refused
 from ..domain.widgets import content_query
 from . import city, render, store, views
 
+log = logging.getLogger("civic_harness.gateway.portal")
 SIGNATURE_CODES = {"missing_signature", "bad_signature", "stale_timestamp", "replayed_request", "unknown_key"}
 TEST_CITIZEN = 0  # the pseudonym of citizen 0 is the Test API's own: no real citizen has id 0
 
@@ -86,10 +88,15 @@ async def run(app: web.Application, widget: dict[str, Any], options: dict[str, A
             if link_id:
                 await _unlink(client, link_id, user)
     except Refused as err:
-        out["refused"] = str(err)
+        out["refused"], out["state"] = str(err), "unavailable"
         return out
     except Unreachable as err:
-        out["error"] = str(err)
+        out["error"], out["state"] = str(err), "unavailable"
+        return out
+    except Exception as err:  # the diagnosis of one widget never becomes a server error
+        log.exception("widget %s: the Test API failed", widget["id"])
+        out["error"] = f"the gateway failed while testing this endpoint ({type(err).__name__}); see its log"
+        out["state"] = "unavailable"
         return out
     out["ok"] = bool(
         out["reachable"] and out["signature_accepted"] and not violations and out["state"] != "unavailable"

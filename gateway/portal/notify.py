@@ -6,6 +6,7 @@ retries and several gateway instances."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ from ..domain.widgets import content_query
 from ..storage import repo
 from ..storage import schema as t
 from . import city, store, views
+
+log = logging.getLogger("civic_harness.gateway.portal")
 
 
 async def check_subscriptions(app: web.Application) -> dict[str, int]:
@@ -51,6 +54,10 @@ async def check_subscriptions(app: web.Application) -> dict[str, int]:
         try:
             reply = await city.client(app, widget).call("GET", "/v1/content", query=query, etag=row["etag"])
         except (Refused, Unreachable):
+            counts["failed"] += 1
+            continue
+        except Exception:  # one widget's failure is that widget's: the job goes on with the others
+            log.exception("widget %s: the notification check failed", widget["id"])
             counts["failed"] += 1
             continue
         if reply.status == 304:

@@ -6,6 +6,7 @@ HTML widget's fragment passes an allow-list sanitiser (WID-4) and is the only ma
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ import jinja2
 import nh3
 from markupsafe import Markup
 
-from ..domain.widgets import dashboard_texts
+from ..domain.widgets import COLOUR, dashboard_texts
 
+log = logging.getLogger("civic_harness.gateway.portal")
 # What a city's HTML fragment may use: text structure, lists, tables, links and images over http(s) only.
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em", "h3", "h4", "h5",
@@ -129,6 +131,28 @@ def view_model(
     return model
 
 
+def unavailable_model(widget: dict[str, Any], view: str, message: str) -> dict[str, Any]:
+    """The "unavailable" tile of a widget, even for a row whose settings cannot be read (written straight into
+    the database, or by an older version): then its name and id with the default look."""
+    try:
+        return view_model(widget, view, "unavailable", message=message)
+    except Exception:
+        log.exception("widget %s: its settings cannot be read", widget.get("id"))
+        colour = widget.get("colour")
+        bare = {
+            "id": int(widget.get("id") or 0),
+            "name": str(widget.get("name") or "Widget"),
+            "colour": colour if isinstance(colour, str) and COLOUR.fullmatch(colour) else "#1F6FEB",
+            "icon": {},
+            "type": "formatted",
+            "fixed": bool(widget.get("fixed")),
+            "property_dependent": bool(widget.get("property_dependent")),
+            "layout": {"template": "form"},
+            "texts": {},
+        }
+        return view_model(bare, view, "unavailable", message=message)
+
+
 def value_text(item_type: str, value: Any) -> str:
     """A typed value as plain text (escaped later by the template)."""
     if value is None:
@@ -181,5 +205,16 @@ def html_widget(model: dict[str, Any]) -> str:
 def html_page(title: str, cards: list[dict[str, Any]], **context: Any) -> str:
     context = {"citizen": None, "address": None, "problems": [], **context}
     return TEMPLATES.get_template("dashboard.html").render(
-        title=title, cards=[Markup(html_widget(c)) for c in cards], **context
+        title=title, cards=[Markup(_card(c)) for c in cards], **context
     )
+
+
+def _card(model: dict[str, Any]) -> str:
+    """One widget's card; a card that cannot be drawn shows as unavailable, and the page still renders."""
+    try:
+        return html_widget(model)
+    except Exception:
+        log.exception("widget %s: its card could not be drawn", model.get("widget", {}).get("id"))
+        bare = {**model, "state": "unavailable", "message": "this widget could not be shown", "items": [],
+                "blocks": [], "html": None, "paragraphs": [], "text": None}  # fmt: skip
+        return html_widget(bare)

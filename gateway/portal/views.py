@@ -56,6 +56,18 @@ async def citizen_property(conn: Any, citizen: dict[str, Any]) -> str | None:
 async def widget_view(
     app: web.Application, widget: dict[str, Any], citizen: dict[str, Any], view: str, property_id: str | None
 ) -> dict[str, Any]:
+    """One widget's view model; whatever goes wrong with this widget stays in it (its tile says the information
+    is unavailable), so one broken widget never takes down a dashboard."""
+    try:
+        return await _widget_view(app, widget, citizen, view, property_id)
+    except Exception:
+        log.exception("widget %s: its %s view failed", widget.get("id"), view)
+        return render.unavailable_model(widget, view, "this widget could not be shown")
+
+
+async def _widget_view(
+    app: web.Application, widget: dict[str, Any], citizen: dict[str, Any], view: str, property_id: str | None
+) -> dict[str, Any]:
     if widget["property_dependent"] and property_id is None:
         return render.view_model(widget, view, "property_required")
     user = store.pseudonym(await store.user_key(app[ENGINE]), widget["id"], citizen["id"])
@@ -64,7 +76,7 @@ async def widget_view(
         reply = await city.client(app, widget).call("GET", "/v1/content", query=query)
     except (Refused, Unreachable) as err:
         log.warning("widget %s: %s", widget["id"], err)
-        return render.view_model(widget, view, "unavailable", message="the city's service cannot be reached")
+        return render.unavailable_model(widget, view, "the city's service cannot be reached")
     state = state_of(reply)
     if state != "ok":
         return render.view_model(widget, view, state)
