@@ -13,17 +13,18 @@ from aiohttp import web
 
 from .api import admin, open311, portal, widgets_admin
 from .api.bodies import body_limit, declared_too_large
-from .appkeys import CATALOG, DELIVERY, ENGINE, GEOMETRIES, GUARD, HTTP, REPORTS, SETTINGS, VENDORS, WIDGET_HTTP
+from .appkeys import CATALOG, ENGINE, GEOMETRIES, GUARD, HTTP, JOBS, REPORTS, SETTINGS, WIDGET_HTTP
 from .catalog import Catalog
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
+from .portal.notify import check_subscriptions
 from .settings import Settings
 from .storage import reports
 from .storage.engine import make_engine, migrate
 from .storage.group_commit import GroupCommit
 from .sync.delivery import Delivery
-from .sync.jobs import scheduler
+from .sync.jobs import WIDGETS, Context, Job, scheduler, sync_jobs
 from .vendors import Vendors
 
 log = logging.getLogger("civic_harness.gateway")
@@ -46,16 +47,23 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
         app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
-        app[VENDORS] = Vendors(app[HTTP])
+        vendors = Vendors(app[HTTP])
         settings = app[SETTINGS]
-        app[DELIVERY] = Delivery(
+        delivery = Delivery(
             app[ENGINE],
             app[HTTP],
-            app[VENDORS],
+            vendors,
             settings.outbox_retry_base_s,
             settings.outbox_claim_s,
             concurrency=settings.outbox_concurrency,
         )
+        jobs = sync_jobs()
+
+        async def widget_notifications(_ctx: Context, _integration: dict[str, Any] | None) -> dict[str, int]:
+            return await check_subscriptions(app)
+
+        jobs[WIDGETS] = Job(widget_notifications, per_integration=False)
+        app[JOBS] = Context(app[ENGINE], settings, vendors, delivery, jobs)
         yield
 
 
@@ -70,7 +78,7 @@ async def widget_http(app: web.Application) -> AsyncIterator[None]:
 
 async def background_jobs(app: web.Application) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    task = asyncio.create_task(scheduler(app, stop)) if app[SETTINGS].scheduler_tick_s > 0 else None
+    task = asyncio.create_task(scheduler(app[JOBS], stop)) if app[SETTINGS].scheduler_tick_s > 0 else None
     yield
     if task is not None:
         stop.set()  # let a job under way finish; cancel only one that will not

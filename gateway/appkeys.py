@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,8 +14,9 @@ from .connectors.http import Http
 from .geocache import GeometryCache
 from .settings import Settings
 from .storage.group_commit import GroupCommit
-from .sync.delivery import Delivery
-from .vendors import Vendors
+
+if TYPE_CHECKING:  # the application's state knows the jobs' context by name only: sync sits above this
+    from .sync.jobs import Context
 
 SETTINGS = web.AppKey("gateway_settings", Settings)
 ENGINE = web.AppKey("gateway_engine", AsyncEngine)
@@ -22,8 +25,8 @@ REPORTS = web.AppKey("gateway_reports", GroupCommit)
 CATALOG = web.AppKey("gateway_catalog", Catalog)  # public services and agency boxes, in memory
 GEOMETRIES = web.AppKey("gateway_geometries", GeometryCache)
 HTTP = web.AppKey("gateway_http", Http)
-# One signed-in side per integration, shared by delivery and every job (gateway/vendors/registry.py).
-VENDORS = web.AppKey("gateway_vendors", Vendors)
-DELIVERY = web.AppKey("gateway_delivery", Delivery)
+# What the jobs run with: the engine, settings, the vendor sides (one signed-in side per integration, shared
+# by delivery and every job) and one Delivery for the process.
+JOBS: web.AppKey[Context] = web.AppKey("gateway_jobs")
 WIDGET_HTTP = web.AppKey("gateway_widget_http", aiohttp.ClientSession)  # through the SSRF guard's resolver
 GUARD = web.AppKey("gateway_guard", Guard)

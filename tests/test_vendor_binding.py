@@ -268,6 +268,7 @@ async def test_a_binding_rule_that_fails_leaves_the_call_to_the_strict_checks(ca
     """A bug in a dialect's binding must not become a 500 the real server would never send."""
     import dataclasses
 
+    from simulators.kit import create_app
     from tests.kit_sim import SPEC as KIT_SPEC
 
     def broken(*_: Any) -> None:
@@ -275,7 +276,7 @@ async def test_a_binding_rule_that_fails_leaves_the_call_to_the_strict_checks(ca
 
     dialect = dataclasses.replace(KIT_SPEC.dialect, bind=broken, relax=broken)
     spec = dataclasses.replace(KIT_SPEC, dialect=dialect)
-    app = spec.create_app(seed=1)
+    app = create_app(spec, seed=1)
     async with aiohttp.ClientSession() as http:
         runner = web.AppRunner(app)
         await runner.setup()

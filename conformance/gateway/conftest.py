@@ -44,8 +44,7 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             raise pytest.UsageError("a gateway target needs CIVIC_HARNESS_GW_ADMIN_TOKEN and an api_key (--gw-api-key)")
         yield Target(url, token, key, bundled=False, city_api=target_urls(config).get("city-api"))
         return
-    from gateway.settings import Settings
-    from harness.bundled import simulator_config
+    from harness.bundled import gateway_settings, simulator_config
     from harness.stack import ThreadedStack
 
     given = config.getoption("gw_database_url")
@@ -55,7 +54,7 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         worker_database(given, worker) if given and worker else contextlib.nullcontext(given) as chosen,
     ):
         database = chosen or f"sqlite:///{Path(scratch) / 'gateway.db'}"
-        settings = Settings(
+        settings = gateway_settings(
             database_url=database,
             api_keys=(secrets.token_urlsafe(12),),
             scheduler_tick_s=0,  # the suite runs jobs through the admin API when it needs them

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import load_contract
 
-from ..appkeys import ENGINE, GEOMETRIES, SETTINGS
+from ..appkeys import ENGINE, GEOMETRIES, JOBS, SETTINGS
 from ..domain import DomainError, rules, vendor_time
 from ..domain import geography as geo
 from ..domain import questions as qrules
@@ -444,14 +444,15 @@ async def list_rules(request: web.Request) -> web.Response:
 
 @handler
 async def run_job_now(request: web.Request) -> web.Response:
-    from ..sync.jobs import JOBS, JobBusy, run_job
+    from ..sync.jobs import JobBusy, run_job
 
+    ctx = request.app[JOBS]
     job = request.match_info["job"]
-    if job not in JOBS:
-        raise AdminError(404, "not_found", f"no job {job[:40]!r}; jobs: {', '.join(JOBS)}")
+    if job not in ctx.jobs:
+        raise AdminError(404, "not_found", f"no job {job[:40]!r}; jobs: {', '.join(ctx.jobs)}")
     values = await body(request, "JobRunInput", optional=True)
     integration = None
-    if JOBS[job][1]:
+    if ctx.jobs[job].per_integration:
         if values.get("integration_id") is None:
             raise AdminError(422, "invalid", f"{job} runs for one integration: give integration_id", "integration_id")
         async with request.app[ENGINE].connect() as conn:
@@ -459,7 +460,7 @@ async def run_job_now(request: web.Request) -> web.Response:
         if integration["vendor"] == "none":
             raise AdminError(422, "invalid", "this integration has no vendor to sync with", "integration_id")
     try:
-        run = await run_job(request.app, job, integration, "admin")
+        run = await run_job(ctx, job, integration, "admin")
     except JobBusy as err:
         raise AdminError(409, "busy", str(err)) from None
     return web.json_response(run)

@@ -10,19 +10,21 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..appkeys import DELIVERY, ENGINE, SETTINGS, VENDORS
 from ..connectors.http import VendorError
-from ..portal.notify import check_subscriptions
+from ..settings import Settings
 from ..storage import repo
 from ..storage import schema as t
+from ..vendors import Vendors
 from . import leases
 from .categories import sync_categories
+from .delivery import Delivery
 from .imports import import_requests
 from .incomplete import Incomplete
 from .poll import Cadence, poll_status
@@ -31,66 +33,81 @@ from .reconcile import reconcile
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
-Runner = Callable[[web.Application, dict[str, Any] | None], Awaitable[dict[str, int]]]
+WIDGETS = "widget_notifications"  # registered by the portal (gateway/app.py), scheduled every widget_poll_s
 
 
-async def _deliver(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
-    return await app[DELIVERY].run()
+Runner = Callable[["Context", dict[str, Any] | None], Awaitable[dict[str, int]]]
 
 
-async def _categories(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class Job:
+    run: Runner
+    per_integration: bool  # runs once per integration (with it), or once for the gateway
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a job may use — not the web application. `jobs` are the jobs this gateway runs: the sync jobs
+    (`sync_jobs`) and any another part registers (the portal's widget notifications)."""
+
+    engine: AsyncEngine
+    settings: Settings
+    vendors: Vendors
+    delivery: Delivery
+    jobs: dict[str, Job] = field(default_factory=dict)
+
+
+async def _deliver(ctx: Context, _integration: dict[str, Any] | None) -> dict[str, int]:
+    return await ctx.delivery.run()
+
+
+async def _categories(ctx: Context, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await sync_categories(app[ENGINE], app[VENDORS].side(integration), integration)
+    return await sync_categories(ctx.engine, ctx.vendors.side(integration), integration)
 
 
-async def _questions(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+async def _questions(ctx: Context, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await sync_questions(app[ENGINE], app[VENDORS].side(integration), integration)
+    return await sync_questions(ctx.engine, ctx.vendors.side(integration), integration)
 
 
-async def _import(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+async def _import(ctx: Context, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await import_requests(app[ENGINE], app[VENDORS].side(integration), integration)
+    return await import_requests(ctx.engine, ctx.vendors.side(integration), integration)
 
 
-async def _poll(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+async def _poll(ctx: Context, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    settings = app[SETTINGS]
-    cadence = Cadence(settings.full_poll_every, timedelta(seconds=settings.poll_overlap_s))
-    return await poll_status(app[ENGINE], app[VENDORS].side(integration), integration, cadence)
+    cadence = Cadence(ctx.settings.full_poll_every, timedelta(seconds=ctx.settings.poll_overlap_s))
+    return await poll_status(ctx.engine, ctx.vendors.side(integration), integration, cadence)
 
 
-async def _reconcile(app: web.Application, integration: dict[str, Any] | None) -> dict[str, int]:
+async def _reconcile(ctx: Context, integration: dict[str, Any] | None) -> dict[str, int]:
     assert integration is not None
-    return await reconcile(app[ENGINE], app[VENDORS].side(integration), integration)
+    return await reconcile(ctx.engine, ctx.vendors.side(integration), integration)
 
 
-async def _notify(app: web.Application, _integration: dict[str, Any] | None) -> dict[str, int]:
-    return await check_subscriptions(app)
-
-
-# job -> (runner, needs an integration)
-JOBS: dict[str, tuple[Runner, bool]] = {
-    "deliver_outbox": (_deliver, False),
-    "category_sync": (_categories, True),
-    "question_sync": (_questions, True),
-    "status_poll": (_poll, True),
-    "import": (_import, True),
-    "reconcile": (_reconcile, True),
-    "widget_notifications": (_notify, False),
-}
+def sync_jobs() -> dict[str, Job]:
+    return {
+        "deliver_outbox": Job(_deliver, False),
+        "category_sync": Job(_categories, True),
+        "question_sync": Job(_questions, True),
+        "status_poll": Job(_poll, True),
+        "import": Job(_import, True),
+        "reconcile": Job(_reconcile, True),
+    }
 
 
 class JobBusy(Exception):
     pass
 
 
-async def run_job(app: web.Application, job: str, integration: dict[str, Any] | None, trigger: str) -> dict[str, Any]:
+async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, trigger: str) -> dict[str, Any]:
     """Run once now (or raise JobBusy when another run holds the lease); returns the recorded run."""
-    engine = app[ENGINE]
-    runner, _ = JOBS[job]
+    engine = ctx.engine
+    runner = ctx.jobs[job].run
     key = f"{job}:{integration['id'] if integration else '-'}"
-    ttl = app[SETTINGS].job_lease_s
+    ttl = ctx.settings.job_lease_s
     if not await leases.acquire(engine, key, HOLDER, ttl):
         raise JobBusy(f"{key} is running elsewhere")
     heartbeat = asyncio.create_task(_keep(engine, key, ttl))
@@ -113,7 +130,7 @@ async def run_job(app: web.Application, job: str, integration: dict[str, Any] | 
         counts: dict[str, int] = {}
         errors: list[str] = []
         try:
-            counts = await runner(app, integration)
+            counts = await runner(ctx, integration)
             status = "ok"
         except VendorError as err:
             errors.append(f"{err.kind}: {err.message}")
@@ -170,18 +187,19 @@ def run_out(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def due_jobs(app: web.Application) -> list[tuple[str, dict[str, Any] | None]]:
+async def due_jobs(ctx: Context) -> list[tuple[str, dict[str, Any] | None]]:
     """Integration jobs whose interval has passed since their last finished run, and outbox delivery."""
     i, r = t.integrations, t.job_runs
     out: list[tuple[str, dict[str, Any] | None]] = [("deliver_outbox", None)]
     now = repo.now()
-    async with app[ENGINE].connect() as conn:
-        last = await conn.scalar(sa.select(sa.func.max(r.c.started_at)).where(r.c.job == "widget_notifications"))
-        if last is None or repo.aware(last) + timedelta(seconds=app[SETTINGS].widget_poll_s) <= now:
-            out.append(("widget_notifications", None))
+    async with ctx.engine.connect() as conn:
+        if WIDGETS in ctx.jobs:
+            last = await conn.scalar(sa.select(sa.func.max(r.c.started_at)).where(r.c.job == WIDGETS))
+            if last is None or repo.aware(last) + timedelta(seconds=ctx.settings.widget_poll_s) <= now:
+                out.append((WIDGETS, None))
         for integration in await repo.many(conn, i.select().where(i.c.vendor != "none")):
             for job, seconds in json.loads(integration["intervals"]).items():
-                if job not in JOBS:
+                if job not in ctx.jobs or not ctx.jobs[job].per_integration:
                     continue
                 last = await conn.scalar(
                     sa.select(sa.func.max(r.c.started_at)).where(
@@ -193,25 +211,25 @@ async def due_jobs(app: web.Application) -> list[tuple[str, dict[str, Any] | Non
     return out
 
 
-async def scheduler(app: web.Application, stop: asyncio.Event) -> None:
+async def scheduler(ctx: Context, stop: asyncio.Event) -> None:
     """Runs what is due every tick until `stop` is set; a job under way finishes first (cancelling one in the
     middle of a database call can leave the SQLite driver waiting forever)."""
-    tick = app[SETTINGS].scheduler_tick_s
+    tick = ctx.settings.scheduler_tick_s
     while not stop.is_set():
-        app[DELIVERY].cut_short = False  # set again only by a delivery run of this tick
+        ctx.delivery.cut_short = False  # set again only by a delivery run of this tick
         try:
-            for job, integration in await due_jobs(app):
+            for job, integration in await due_jobs(ctx):
                 if stop.is_set():
                     return
                 try:
-                    await run_job(app, job, integration, "schedule")
+                    await run_job(ctx, job, integration, "schedule")
                 except JobBusy:
                     continue
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("scheduler tick failed")
-        if app[DELIVERY].cut_short:  # a backlog outlasted the run's time budget: no pause before the next
+        if ctx.delivery.cut_short:  # a backlog outlasted the run's time budget: no pause before the next
             await asyncio.sleep(0)
             continue
         with contextlib.suppress(TimeoutError):

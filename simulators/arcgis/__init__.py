@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from simulators.kit import CONFIG, SimulatorSpec
+from simulators.kit import create_app as kit_create_app
 
 from .actions import ACTIONS
 from .addresses import load
@@ -46,6 +48,6 @@ SPEC = SimulatorSpec(
 )
 
 
-create_app = SPEC.create_app
+create_app = functools.partial(kit_create_app, SPEC)  # create_app(seed=1, ...)
 
 __all__ = ["SPEC", "ArcgisConfig", "GeocoderState", "create_app"]

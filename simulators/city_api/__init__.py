@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from simulators.kit import SimulatorSpec
+from simulators.kit import create_app as kit_create_app
 
 from .actions import ACTIONS
 from .config import WIDGETS, CityApiConfig, add_arguments, config_from_args
@@ -24,6 +27,6 @@ SPEC = SimulatorSpec(
     mount="/{widget}",
     guard=guard,
 )
-create_app = SPEC.create_app
+create_app = functools.partial(kit_create_app, SPEC)  # create_app(seed=1, ...)
 
 __all__ = ["SPEC", "WIDGETS", "CityApiConfig", "CityState", "create_app"]

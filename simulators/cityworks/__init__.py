@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from simulators.kit import Operation, SimulatorSpec
+from simulators.kit import create_app as kit_create_app
 
 from .actions import ACTIONS
 from .config import VERSIONS, CityworksConfig, add_arguments, config_from_args, family
@@ -31,6 +34,6 @@ SPEC = SimulatorSpec(
 )
 
 
-create_app = SPEC.create_app
+create_app = functools.partial(kit_create_app, SPEC)  # create_app(seed=1, ...)
 
 __all__ = ["SPEC", "VERSIONS", "CityworksConfig", "CityworksState", "create_app", "family"]

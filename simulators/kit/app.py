@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 
@@ -18,8 +19,9 @@ from .routing import CONTROL_CATCH_ALLS, UNROUTED, VENDOR_CATCH_ALL, control_no_
 from .spec import SimConfig, SimulatorSpec
 
 
-def create_app(spec: SimulatorSpec, config: SimConfig | None = None) -> web.Application:
-    config = config if config is not None else spec.config_type()
+def create_app(spec: SimulatorSpec, config: SimConfig | None = None, **options: Any) -> web.Application:
+    """A simulator as an aiohttp application: from a config, or from the config's fields (`seed=1`)."""
+    config = config if config is not None else spec.config_type(**options)
     if not isinstance(config, spec.config_type):
         raise TypeError(f"{spec.name} needs a {spec.config_type.__name__}, got {type(config).__name__}")
     dialect = spec.dialect_for(config)

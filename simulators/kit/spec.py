@@ -145,11 +145,5 @@ class SimulatorSpec:
     # server's authentication does: an unsigned request is refused for that, whatever else is wrong with it.
     guard: Callable[[web.Request, Operation, bytes], web.StreamResponse | None] | None = None
 
-    def create_app(self, config: SimConfig | None = None, **options: Any) -> web.Application:
-        """This simulator as an aiohttp application: from a config, or from the config's fields."""
-        from .app import create_app  # app.py builds on this module
-
-        return create_app(self, config if config is not None else self.config_type(**options))
-
     def dialect_for(self, config: SimConfig) -> Dialect:
         return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from simulators.kit import SimulatorSpec
+from simulators.kit import create_app as kit_create_app
 
 from .actions import ACTIONS
 from .config import OpengovConfig, add_arguments, config_from_args
@@ -22,6 +25,6 @@ SPEC = SimulatorSpec(
     config_from_args=config_from_args,
     description="OpenGov EAM (Cartegraph) REST API: requests, request issues, requesters, comments, tasks",
 )
-create_app = SPEC.create_app
+create_app = functools.partial(kit_create_app, SPEC)  # create_app(seed=1, ...)
 
 __all__ = ["SPEC", "OpengovConfig", "OpengovState", "create_app"]

@@ -7,7 +7,8 @@ from typing import Any
 from simulators.kit import Action, ActionError
 
 from .dialect import OpengovError
-from .state import OpengovState, point_shape
+from .shapes import point_shape
+from .state import OpengovState
 
 REQUESTS, ISSUES, TASKS = "cgRequestsClass", "cgRequestIssuesClass", "cgTasksClass"
 OID = {"type": "integer"}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from simulators.kit import Seeder
 from simulators.kit import city as demo_city
 
-from .state import point_shape
+from .shapes import point_shape
 
 if TYPE_CHECKING:
     from .state import OpengovState

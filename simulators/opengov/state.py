@@ -18,6 +18,7 @@ from typing import Any
 from . import filters
 from .config import OpengovConfig
 from .dialect import OpengovError
+from .shapes import point_shape
 
 TEXT, INT, NUMBER, BOOL, DATE, SHAPE = "text", "int", "number", "bool", "date", "shape"
 SYSTEM = ("Oid", "IDField", "EntryDateField", "cgLastModifiedField", "EnteredBy")
@@ -166,10 +167,6 @@ def coerce(kind: str, field: str, value: Any) -> Any:
         raise OpengovError(
             400, f"The value for {field} is not valid.", [{"FieldName": field, "Message": f"not a {kind}"}]
         ) from None
-
-
-def point_shape(lat: float, lng: float) -> dict[str, Any]:
-    return {"ShapeType": 1, "Points": [{"Lat": lat, "Lng": lng}], "Center": {"Lat": lat, "Lng": lng}, "Breaks": []}
 
 
 class OpengovState:

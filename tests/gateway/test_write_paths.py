@@ -10,7 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from gateway.appkeys import CATALOG, DELIVERY, ENGINE
+from gateway.appkeys import CATALOG, ENGINE, JOBS
 from gateway.storage import schema as t
 from gateway.storage.engine import make_engine, migrate
 from gateway.storage.group_commit import GroupCommit
@@ -150,7 +150,7 @@ async def test_a_change_made_by_another_instance_is_seen_once_the_copy_is_old(ci
 
 
 async def test_a_delivery_run_out_of_time_says_so_and_the_scheduler_goes_on_at_once(city_gw):
-    delivery = city_gw.stack.app("gateway")[DELIVERY]
+    delivery = city_gw.stack.app("gateway")[JOBS].delivery
     for _ in range(3):
         assert await report(city_gw) == 201
     assert await delivery.run(budget_s=0) == {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
