@@ -18,13 +18,9 @@ from typing import Any
 
 from .config import CityworksConfig
 from .dialect import (
-    AUTH_UNKNOWN,
-    EMPLOYEE_NOT_FOUND,
-    INVALID_CREDENTIALS,
-    INVALID_CREDENTIALS_CODE,
-    UNAUTHORIZED,
     CityworksError,
 )
+from .errors import EmployeeNotFound, InvalidCredentials, Unauthorized
 
 AUTH_SERVICE = "General/Authentication"
 HEADER_SCHEME = "cityworks"
@@ -89,7 +85,7 @@ class TokenSigner:
 
 
 def unauthorized(text: str) -> CityworksError:
-    return CityworksError(UNAUTHORIZED, AUTH_UNKNOWN, "Unauthorized", text, AUTH_SERVICE)
+    return Unauthorized(text, AUTH_SERVICE)
 
 
 def token_from_request(config: CityworksConfig, token_param: str | None, authorization: str | None) -> str:
@@ -117,19 +113,13 @@ def token_from_request(config: CityworksConfig, token_param: str | None, authori
 def check_password(state: Any, login: Any, password: Any, signer: TokenSigner) -> Any:
     """The employee for these credentials; a Cityworks Online token is accepted as the password."""
     if not isinstance(login, str) or not isinstance(password, str) or not login or not password:
-        raise CityworksError(
-            INVALID_CREDENTIALS,
-            INVALID_CREDENTIALS_CODE,
-            "InvalidCredentials",
+        raise InvalidCredentials(
             "LoginName and Password are required",
             AUTH_SERVICE,
         )
     employee = state.employee(login)
     if employee is None:
-        raise CityworksError(
-            INVALID_CREDENTIALS,
-            EMPLOYEE_NOT_FOUND,
-            "EmployeeNotFoundByLoginName",
+        raise EmployeeNotFound(
             f"No employee with login {login}",
             AUTH_SERVICE,
         )
@@ -139,10 +129,7 @@ def check_password(state: Any, login: Any, password: Any, signer: TokenSigner) -
         claims = signer.verify(password)
         if claims is not None and claims.kind == "online" and claims.login.lower() == login.lower():
             return employee
-    raise CityworksError(
-        INVALID_CREDENTIALS,
-        INVALID_CREDENTIALS_CODE,
-        "InvalidCredentials",
+    raise InvalidCredentials(
         "Invalid login name or password",
         AUTH_SERVICE,
     )

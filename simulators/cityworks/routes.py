@@ -21,19 +21,14 @@ from simulators.kit.binding import arguments
 from .auth import check_password, expiry_ttl, token_from_request, unauthorized
 from .config import CityworksConfig
 from .dialect import (
-    ERROR,
     IIS_NOT_FOUND,
-    INVALID_FIELD,
-    ITEM_NOT_FOUND,
-    NOT_AUTHORIZED_TO_VIEW,
-    REQUIRED_FIELDS,
-    UNAUTHORIZED,
     CityworksError,
     failure,
     lenient_loads,
     obsolete_envelope,
     ok,
 )
+from .errors import ErrorItemNotFound, InvalidField, NotLicensed, RequiredFields
 from .state import ACTIVITY_SR, ACTIVITY_WO, STATUSES, CityworksState, Employee
 
 LICENCE_NAMES = {"sr": "Service Request", "wo": "Work Order"}
@@ -66,25 +61,21 @@ def rpc(name: str, *, auth: bool = True) -> Callable[[Callable[[Call], Any]], Ca
     return register
 
 
-def invalid(text: str) -> CityworksError:
-    return CityworksError(ERROR, INVALID_FIELD, "InvalidField", text)
-
-
 def id_list(data: dict[str, Any], key: str, kind: type = int) -> list[Any]:
     values = data.get(key)
     if not isinstance(values, list) or not values:
-        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", f"{key} is required (a non-empty list)")
+        raise RequiredFields(f"{key} is required (a non-empty list)")
     if not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
-        raise invalid(f"{key} must be a list of {'integers' if kind is int else 'strings'}")
+        raise InvalidField(f"{key} must be a list of {'integers' if kind is int else 'strings'}")
     return values
 
 
 def one_id(data: dict[str, Any], key: str, kind: type = int) -> Any:
     value = data.get(key)
     if value is None:
-        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", f"{key} is required")
+        raise RequiredFields(f"{key} is required")
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise invalid(f"{key} must be {'an integer' if kind is int else 'a string'}")
+        raise InvalidField(f"{key} must be {'an integer' if kind is int else 'a string'}")
     return value
 
 
@@ -217,7 +208,7 @@ def sr_comments(c: Call) -> Any:
 def _activity_type(c: Call) -> int:
     kind = one_id(c.data, "ActivityType")
     if kind not in (ACTIVITY_SR, ACTIVITY_WO):
-        raise invalid(f"ActivityType {kind} is not supported (1 service request, 2 work order)")
+        raise InvalidField(f"ActivityType {kind} is not supported (1 service request, 2 work order)")
     need = "sr" if kind == ACTIVITY_SR else "wo"
     require_licence(c.config, need)
     return kind
@@ -258,7 +249,7 @@ def _names(c: Call, key: str) -> list[str] | None:
     if values is None:
         return None
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise invalid(f"{key} must be a list of strings")
+        raise InvalidField(f"{key} must be a list of strings")
     return values
 
 
@@ -270,9 +261,7 @@ def user_preferences(c: Call) -> Any:
     if c.data.get("EmployeeSid") is not None:
         employee = c.state.employee_by_sid(c.data["EmployeeSid"])
         if employee is None:
-            raise CityworksError(
-                ERROR, ITEM_NOT_FOUND, "ErrorItemNotFound", f"EmployeeSid {c.data['EmployeeSid']} not found"
-            )
+            raise ErrorItemNotFound(f"EmployeeSid {c.data['EmployeeSid']} not found")
     return c.state.user_preferences(employee, _names(c, "Categories"), _names(c, "PreferenceNames"))
 
 
@@ -281,10 +270,10 @@ def user_preference_save(c: Call) -> Any:
     assert c.employee is not None
     element = c.data.get("Element")
     if not isinstance(element, str) or not element:
-        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "Element is required")
+        raise RequiredFields("Element is required")
     value = c.data.get("DefaultValue")
     if value is not None and not isinstance(value, str):
-        raise invalid("DefaultValue must be a string (a preference is text)")
+        raise InvalidField("DefaultValue must be a string (a preference is text)")
     return c.state.save_user_preference(c.employee, str(c.data.get("Category") or ""), element, value or "")
 
 
@@ -294,7 +283,7 @@ def user_preference_save(c: Call) -> Any:
 def _upload(c: Call) -> tuple[str, bytes]:
     upload = c.form.get("file") if c.form is not None else None
     if upload is None or isinstance(upload, str):
-        raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "a file part named 'file' is required")
+        raise RequiredFields("a file part named 'file' is required")
     content = upload.file.read()
     name = str(c.data.get("Filename") or upload.filename or "attachment")
     return name, content
@@ -410,10 +399,7 @@ def wo_statuses(c: Call) -> Any:
 
 def require_licence(config: CityworksConfig, licence: str | None) -> None:
     if licence and licence not in config.licences and "ignore-licences" not in config.defects:
-        raise CityworksError(
-            UNAUTHORIZED,
-            NOT_AUTHORIZED_TO_VIEW,
-            "NotLicensed",
+        raise NotLicensed(
             f"This site is not licensed for the {LICENCE_NAMES[licence]} API",
         )
 
@@ -422,13 +408,13 @@ def decode_data(raw: Any) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     if not isinstance(raw, str):
-        raise invalid("data must be a JSON object")
+        raise InvalidField("data must be a JSON object")
     try:
         data = lenient_loads(raw)
     except ValueError as exc:
-        raise invalid(f"data is not valid JSON: {exc}") from None
+        raise InvalidField(f"data is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise invalid("data must be a JSON object")
+        raise InvalidField("data must be a JSON object")
     return data
 
 

@@ -19,17 +19,18 @@ from typing import Any
 from .auth import TokenSigner
 from .config import CityworksConfig
 from .dialect import (
-    ERROR,
-    INVALID_FIELD,
-    INVALID_REQUEST_ID,
-    ITEM_NOT_FOUND,
     NULL_DATE,
-    REQUIRED_FIELDS,
-    STATUS_CANT_BE_CANCELED,
-    STATUS_CANT_BE_CLOSED,
     UNSET_NUMBER,
-    CityworksError,
     cw_date,
+)
+from .errors import (
+    ErrorItemNotFound,
+    InvalidField,
+    InvalidRequestId,
+    ItemNotFound,
+    RequiredFields,
+    StatusCantBeCanceled,
+    StatusCantBeClosed,
 )
 
 SR_SERVICE, WO_SERVICE = "Ams/ServiceRequest", "Ams/WorkOrder"
@@ -123,13 +124,11 @@ def now() -> str:
 def normalise_date(text: Any, field: str, service: str) -> str:
     """Accept `YYYY-MM-DD`, `...Thh:mm:ss`, fractions and `Z`; compare as the canonical text."""
     if not isinstance(text, str):
-        raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", f"{field} must be a date", service)
+        raise InvalidField(f"{field} must be a date", service)
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise CityworksError(
-            ERROR, INVALID_FIELD, "InvalidField", f"{field}: {text!r} is not a date", service
-        ) from None
+        raise InvalidField(f"{field}: {text!r} is not a date", service) from None
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     return cw_date(when)
@@ -295,9 +294,7 @@ class CityworksState:
     def problem_qa(self, problem_sid: Any) -> dict[str, Any]:
         qa = self.qa.get(problem_sid) if isinstance(problem_sid, int) else None
         if qa is None:
-            raise CityworksError(
-                ERROR, INVALID_FIELD, "InvalidField", f"ProblemSid {problem_sid} not found", SR_SERVICE
-            )
+            raise InvalidField(f"ProblemSid {problem_sid} not found", SR_SERVICE)
         return {
             "ProblemSid": qa["ProblemSid"],
             "BranchingModel": qa["BranchingModel"],
@@ -310,24 +307,20 @@ class CityworksState:
     def _request(self, request_id: Any) -> dict[str, Any]:
         sr = self.requests.get(request_id) if isinstance(request_id, int) and not isinstance(request_id, bool) else None
         if sr is None:
-            raise CityworksError(
-                ERROR, INVALID_REQUEST_ID, "InvalidRequestId", f"RequestId {request_id} not found", SR_SERVICE
-            )
+            raise InvalidRequestId(f"RequestId {request_id} not found", SR_SERVICE)
         return sr
 
     def create_request(self, data: Mapping[str, Any], by: Employee, when: str | None = None) -> dict[str, Any]:
         problem_sid = data.get("ProblemSid")
         if problem_sid is None:
-            raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "ProblemSid is required", SR_SERVICE)
+            raise RequiredFields("ProblemSid is required", SR_SERVICE)
         problem = self.problems.get(problem_sid)
         if problem is None:
-            raise CityworksError(
-                ERROR, INVALID_FIELD, "InvalidField", f"ProblemSid {problem_sid} not found", SR_SERVICE
-            )
+            raise InvalidField(f"ProblemSid {problem_sid} not found", SR_SERVICE)
         answers = self._check_answers(problem_sid, data.get("Answers") or [])
         status = data.get("Status") or "OPEN"
         if status not in STATUS_CODES:
-            raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", f"Status {status!r} is not defined", SR_SERVICE)
+            raise InvalidField(f"Status {status!r} is not defined", SR_SERVICE)
         rid = next(self._ids["sr"])
         init = when or (
             normalise_date(data["DateTimeInit"], "DateTimeInit", SR_SERVICE) if data.get("DateTimeInit") else now()
@@ -377,10 +370,7 @@ class CityworksState:
         for given in answers:
             answer = known.get(given.get("AnswerId")) if isinstance(given, dict) else None
             if answer is None:
-                raise CityworksError(
-                    ERROR,
-                    INVALID_FIELD,
-                    "InvalidField",
+                raise InvalidField(
                     f"AnswerId {given.get('AnswerId') if isinstance(given, dict) else given} "
                     f"is not an answer of ProblemSid {problem_sid}",
                     SR_SERVICE,
@@ -419,9 +409,7 @@ class CityworksState:
             except ValueError:
                 problem = f"AnswerValue {text!r} of AnswerId {answer['AnswerId']} is not a date"
         if problem is not None:
-            raise CityworksError(
-                ERROR, INVALID_FIELD, "InvalidField", f"{problem} (ProblemSid {problem_sid})", SR_SERVICE
-            )
+            raise InvalidField(f"{problem} (ProblemSid {problem_sid})", SR_SERVICE)
 
     def _apply_fields(self, sr: dict[str, Any], data: Mapping[str, Any]) -> None:
         rid = sr["RequestId"]
@@ -472,7 +460,7 @@ class CityworksState:
         if data.get("ProblemSid") is not None and data["ProblemSid"] != sr["ProblemSid"]:
             problem = self.problems.get(data["ProblemSid"])
             if problem is None:
-                raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", "ProblemSid not found", SR_SERVICE)
+                raise InvalidField("ProblemSid not found", SR_SERVICE)
             sr.update(ProblemSid=problem["ProblemSid"], ProblemCode=problem["ProblemCode"])
             sr["Description"] = problem["Description"]
         self._apply_fields(sr, data)
@@ -480,7 +468,7 @@ class CityworksState:
 
     def _set_status(self, sr: dict[str, Any], status: str) -> None:
         if status not in STATUS_CODES:
-            raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", f"Status {status!r} is not defined", SR_SERVICE)
+            raise InvalidField(f"Status {status!r} is not defined", SR_SERVICE)
         self._by_status[sr["Status"]].discard(sr["RequestId"])
         sr["Status"] = status
         self._by_status[status].add(sr["RequestId"])
@@ -495,9 +483,7 @@ class CityworksState:
         srs = [self._request(i) for i in ids]  # all or nothing
         for sr in srs:
             if sr["Cancel"]:
-                raise CityworksError(
-                    ERROR, STATUS_CANT_BE_CLOSED, "StatusCantBeClosed", f"{sr['RequestId']} is canceled", SR_SERVICE
-                )
+                raise StatusCantBeClosed(f"{sr['RequestId']} is canceled", SR_SERVICE)
         for sr in srs:
             if not sr["IsClosed"]:
                 sr.update(IsClosed=True, DateTimeClosed=now())
@@ -516,9 +502,7 @@ class CityworksState:
         srs = [self._request(i) for i in ids]
         for sr in srs:
             if sr["IsClosed"]:
-                raise CityworksError(
-                    ERROR, STATUS_CANT_BE_CANCELED, "StatusCantBeCanceled", f"{sr['RequestId']} is closed", SR_SERVICE
-                )
+                raise StatusCantBeCanceled(f"{sr['RequestId']} is closed", SR_SERVICE)
         for sr in srs:
             if not sr["Cancel"]:
                 sr.update(Cancel=True, DateCancelled=now(), Resolution=reason or sr["Resolution"])
@@ -593,16 +577,16 @@ class CityworksState:
             self._request(sid)
         elif activity_type == ACTIVITY_WO:
             if sid not in self.wo_by_sid:
-                raise CityworksError(ERROR, ITEM_NOT_FOUND, "ItemNotFound", f"WorkOrderSid {sid} not found", WO_SERVICE)
+                raise ItemNotFound(f"WorkOrderSid {sid} not found", WO_SERVICE)
         else:
-            raise CityworksError(ERROR, INVALID_FIELD, "InvalidField", f"ActivityType {activity_type} is not supported")
+            raise InvalidField(f"ActivityType {activity_type} is not supported")
 
     def add_comment(
         self, activity_type: int, sid: int, text: Any, by: Employee, when: str | None = None
     ) -> dict[str, Any]:
         self._activity(activity_type, sid)
         if not isinstance(text, str) or not text.strip():
-            raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", "Comments is required")
+            raise RequiredFields("Comments is required")
         stamp = now() if when is None else normalise_date(when, "DateCreated", "Ams/Comment")
         comment = {
             "CommentId": next(self._ids["comment"]),
@@ -623,7 +607,7 @@ class CityworksState:
             for i, comment in enumerate(comments):
                 if comment["CommentId"] == comment_id:
                     return comments.pop(i)
-        raise CityworksError(ERROR, ITEM_NOT_FOUND, "ItemNotFound", f"no comment {comment_id}")
+        raise ItemNotFound(f"no comment {comment_id}")
 
     def comments_for(self, activity_type: int, sids: Iterable[int]) -> dict[str, list[dict[str, Any]]]:
         out = {}
@@ -644,10 +628,7 @@ class CityworksState:
         if data.get("EmployeeSid") is not None:
             found = self.employee_by_sid(data["EmployeeSid"])
             if found is None:
-                raise CityworksError(
-                    ERROR,
-                    ITEM_NOT_FOUND,
-                    "ErrorItemNotFound",
+                raise ErrorItemNotFound(
                     f"EmployeeSid {data['EmployeeSid']} not found",
                     CALL_SERVICE,
                 )
@@ -770,7 +751,7 @@ class CityworksState:
         record = self.attachments.get(att_id) if isinstance(att_id, int) else None
         owner = "RequestId" if activity_type == ACTIVITY_SR else "WorkOrderId"
         if record is None or owner not in record:
-            raise CityworksError(ERROR, ITEM_NOT_FOUND, "ItemNotFound", f"Attachment {att_id} not found")
+            raise ItemNotFound(f"Attachment {att_id} not found")
         content = self.attachment_bytes[att_id]
         if "corrupt-attachments" in self.config.defects and content:
             content = bytes([content[0] ^ 0xFF]) + content[1:]
@@ -804,18 +785,16 @@ class CityworksState:
     def _work_order(self, wo_id: Any) -> dict[str, Any]:
         wo = self.work_orders.get(str(wo_id)) if isinstance(wo_id, (str, int)) and not isinstance(wo_id, bool) else None
         if wo is None:
-            raise CityworksError(ERROR, ITEM_NOT_FOUND, "ItemNotFound", f"WorkOrderId {wo_id} not found", WO_SERVICE)
+            raise ItemNotFound(f"WorkOrderId {wo_id} not found", WO_SERVICE)
         return wo
 
     def create_work_order(self, data: Mapping[str, Any], by: Employee, when: str | None = None) -> dict[str, Any]:
         missing = [f for f in ("EntityType", "WOTemplateId") if not data.get(f)]
         if missing:
-            raise CityworksError(ERROR, REQUIRED_FIELDS, "RequiredFields", f"{', '.join(missing)} required", WO_SERVICE)
+            raise RequiredFields(f"{', '.join(missing)} required", WO_SERVICE)
         template = self.templates.get(str(data["WOTemplateId"]))
         if template is None:
-            raise CityworksError(
-                ERROR, INVALID_FIELD, "InvalidField", f"WOTemplateId {data['WOTemplateId']} not found", WO_SERVICE
-            )
+            raise InvalidField(f"WOTemplateId {data['WOTemplateId']} not found", WO_SERVICE)
         sid = next(self._ids["wo"])
         wo_id = str(100_000 + sid)
         init = when or now()
@@ -885,9 +864,7 @@ class CityworksState:
         wos = [self._work_order(i) for i in ids]
         for wo in wos:
             if wo["Cancel"]:
-                raise CityworksError(
-                    ERROR, STATUS_CANT_BE_CLOSED, "StatusCantBeClosed", "work order is canceled", WO_SERVICE
-                )
+                raise StatusCantBeClosed("work order is canceled", WO_SERVICE)
         for wo in wos:
             if not wo["IsClosed"]:
                 wo.update(IsClosed=True, Status="CLOSED", DateWOClosed=now(), Stage="Closed")
@@ -903,9 +880,7 @@ class CityworksState:
         wos = [self._work_order(i) for i in ids]
         for wo in wos:
             if wo["IsClosed"]:
-                raise CityworksError(
-                    ERROR, STATUS_CANT_BE_CANCELED, "StatusCantBeCanceled", "work order is closed", WO_SERVICE
-                )
+                raise StatusCantBeCanceled("work order is closed", WO_SERVICE)
         for wo in wos:
             wo.update(Cancel=True, Status="CANCEL", Stage="Canceled")
         return [dict(w) for w in wos]
