@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from hypothesis import Phase
 
-from . import evidence, frontdoor, report, requirements
-from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals, verdicts
+from . import evidence, frontdoor, report, requirements, writers
+from .report import suite_of
+from .scorecard import Verdict, verdicts
 
 PLUGIN_NAME = "civic-harness-requirements"
 
@@ -182,18 +183,6 @@ def refused_calls(violations: list[dict[str, Any]]) -> str:
     return "\n".join([head, *(f"E     {line}" for line in lines[:10])]) + more
 
 
-def suite_of(nodeid: str) -> str:
-    """`providers/cityworks` for a check in conformance/providers/cityworks/..., else its file's folder."""
-    path = nodeid.split("::", 1)[0]
-    parts = path.split("/")
-    if "providers" in parts:
-        i = parts.index("providers")
-        return "/".join(parts[i : i + 2])
-    if "gateway" in parts:
-        return "gateway"
-    return "/".join(parts[:-1]) or parts[0]
-
-
 class RequirementTracker:
     """Which checks cover which IDs, and how each check ended."""
 
@@ -205,6 +194,7 @@ class RequirementTracker:
         self.checks: dict[str, report.Check] = {}
         self.started, self.clock = datetime.now(UTC), time.monotonic()
         self.marks: dict[str, int] = {}  # the watched journals' newest entries when the current check began
+        self.model: dict[str, Any] | None = None  # the report, once the session has finished
 
     def unknown_ids(self, items: list[pytest.Item]) -> list[str]:
         """`nodeid: ID, ...` for each check naming an ID the catalogue lacks."""
@@ -329,65 +319,34 @@ class RequirementTracker:
     def verdicts(self) -> list[Verdict]:
         return verdicts(self.catalogue, self.covers, self.outcomes)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        paths = (self.config.getoption("report_json"), self.config.getoption("report_html"))
-        if not any(paths) or self.config.getoption("req_coverage"):
-            return
+    def report_model(self) -> dict[str, Any]:
+        """The one model every report format is written from (conformance/writers/)."""
         results = self.verdicts()
         scope = self.config.getoption("scorecard_scope")
         if scope == "covered":
             results = [v for v in results if v.checks]
         command = self.config.getoption("report_command") or shlex.join(["pytest", *sys.argv[1:]])
-        seed = self.config.getoption("harness_seed", None)
-        model = report.model(
+        return report.model(
             results,
             self.checks,
-            seed=seed,
+            seed=self.config.getoption("harness_seed", None),
             command=command,
             started=self.started.isoformat(timespec="seconds"),
             duration_s=time.monotonic() - self.clock,
             scope=scope,
         )
-        json_path, html_path = paths
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        json_path, html_path = self.config.getoption("report_json"), self.config.getoption("report_html")
+        if not (json_path or html_path) or self.config.getoption("req_coverage"):
+            return
+        self.model = self.report_model()
         if json_path:
-            report.write_json(json_path, model)
+            writers.json_file.write(json_path, self.model)
         if html_path:
-            report.write_html(html_path, model)
+            writers.html.write(html_path, self.model)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.config.getoption("scorecard") or self.config.getoption("req_coverage"):
             return
-        results = self.verdicts()
-        if self.config.getoption("scorecard_scope") == "covered":
-            results = [v for v in results if v.checks]
-        colours = {PASS: "green", FAIL: "red", SKIPPED: "yellow", NOT_COVERED: "yellow"}
-        tw = terminalreporter
-        tw.section("requirement scorecard")
-        for v in results:
-            detail = (
-                f"{len(v.checks)} check(s) in {', '.join(sorted({suite_of(t) for t in v.checks}))}"
-                if v.checks
-                else "no check"
-            )
-            refused = sum(frontdoor.refused_in(n) for t in v.checks if t in self.checks for n in self.checks[t].notes)
-            if refused:
-                detail += f"; the front door refused {refused} generated call(s), reported below"
-            tw.line(f"{v.requirement.id:<10} {v.status.upper():<12} {detail}", **{colours[v.status]: True})
-        counts = totals(results)
-        warned = {c.id: len(c.warnings) for c in self.checks.values() if c.warnings}
-        if warned:
-            tw.line(
-                f"{sum(warned.values())} wire warning(s) in {len(warned)} check(s): calls the real vendor accepts "
-                "outside its documented contract (listed per check in the JSON and HTML reports)",
-                yellow=True,
-            )
-        tw.line(
-            f"{counts[PASS]} pass, {counts[FAIL]} fail, {counts[SKIPPED]} skipped, "
-            f"{counts[NOT_COVERED]} not covered (gaps, not passes) of {len(results)} requirement IDs"
-            + (" in this suite's scope" if self.config.getoption("scorecard_scope") == "covered" else "")
-        )
-        noted = [(nodeid, note) for nodeid, check in self.checks.items() for note in check.notes]
-        if noted:
-            tw.section("front door (reported, not judged)")
-            for nodeid, note in noted:
-                tw.line(f"{nodeid.split('::', 1)[-1]}: {note}", yellow=True)
+        writers.terminal.write(terminalreporter, self.model or self.report_model())

@@ -1,18 +1,13 @@
-"""The reports of a conformance run: one model (per requirement ID: verdict, the seed text it comes from, the
-checks behind it; per check: outcome, duration and, for a failure, the evidence), written as JSON and as a
-self-contained HTML scorecard. JUnit XML is pytest's own (one testcase per check), with the requirement IDs
-added as properties by the plugin."""
+"""The report of a conformance run, one model for every format (conformance/writers/): per requirement ID
+its verdict, the seed text it comes from and the checks behind it; per check its outcome, duration and, for
+a failure, the evidence."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from .requirements import Requirement
 from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals
@@ -102,21 +97,13 @@ def _requirement(v: Verdict, checks: Mapping[str, Check]) -> dict[str, Any]:
     }
 
 
-def write_json(path: str | Path, report: Mapping[str, Any]) -> None:
-    Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
-def render_html(report: Mapping[str, Any]) -> str:
-    checks = {c["id"]: c for c in report["checks"]}
-    return _TEMPLATES.get_template("scorecard.html").render(r=report, checks=checks)
-
-
-def write_html(path: str | Path, report: Mapping[str, Any]) -> None:
-    Path(path).write_text(render_html(report), encoding="utf-8")
+def suite_of(nodeid: str) -> str:
+    """`providers/cityworks` for a check in conformance/providers/cityworks/..., else its file's folder."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    if "providers" in parts:
+        i = parts.index("providers")
+        return "/".join(parts[i : i + 2])
+    if "gateway" in parts:
+        return "gateway"
+    return "/".join(parts[:-1]) or parts[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import report, requirements
+from conformance import report, requirements, writers
 from conformance.scorecard import verdicts
 from harness.conformance_cli import replay_command
 
@@ -125,7 +125,7 @@ def test_gaps_are_listed_as_gaps_never_as_passes():
     )
     assert model["totals"]["pass"] == 1 and model["totals"]["fail"] == 1
     assert model["totals"]["not_covered"] == len(catalogue) - 2
-    html = report.render_html(model)
+    html = writers.html.render(model)
     assert html.count('class="status not-covered"') == len(catalogue) - 2
     assert 'href="#AGY-2"' in html and "boom" in html and "seed 7" in html
 

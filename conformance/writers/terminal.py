@@ -1,0 +1,44 @@
+"""The scorecard at the end of a run, on pytest's terminal: a line per requirement ID (its verdict and the
+suites of its checks), the wire warnings, the totals, and what the vendor's front door refused."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import frontdoor
+from ..report import suite_of
+from ..scorecard import FAIL, NOT_COVERED, PASS, SKIPPED
+
+COLOURS = {PASS: "green", FAIL: "red", SKIPPED: "yellow", NOT_COVERED: "yellow"}
+
+
+def write(tw: Any, report: Mapping[str, Any]) -> None:
+    """`tw`: pytest's terminal reporter (its `section` and `line`)."""
+    checks = {c["id"]: c for c in report["checks"]}
+    tw.section("requirement scorecard")
+    for r in report["requirements"]:
+        ids = [c["id"] for c in r["checks"]]
+        detail = f"{len(ids)} check(s) in {', '.join(sorted({suite_of(i) for i in ids}))}" if ids else "no check"
+        refused = sum(frontdoor.refused_in(n) for i in ids if i in checks for n in checks[i]["notes"])
+        if refused:
+            detail += f"; the front door refused {refused} generated call(s), reported below"
+        tw.line(f"{r['id']:<10} {r['status'].upper():<12} {detail}", **{COLOURS[r["status"]]: True})
+    totals = report["totals"]
+    warned = [c for c in report["checks"] if c["warnings"]]
+    if warned:
+        tw.line(
+            f"{totals['warnings']} wire warning(s) in {len(warned)} check(s): calls the real vendor accepts "
+            "outside its documented contract (listed per check in the JSON and HTML reports)",
+            yellow=True,
+        )
+    tw.line(
+        f"{totals['pass']} pass, {totals['fail']} fail, {totals['skipped']} skipped, "
+        f"{totals['not_covered']} not covered (gaps, not passes) of {totals['requirements']} requirement IDs"
+        + (" in this suite's scope" if report["scope"] == "covered" else "")
+    )
+    noted = [(c["id"], note) for c in report["checks"] for note in c["notes"]]
+    if noted:
+        tw.section("front door (reported, not judged)")
+        for nodeid, note in noted:
+            tw.line(f"{nodeid.split('::', 1)[-1]}: {note}", yellow=True)
