@@ -1,4 +1,5 @@
-"""`civic-harness conformance` and `certify`: run the suites with pytest in this process.
+"""The pytest runner `civic-harness conformance` and `certify` share (harness/commands/): the suites run with
+pytest in this process.
 
 Exit codes: 0 every selected check passed; 1 a check failed; 2 usage error or unreachable target.
 """

@@ -6,15 +6,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from .campaign import SIDES, CampaignConfig, Report, run_campaign
+from ..campaign import SIDES, CampaignConfig, Report, run_campaign
+
+NAME = "campaign"
+HELP = "reports through the gateway under vendor faults and gateway kills, then nothing lost"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     d = CampaignConfig()
     p.add_argument("--vendor", choices=("cityworks", "opengov"), default=d.vendor, help="default cityworks")
     p.add_argument("--requests", type=int, default=d.requests, help=f"reports to submit (default {d.requests})")
@@ -43,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     if args.requests < 1 or not 0 <= args.fault_rate < 1 or args.kills < 0 or args.photo_every < 1:
         print(
             "civic-harness: --requests >= 1, 0 <= --fault-rate < 1, --kills >= 0, --photo-every >= 1", file=sys.stderr

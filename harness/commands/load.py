@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,14 @@ from loadtests.thresholds import Thresholds, judge, read_stats
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROFILES = {"citizens": "citizens.py", "vendor-api": "vendor_api.py", "vendor_api": "vendor_api.py", "sync": "sync.py"}
-LOADTESTS = Path(__file__).resolve().parent.parent / "loadtests"
+LOADTESTS = Path(__file__).resolve().parents[2] / "loadtests"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+NAME = "load"
+HELP = "run a locust load profile headless, judged by thresholds"
+
+
+def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("profile", help="citizens, vendor-api or sync")
     p.add_argument("--users", type=int, default=10, help="simulated users (default 10)")
     p.add_argument("--spawn-rate", type=float, default=5, help="users started per second (default 5)")
@@ -59,7 +64,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_load(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     profile = PROFILES.get(args.profile)
     if profile is None:
         print(f"civic-harness: no load profile {args.profile!r}; profiles: citizens, vendor-api, sync", file=sys.stderr)
@@ -147,9 +152,9 @@ def bundled_stack(scratch: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
     """Every simulator and the gateway (scheduler on, so the outbox drains as in production), demo city."""
     from gateway.settings import Settings
 
-    from .democity import DEMO_API_KEY, seed_demo_city
-    from .registry import built_simulators, load_simulator
-    from .stack import ThreadedStack
+    from ..democity import DEMO_API_KEY, seed_demo_city
+    from ..registry import built_simulators, load_simulator
+    from ..stack import ThreadedStack
 
     configs = {name: load_simulator(name).config_type(seed=0) for name in built_simulators()}
     settings = Settings(

@@ -1,0 +1,11 @@
+"""The commands of `civic-harness`, one module each: `NAME`, `HELP`, `add_arguments(parser, argv)` and
+`run(args, passthrough, argv) -> exit code`; `PASSTHROUGH = True` where options the command does not know go
+on to pytest. The CLI (harness/cli.py) is this registry and nothing else."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import campaign, certify, conformance, gateway, load, sim, up
+
+COMMANDS: dict[str, ModuleType] = {m.NAME: m for m in (sim, up, gateway, conformance, certify, load, campaign)}

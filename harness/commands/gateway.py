@@ -1,0 +1,43 @@
+"""`civic-harness gateway`: the reference gateway in the foreground, configured by a TOML file and
+CIVIC_HARNESS_* variables."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+from collections.abc import Sequence
+
+from ..stack import Stack
+from .common import complain, serve
+
+NAME = "gateway"
+HELP = "run the reference gateway in the foreground"
+
+
+def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8311, help="port to listen on; 0 picks a free one (default 8311)")
+    p.add_argument("--config", help="a TOML file with a [gateway] table; CIVIC_HARNESS_* variables override it")
+    p.add_argument("--database-url", help="overrides the configured DATABASE_URL (sqlite:///file or postgresql://)")
+
+
+def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
+    from gateway.settings import Settings
+
+    try:
+        settings = Settings.load(args.config)
+    except (ValueError, OSError) as exc:
+        return complain(str(exc))
+    if args.database_url:
+        settings = dataclasses.replace(settings, database_url=args.database_url)
+    generated = "CIVIC_HARNESS_ADMIN_TOKEN" not in os.environ and not args.config
+
+    async def announce(s: Stack) -> None:
+        print(f"listening on {s.url('gateway')}", flush=True)
+        if generated:  # a token nobody configured: shown once, so the operator can use it
+            print(f"admin token (generated for this run): {settings.admin_token}", flush=True)
+
+    asyncio.run(serve(Stack({}, host=args.host, ports={"gateway": args.port}, gateway=settings), announce))
+    return 0
