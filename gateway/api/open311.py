@@ -58,6 +58,13 @@ def error_response(request: web.Request, status: int, descriptions: Sequence[str
     return web.Response(text=json.dumps(body), status=status, content_type="application/json", charset="utf-8")
 
 
+def refuse_nul(params: Mapping[str, Any], what: str) -> None:
+    """U+0000 cannot be stored or looked up (PostgreSQL text cannot hold it): a clear 400, not a failure later."""
+    for name, value in params.items():
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise Open311Error(400, f"{what} {name[:64].replace(chr(0), '')!r} holds U+0000 (NUL), which is not text")
+
+
 def handler(fn: Any) -> Any:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
@@ -256,6 +263,8 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
         fields = MultiDict(await request.post())
     else:
         raise Open311Error(400, "send application/x-www-form-urlencoded, or multipart/form-data with media")
+    refuse_nul(fields, "field")
+    refuse_nul({u["filename"]: "" for u in uploads}, "file name")
     return fields, uploads
 
 
