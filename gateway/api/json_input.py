@@ -30,6 +30,11 @@ def _name(char: str) -> str:
     return "U+0000 (NUL)" if char == "\x00" else f"a lone surrogate (U+{ord(char):04X})"
 
 
+def _refuse(path: tuple[str, ...], what: str) -> NotStorable:
+    field = ".".join(path) or None
+    return NotStorable(422, f"{field or 'the body'}: {what}", field)
+
+
 def check_storable(value: Any) -> None:
     """Walk the decoded body (iteratively: no recursion to exhaust) for depth and for strings that are not text."""
     stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
@@ -38,20 +43,12 @@ def check_storable(value: Any) -> None:
         if len(path) > MAX_DEPTH:
             raise NotStorable(400, f"the body is nested more than {MAX_DEPTH} levels deep")
         if isinstance(item, str):
-            found = NOT_TEXT.search(item)
-            if found:
-                where = ".".join(path) or "the body"
-                raise NotStorable(
-                    422, f"{where}: holds {_name(found.group())}, which is not text", ".".join(path) or None
-                )
+            if found := NOT_TEXT.search(item):
+                raise _refuse(path, f"holds {_name(found.group())}, which is not text")
         elif isinstance(item, dict):
             for key, sub in item.items():
-                found = NOT_TEXT.search(key)
-                if found:
-                    where = ".".join(path) or "the body"
-                    raise NotStorable(
-                        422, f"{where}: a property name holds {_name(found.group())}", ".".join(path) or None
-                    )
+                if found := NOT_TEXT.search(key):
+                    raise _refuse(path, f"a property name holds {_name(found.group())}")
                 stack.append((sub, (*path, key)))
         elif isinstance(item, list):
             stack.extend((sub, (*path, str(i))) for i, sub in enumerate(item))
@@ -67,12 +64,15 @@ def _listed(values: Any) -> str:
     return ", ".join("null" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values)
 
 
+def _types(kind: Any) -> list[str]:
+    return [kind.types] if isinstance(kind.types, str) else list(kind.types)
+
+
 def _rule(err: Any) -> str:
     """The rule, from the schema alone: the submitted value is never part of it."""
     k = err.kind
     if isinstance(k, _KIND.Type):
-        types = [k.types] if isinstance(k.types, str) else list(k.types)
-        return f"must be of type {' or '.join(types)}"
+        return f"must be of type {' or '.join(_types(k))}"
     if isinstance(k, _KIND.MinLength):
         return f"shorter than {k.limit} characters"
     if isinstance(k, _KIND.MaxLength):
