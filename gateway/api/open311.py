@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -229,6 +230,22 @@ async def read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str
         raise Open311Error(400, "the request body is malformed") from None
 
 
+def text_of(data: bytes, name: str, charset: str = "utf-8") -> str:
+    """A field's text, or a 400: bytes that are not text in the form's charset (UTF-8 unless it says) are refused
+    rather than stored with replacement characters."""
+    try:
+        return data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        raise Open311Error(400, f"field {name[:64]!r} is not {charset[:20]} text") from None
+
+
+def form_pairs(data: bytes, charset: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(data.decode(charset), keep_blank_values=True, encoding=charset, errors="strict")
+    except (UnicodeDecodeError, LookupError):  # percent-escapes included: %ED%A0%80 is no character
+        raise Open311Error(400, f"the form is not {charset[:20]} text") from None
+
+
 async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:
     limit = request.app[SETTINGS].max_upload_bytes
     fields: MultiDict[Any] = MultiDict()
@@ -240,7 +257,7 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
             if part.name is None:
                 continue
             if part.filename is None:
-                fields.add(part.name, (await body.read(part, "a field")).decode("utf-8", errors="replace"))
+                fields.add(part.name, text_of(await body.read(part, "a field"), part.name))
                 continue
             if part.name not in ("media", "media[]"):
                 raise Open311Error(400, f"unexpected file field {part.name[:64]!r}; upload images as 'media'")
@@ -260,7 +277,7 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
                 }
             )
     elif request.content_type in ("application/x-www-form-urlencoded", ""):
-        fields = MultiDict(await request.post())
+        fields = MultiDict(form_pairs(await request.read(), request.charset or "utf-8"))
     else:
         raise Open311Error(400, "send application/x-www-form-urlencoded, or multipart/form-data with media")
     refuse_nul(fields, "field")
