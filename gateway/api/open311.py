@@ -69,6 +69,8 @@ def refuse_nul(params: Mapping[str, Any], what: str) -> None:
 def handler(fn: Any) -> Any:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
+            refuse_nul(request.match_info, "the path's")  # before a lookup fails on it
+            refuse_nul(request.query, "argument")
             return await fn(request)
         except Open311Error as err:
             return error_response(request, err.status, err.descriptions)

@@ -257,9 +257,22 @@ async def test_not_text_is_refused_by_open311_in_its_own_format(city_gw):
                      f"/requests/a%00b/comments.{fmt}"):  # fmt: skip
             async with g.http.get(f"{g.url}/open311/v2{path}") as resp:
                 open311_error(resp.status, resp.content_type, await resp.text())
-    async with g.http.get(f"{g.url}/admin/v1/jobs/runs?job=a%00b", headers=g.admin_headers) as resp:
-        admin_error(resp.status, await resp.text())
     assert await counts(g) == before
+
+
+@pytest.mark.req("H-REL-3")
+async def test_nul_in_an_admin_or_portal_search_finds_nothing_rather_than_failing(city_gw):
+    g = city_gw
+    async with g.http.get(f"{g.url}/admin/v1/jobs/runs?job=a%00b", headers=g.admin_headers) as resp:
+        assert resp.status == 200 and (await resp.json())["items"] == []
+    async with g.http.post(
+        f"{g.url}/portal/v1/citizens", json={"email": "ana@example.org", "password": "long-enough"}
+    ) as resp:
+        token = (await resp.json())["token"]
+    async with g.http.get(f"{g.url}/portal/v1/addresses?q=a%00b", headers={"Authorization": f"Bearer {token}"}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with g.http.get(f"{g.url}/portal/link-return?state=a%00b&code=c", allow_redirects=False) as resp:
+        assert resp.status == 400, await resp.text()  # the page that says the link did not work
 
 
 # -- finding 8: a date window with an offset --------------------------------------------------------------
