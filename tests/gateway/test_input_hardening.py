@@ -317,3 +317,75 @@ async def test_a_date_window_with_an_offset_finds_what_the_same_window_in_z_find
                 sent_raw = "&".join(f"{k}={v}" for k, v in values.items())  # + as +, read as a space
                 assert await found(g, fmt, encoded) == expected, (fmt, offset, what, encoded)
                 assert await found(g, fmt, sent_raw) == expected, (fmt, offset, what, sent_raw)
+
+
+# -- finding 5, at the one place: the contract marks every secret, and no schema error quotes a value --------
+
+SECRET_NAMES = ("secret", "password", "verification", "pin", "api_key", "credential")
+
+
+def properties(node: object, path: str = "") -> list[tuple[str, str, dict]]:
+    """(where, name, schema) of every property in the contract's component schemas."""
+    out = []
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            out.append((path, name, sub))
+        for key, sub in node.items():
+            out += properties(sub, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            out += properties(sub, f"{path}/{i}")
+    return out
+
+
+@pytest.mark.req("H-REL-3")
+def test_every_secret_in_the_contract_is_write_only():
+    from contracts import load_contract
+
+    schemas = load_contract("gateway")["components"]["schemas"]
+    secrets = [
+        (where, name, s)
+        for where, name, s in properties(schemas)
+        if any(w in name for w in SECRET_NAMES) and not name.startswith("has_")  # has_secret: a flag
+    ]
+    assert len(secrets) >= 6, secrets  # integration and widget secrets, passwords, verification values
+    assert [f"{where}.{name}" for where, name, s in secrets if not s.get("writeOnly")] == []
+
+
+@pytest.mark.req("H-REL-3")
+def test_no_schema_error_quotes_the_value_it_refuses():
+    import jsonschema_rs
+
+    from gateway.api.json_input import describe
+
+    mark = "Zq7Secr3t"
+    schema = {
+        "type": "object",
+        "required": ["r"],
+        "properties": {
+            "s": {"type": "string", "minLength": 40, "maxLength": 50, "pattern": "^x", "format": "email"},
+            "e": {"enum": ["a", "b"]},
+            "c": {"const": "k"},
+            "n": {"type": "integer", "minimum": 10**12, "multipleOf": 7},
+            "m": {"oneOf": [{"type": "array"}, {"type": "null"}]},
+            "o": {"anyOf": [{"type": "object", "properties": {"x": {"enum": [1]}}}, {"type": "null"}]},
+            "l": {"type": "array", "maxItems": 1, "uniqueItems": True},
+            "no": {"not": {"type": "string"}},
+        },
+        "additionalProperties": False,
+    }
+    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    number = 7391846203
+    value = {
+        "s": f"{mark}@",
+        "e": mark,
+        "c": mark,
+        "n": number,
+        "m": {"k": mark},
+        "o": {"x": mark},
+        "l": [mark, mark],
+        "no": mark,
+    }
+    messages = [describe(e)[1] for e in validator.iter_errors(value)]
+    assert len(messages) >= 10, messages
+    assert not [m for m in messages if mark in m or str(number) in m], messages
