@@ -36,6 +36,7 @@ FMT = "{fmt:(json|xml)}"
 ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 CONTACT = "civic-harness reference gateway"
 MAX_PAGE = 1_000_000
+MAX_FIELDS = 1000  # in a url-encoded form (aiohttp's own limit for the forms it reads)
 
 
 class Open311Error(Exception):
@@ -243,9 +244,12 @@ def text_of(data: bytes, name: str, charset: str = "utf-8") -> str:
 
 def form_pairs(data: bytes, charset: str) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(data.decode(charset), keep_blank_values=True, encoding=charset, errors="strict")
+        text = data.decode(charset)
+        return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict", max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, LookupError):  # percent-escapes included: %ED%A0%80 is no character
         raise Open311Error(400, f"the form is not {charset[:20]} text") from None
+    except ValueError:
+        raise Open311Error(400, f"the form has more than {MAX_FIELDS} fields") from None
 
 
 async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:
