@@ -26,6 +26,7 @@ from ..domain import status as status_rules
 from ..storage import outbox, repo
 from ..storage import schema as t
 from .bodies import MAX_GEOGRAPHY_BYTES, TooLarge, budget
+from .json_input import NotStorable, check_storable, describe
 
 PREFIX = "/admin/v1"
 MAX_ID = 2**31 - 1
@@ -84,11 +85,19 @@ async def body(request: web.Request, schema: str, optional: bool = False) -> dic
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deeply to parse is not JSON either
         raise AdminError(400, "invalid_json", "the body is not JSON") from None
-    for err in _validator(schema).iter_errors(value):
-        field = ".".join(str(p) for p in err.instance_path) or None
-        if not field and "is a required property" in err.message:
-            field = err.message.split('"')[1] if '"' in err.message else None
-        raise AdminError(422, "invalid", err.message[:500], field)
+    try:
+        check_storable(value)  # before the schema check: its validator cannot take either
+    except NotStorable as exc:
+        raise AdminError(
+            exc.status, "invalid_json" if exc.status == 400 else "invalid", exc.message, exc.field
+        ) from None
+    try:
+        first = next(iter(_validator(schema).iter_errors(value)), None)
+    except ValueError:  # what the validator cannot take; check_storable refuses all of it known first
+        raise AdminError(400, "invalid_json", "the body cannot be checked against its schema") from None
+    if first is not None:
+        field, message = describe(first)  # never the submitted value: it may be a secret
+        raise AdminError(422, "invalid", message[:500], field)
     return value
 
 
@@ -190,6 +199,8 @@ async def upload_geography(request: web.Request) -> web.Response:
         raise AdminError(422, "invalid", "a file is required", "file")
     if not name or len(name) > 200:
         raise AdminError(422, "invalid", "a name of 1-200 characters is required", "name")
+    if "\x00" in name:  # PostgreSQL text cannot hold it
+        raise AdminError(422, "invalid", "name: holds U+0000 (NUL), which is not text", "name")
     parsed = geo.parse_upload(filename, data)
     minx, miny, maxx, maxy = parsed.geometry.bounds
     async with request.app[ENGINE].begin() as conn:
@@ -473,6 +484,8 @@ async def list_job_runs(request: web.Request) -> web.Response:
     r = t.job_runs
     query = r.select().order_by(r.c.id.desc()).limit(100)
     if request.query.get("job"):
+        if "\x00" in request.query["job"]:  # no job is named so, and PostgreSQL text cannot hold it
+            return web.json_response({"items": []})
         query = query.where(r.c.job == request.query["job"])
     async with request.app[ENGINE].connect() as conn:
         found = await repo.many(conn, query)

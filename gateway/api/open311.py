@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -35,6 +36,7 @@ FMT = "{fmt:(json|xml)}"
 ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 CONTACT = "civic-harness reference gateway"
 MAX_PAGE = 1_000_000
+MAX_FIELDS = 1000  # in a url-encoded form (aiohttp's own limit for the forms it reads)
 
 
 class Open311Error(Exception):
@@ -58,9 +60,18 @@ def error_response(request: web.Request, status: int, descriptions: Sequence[str
     return web.Response(text=json.dumps(body), status=status, content_type="application/json", charset="utf-8")
 
 
+def refuse_nul(params: Mapping[str, Any], what: str) -> None:
+    """U+0000 cannot be stored or looked up (PostgreSQL text cannot hold it): a clear 400, not a failure later."""
+    for name, value in params.items():
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise Open311Error(400, f"{what} {name[:64].replace(chr(0), '')!r} holds U+0000 (NUL), which is not text")
+
+
 def handler(fn: Any) -> Any:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
+            refuse_nul(request.match_info, "the path's")  # before a lookup fails on it
+            refuse_nul(request.query, "argument")
             return await fn(request)
         except Open311Error as err:
             return error_response(request, err.status, err.descriptions)
@@ -222,6 +233,25 @@ async def read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str
         raise Open311Error(400, "the request body is malformed") from None
 
 
+def text_of(data: bytes, name: str, charset: str = "utf-8") -> str:
+    """A field's text, or a 400: bytes that are not text in the form's charset (UTF-8 unless it says) are refused
+    rather than stored with replacement characters."""
+    try:
+        return data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        raise Open311Error(400, f"field {name[:64]!r} is not {charset[:20]} text") from None
+
+
+def form_pairs(data: bytes, charset: str) -> list[tuple[str, str]]:
+    try:
+        text = data.decode(charset)
+        return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict", max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, LookupError):  # percent-escapes included: %ED%A0%80 is no character
+        raise Open311Error(400, f"the form is not {charset[:20]} text") from None
+    except ValueError:
+        raise Open311Error(400, f"the form has more than {MAX_FIELDS} fields") from None
+
+
 async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[str, Any]]]:
     limit = request.app[SETTINGS].max_upload_bytes
     fields: MultiDict[Any] = MultiDict()
@@ -233,7 +263,7 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
             if part.name is None:
                 continue
             if part.filename is None:
-                fields.add(part.name, (await body.read(part, "a field")).decode("utf-8", errors="replace"))
+                fields.add(part.name, text_of(await body.read(part, "a field"), part.name))
                 continue
             if part.name not in ("media", "media[]"):
                 raise Open311Error(400, f"unexpected file field {part.name[:64]!r}; upload images as 'media'")
@@ -253,9 +283,11 @@ async def _read_form(request: web.Request) -> tuple[MultiDict[Any], list[dict[st
                 }
             )
     elif request.content_type in ("application/x-www-form-urlencoded", ""):
-        fields = MultiDict(await request.post())
+        fields = MultiDict(form_pairs(await request.read(), request.charset or "utf-8"))
     else:
         raise Open311Error(400, "send application/x-www-form-urlencoded, or multipart/form-data with media")
+    refuse_nul(fields, "field")
+    refuse_nul({u["filename"]: "" for u in uploads}, "file name")
     return fields, uploads
 
 

@@ -191,7 +191,7 @@ async def find_addresses(request: web.Request, citizen: dict[str, Any]) -> web.R
     a = t.addresses
     query = a.select().order_by(a.c.line).limit(20)
     if words:
-        query = query.where(a.c.line.ilike(f"%{words.replace('%', '').replace('_', '')}%"))
+        query = query.where(a.c.line.ilike(f"%{words.replace('%', '').replace('_', '').replace(chr(0), '')}%"))
     async with request.app[ENGINE].connect() as conn:
         found = await repo.many(conn, query)
     return web.json_response({"items": [{k: x[k] for k in ("id", "property_id", "line")} for x in found]})
@@ -326,7 +326,7 @@ async def link_return(request: web.Request) -> web.StreamResponse:
     state, code = request.query.get("state", ""), request.query.get("code", "")
     async with request.app[ENGINE].begin() as conn:
         ls = t.link_states
-        found = await repo.one(conn, ls.select().where(ls.c.state == state)) if state else None
+        found = await repo.one(conn, ls.select().where(ls.c.state == state)) if state and state.isprintable() else None
         if found is not None:
             await conn.execute(ls.delete().where(ls.c.state == state))
     if found is None or repo.aware(found["created_at"]) + STATE_TTL < repo.now() or not code:

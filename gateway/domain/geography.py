@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
 import zipfile
 import zlib
@@ -53,14 +54,32 @@ def refuse(reason: str) -> DomainError:
     return DomainError(reason, "file", "invalid_geometry")
 
 
+def _is_position(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and 2 <= len(value) <= 3
+        and all(isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c) for c in value)
+    )
+
+
 def _check_rings(geometry: dict[str, Any]) -> None:
-    """Shapely closes open rings silently; the source must not depend on that."""
+    """The coordinates are arrays of rings of finite [lon, lat] positions (checked here, so that nothing
+    malformed reaches GEOS); shapely closes open rings silently, and the source must not depend on that."""
     kind = geometry.get("type")
-    polygons = [geometry.get("coordinates")] if kind == "Polygon" else geometry.get("coordinates") or []
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list | tuple):
+        raise refuse(f"a {kind}'s coordinates must be an array")
+    polygons = [coordinates] if kind == "Polygon" else coordinates
     for polygon in polygons:
-        for ring in polygon or []:
+        if not isinstance(polygon, list | tuple):
+            raise refuse("a polygon must be an array of rings")
+        for ring in polygon:
+            if not isinstance(ring, list | tuple):
+                raise refuse("a ring must be an array of positions")
             if len(ring) < 4:
                 raise refuse("a ring has fewer than 4 positions")
+            if not all(_is_position(p) for p in ring):
+                raise refuse("a position must be [longitude, latitude] of finite numbers")
             if list(ring[0]) != list(ring[-1]):
                 raise refuse("unclosed ring: a ring's first and last positions differ")
 
@@ -71,7 +90,7 @@ def _combine(geometries: list[dict[str, Any]]) -> Polygon | MultiPolygon:
     polygons: list[Polygon] = []
     for g in geometries:
         if g.get("type") not in ("Polygon", "MultiPolygon"):
-            raise refuse(f"wrong geometry type {g.get('type')!r}: only Polygon and MultiPolygon are accepted")
+            raise refuse(f"wrong geometry type {str(g.get('type'))[:40]!r}: only Polygon and MultiPolygon are accepted")
         _check_rings(g)
         try:
             geom = shape(g)
@@ -96,16 +115,31 @@ def _in_wgs84(geom: Polygon | MultiPolygon) -> None:
         raise refuse("coordinates are not longitude/latitude (give a .prj for projected data)")
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number")  # NaN, Infinity, -Infinity: Python reads them, RFC 8259 does not
+
+
 def from_geojson(data: bytes) -> Geography:
     try:
-        doc = json.loads(data)
+        doc = json.loads(data, parse_constant=_no_constant)
+    except _NotJson as exc:
+        raise refuse(f"not a GeoJSON document: {exc}") from None
+    except RecursionError:
+        raise refuse("not a GeoJSON document: nested too deeply to read") from None
     except (ValueError, UnicodeDecodeError):
         raise refuse("not a GeoJSON document") from None
     if not isinstance(doc, dict):
         raise refuse("not a GeoJSON document")
     kind = doc.get("type")
     if kind == "FeatureCollection":
-        geometries = [f.get("geometry") or {} for f in doc.get("features") or [] if isinstance(f, dict)]
+        features = doc.get("features")
+        if not isinstance(features, list):
+            raise refuse("a FeatureCollection's features must be an array")
+        geometries = [f.get("geometry") or {} for f in features if isinstance(f, dict)]
     elif kind == "Feature":
         geometries = [doc.get("geometry") or {}]
     else:

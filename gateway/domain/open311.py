@@ -4,6 +4,7 @@ names, private answers and private comments are never part of anything built her
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +19,16 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# A date-time whose offset's '+' arrived as a space: Open311 clients commonly put `…T10:00:00+02:00` in a query
+# string unencoded, and a query string's '+' decodes to a space.
+PLUS_AS_SPACE = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
 def parse_datetime(raw: str, field: str) -> datetime:
-    """W3C-DTF with its timezone, which Open311 makes mandatory."""
+    """W3C-DTF with its timezone, which Open311 makes mandatory; an offset's '+' may arrive as a space."""
+    text = PLUS_AS_SPACE.sub(r"\1+\2", raw.strip())
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise DomainError(f"{field} is not an ISO 8601 date-time", field) from None
     if moment.tzinfo is None:

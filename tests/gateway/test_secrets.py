@@ -15,7 +15,7 @@ from conformance.gateway.client import city_geojson
 from harness.bundled import simulator_config
 from harness.stack import Stack
 
-from .conftest import ADMIN_TOKEN, start_gateway
+from .conftest import ADMIN_TOKEN, Gateway, start_gateway
 
 INTEGRATION_SECRET = "Int3gration-Secr3t-7q"
 WIDGET_SECRET = "W1dget-Signing-Secr3t-9z"
@@ -117,3 +117,89 @@ async def test_no_secret_in_any_answer_log_line_or_journal(tmp_path):
         logging.disable(was_disabled)
         for lg in disabled:
             lg.disabled = True
+
+
+# A secret as a client might get it wrong: too short, too long, of the wrong type, or pasted into a field with
+# a pattern or a list of values. The marker is what must never come back; the quote and backslash make its
+# JSON-escaped form differ from the raw one.
+MARK = 'Zq7"Secr3t\\'
+SHORT = "SHORTSEC-9" + MARK[:5]  # 15 characters: one short of a widget secret's 16
+WRONG = [
+    ("too-short", SHORT),
+    ("too-long", MARK * 300),
+    ("a-number", 7391846203),
+    ("an-object", {"value": MARK}),
+    ("a-list", [MARK]),
+]
+
+
+def leaks(text: str, value: object) -> list[str]:
+    """The forms of the value (or the marker it carries) found in an answer."""
+    forms = {MARK, json.dumps(MARK)[1:-1], "SHORTSEC-9", json.dumps(value)}
+    if isinstance(value, str):
+        forms |= {value[:40], json.dumps(value)[1:41]}
+    if isinstance(value, int):
+        forms.add(str(value))
+    return [f for f in forms if f in text]
+
+
+async def signed_up(g: Gateway, email: str, password: str) -> dict:
+    """A new citizen's session: from sign-up itself, or through the client's confirming sign-up where there is one."""
+    if hasattr(g, "sign_up"):
+        return await g.sign_up({"email": email, "password": password})
+    async with g.http.post(f"{g.url}/portal/v1/citizens", json={"email": email, "password": password}) as resp:
+        assert resp.status == 201, await resp.text()
+        return await resp.json()
+
+
+@pytest.mark.req("H-REL-3", "WID-3")
+async def test_a_refused_secret_is_never_quoted_back(tmp_path):
+    async for g in start_gateway(f"sqlite:///{tmp_path / 'g.db'}"):
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+        async def answer(method: str, path: str, body: dict, headers: dict, g: Gateway = g) -> tuple[int, str]:
+            async with g.http.request(method, g.url + path, json=body, headers=headers) as resp:
+                return resp.status, await resp.text()
+
+        async def ok(method: str, path: str, body: dict, headers: dict) -> dict:
+            status, text = await answer(method, path, body, headers)
+            assert status in (200, 201), text
+            return json.loads(text)
+
+        integration = await ok("POST", "/admin/v1/integrations", {"name": "I", "vendor": "none"}, admin)
+        link = await ok("POST", "/admin/v1/link-accounts", {"name": "U", "kind": "account"}, admin)
+        widget = await ok(
+            "POST",
+            "/admin/v1/widgets",
+            {"name": "W", "endpoint": "https://city.example.org/w", "key_id": "w", "secret": "S" * 24,
+             "published": True, "link_account_id": link["id"]},
+            admin,
+        )  # fmt: skip
+        session = await signed_up(g, "ana@example.org", "long-enough")
+        citizen = {"Authorization": f"Bearer {session['token']}"}
+        i, w = integration["id"], widget["id"]
+        places = [
+            ("POST", "/admin/v1/integrations", lambda v: {"name": "J", "vendor": "none", "secret": v}, admin),
+            ("PATCH", f"/admin/v1/integrations/{i}", lambda v: {"secret": v}, admin),
+            ("POST", "/admin/v1/widgets", lambda v: {"name": "X", "secret": v}, admin),
+            ("PATCH", f"/admin/v1/widgets/{w}", lambda v: {"secret": v}, admin),
+            ("POST", f"/admin/v1/widgets/{w}/test", lambda v: {"account_number": "A-1", "verification": v}, admin),
+            ("POST", "/portal/v1/citizens", lambda v: {"email": "bo@example.org", "password": v}, {}),
+            ("POST", "/portal/v1/sessions", lambda v: {"email": "ana@example.org", "password": v}, {}),
+            ("POST", f"/portal/v1/widgets/{w}/links", lambda v: {"account_number": "A-1", "verification": v}, citizen),
+            # pasted into the wrong field: one with a list of values, one with a pattern
+            ("POST", "/admin/v1/integrations", lambda v: {"name": "J", "vendor": v}, admin),
+            ("POST", "/admin/v1/widgets", lambda v: {"name": "X", "key_id": v}, admin),
+        ]
+        refused, leaked = 0, []
+        for method, path, make, headers in places:
+            for what, value in WRONG:
+                status, text = await answer(method, path, make(value), headers)
+                if status < 400:
+                    continue  # e.g. a 15-character password is long enough for sign-up: nothing refused here
+                refused += 1
+                assert status != 500, (method, path, what, text)  # 502: the (absent) city, for a valid value
+                if leaks(text, value):
+                    leaked.append(f"{method} {path} {what}: {text[:200]}")
+        assert not leaked, "\n".join(leaked)
+        assert refused >= 40, refused  # the refusals are the point: most cases must be refused
