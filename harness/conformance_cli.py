@@ -19,6 +19,8 @@ from rich.console import Console
 
 from conformance import frontdoor, suites
 
+from . import preflight
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 INI = suites.ROOT / "pytest.ini"
 # How each provider suite spells its options (the suites are plain pytest; this maps the CLI onto them).
@@ -97,6 +99,43 @@ def summary(args: argparse.Namespace, result: int) -> None:
     console.print("\n".join(lines))
 
 
+def target_problem(target: str, passthrough: Sequence[str]) -> str | None:
+    """Why `conformance --target NAME=URL` cannot run against it (None: it can): a provider's target is
+    checked as `certify` checks it, with the suite options given (`--cw-user=...`) and the environment's
+    secrets; another is checked to answer HTTP."""
+    name, _, url = target.partition("=")
+    if not url:
+        return f"--target expects NAME=URL, got {target!r}"
+    if name not in PREFLIGHT_OPTIONS:
+        return reachable(url)
+    given = argparse.ArgumentParser(add_help=False)
+    for option in PREFLIGHT_OPTIONS[name].values():
+        given.add_argument(option)
+    options, _ = given.parse_known_args(list(passthrough))
+    values = {
+        field: getattr(options, option.lstrip("-").replace("-", "_"))
+        for field, option in PREFLIGHT_OPTIONS[name].items()
+    }
+    values.setdefault("password", None)
+    values["password"] = values["password"] or os.environ.get(PASSWORD_ENV.get(name, ""))
+    if name in SECRET_ENV:
+        values["secret"] = values.get("secret") or os.environ.get(SECRET_ENV[name])
+    try:
+        preflight.check(preflight.Target(name, url, **values))
+    except preflight.NotReady as exc:
+        return f"--target {name}: {exc}"
+    return None
+
+
+# The suite options (conformance/plugin.py) a target's pre-flight needs, by preflight.Target field.
+PREFLIGHT_OPTIONS = {
+    "cityworks": {"version": "--cw-version", "username": "--cw-user", "password": "--cw-password"},
+    "opengov": {"username": "--og-user", "password": "--og-password"},
+    "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
+    "city-api": {"key_id": "--wid-key-id", "secret": "--wid-secret"},
+}
+
+
 def reachable(url: str) -> str | None:
     """None when something answers HTTP at `url`, else the reason."""
     try:
@@ -146,8 +185,7 @@ def run_conformance(
         print(f"civic-harness: {n}", file=sys.stderr)
         return EXIT_USAGE
     for target in args.target:
-        _, _, url = target.partition("=")
-        problem = reachable(url) if url else f"--target expects NAME=URL, got {target!r}"
+        problem = target_problem(target, passthrough)
         if problem:
             print(f"civic-harness: {problem}", file=sys.stderr)
             return EXIT_USAGE
@@ -174,14 +212,27 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
     if args.name not in available:
         print(f"civic-harness: no provider suite {args.name!r}; built: {', '.join(available)}", file=sys.stderr)
         return EXIT_USAGE
-    problem = reachable(args.url)
-    if problem:
-        print(f"civic-harness: {problem}", file=sys.stderr)
-        return EXIT_USAGE
     if args.name in SECRET_ENV and not (getattr(args, "secret", None) or os.environ.get(SECRET_ENV[args.name])):
         print(
             f"civic-harness: certifying {args.name} needs the signing secret: {SECRET_ENV[args.name]}", file=sys.stderr
         )
+        return EXIT_USAGE
+    try:
+        found = preflight.check(
+            preflight.Target(
+                args.name,
+                args.url,
+                version=getattr(args, "version", None),
+                username=getattr(args, "username", None),
+                password=args.password or os.environ.get(PASSWORD_ENV.get(args.name, ""), None),
+                service_path=getattr(args, "service_path", None),
+                token=getattr(args, "token", None),
+                key_id=getattr(args, "key_id", None),
+                secret=getattr(args, "secret", None) or os.environ.get(SECRET_ENV.get(args.name, "")),
+            )
+        )
+    except preflight.NotReady as exc:
+        print(f"civic-harness: {exc}", file=sys.stderr)
         return EXIT_USAGE
     mapping = CERTIFY_OPTIONS.get(args.name, {})
     extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
@@ -222,5 +273,5 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
     if getattr(args, "account", None) and args.name in ACCOUNTS_ENV:
         os.environ[ACCOUNTS_ENV[args.name]] = ",".join(args.account)
     extra += report_options(args, argv if argv is not None else ["certify", *sys.argv[2:]])
-    print(f"civic-harness certify: {args.name} at {args.url}", flush=True)
+    print(f"civic-harness certify: {args.name} at {args.url}: {found}", flush=True)
     return _pytest([str(available[args.name])], [*extra, *passthrough], args)

@@ -1,0 +1,167 @@
+"""Before a suite runs against a server: is it the API, and can we sign in? A wrong password, a wrong base
+path, an answer that is not the API or a version the server does not speak ends the run in seconds with one
+sentence and exit 2 — never as minutes of failed checks that read as if the vendor were non-conformant."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import requests
+
+from contracts.widget_signing import sign
+from gateway.connectors.cityworks import NEW_AUTH, OLD_AUTH, family
+from simulators.cityworks.config import VERSIONS as CITYWORKS_VERSIONS
+
+TIMEOUT_S = 5.0
+
+
+class NotReady(Exception):
+    """The one sentence that says why the target cannot be certified as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str  # the provider suite: cityworks, opengov, arcgis or city-api
+    url: str
+    version: str | None = None
+    username: str | None = None
+    password: str | None = None
+    service_path: str | None = None
+    token: str | None = None
+    key_id: str | None = None
+    secret: str | None = None
+
+
+def check(target: Target) -> str:
+    """What the target turned out to be (one line), or NotReady."""
+    checks = {"cityworks": cityworks, "opengov": opengov, "arcgis": arcgis, "city-api": city_api}
+    try:
+        return checks[target.name](target)
+    except requests.Timeout:
+        raise NotReady(f"{target.url} did not answer within {TIMEOUT_S:.0f} s") from None
+    except requests.RequestException as exc:
+        raise NotReady(f"{target.url} is unreachable: {exc.__class__.__name__}") from None
+
+
+def _html_404(resp: requests.Response) -> bool:
+    return resp.status_code == 404 and "html" in resp.headers.get("Content-Type", "")
+
+
+def _json(resp: requests.Response) -> object | None:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def known_version(version: str | None) -> str:
+    version = version or "23"
+    if version not in CITYWORKS_VERSIONS:
+        shown = ", ".join(v for v in CITYWORKS_VERSIONS if not v.startswith("15."))
+        raise NotReady(f"Cityworks has no version {version!r}; versions: {shown} and 15.x (e.g. 15.8)")
+    return version
+
+
+def cityworks(t: Target) -> str:
+    version = known_version(t.version)
+    base = t.url.rstrip("/")
+    old = family(version) in ("2013", "2014")
+    path = OLD_AUTH if old else NEW_AUTH
+    user = t.username or "harness"
+    credentials = {"data": json.dumps({"LoginName": user, "Password": t.password or "harness"})}
+    resp = requests.post(base + path, data=credentials, timeout=TIMEOUT_S)
+    if resp.status_code == 404:
+        where = "the part before /Services" if not old else f"and does the site speak Cityworks {version}"
+        kind = "an HTML 404" if _html_404(resp) else "HTTP 404"
+        raise NotReady(f"{base}{path} answers {kind}: is --url the site root ({where})?")
+    envelope = _json(resp)
+    if not isinstance(envelope, dict) or "Status" not in envelope:
+        raise NotReady(
+            f"{base}{path} does not answer like Cityworks (HTTP {resp.status_code}, "
+            f"{resp.headers.get('Content-Type', 'no Content-Type')}): is --url the Cityworks site root?"
+        )
+    if envelope["Status"] != 0:
+        items = envelope.get("ErrorMessages") or []
+        said = envelope.get("Message") or next((i.get("DisplayText") for i in items if isinstance(i, dict)), None)
+        raise NotReady(
+            f"Cityworks answered Status {envelope['Status']} to signing in as {user!r}: {said or 'no message'} "
+            "(--username, and --password or CIVIC_HARNESS_CW_PASSWORD)"
+        )
+    token = (envelope.get("Value") or {}).get("Token") if isinstance(envelope.get("Value"), dict) else None
+    if not token:
+        raise NotReady(f"Cityworks signed {user!r} in but gave no token: is this Cityworks {version}?")
+    # The token where this version sends it: a server of another version does not take it there.
+    probe, headers = {"data": json.dumps({"ForPublicOnly": True})}, {}
+    if family(version) == "23":
+        headers["Authorization"] = f"cityworks {token}"
+    else:
+        probe["token"] = token
+    resp = requests.post(base + "/Services/Ams/ServiceRequest/Problems", data=probe, headers=headers, timeout=TIMEOUT_S)
+    answer = _json(resp)
+    if not isinstance(answer, dict) or answer.get("Status") not in (0, 1):
+        scheme = "an Authorization header" if family(version) == "23" else "the token form field"
+        raise NotReady(
+            f"Cityworks refused its own token sent in {scheme}, as Cityworks {version} sends it: "
+            "does the site speak that version (--version)?"
+        )
+    return f"Cityworks {version}, signed in as {user!r}"
+
+
+def opengov(t: Target) -> str:
+    base = t.url.rstrip("/")
+    user = t.username or "harness"
+    resp = requests.get(
+        f"{base}/api/v1/classes/cgRequestsClass", params={"limit": "1"}, auth=(user, t.password or "harness"),
+        timeout=TIMEOUT_S,
+    )  # fmt: skip
+    if resp.status_code in (401, 403):
+        raise NotReady(
+            f"OpenGov answered HTTP {resp.status_code} to {user!r}: wrong user name or password "
+            "(--username, and --password or CIVIC_HARNESS_OG_PASSWORD)"
+        )
+    if resp.status_code == 404:
+        raise NotReady(f"{base}/api/v1/classes answers HTTP 404: is --url the site root (the part before /api/v1)?")
+    body = _json(resp)
+    if not isinstance(body, dict) or "cgRequestsClass" not in body:
+        raise NotReady(f"{base}/api/v1/classes/cgRequestsClass does not answer like OpenGov (HTTP {resp.status_code})")
+    return f"OpenGov, signed in as {user!r}"
+
+
+def arcgis(t: Target) -> str:
+    path = t.service_path or "/arcgis/rest/services/World/GeocodeServer"
+    url = t.url.rstrip("/") + "/" + path.strip("/")
+    params = {"f": "json", **({"token": t.token} if t.token else {})}
+    resp = requests.get(url, params=params, timeout=TIMEOUT_S)
+    body = _json(resp)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code = body["error"].get("code")
+        hint = " (--token)" if code in (498, 499) else " (check --url and --service-path)"
+        raise NotReady(f"the locator at {url} answered error {code}: {body['error'].get('message')}{hint}")
+    if not isinstance(body, dict) or ("singleLineAddressField" not in body and "addressFields" not in body):
+        raise NotReady(
+            f"{url} does not answer like an ArcGIS GeocodeServer (HTTP {resp.status_code}): check --url and "
+            "--service-path"
+        )
+    return f"an ArcGIS locator at {url}"
+
+
+def city_api(t: Target) -> str:
+    base = t.url.rstrip("/")
+    key_id = t.key_id or base.rsplit("/", 1)[-1]
+    path = base.split("://", 1)[-1].partition("/")[2]
+    target = "/" + path.strip("/") + "/v1/widget" if path else "/v1/widget"
+    headers = sign(key_id, t.secret or "", "GET", target, b"", time.time())
+    resp = requests.get(base + "/v1/widget", headers=headers, timeout=TIMEOUT_S)
+    if resp.status_code == 401:
+        raise NotReady(
+            f"the city API refused the request signed as key {key_id!r}: wrong --secret (or "
+            "CIVIC_HARNESS_WID_SECRET) or --key-id"
+        )
+    body = _json(resp)
+    if resp.status_code == 404 or not isinstance(body, dict) or "id" not in body:
+        raise NotReady(
+            f"{base}/v1/widget does not answer like a city widget API (HTTP {resp.status_code}): check --url"
+        )
+    return f"the city widget {body.get('name') or body['id']!r}"

@@ -1,0 +1,78 @@
+"""Pre-flight (harness/preflight.py): a target that cannot be signed in to, is not the API, or does not speak
+the version asked ends `certify` and `conformance --target` in one sentence with exit 2, before any check runs
+— never as a run of failed checks that reads as if the vendor were non-conformant."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from harness import preflight
+from harness.bundled import simulator_config
+from harness.stack import ThreadedStack
+
+from .certify_runner import ROOT, certify
+
+SIMS = ("cityworks", "opengov", "arcgis", "city-api")
+
+
+@pytest.fixture(scope="module")
+def urls():
+    with ThreadedStack({name: simulator_config(name) for name in SIMS}) as stack:
+        yield stack.urls
+
+
+def refusal(target: preflight.Target) -> str:
+    with pytest.raises(preflight.NotReady) as caught:
+        preflight.check(target)
+    return str(caught.value)
+
+
+@pytest.mark.req("H-CON-1")
+def test_each_provider_is_recognised_and_signed_in_to(urls):
+    assert preflight.check(preflight.Target("cityworks", urls["cityworks"])) == "Cityworks 23, signed in as 'harness'"
+    assert preflight.check(preflight.Target("opengov", urls["opengov"] + "/")).startswith("OpenGov, signed in")
+    assert preflight.check(preflight.Target("arcgis", urls["arcgis"])).startswith("an ArcGIS locator")
+    widget = preflight.Target("city-api", urls["city-api"] + "/utilities", secret="harness-widget-secret")
+    assert preflight.check(widget) == "the city widget 'Utility account'"
+
+
+@pytest.mark.req("H-CON-1")
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        (dict(name="cityworks", password="wrong"), "Cityworks answered Status 3 to signing in as 'harness'"),
+        (dict(name="cityworks", path="/cityworks"), "answers an HTML 404: is --url the site root"),
+        (dict(name="cityworks", version="24"), "Cityworks has no version '24'"),
+        (dict(name="cityworks", version="2014"), "does the site speak Cityworks 2014"),
+        (dict(name="cityworks", version="15.4"), "does the site speak that version (--version)"),
+        (dict(name="opengov", password="wrong"), "OpenGov answered HTTP 401 to 'harness'"),
+        (dict(name="opengov", path="/eam"), "is --url the site root (the part before /api/v1)"),
+        (dict(name="arcgis", service_path="/arcgis/rest/services/Nope/GeocodeServer"), "check --url and --service"),
+        (dict(name="city-api", path="/utilities", secret="not-the-secret"), "refused the request signed as key"),
+        (dict(name="city-api", path="/nowhere", secret="harness-widget-secret"), "does not answer like a city"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_a_target_that_is_not_ready_gets_one_sentence(urls, target, said):
+    name, path = target.pop("name"), target.pop("path", "")
+    assert said in refusal(preflight.Target(name, urls[name] + path, **target))
+
+
+@pytest.mark.req("H-CON-1")
+def test_certify_and_conformance_stop_before_any_check(urls):
+    code, output, verdicts = certify("cityworks", urls["cityworks"], "--password", "wrong")
+    assert code == 2 and verdicts == {}
+    assert "Cityworks answered Status 3" in output and "passed" not in output and "Traceback" not in output
+    assert "wrong" not in output.replace("wrong user", ""), "the password is never echoed"
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "conformance", "--target", f"opengov={urls['opengov']}/eam"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"civic-harness: --target opengov: {urls['opengov']}/eam/api/v1/classes answers HTTP 404: is --url the site "
+        "root (the part before /api/v1)?"
+    )
