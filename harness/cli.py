@@ -3,23 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from .commands import COMMANDS
 from .commands.common import UsageError, complain
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    """`argv` lets a command offer options that depend on it (`sim NAME` adds that simulator's own)."""
+    """`argv` lets a command offer options that depend on it (`sim NAME` adds that simulator's own). Each
+    command's own parser is kept in the parser's defaults (`parsers`), for did-you-mean."""
     parser = argparse.ArgumentParser(
         prog="civic-harness",
         description="Simulators, contracts, conformance suites and load tests for civic 311 integrations.",
     )
+    parser.add_argument("--version", action="version", version=f"civic-harness {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parsers: dict[str, argparse.ArgumentParser] = {}
+    parser.set_defaults(parsers=parsers)
     for name, command in COMMANDS.items():
-        command.add_arguments(sub.add_parser(name, help=command.HELP), argv)
+        sub_parser = sub.add_parser(
+            name,
+            help=command.HELP,
+            description=command.HELP,
+            epilog=getattr(command, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(sub_parser, argv)
+        parsers[name] = sub_parser
     return parser
+
+
+def version() -> str:
+    try:
+        return metadata.version("civic-harness")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def did_you_mean(own: argparse.ArgumentParser, command: str, unknown: Sequence[str]) -> str | None:
+    """For an option the command does not know that is close to one it does: the sentence saying so."""
+    known = [o for action in own._actions for o in action.option_strings]
+    for token in unknown:
+        name = token.split("=", 1)[0]
+        if not name.startswith("--") or name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        if close:
+            return f"{command} has no option {name}; did you mean {close[0]}?"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return complain(str(exc))
     args, passthrough = parser.parse_known_args(argv)
     command = COMMANDS[args.command]
+    suggestion = did_you_mean(args.parsers[args.command], args.command, passthrough)
+    if suggestion:
+        return complain(suggestion)
     if passthrough and not getattr(command, "PASSTHROUGH", False):
         parser.error(f"unrecognized arguments: {' '.join(passthrough)}")
     try:

@@ -217,6 +217,12 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
             f"civic-harness: certifying {args.name} needs the signing secret: {SECRET_ENV[args.name]}", file=sys.stderr
         )
         return EXIT_USAGE
+    if args.name in PASSWORD_ENV and not (args.password or os.environ.get(PASSWORD_ENV[args.name])):
+        print(
+            f"civic-harness: no password given (--password or {PASSWORD_ENV[args.name]}): trying 'harness', "
+            "the simulators' default",
+            file=sys.stderr,
+        )
     try:
         found = preflight.check(
             preflight.Target(
@@ -236,6 +242,8 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
         return EXIT_USAGE
     mapping = CERTIFY_OPTIONS.get(args.name, {})
     extra = [f"--target={args.name}={args.url}", "--scorecard-scope=covered", "-q"]
+    seed = getattr(args, "seed", 0)
+    extra += [f"--harness-seed={seed}", f"--hypothesis-seed={seed}"]
     for option in (
         "version",
         "username",

@@ -76,3 +76,40 @@ def test_certify_and_conformance_stop_before_any_check(urls):
         f"civic-harness: --target opengov: {urls['opengov']}/eam/api/v1/classes answers HTTP 404: is --url the site "
         "root (the part before /api/v1)?"
     )
+
+
+CLI = [sys.executable, "-m", "harness.cli"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.req("H-CON-1")
+def test_options_say_what_they_mean():
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("civic-harness ")
+    typo = run_cli("certify", "cityworks", "--url", "http://127.0.0.1:9", "--usernme", "svc")
+    assert typo.returncode == 2
+    assert typo.stderr.strip() == "civic-harness: certify has no option --usernme; did you mean --username?"
+    assert "did you mean --seed?" in run_cli("sim", "opengov", "--seeed", "3").stderr
+    helped = run_cli("certify", "--help").stdout
+    assert "exit codes:" in helped and "--og-requester-class" in helped and "--seed" in helped
+
+
+@pytest.mark.req("H-CON-1")
+@pytest.mark.parametrize("spelling", ["--licences", "--licence", "--licenses", "--license"])
+def test_every_spelling_of_licences_is_taken(urls, spelling):
+    from harness.cli import build_parser
+
+    for argv in (["sim", "cityworks", spelling, "sr"], ["certify", "cityworks", "--url", "u", spelling, "sr"]):
+        args, rest = build_parser(argv).parse_known_args(argv)
+        assert rest == [] and (getattr(args, "licence", None) or args.licences) in ("sr", frozenset({"sr"}))
+
+
+@pytest.mark.req("H-CON-1")
+def test_a_missing_password_is_said_not_silently_defaulted(urls):
+    code, output, _ = certify("cityworks", urls["cityworks"], "--password", "wrong")
+    assert code == 2 and "no password given" not in output
+    result = run_cli("certify", "opengov", "--url", urls["opengov"] + "/eam")
+    assert "no password given (--password or CIVIC_HARNESS_OG_PASSWORD): trying 'harness'" in result.stderr

@@ -11,6 +11,22 @@ from .reports import add_report_arguments
 NAME = "certify"
 HELP = "certify a vendor API against its contract, verdict per requirement ID"
 PASSTHROUGH = True  # unknown options go to pytest
+EPILOG = """\
+exit codes:
+  0  every check the suite ran passed
+  1  a check failed: the vendor's API does not do what a requirement says (see the scorecard)
+  2  a usage error, or a target that is not ready (unreachable, not the API, wrong credentials or version),
+     said in one sentence before any check runs
+
+suite options (handed to the suite as given):
+  --cw-password P             Cityworks password (better: CIVIC_HARNESS_CW_PASSWORD; never echoed)
+  --og-password P             OpenGov password (better: CIVIC_HARNESS_OG_PASSWORD; never echoed)
+  --og-requester-class NAME   OpenGov: the requester class on the site (default cgRequestersClass)
+  --og-comment-class NAME     OpenGov: the comment child class (default cgRequests_cgCommentsClass)
+  --geo-point LON,LAT         ArcGIS: where the locator has an address (default: the demo city)
+  --geo-far-point LON,LAT     ArcGIS: where it has none (default -30,-45, the South Atlantic)
+  and any pytest option, e.g. -x (stop at the first failure) or -k EXPRESSION
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
@@ -23,7 +39,15 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("--version", help="the vendor version the API speaks (Cityworks: 2013 ... 23)")
     p.add_argument("--username", help="login name")
     p.add_argument("--password", help="password (better: CIVIC_HARNESS_CW_PASSWORD in the environment; never echoed)")
-    p.add_argument("--licences", help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo)")
+    p.add_argument(
+        "--licences",
+        "--licence",
+        "--licenses",
+        "--license",
+        dest="licences",
+        help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo; any spelling)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated calls, to replay a run (default 0)")
     p.add_argument(
         "--hidden-problems",
         metavar="SID,...",

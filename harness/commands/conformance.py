@@ -11,6 +11,15 @@ from .reports import add_report_arguments
 NAME = "conformance"
 HELP = "run the conformance suites and print the scorecard"
 PASSTHROUGH = True  # unknown options go to pytest
+EPILOG = """\
+exit codes:
+  0  every selected check passed
+  1  a check failed (see the scorecard)
+  2  a usage error, or a --target that is not ready, said in one sentence before any check runs
+
+A --target's suite options (--cw-version, --cw-user, --cw-password, --og-user, --geo-service-path, ...; see
+`civic-harness certify --help`) and any pytest option are handed to the suites as given.
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:

@@ -89,7 +89,16 @@ def _licences(text: str) -> frozenset[str]:
 
 def add_arguments(group: Any) -> None:
     group.add_argument("--version", default="23", choices=VERSIONS, help="Cityworks version to speak (default 23)")
-    group.add_argument("--licence", type=_licences, default=LICENCES, help="licensed APIs: sr, wo or sr,wo")
+    group.add_argument(
+        "--licences",
+        "--licence",
+        "--licenses",
+        "--license",
+        dest="licence",
+        type=_licences,
+        default=LICENCES,
+        help="licensed APIs: sr, wo or sr,wo (any spelling: --licence, --licenses, --license)",
+    )
     group.add_argument(
         "--accept-token-param-on-23",
         action="store_true",
