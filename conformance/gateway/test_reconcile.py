@@ -4,11 +4,12 @@ vendor was refusing reaches the vendor once after the vendor recovers (CW-SUB-1)
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 
 import pytest
 
-from .helpers import deliver_all, fault, sim, submit, synced, vendor_comments, vendor_requests
+from .helpers import PNG, cityworks_call, deliver_all, fault, sim, submit, synced, vendor_comments, vendor_requests
 
 
 @pytest.mark.req("CW-SUB-1")
@@ -76,3 +77,29 @@ async def test_reconcile_compares_the_vendor_side_of_closed_requests_too(linked)
 async def public_status(g, rid: str) -> str:
     _, _, body = await g.open311("GET", f"/requests/{rid}.json")
     return json.loads(body)[0]["status"]
+
+
+@pytest.mark.req("CW-IMG-1", "CW-SUB-1")
+async def test_reconcile_never_sends_the_vendor_its_own_image_back(linked):
+    """An image a city worker attached "To SCF:" comes over once as a public comment with the photo; reconcile
+    looks for photos that never reached the vendor and must not mistake that one for the citizen's."""
+    g = linked
+    cw = g.ids["cityworks"]
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"])  # with the citizen's photo
+    await deliver_all(g)
+    (sr,) = await vendor_requests(g.http, cw, rid)
+    photo = base64.b64encode(PNG).decode()
+    await sim(
+        g.http, cw, "attach", RequestId=sr["RequestId"], filename="fixed.png", content_base64=photo,
+        comments="Fixed!", to_scf=True,
+    )  # fmt: skip
+    assert (await g.run("status_poll", integration_id=g.ids["integration"]))["counts"]["images"] == 1
+    run = await g.run("reconcile", integration_id=g.ids["integration"])
+    assert run["counts"]["requeued_photos"] == 0, run
+    await deliver_all(g)
+    attached = await cityworks_call(
+        g.http, cw, "/Services/Ams/Attachments/RequestAttachments", {"RequestIds": [sr["RequestId"]]}
+    )
+    names = [a["Attachment"].rsplit("/", 1)[-1] for a in attached]
+    assert len(names) == 2 and names[-1] == "fixed.png" and names[0].endswith("tree.png"), names

@@ -49,11 +49,11 @@ async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[s
                 counts["requeued_requests"] += 1
             continue  # its comments and photos follow once it is there
         async with engine.connect() as conn:
-            comments = await repo.many(
-                conn,
-                cm.select().where(cm.c.request_id == request["id"], cm.c.public.is_(True), cm.c.author == "citizen"),
-            )
+            every = await repo.many(conn, cm.select().where(cm.c.request_id == request["id"]))
             photos = await repo.many(conn, sa.select(m.c.id).where(m.c.request_id == request["id"]))
+        comments = [c for c in every if c["public"] and c["author"] == "citizen"]
+        # an image imported from the vendor is recorded by the comment it came with, not by its own id
+        from_vendor = {c["media_id"] for c in every if (Record.IMPORTED_ATTACHMENT, c["id"]) in linked}
         for comment in comments:
             on_its_way = (Kind.ADD_COMMENT, request["id"], outbox.payload(Kind.ADD_COMMENT, comment["id"]))
             if (Record.COMMENT, comment["id"]) in linked or on_its_way in waiting:
@@ -64,8 +64,8 @@ async def reconcile(engine: AsyncEngine, vendor: VendorSide, integration: dict[s
             on_its_way = (Kind.ADD_ATTACHMENT, request["id"], outbox.payload(Kind.ADD_ATTACHMENT, photo["id"]))
             if (Record.ATTACHMENT, photo["id"]) in linked or on_its_way in waiting:
                 continue
-            if (Record.IMPORTED_ATTACHMENT, photo["id"]) in linked:
-                continue  # it came from the vendor
+            if photo["id"] in from_vendor:
+                continue  # it came from the vendor: never sent back
             await _queue(engine, request["id"], Kind.ADD_ATTACHMENT, photo["id"])
             counts["requeued_photos"] += 1
     problems: list[str] = []
