@@ -1,6 +1,12 @@
 """The demo city `up` serves: Harnessville's boundary as the geography, agencies with integrations to the
 bundled simulators, categories and questions, set up through the gateway's own admin API as a city
-administrator would. (Categories are created here; syncing them from the vendors is the sync jobs' work.)"""
+administrator would.
+
+Its public services come from the vendors, as a city's do: each integration's categories are synced
+(CW-CAT-1, OG-CAT-1) and four of them offered to the public — Pothole and Streetlight Out from Cityworks,
+Graffiti and Missed Trash Pickup from OpenGov — the rest kept from the public, so no service appears twice.
+The integrations poll on a schedule, so a report reaches its vendor within seconds (the scheduler's tick) and
+a worker's closing comes back at the next status poll, with nothing run by hand."""
 
 from __future__ import annotations
 
@@ -17,12 +23,15 @@ from simulators.kit import city
 from .sim_control import SimControl
 
 DEMO_API_KEY = "harness-demo-key"
+# (key, the vendor's name for the category, group, vendor): the services the demo offers the public
 CATEGORIES = [
     ("POT", "Pothole", "Streets", "cityworks"),
-    ("SL", "Streetlight out", "Streets", "cityworks"),
+    ("SL", "Streetlight Out", "Streets", "cityworks"),
     ("GRAF", "Graffiti", "Parks", "opengov"),
-    ("TRASH", "Missed trash pickup", "Sanitation", "opengov"),
+    ("TRASH", "Missed Trash Pickup", "Sanitation", "opengov"),
 ]
+# How often each integration's jobs run (the gateway's minimum is 60 s); delivery runs every scheduler tick.
+INTERVALS = {"status_poll": 60, "category_sync": 3600, "question_sync": 3600}
 
 
 CITY_API_SECRET = "harness-widget-secret"  # the city API simulator's default signing secret
@@ -63,9 +72,11 @@ def _locator(simulators: Mapping[str, str]) -> str | None:
 
 
 async def seed_demo_city(
-    gateway: str, admin_token: str, simulators: Mapping[str, str], importer: bool = False
+    gateway: str, admin_token: str, simulators: Mapping[str, str], importer: bool = False, routed: bool = True
 ) -> dict[str, Any]:
-    """Returns what was made, by name. `importer`: the Cityworks agency imports requests entered there."""
+    """Returns what was made, by name. `importer`: the Cityworks agency imports requests entered there.
+    `routed=False`: the four services are made by hand and go to no vendor (the load profiles measure the
+    gateway alone; nothing is delivered behind their backs)."""
     admin = f"{gateway}/admin/v1"
     headers = {"Authorization": f"Bearer {admin_token}"}
     async with aiohttp.ClientSession(headers=headers) as http:
@@ -87,6 +98,7 @@ async def seed_demo_city(
                     "username": "harness",
                     "secret": "harness",
                     "geocoder_url": _locator(simulators),
+                    "intervals": INTERVALS if routed else {},
                 },
             )
         if "opengov" in simulators:
@@ -101,6 +113,7 @@ async def seed_demo_city(
                     "base_url": simulators["opengov"],
                     "username": "harness",
                     "secret": "harness",
+                    "intervals": INTERVALS if routed else {},
                 },
             )
         agencies = {}
@@ -116,14 +129,18 @@ async def seed_demo_city(
                     "importer_enabled": importer and vendor in integrations,
                 },
             )
-        categories = {}
-        for code, name, group, vendor in CATEGORIES:
-            categories[code] = await _call(
-                http,
-                "POST",
-                f"{admin}/categories",
-                json={"code": code, "name": name, "group": group, "agency_ids": [agencies[vendor]["id"]]},
-            )
+        if routed:
+            categories = await _vendor_categories(http, admin, integrations)
+        else:
+            categories = {}
+        for key, name, group, vendor in CATEGORIES:
+            if key in categories:
+                categories[key] = await _call(
+                    http, "PATCH", f"{admin}/categories/{categories[key]['id']}", json={"group": group, "public": True}
+                )
+            else:  # no such vendor here: the service is the city's own
+                body = {"code": key, "name": name, "group": group, "agency_ids": [agencies[vendor]["id"]]}
+                categories[key] = await _call(http, "POST", f"{admin}/categories", json=body)
         await _call(
             http,
             "POST",
@@ -156,6 +173,29 @@ async def seed_demo_city(
         "categories": categories,
         "widgets": widgets,
     }
+
+
+async def _vendor_categories(
+    http: aiohttp.ClientSession, admin: str, integrations: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each integration's categories synced from its vendor (and Cityworks' questions); the demo's four kept
+    public by key, every other kept from the public."""
+    for vendor, integration in integrations.items():
+        jobs = ("category_sync", "question_sync") if vendor == "cityworks" else ("category_sync",)
+        for job in jobs:
+            run = await _call(http, "POST", f"{admin}/jobs/{job}/run", json={"integration_id": integration["id"]})
+            if run["status"] != "ok":
+                raise SeedError(f"{job} for {vendor} failed: {run['errors']}")
+    wanted = {(vendor, name): key for key, name, _, vendor in CATEGORIES}
+    by_integration = {i["id"]: vendor for vendor, i in integrations.items()}
+    chosen: dict[str, dict[str, Any]] = {}
+    for category in (await _call(http, "GET", f"{admin}/categories"))["items"]:
+        key = wanted.get((by_integration.get(category.get("integration_id")), category["name"]))
+        if key is not None and key not in chosen:
+            chosen[key] = category
+        elif category["public"]:
+            await _call(http, "PATCH", f"{admin}/categories/{category['id']}", json={"public": False})
+    return chosen
 
 
 async def _seed_widgets(http: aiohttp.ClientSession, admin: str, gateway: str, city_api: str) -> dict[str, Any]:

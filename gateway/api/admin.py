@@ -526,6 +526,57 @@ async def list_outbox(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
+@handler
+async def get_request_trail(request: web.Request) -> web.Response:
+    """One public request as the gateway holds it, where it went: its category and the integration it goes
+    to, its vendor records (sent and imported) and every outbox row with its state."""
+    r, c, a, i = t.requests, t.categories, t.agencies, t.integrations
+    public_id = request.match_info["id"]
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.one(conn, r.select().where(r.c.public_id == public_id))
+        if found is None:
+            raise AdminError(404, "not_found", "no public request with that service_request_id")
+        category = await repo.one(conn, sa.select(c.c.id, c.c.code, c.c.name).where(c.c.id == found["category_id"]))
+        integration = await repo.one(
+            conn,
+            sa.select(i.c.id, i.c.name, i.c.vendor)
+            .join(a, a.c.integration_id == i.c.id)
+            .where(a.c.id == found["agency_id"]),
+        )
+        records = await outbox.records_of(conn, found["id"])
+        rows = await outbox.rows_of(conn, found["id"])
+    return web.json_response(
+        {
+            "service_request_id": public_id,
+            "status": found["status"],
+            "status_detail": found["status_detail"],
+            "category": category,
+            "integration": integration,
+            "requested_at": stamp(found)["requested_at"],
+            "updated_at": stamp(found)["updated_at"],
+            "vendor_records": [
+                stamp({k: rec[k] for k in ("kind", "local_id", "vendor_id", "created_at")}) for rec in records
+            ],
+            "outbox": [
+                stamp(
+                    {
+                        "id": row["id"],
+                        "kind": row["kind"],
+                        "state": outbox.state_of(row),
+                        "attempts": row["attempts"],
+                        "last_error": row["last_error"],
+                        "created_at": row["created_at"],
+                        "next_attempt_at": row["next_attempt_at"] if outbox.state_of(row) == "pending" else None,
+                        "delivered_at": row["delivered_at"],
+                        "dead_at": row["dead_at"],
+                    }
+                )
+                for row in rows
+            ],
+        }
+    )
+
+
 # -- generic reads and deletes ---------------------------------------------------------------------
 
 
@@ -589,5 +640,6 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{PREFIX}/jobs/{{job}}/run", run_job_now)
     r.add_get(f"{PREFIX}/jobs/runs", list_job_runs)
     r.add_get(f"{PREFIX}/outbox", list_outbox)
+    r.add_get(f"{PREFIX}/requests/{{id}}", get_request_trail)
     r.add_patch(f"{PREFIX}/questions/{{id}}", update_question)
     r.add_delete(f"{PREFIX}/questions/{{id}}", deleter(t.questions))

@@ -185,3 +185,31 @@ async def vendor_ids(conn: Any, integration_id: int, kinds: Sequence[Record]) ->
         v.c.integration_id == integration_id, v.c.kind.in_([k.value for k in kinds])
     )
     return {(r["kind"], r["vendor_id"]) for r in await repo.many(conn, query)}
+
+
+# -- one request's trail ---------------------------------------------------------------------------
+
+
+def state_of(row: dict[str, Any]) -> str:
+    return "dead" if row["dead_at"] is not None else "delivered" if row["delivered_at"] is not None else "pending"
+
+
+async def rows_of(conn: Any, request_id: int) -> list[dict[str, Any]]:
+    """Every outbox row of a request, oldest first."""
+    return await repo.many(conn, o.select().where(o.c.request_id == request_id).order_by(o.c.id))
+
+
+async def records_of(conn: Any, request_id: int) -> list[dict[str, Any]]:
+    """The vendor records of a request and of its comments and photos, sent or imported, oldest first."""
+    c, m = t.comments, t.media
+    comments = sa.select(c.c.id).where(c.c.request_id == request_id)
+    media = sa.select(m.c.id).where(m.c.request_id == request_id)
+    of_kind = {
+        Record.REQUEST: v.c.local_id == request_id,
+        Record.COMMENT: v.c.local_id.in_(comments),
+        Record.IMPORTED_COMMENT: v.c.local_id.in_(comments),
+        Record.ATTACHMENT: v.c.local_id.in_(media),
+        Record.IMPORTED_ATTACHMENT: v.c.local_id.in_(comments),  # an imported image is recorded by its comment
+    }
+    query = v.select().where(sa.or_(*(sa.and_(v.c.kind == kind.value, cond) for kind, cond in of_kind.items())))
+    return await repo.many(conn, query.order_by(v.c.id))

@@ -32,6 +32,19 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     )
 
 
+def routes(made: dict[str, Any]) -> list[dict[str, str]]:
+    """Each demo service and the vendor its reports go to."""
+    vendors = {i["id"]: i["name"] for i in made["integrations"].values()}
+    return [
+        {
+            "service_code": c["code"],
+            "name": c["name"],
+            "vendor": vendors.get(c.get("integration_id"), "no vendor (kept by the gateway)"),
+        }
+        for c in made["categories"].values()
+    ]
+
+
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     from gateway.settings import Settings
 
@@ -52,12 +65,14 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
 
         async def announce(s: Stack) -> None:
             simulators = {n: u for n, u in s.urls.items() if n != "gateway"}
-            await seed_demo_city(s.url("gateway"), settings.admin_token, simulators)
+            made = await seed_demo_city(s.url("gateway"), settings.admin_token, simulators)
+            services = routes(made)
             summary = {
                 "gateway": s.url("gateway"),
                 "simulators": simulators,
                 "admin_token": settings.admin_token,
                 "sample_point": demo_city.SAMPLE_POINT,
+                "services": services,
             }
             if args.json:
                 print(json.dumps(summary), flush=True)
@@ -69,6 +84,14 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
             if "city-api" in simulators:
                 print(f"citizen portal: {s.url('gateway')}/portal/sign-in  ({DEMO_CITIZEN[0]} / {DEMO_CITIZEN[1]})")
             print(f"Open311 api_key: {DEMO_API_KEY}")
+            print("services (Open311 service_code: name -> where a report goes):")
+            for service in services:
+                print(f"  {service['service_code']}: {service['name']} -> {service['vendor']}")
+            print(
+                f"a report reaches its vendor within {settings.scheduler_tick_s:g} s (the scheduler's tick); the "
+                "vendor's changes come back at the next status poll (every 60 s). Follow one: "
+                "GET /admin/v1/requests/{service_request_id}"
+            )
             print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
             print("serving until interrupted (Ctrl-C)", flush=True)
 
