@@ -67,14 +67,15 @@ def test_every_subcommand_has_help():
 def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
     with running("up", "--json") as (_, line):
         summary = json.loads(line)
-        assert set(summary) == {"gateway", "simulators", "admin_token", "sample_point"}
+        assert set(summary) == {"gateway", "simulators", "admin_token", "sample_point", "services"}
         assert set(summary["simulators"]) == {"cityworks", "opengov", "arcgis", "city-api"}
         for name, url in summary["simulators"].items():
             assert get_json(url + "/_sim/")["simulator"] == name
         # The demo city is set up: a citizen client at the sample point sees services at once.
         point = summary["sample_point"]
         services = get_json(f"{summary['gateway']}/open311/v2/services.json?lat={point['lat']}&long={point['long']}")
-        assert {"POT", "GRAF"} <= {s["service_code"] for s in services}
+        assert {s["service_code"] for s in services} == {s["service_code"] for s in summary["services"]}
+        assert {s["service_name"] for s in services} >= {"Pothole", "Graffiti"}
         request = urllib.request.Request(
             f"{summary['gateway']}/admin/v1/integrations", headers={"Authorization": f"Bearer {summary['admin_token']}"}
         )
