@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 from hypothesis import Phase
 
-from . import evidence, frontdoor, report, requirements, writers
+from . import evidence, frontdoor, report, requirements, writers, writes
 from .report import suite_of
 from .scorecard import Verdict, verdicts
+from .targets import target_urls
+from .writes import Writes
 
 PLUGIN_NAME = "civic-harness-requirements"
 
@@ -128,10 +130,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gw-api-key", default=None, help="an Open311 api_key of the target gateway (or CIVIC_HARNESS_GW_API_KEY)"
     )
     targets.addoption(
+        "--read-only",
+        action="store_true",
+        help="write nothing to a --target: a check that would create or change a record there is skipped",
+    )
+    targets.addoption(
         "--cw-password",
         default=None,
         help="Cityworks password (better: the CIVIC_HARNESS_CW_PASSWORD environment variable; never echoed)",
     )
+
+
+WRITES = pytest.StashKey[Writes]()  # what the run wrote to its --target(s)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -139,6 +149,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("req_coverage") and hasattr(config.option, "dist"):
         config.option.dist = "no"  # listing coverage runs nothing: xdist's workers would list nothing
     config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)
+    targets = target_urls(config)
+    if targets and not config.getoption("req_coverage"):
+        config.stash[WRITES] = Writes(targets, read_only=config.getoption("read_only"))
+        config.add_cleanup(writes.install(config.stash[WRITES]))
 
 
 @pytest.fixture
@@ -326,9 +340,11 @@ class RequirementTracker:
         if scope == "covered":
             results = [v for v in results if v.checks]
         command = self.config.getoption("report_command") or shlex.join(["pytest", *sys.argv[1:]])
+        written = self.config.stash.get(WRITES, None)
         return report.model(
             results,
             self.checks,
+            writes=written.summary() if written is not None else None,
             seed=self.config.getoption("harness_seed", None),
             command=command,
             started=self.started.isoformat(timespec="seconds"),

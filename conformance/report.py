@@ -57,7 +57,10 @@ def model(
     started: str,
     duration_s: float,
     scope: str = "all",
+    writes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """`writes`: what the run created or changed at its target(s) (conformance/writes.py); None when it ran
+    against the bundled stack only."""
     counts = totals(verdicts)
     return {
         "format": FORMAT,
@@ -79,6 +82,7 @@ def model(
         },
         "requirements": [_requirement(v, checks) for v in verdicts],
         "checks": [asdict(c) for c in checks.values()],
+        "writes": writes,
     }
 
 

@@ -274,6 +274,8 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
         extra.append(f"--contract-examples={examples}")
     if getattr(args, "no_shrink", False):
         extra.append("--contract-no-shrink")
+    if getattr(args, "read_only", False):
+        extra.append("--read-only")
     if args.password is not None and args.name in PASSWORD_ENV:
         os.environ[PASSWORD_ENV[args.name]] = args.password  # not on a command line others can read
     if getattr(args, "secret", None) is not None and args.name in SECRET_ENV:
@@ -282,4 +284,11 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
         os.environ[ACCOUNTS_ENV[args.name]] = ",".join(args.account)
     extra += report_options(args, argv if argv is not None else ["certify", *sys.argv[2:]])
     print(f"civic-harness certify: {args.name} at {args.url}: {found}", flush=True)
+    if getattr(args, "read_only", False):
+        print("read-only: checks that would create or change a record there are skipped", flush=True)
+    elif args.name != "arcgis":  # a locator is only read
+        print(
+            "this run writes to the target (test records it creates are listed at the end); --read-only writes nothing",
+            flush=True,
+        )
     return _pytest([str(available[args.name])], [*extra, *passthrough], args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import frontdoor
+from .. import frontdoor, writes
 from ..report import suite_of
 from ..scorecard import FAIL, NOT_COVERED, PASS, SKIPPED
 
@@ -37,6 +37,10 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
         f"{totals['not_covered']} not covered (gaps, not passes) of {totals['requirements']} requirement IDs"
         + (" in this suite's scope" if report["scope"] == "covered" else "")
     )
+    if report.get("writes"):
+        tw.section("written to the target (find and remove these on a shared sandbox)")
+        for line in writes.describe(report["writes"]):
+            tw.line(line, yellow=True)
     noted = [(c["id"], note) for c in report["checks"] for note in c["notes"]]
     if noted:
         tw.section("front door (reported, not judged)")

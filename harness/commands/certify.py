@@ -47,6 +47,12 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
         dest="licences",
         help="APIs the site is licensed for (Cityworks: sr, wo or sr,wo; any spelling)",
     )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="write nothing to the target: only the checks that create or change no record run (the others are "
+        "skipped, their IDs shown as skipped)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated calls, to replay a run (default 0)")
     p.add_argument(
         "--hidden-problems",
