@@ -101,3 +101,32 @@ class Settings:
         if unknown:
             raise ValueError(f"unknown gateway settings: {', '.join(sorted(unknown))}")
         return cls(**values)
+
+
+# What a gateway under a conformance suite's checks runs with (`civic-harness gateway --under-test`): jobs run
+# only when the suite asks (no scheduler racing its runs), a failed delivery is retried at once, and a vendor
+# call the suite makes time out gives up in two seconds. Each is the most a check may wait for.
+UNDER_TEST: dict[str, float] = {"scheduler_tick_s": 0.0, "outbox_retry_base_s": 0.001, "vendor_timeout_s": 2.0}
+SECRET_FIELDS = frozenset({"admin_token", "api_keys"})
+
+
+def shown(settings: Settings) -> dict[str, Any]:
+    """The settings an operator may read back: never a secret, and of the database only its kind."""
+    out: dict[str, Any] = {}
+    for f in fields(settings):
+        if f.name in SECRET_FIELDS:
+            continue
+        value = getattr(settings, f.name)
+        if f.name == "database_url":
+            value = str(value).split(":", 1)[0].split("+", 1)[0]  # sqlite / postgresql, never a password
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def under_test_gaps(settings: Mapping[str, Any]) -> list[str]:
+    """What a gateway must change to be put under a conformance suite: `CIVIC_HARNESS_X=value (now y)`."""
+    return [
+        f"{ENV_PREFIX}{name.upper()}={want:g} (now {settings.get(name)!r})"
+        for name, want in UNDER_TEST.items()
+        if not isinstance(settings.get(name), int | float) or settings[name] > want
+    ]

@@ -15,7 +15,8 @@ def simulator_config(name: str, **options: Any) -> SimConfig:
 
 
 def gateway_settings(**options: Any) -> Any:
-    """The bundled gateway's settings (gateway.settings.Settings) from their fields."""
-    from gateway.settings import Settings
+    """The settings (gateway.settings.Settings) of a bundled gateway under a suite's checks: the timings of
+    `civic-harness gateway --under-test`, then the given fields."""
+    from gateway.settings import UNDER_TEST, Settings
 
-    return Settings(**options)
+    return Settings(**{**UNDER_TEST, **options})

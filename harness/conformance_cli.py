@@ -120,6 +120,8 @@ def target_problem(target: str, passthrough: Sequence[str]) -> str | None:
     values["password"] = values["password"] or os.environ.get(PASSWORD_ENV.get(name, ""))
     if name in SECRET_ENV:
         values["secret"] = values.get("secret") or os.environ.get(SECRET_ENV[name])
+    if name == "gateway":
+        values = {"token": os.environ.get("CIVIC_HARNESS_GW_ADMIN_TOKEN")}
     try:
         preflight.check(preflight.Target(name, url, **values))
     except preflight.NotReady as exc:
@@ -133,6 +135,7 @@ PREFLIGHT_OPTIONS = {
     "opengov": {"username": "--og-user", "password": "--og-password"},
     "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
     "city-api": {"key_id": "--wid-key-id", "secret": "--wid-secret"},
+    "gateway": {},
 }
 
 

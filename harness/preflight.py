@@ -36,7 +36,7 @@ class Target:
 
 def check(target: Target) -> str:
     """What the target turned out to be (one line), or NotReady."""
-    checks = {"cityworks": cityworks, "opengov": opengov, "arcgis": arcgis, "city-api": city_api}
+    checks = {"cityworks": cityworks, "opengov": opengov, "arcgis": arcgis, "city-api": city_api, "gateway": gateway}
     try:
         return checks[target.name](target)
     except requests.Timeout:
@@ -145,6 +145,33 @@ def arcgis(t: Target) -> str:
             "--service-path"
         )
     return f"an ArcGIS locator at {url}"
+
+
+def gateway(t: Target) -> str:
+    """A gateway under the gateway suite: the admin token works and it runs with the timings of a gateway
+    under test (gateway.settings.UNDER_TEST), which it says at GET /admin/v1/settings."""
+    base = t.url.rstrip("/")
+    resp = requests.get(
+        f"{base}/admin/v1/settings", headers={"Authorization": f"Bearer {t.token or ''}"}, timeout=TIMEOUT_S
+    )
+    if resp.status_code == 401:
+        raise NotReady("the gateway refused the admin token: set CIVIC_HARNESS_GW_ADMIN_TOKEN to the gateway's")
+    if resp.status_code == 404:
+        discovery = requests.get(f"{base}/open311/v2/discovery.json", timeout=TIMEOUT_S)
+        if discovery.status_code != 200:
+            raise NotReady(
+                f"{base} does not answer like an Open311 gateway (discovery.json: HTTP {discovery.status_code})"
+            )
+        return "a gateway whose settings cannot be read: it must run jobs only when asked and retry at once"
+    body = _json(resp)
+    missing = body.get("under_test", {}).get("missing") if isinstance(body, dict) else None
+    if missing:
+        raise NotReady(
+            "the gateway runs with production timings, which the suite's checks cannot wait for: start it with "
+            + ", ".join(missing)
+            + ", or as `civic-harness gateway --under-test`"
+        )
+    return "a gateway under test"
 
 
 def city_api(t: Target) -> str:

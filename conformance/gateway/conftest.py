@@ -57,9 +57,6 @@ def gw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         settings = gateway_settings(
             database_url=database,
             api_keys=(secrets.token_urlsafe(12),),
-            scheduler_tick_s=0,  # the suite runs jobs through the admin API when it needs them
-            outbox_retry_base_s=0.001,
-            vendor_timeout_s=2.0,  # so a "timeout" fault costs the suite two seconds, not fifteen
             widget_allow_only=True,  # widgets call the stack's own city API simulator and nothing else
         )
         # The city widget API simulator runs beside the gateway, which allow-lists exactly its address.

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import load_contract
 
+from .. import settings as settings_rules
 from ..appkeys import ENGINE, GEOMETRIES, JOBS, SETTINGS
 from ..domain import DomainError, rules, vendor_time
 from ..domain import geography as geo
@@ -527,6 +528,14 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 
 @handler
+async def get_settings(request: web.Request) -> web.Response:
+    """The gateway's operational settings (no secret), and whether it can be put under a conformance suite."""
+    shown = settings_rules.shown(request.app[SETTINGS])
+    gaps = settings_rules.under_test_gaps(shown)
+    return web.json_response({"settings": shown, "under_test": {"ready": not gaps, "missing": gaps}})
+
+
+@handler
 async def get_request_trail(request: web.Request) -> web.Response:
     """One public request as the gateway holds it, where it went: its category and the integration it goes
     to, its vendor records (sent and imported) and every outbox row with its state."""
@@ -641,5 +650,6 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/jobs/runs", list_job_runs)
     r.add_get(f"{PREFIX}/outbox", list_outbox)
     r.add_get(f"{PREFIX}/requests/{{id}}", get_request_trail)
+    r.add_get(f"{PREFIX}/settings", get_settings)
     r.add_patch(f"{PREFIX}/questions/{{id}}", update_question)
     r.add_delete(f"{PREFIX}/questions/{{id}}", deleter(t.questions))

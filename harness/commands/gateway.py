@@ -21,10 +21,16 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("--port", type=int, default=8311, help="port to listen on; 0 picks a free one (default 8311)")
     p.add_argument("--config", help="a TOML file with a [gateway] table; CIVIC_HARNESS_* variables override it")
     p.add_argument("--database-url", help="overrides the configured DATABASE_URL (sqlite:///file or postgresql://)")
+    p.add_argument(
+        "--under-test",
+        action="store_true",
+        help="timings for a conformance suite's checks: no scheduler (the suite runs the jobs), retries at once, "
+        "vendor calls time out after 2 s",
+    )
 
 
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
-    from gateway.settings import Settings
+    from gateway.settings import UNDER_TEST, Settings
 
     try:
         settings = Settings.load(args.config)
@@ -32,6 +38,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         return complain(str(exc))
     if args.database_url:
         settings = dataclasses.replace(settings, database_url=args.database_url)
+    if args.under_test:
+        settings = dataclasses.replace(settings, **UNDER_TEST)
     generated = "CIVIC_HARNESS_ADMIN_TOKEN" not in os.environ and not args.config
 
     async def announce(s: Stack) -> None:
