@@ -50,6 +50,23 @@ class Settings:
     widget_timeout_s: float = 10.0
     widget_poll_s: float = 300.0  # how often subscribed widgets are asked whether their content changed
     poll_overlap_s: float = 60.0  # re-read this much before the cursor: vendor clocks, late commits
+    # Citizen sign-in (H-AUTH-1). Failed sign-ins are counted per e-mail address and per client address, in
+    # memory per instance (N instances: N times the attempts); over a limit, 429 with Retry-After until the
+    # oldest counted failure is older than the window. An attacker who stops cannot keep an account shut for
+    # longer than one window; a browser that signed in to the account before (a signed device cookie) is not
+    # held back by the account's limit, only by its client's.
+    sign_in_account_failures: int = 10  # failures per e-mail address per window
+    sign_in_client_failures: int = 30  # failures per client address per window (successes do not count)
+    sign_in_window_s: float = 600.0
+    # The client address is the connection's peer; behind N trusted proxies that append to X-Forwarded-For,
+    # set this to N and the client is the Nth address from the right. 0: the header is ignored (it is forged
+    # as easily as any other header when no proxy of yours writes it).
+    forwarded_for_hops: int = 0
+    # Password hashes (sign-in and sign-up: 32 MiB and ~0.1 s of CPU each) running at once, and how many more
+    # may wait for a turn; beyond that the answer is 503 with Retry-After at once, not a long queue.
+    password_hashes_at_once: int = field(default_factory=lambda: min(4, os.cpu_count() or 2))
+    password_hash_waiting: int = 16
+    sign_up_mails_per_window: int = 5  # mails to one address per sign_in_window_s (no mail-bombing by sign-up)
 
     @property
     def max_body_bytes(self) -> int:
@@ -65,6 +82,12 @@ class Settings:
             Entry.parse(entry)  # a bad entry fails at start, not at the first widget call
         if self.full_poll_every < 1:
             raise ValueError("full_poll_every must be at least 1 (1: every poll reads every open request)")
+        if min(self.sign_in_account_failures, self.sign_in_client_failures, self.sign_up_mails_per_window) < 1:
+            raise ValueError("sign-in limits are at least 1")
+        if self.sign_in_window_s <= 0:
+            raise ValueError("sign_in_window_s must be positive")
+        if self.password_hashes_at_once < 1 or self.password_hash_waiting < 0 or self.forwarded_for_hops < 0:
+            raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
 
