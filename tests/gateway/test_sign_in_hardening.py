@@ -47,8 +47,8 @@ async def tight(tmp_path: Any) -> AsyncIterator[Gateway]:
 
 @pytest.fixture
 async def brief(tmp_path: Any) -> AsyncIterator[Gateway]:
-    """Small limits and a window of two seconds, to see one end."""
-    async for g in gateway(tmp_path, sign_in_account_failures=3, sign_in_client_failures=50, sign_in_window_s=2):
+    """Small limits and a window of four seconds, to see one end."""
+    async for g in gateway(tmp_path, sign_in_account_failures=3, sign_in_client_failures=50, sign_in_window_s=4):
         yield g
 
 
@@ -116,14 +116,16 @@ async def test_an_account_limit_lasts_one_window_and_a_known_browser_passes_it(b
         status, _ = await form_sign_in(tight, browser, "dee@example.org", PASSWORD)
         assert status == 303  # signed in before from this browser: it holds the device cookie
     async with other_client() as attacker:
-        statuses = [(await sign_in(tight, "dee@example.org", f"guess {i}", attacker))[0] for i in range(4)]
-        assert statuses == [401, 401, 401, 429]
+        guesses = [sign_in(tight, "dee@example.org", f"guess {i}", attacker) for i in range(3)]
+        assert [s for s, _, _ in await asyncio.gather(*guesses)] == [401, 401, 401]
+        locked = time.monotonic()
+        assert (await sign_in(tight, "dee@example.org", "guess 4", attacker))[0] == 429
         async with other_client("127.0.0.3") as elsewhere:  # the account's limit holds from any client...
             assert (await sign_in(tight, "dee@example.org", PASSWORD, elsewhere))[0] == 429
     async with aiohttp.ClientSession(cookie_jar=jar) as browser:  # ...but not for the browser that knows it
         status, _ = await form_sign_in(tight, browser, "dee@example.org", PASSWORD)
         assert status == 303
-    await asyncio.sleep(2.1)  # one window later the account is open again, whoever asks
+    await asyncio.sleep(max(0.0, locked + 4.1 - time.monotonic()))  # one window on, open again to anyone
     async with other_client("127.0.0.3") as elsewhere:
         assert (await sign_in(tight, "dee@example.org", PASSWORD, elsewhere))[0] == 200
 
@@ -277,3 +279,26 @@ async def test_sign_up_cannot_bomb_an_address_with_mail(tight):
         async with tight.http.post(f"{tight.url}/portal/v1/citizens", json=body) as r:
             assert r.status == 202
     assert len(await mail_to(tight, "hal@example.org")) == 5  # sign_up_mails_per_window
+
+
+# -- the limiter itself (pure logic, a clock of our own) ---------------------------------------------------
+
+
+@pytest.mark.req("H-AUTH-1")
+def test_the_window_counts_the_last_events_and_forgets_them_after_its_length():
+    from gateway.domain.throttle import Window
+
+    now = [0.0]
+    w = Window(3, 10.0, max_keys=2, clock=lambda: now[0])
+    for t in (0.0, 1.0, 2.0):
+        now[0] = t
+        assert w.wait("a") == 0
+        w.add("a")
+    assert w.wait("a") == pytest.approx(8.0)  # the oldest (t=0) leaves at t=10
+    now[0] = 10.5
+    assert w.wait("a") == 0  # bounded: one window after, the key may try again
+    stamp = w.add("a")
+    w.forgive("a", stamp)
+    assert len(w._events["a"]) == 2
+    w.add("b"), w.add("c")  # a third key: the least recently used goes
+    assert "a" not in w._events and set(w._events) == {"b", "c"}
