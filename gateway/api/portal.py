@@ -7,10 +7,11 @@ the city as their per-widget pseudonym, so a city can only show them the account
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -149,6 +150,16 @@ async def _hashed(request: web.Request, fn: Callable[..., Any], *args: Any) -> A
         raise Throttled(503, "busy", "too many sign-ins at once; try again in a moment", 1) from None
 
 
+@contextlib.contextmanager
+def _client_turn(request: web.Request) -> Iterator[None]:
+    """One of the few sign-ins and sign-ups a client address may have under way (sign_in_client_at_once)."""
+    guard = request.app[SIGN_IN]
+    with guard.in_progress.held(guard.client(request)) as allowed:
+        if not allowed:
+            raise Throttled(429, "too_many_attempts", "this address has sign-ins under way; try again shortly", 1)
+        yield
+
+
 @public
 async def sign_up(request: web.Request) -> web.Response:
     """H-AUTH-3: the same answer whether or not the address has an account. The address gets a mail: a code
@@ -156,7 +167,8 @@ async def sign_up(request: web.Request) -> web.Response:
     values = await body(request, "SignUp")
     email = rules.email(values["email"])
     rules.check_password(values["password"])
-    hashed = await _hashed(request, rules.hash_password, values["password"])  # the same work either way
+    with _client_turn(request):
+        hashed = await _hashed(request, rules.hash_password, values["password"])  # the same work either way
     mails = request.app[SIGN_IN].mails
     async with request.app[ENGINE].begin() as conn:
         await conn.execute(t.sign_ups.delete().where(t.sign_ups.c.created_at < repo.now() - CONFIRM_TTL))
@@ -224,13 +236,23 @@ async def _sign_in(request: web.Request, email: str, password: str) -> tuple[str
         wait = guard.accounts.wait(address)
     if wait:
         raise Throttled(429, "too_many_attempts", "too many failed sign-ins; try again later", wait)
+    with _client_turn(request):
+        return await _check_password(request, address, client, password)
+
+
+async def _check_password(request: web.Request, address: str, client: str, password: str) -> tuple[str, dict]:
+    guard = request.app[SIGN_IN]
     client_stamp = guard.clients.add(client)
     account_stamp = guard.accounts.add(address)
     async with request.app[ENGINE].connect() as conn:
         found = await repo.one(conn, t.citizens.select().where(t.citizens.c.email == address))
-    # the same work whether or not the address has an account
-    stored = found["password_hash"] if found else await _hashed(request, rules.dummy_hash)
-    matches = await _hashed(request, rules.password_matches, password, stored)
+    try:  # the same work whether or not the address has an account
+        stored = found["password_hash"] if found else await _hashed(request, rules.dummy_hash)
+        matches = await _hashed(request, rules.password_matches, password, stored)
+    except Throttled:  # not tried: not a failure
+        guard.clients.forgive(client, client_stamp)
+        guard.accounts.forgive(address, account_stamp)
+        raise
     if found is None or not matches:
         raise AdminError(401, "unauthorized", "that e-mail address and password do not match")
     guard.clients.forgive(client, client_stamp)

@@ -10,7 +10,7 @@ import contextlib
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 
 class Window:
@@ -66,6 +66,27 @@ class Window:
         self._events.pop(key, None)
 
 
+class InProgress:
+    """How many attempts each key has under way; `enter` says whether one more may start."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._count: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def held(self, key: str) -> Iterator[bool]:
+        if self._count.get(key, 0) >= self.limit:
+            yield False
+            return
+        self._count[key] = self._count.get(key, 0) + 1
+        try:
+            yield True
+        finally:
+            self._count[key] -= 1
+            if not self._count[key]:
+                del self._count[key]
+
+
 def retry_after(seconds: float) -> str:
     """A Retry-After value: whole seconds, at least 1."""
     return str(max(1, math.ceil(seconds)))
@@ -77,13 +98,13 @@ class Busy(Exception):
 
 class Bound:
     """At most `at_once` password hashes run at a time (each holds its memory: 32 MiB at the current scrypt
-    cost, 128 MiB for an older hash), at most `waiting` more wait for a turn; beyond that `Busy`. `in_flight`
-    and `peak` are the real counts, read by the tests and the benchmark."""
+    cost, 128 MiB for an older hash), at most `waiting` more wait for a turn, each at most `wait_s`; beyond
+    that `Busy`. `in_flight` and `peak` are the real counts, read by the tests and the benchmark."""
 
-    def __init__(self, at_once: int, waiting: int) -> None:
-        if at_once < 1 or waiting < 0:
-            raise ValueError("at least one hash at once, and a waiting room of zero or more")
-        self.at_once, self.waiting = at_once, waiting
+    def __init__(self, at_once: int, waiting: int, wait_s: float = 1.0) -> None:
+        if at_once < 1 or waiting < 0 or wait_s <= 0:
+            raise ValueError("at least one hash at once, a waiting room of zero or more, a positive wait")
+        self.at_once, self.waiting, self.wait_s = at_once, waiting, wait_s
         self._slots = asyncio.Semaphore(at_once)
         self.queued = 0
         self.in_flight = 0
@@ -97,7 +118,10 @@ class Bound:
             raise Busy
         self.queued += 1
         try:
-            await self._slots.acquire()
+            await asyncio.wait_for(self._slots.acquire(), self.wait_s)
+        except TimeoutError:
+            self.refused += 1
+            raise Busy from None
         finally:
             self.queued -= 1
         self.in_flight += 1

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..domain.throttle import Bound, Window
+from ..domain.throttle import Bound, InProgress, Window
 from ..settings import Settings
 from . import store
 
@@ -36,7 +36,10 @@ class SignInGuard:
         self.accounts = Window(settings.sign_in_account_failures, window)
         self.clients = Window(settings.sign_in_client_failures, window)
         self.mails = Window(settings.sign_up_mails_per_window, window)
-        self.hashing = Bound(settings.password_hashes_at_once, settings.password_hash_waiting)
+        self.hashing = Bound(
+            settings.password_hashes_at_once, settings.password_hash_waiting, settings.password_hash_wait_s
+        )
+        self.in_progress = InProgress(settings.sign_in_client_at_once)
         self.hops = settings.forwarded_for_hops
         self.public_url = settings.public_url
         self._key: bytes | None = None
