@@ -266,6 +266,10 @@ async def _check_password(request: web.Request, address: str, client: str, passw
 
 @public
 async def sign_in(request: web.Request) -> web.Response:
+    guard = request.app[SIGN_IN]
+    wait = guard.clients.wait(guard.client(request))
+    if wait:  # before the body is read: a refused flood costs as little as it can
+        raise Throttled(429, "too_many_attempts", "too many failed sign-ins; try again later", wait)
     values = await body(request, "SignIn")
     token, found = await _sign_in(request, values["email"], values["password"])
     return web.json_response({"token": token, "citizen": citizen_out(found)})
