@@ -50,6 +50,23 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def hash_s() -> float:
+    """One password hash at the gateway's cost on core 0, alone: how busy the machine is right now."""
+    code = (
+        "import time; from gateway.domain.citizens import hash_password as h; "
+        "t = time.perf_counter(); h('calibration'); print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout)
+
+
 def start_gateway(database: str, spread: str) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ,
@@ -117,6 +134,12 @@ async def run(url: str, pid: int, loops: int, duration: float, spread: str) -> d
         assert await sign_in(http, url, CITIZEN) == 200
         await sign_in(http, url, {"email": "nobody@example.org", "password": "warm up the dummy hash"})
     await asyncio.sleep(1.0)
+    idle = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(LEGIT_CLIENT, 0))) as http:
+        for _ in range(3):
+            started = time.monotonic()
+            assert await sign_in(http, url, CITIZEN) == 200
+            idle.append(time.monotonic() - started)
     before = rss_mb(pid)
     counts: Counter = Counter()
     results: list[tuple[int, float]] = []
@@ -135,6 +158,7 @@ async def run(url: str, pid: int, loops: int, duration: float, spread: str) -> d
         "legit": Counter(status for status, _ in results),
         "legit_p50_s": statistics.median(ok) if ok else float("nan"),
         "legit_max_s": max(ok) if ok else float("nan"),
+        "idle_s": statistics.median(idle),
         "before": before,
         "peak": max(samples),
         "after": after,
@@ -163,6 +187,7 @@ def main() -> None:
                 proc.wait(10)
         legit = ", ".join(f"{k}: {v}" for k, v in sorted(r["legit"].items()))
         print(
+            f"one hash on core 0 {hash_s():.2f} s, a sign-in without flood {r['idle_s']:.2f} s | "
             f"flood answers {r['flood']} | legitimate sign-ins ({legit}) p50 {r['legit_p50_s']:.2f} s, "
             f"max {r['legit_max_s']:.2f} s | RSS before {r['before']:.0f} MB, peak {r['peak']:.0f} MB, "
             f"after {r['after']:.0f} MB (growth {r['after'] - r['before']:+.0f} MB)"
