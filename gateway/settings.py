@@ -73,6 +73,10 @@ class Settings:
     # so one client cannot fill the hashing queue ahead of everyone else. A load test that stands for many
     # citizens on one address raises it (civic-harness load does).
     sign_in_client_at_once: int = 2
+    # A refused sign-in (429, or 503 for a full queue) is answered after this long (at most Retry-After, and
+    # for at most 1,000 requests at once): a guessing loop that waits for each answer slows to one guess per
+    # this many seconds per connection instead of keeping the gateway busy with refusals.
+    sign_in_refusal_delay_s: float = 1.0
     sign_up_mails_per_window: int = 5  # mails to one address per sign_in_window_s (no mail-bombing by sign-up)
 
     @property
@@ -93,7 +97,7 @@ class Settings:
             raise ValueError("sign-in limits are at least 1")
         if self.sign_in_window_s <= 0:
             raise ValueError("sign_in_window_s must be positive")
-        if self.sign_in_client_at_once < 1 or self.password_hash_wait_s <= 0:
+        if self.sign_in_client_at_once < 1 or self.password_hash_wait_s <= 0 or self.sign_in_refusal_delay_s < 0:
             raise ValueError("sign_in_client_at_once is at least 1 and password_hash_wait_s positive")
         if self.password_hashes_at_once < 1 or self.password_hash_waiting < 0 or self.forwarded_for_hops < 0:
             raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")

@@ -57,6 +57,8 @@ def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return await fn(request)
         except Throttled as err:
+            if err.hold:
+                await request.app[SIGN_IN].hold_back(err.wait)
             answer = error_response(err.status, err.code, err.message, err.field)
             answer.headers["Retry-After"] = err.retry_after
             return answer
@@ -127,27 +129,30 @@ async def _token_for(engine: Any, citizen_id: int) -> str:
 
 
 class Throttled(AdminError):
-    """429 (too many failures) or 503 (too many hashes waiting), with the seconds to wait."""
+    """429 (too many failures) or 503 (too many hashes waiting), with the seconds to wait; answered after a
+    delay (sign_in_refusal_delay_s) unless the request waited already."""
 
-    def __init__(self, status: int, code: str, message: str, wait: float) -> None:
+    def __init__(self, status: int, code: str, message: str, wait: float, hold: bool = True) -> None:
         super().__init__(status, code, message)
+        self.wait, self.hold = wait, hold
         self.retry_after = throttle.retry_after(wait)
 
 
-async def _hashed(request: web.Request, fn: Callable[..., Any], *args: Any) -> Any:
+async def _hashed(request: web.Request, fn: Callable[..., Any], *args: Any, first: bool = False) -> Any:
     """A password hash in the executor, inside the bound (H-AUTH-1): its slot is held until the hash really
-    ended, even when the client went away, so the count of hashes in flight is the truth."""
+    ended, even when the client went away, so the count of hashes in flight is the truth. `first`: the client
+    has no failure counted against it, and goes before those that have."""
     loop = asyncio.get_running_loop()
     try:
-        async with request.app[SIGN_IN].hashing.slot():
+        async with request.app[SIGN_IN].hashing.slot(first):
             running = loop.run_in_executor(None, fn, *args)
             try:
                 return await asyncio.shield(running)
             except asyncio.CancelledError:
                 await asyncio.wait([running])
                 raise
-    except throttle.Busy:
-        raise Throttled(503, "busy", "too many sign-ins at once; try again in a moment", 1) from None
+    except throttle.Busy as busy:
+        raise Throttled(503, "busy", "too many sign-ins at once; try again in a moment", 1, not busy.waited) from None
 
 
 @contextlib.contextmanager
@@ -167,8 +172,9 @@ async def sign_up(request: web.Request) -> web.Response:
     values = await body(request, "SignUp")
     email = rules.email(values["email"])
     rules.check_password(values["password"])
-    with _client_turn(request):
-        hashed = await _hashed(request, rules.hash_password, values["password"])  # the same work either way
+    with _client_turn(request):  # the same work either way
+        first = request.app[SIGN_IN].first_in_line(request)
+        hashed = await _hashed(request, rules.hash_password, values["password"], first=first)
     mails = request.app[SIGN_IN].mails
     async with request.app[ENGINE].begin() as conn:
         await conn.execute(t.sign_ups.delete().where(t.sign_ups.c.created_at < repo.now() - CONFIRM_TTL))
@@ -242,13 +248,14 @@ async def _sign_in(request: web.Request, email: str, password: str) -> tuple[str
 
 async def _check_password(request: web.Request, address: str, client: str, password: str) -> tuple[str, dict]:
     guard = request.app[SIGN_IN]
+    first = guard.clients.count(client) == 0
     client_stamp = guard.clients.add(client)
     account_stamp = guard.accounts.add(address)
     async with request.app[ENGINE].connect() as conn:
         found = await repo.one(conn, t.citizens.select().where(t.citizens.c.email == address))
     try:  # the same work whether or not the address has an account
-        stored = found["password_hash"] if found else await _hashed(request, rules.dummy_hash)
-        matches = await _hashed(request, rules.password_matches, password, stored)
+        stored = found["password_hash"] if found else await _hashed(request, rules.dummy_hash, first=first)
+        matches = await _hashed(request, rules.password_matches, password, stored, first=first)
     except Throttled:  # not tried: not a failure
         guard.clients.forgive(client, client_stamp)
         guard.accounts.forgive(address, account_stamp)
@@ -258,7 +265,7 @@ async def _check_password(request: web.Request, address: str, client: str, passw
     guard.clients.forgive(client, client_stamp)
     guard.accounts.forgive(address, account_stamp)
     if rules.needs_rehash(stored):  # made at an older cost: re-hashed now that the password is known
-        rehashed = await _hashed(request, rules.hash_password, password)
+        rehashed = await _hashed(request, rules.hash_password, password, first=True)
         async with request.app[ENGINE].begin() as conn:
             await repo.update(conn, t.citizens, found["id"], {"password_hash": rehashed})
     return await _token_for(request.app[ENGINE], found["id"]), found
@@ -559,6 +566,8 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
     try:
         token, found = await _sign_in(request, email, str(form.get("password", "")))
     except Throttled as err:
+        if err.hold:
+            await guard.hold_back(err.wait)
         text = (
             "Too many sign-ins failed. Wait a little, then try again."
             if err.status == 429

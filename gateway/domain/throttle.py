@@ -42,6 +42,11 @@ class Window:
             return 0.0
         return events[0] + self.window_s - now
 
+    def count(self, key: str) -> int:
+        """Events of `key` in the window now."""
+        self.wait(key)  # drops what left the window
+        return len(self._events.get(key, ()))
+
     def add(self, key: str) -> float:
         """Counts an event now; returns its time (to `forgive` it)."""
         events = self._events.get(key)
@@ -93,41 +98,76 @@ def retry_after(seconds: float) -> str:
 
 
 class Busy(Exception):
-    """More password hashes are waiting than the bound lets wait: answer 503 now rather than queue."""
+    """No turn for a password hash: too many wait (`waited` False: refused at once) or the wait ran out."""
+
+    def __init__(self, waited: bool) -> None:
+        super().__init__("busy")
+        self.waited = waited
 
 
 class Bound:
     """At most `at_once` password hashes run at a time (each holds its memory: 32 MiB at the current scrypt
     cost, 128 MiB for an older hash), at most `waiting` more wait for a turn, each at most `wait_s`; beyond
-    that `Busy`. `in_flight` and `peak` are the real counts, read by the tests and the benchmark."""
+    that `Busy`. A waiter marked `first` (a client with no failure counted against it) gets the next turn
+    before any other: a flood from addresses that already failed cannot stand in front of a citizen.
+    `in_flight` and `peak` are the real counts, read by the tests and the benchmark."""
 
     def __init__(self, at_once: int, waiting: int, wait_s: float = 1.0) -> None:
         if at_once < 1 or waiting < 0 or wait_s <= 0:
             raise ValueError("at least one hash at once, a waiting room of zero or more, a positive wait")
         self.at_once, self.waiting, self.wait_s = at_once, waiting, wait_s
-        self._slots = asyncio.Semaphore(at_once)
-        self.queued = 0
+        self._free = at_once
+        self._first: deque[asyncio.Future[None]] = deque()
+        self._rest: deque[asyncio.Future[None]] = deque()
         self.in_flight = 0
         self.peak = 0
         self.refused = 0
 
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        if self._slots.locked() and self.queued >= self.waiting:
+    @property
+    def queued(self) -> int:
+        return len(self._first) + len(self._rest)
+
+    async def _turn(self, first: bool) -> None:
+        if self._free > 0 and not self.queued:
+            self._free -= 1
+            return
+        if (len(self._first) if first else self.queued) >= self.waiting:
             self.refused += 1
-            raise Busy
-        self.queued += 1
+            raise Busy(waited=False)
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        line = self._first if first else self._rest
+        line.append(turn)
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.wait_s)
-        except TimeoutError:
+            await asyncio.wait({turn}, timeout=self.wait_s)
+        except asyncio.CancelledError:  # the request went away while it waited
+            if turn.done():
+                self._release()  # it was handed a turn: pass it on
+            else:
+                line.remove(turn)
+                turn.cancel()
+            raise
+        if not turn.done():
+            line.remove(turn)
+            turn.cancel()
             self.refused += 1
-            raise Busy from None
-        finally:
-            self.queued -= 1
+            raise Busy(waited=True)
+
+    def _release(self) -> None:
+        for line in (self._first, self._rest):
+            while line:
+                turn = line.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the turn passes on: the slot stays taken
+                    return
+        self._free += 1
+
+    @contextlib.asynccontextmanager
+    async def slot(self, first: bool = False) -> AsyncIterator[None]:
+        await self._turn(first)
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
             yield
         finally:
             self.in_flight -= 1
-            self._slots.release()
+            self._release()

@@ -26,6 +26,7 @@ SECURE_CSRF_COOKIE = "__Host-civic_form"  # over https: only this host can set i
 DEVICE_COOKIE = "civic_device"
 DEVICE_TTL_S = 180 * 24 * 3600
 FORM_KEY = "form_key"
+MAX_DELAYED = 1000  # refusals held back at once; beyond, answered at once (a connection each)
 
 
 class SignInGuard:
@@ -40,10 +41,27 @@ class SignInGuard:
             settings.password_hashes_at_once, settings.password_hash_waiting, settings.password_hash_wait_s
         )
         self.in_progress = InProgress(settings.sign_in_client_at_once)
+        self.refusal_delay_s = settings.sign_in_refusal_delay_s
+        self.delayed = 0  # refusals being held back now
         self.hops = settings.forwarded_for_hops
         self.public_url = settings.public_url
         self._key: bytes | None = None
         self._key_lock = asyncio.Lock()
+
+    async def hold_back(self, seconds: float) -> None:
+        """Answer a refusal a little later (sign_in_refusal_delay_s): cheap for the gateway, slow for a loop."""
+        delay = min(self.refusal_delay_s, seconds)
+        if delay <= 0 or self.delayed >= MAX_DELAYED:
+            return
+        self.delayed += 1
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self.delayed -= 1
+
+    def first_in_line(self, request: web.Request) -> bool:
+        """A client with no failure counted against it: its hashes go before those of clients with some."""
+        return self.clients.count(self.client(request)) == 0
 
     async def key(self, engine: Any) -> bytes:
         if self._key is None:

@@ -28,8 +28,8 @@ CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 async def gateway(tmp_path: Any, **options: Any) -> AsyncIterator[Gateway]:
     # A hash takes 0.1 s on an idle core and several times that on a shared CI machine: the queue's time
-    # limit is generous here unless a test is about it.
-    options = {"password_hash_wait_s": 30.0, **options}
+    # limit is generous here, and refusals are answered at once, unless a test is about them.
+    options = {"password_hash_wait_s": 30.0, "sign_in_refusal_delay_s": 0.0, **options}
     async for g in start_gateway(f"sqlite:///{tmp_path / 'gateway.db'}", **options):
         yield g
 
@@ -329,3 +329,39 @@ async def test_one_client_cannot_fill_the_hashing_queue(tmp_path):
             assert status == 200, body
         statuses = [s for s, _, _ in await asyncio.gather(*burst)]
         assert statuses.count(429) >= 8 and set(statuses) <= {401, 429}, statuses
+
+
+@pytest.mark.req("H-AUTH-1")
+async def test_a_refusal_is_answered_late_so_a_guessing_loop_slows_down(tmp_path):
+    async for g in gateway(tmp_path, sign_in_client_failures=1, sign_in_refusal_delay_s=0.5):
+        assert (await sign_in(g, "jo@example.org", "wrong password"))[0] == 401
+        started = time.monotonic()
+        status, retry_after, _ = await sign_in(g, "jo@example.org", "wrong password")
+        assert status == 429 and 0.45 < time.monotonic() - started < 5 and int(retry_after) >= 1
+
+
+@pytest.mark.req("H-AUTH-1")
+async def test_a_client_without_failures_gets_the_next_hash_before_those_with():
+    from gateway.domain.throttle import Bound, Busy
+
+    bound, order = Bound(1, 10, wait_s=5), []
+
+    async def hash_for(name: str, first: bool) -> None:
+        async with bound.slot(first):
+            order.append(name)
+            await asyncio.sleep(0.01)
+
+    async with bound.slot():  # one hash running: everyone after waits
+        waiting = [asyncio.ensure_future(hash_for(f"flood{i}", False)) for i in range(3)]
+        await asyncio.sleep(0.01)
+        waiting.append(asyncio.ensure_future(hash_for("citizen", True)))
+        await asyncio.sleep(0.01)
+        assert bound.queued == 4
+    await asyncio.gather(*waiting)
+    assert order[0] == "citizen" and bound.in_flight == 0 and bound.peak == 1
+    short = Bound(1, 10, wait_s=0.05)
+    async with short.slot():
+        with pytest.raises(Busy):
+            async with short.slot():
+                pass
+    assert short.queued == 0
