@@ -5,6 +5,10 @@ the flood's answers by status, the legitimate sign-ins' latencies and statuses, 
 the flood, its peak during it and after it.
 
     python benchmarks/sign_in_flood.py [--loops 24] [--duration 20] [--spread one|many] [--repeat 1]
+                                       [--gateway-root PATH]
+
+`--gateway-root`: run the gateway of another checkout (e.g. a worktree of the commit before issue 22, whose
+sign-up answers 201 at once) for a before/after on the same machine.
 
 `--spread one`: every flood request from one client (127.0.0.1), each for another e-mail address (so only
 the client limit answers it). The flood never guesses the legitimate citizen's own password: that account
@@ -36,7 +40,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from conformance.gateway.client import sign_up  # noqa: E402
+from conformance.gateway.client import CONFIRMATION_CODE  # noqa: E402
 
 ADMIN_TOKEN = "flood-benchmark-admin-token"
 CITIZEN = {"email": "legit@example.org", "password": "the right password"}
@@ -67,10 +71,10 @@ def hash_s() -> float:
     return float(out.stdout)
 
 
-def start_gateway(database: str, spread: str) -> tuple[subprocess.Popen, str]:
+def start_gateway(database: str, spread: str, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
         "CIVIC_HARNESS_ADMIN_TOKEN": ADMIN_TOKEN,
         "CIVIC_HARNESS_SCHEDULER_TICK_S": "0",
         "CIVIC_HARNESS_FORWARDED_FOR_HOPS": "1" if spread == "many" else "0",
@@ -78,7 +82,7 @@ def start_gateway(database: str, spread: str) -> tuple[subprocess.Popen, str]:
     cli = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
     proc = subprocess.Popen(
         ["taskset", "-c", "0", *cli, "gateway", "--port", "0", "--database-url", database],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -130,7 +134,17 @@ async def watch(pid: int, until: float, samples: list[float]) -> None:
 
 async def run(url: str, pid: int, loops: int, duration: float, spread: str) -> dict:
     async with aiohttp.ClientSession() as http:
-        await sign_up(http, url, ADMIN_TOKEN, CITIZEN)
+        async with http.post(f"{url}/portal/v1/citizens", json=CITIZEN) as resp:
+            before_issue_22 = resp.status == 201  # an older gateway: signed up at once
+        if not before_issue_22:
+            async with http.get(
+                f"{url}/admin/v1/mail",
+                params={"to": CITIZEN["email"]},
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            ) as resp:
+                code = CONFIRMATION_CODE.search((await resp.json())["items"][0]["body"]).group(1)
+            async with http.post(f"{url}/portal/v1/citizens/confirm", json={"code": code}) as resp:
+                assert resp.status == 201, await resp.text()
         assert await sign_in(http, url, CITIZEN) == 200
         await sign_in(http, url, {"email": "nobody@example.org", "password": "warm up the dummy hash"})
     await asyncio.sleep(1.0)
@@ -171,15 +185,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--spread", choices=("one", "many"), default="one")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--gateway-root", type=Path, default=ROOT)
     args = parser.parse_args()
     lines = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), "?")
     print(f"# sign-in flood, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs ({cpu})")
     print(f"# {args.loops} loops x {args.duration:.0f} s, spread {args.spread}; gateway on core 0, clients on core 1")
+    print(f"# gateway from {args.gateway_root.resolve()}")
     os.sched_setaffinity(0, {1})
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as scratch:
-            proc, url = start_gateway(f"sqlite:///{scratch}/gw.db", args.spread)
+            proc, url = start_gateway(f"sqlite:///{scratch}/gw.db", args.spread, args.gateway_root.resolve())
             try:
                 r = asyncio.run(run(url, proc.pid, args.loops, args.duration, args.spread))
             finally:
