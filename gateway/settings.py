@@ -73,9 +73,10 @@ class Settings:
     # so one client cannot fill the hashing queue ahead of everyone else. A load test that stands for many
     # citizens on one address raises it (civic-harness load does).
     sign_in_client_at_once: int = 2
-    # A refused sign-in (429, or 503 for a full queue) is answered after this long (at most Retry-After, and
-    # for at most 1,000 requests at once): a guessing loop that waits for each answer slows to one guess per
-    # this many seconds per connection instead of keeping the gateway busy with refusals.
+    # A failed or refused sign-in (401; 429, or 503 for a full queue) is answered after this long (a refusal
+    # at most its Retry-After; at most 1,000 answers held at once): a guessing loop that waits for each answer
+    # slows to one guess per this many seconds per connection instead of keeping the gateway busy, and a
+    # failure holds its client's turn (sign_in_client_at_once) meanwhile.
     sign_in_refusal_delay_s: float = 1.0
     sign_up_mails_per_window: int = 5  # mails to one address per sign_in_window_s (no mail-bombing by sign-up)
 

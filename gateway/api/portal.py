@@ -261,6 +261,9 @@ async def _check_password(request: web.Request, address: str, client: str, passw
         guard.accounts.forgive(address, account_stamp)
         raise
     if found is None or not matches:
+        # answered late, and still counted as under way for its client meanwhile: a guessing loop from one
+        # address keeps the hashing busy a fraction of the time, not all of it
+        await guard.hold_back(guard.refusal_delay_s)
         raise AdminError(401, "unauthorized", "that e-mail address and password do not match")
     guard.clients.forgive(client, client_stamp)
     guard.accounts.forgive(address, account_stamp)

@@ -49,6 +49,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
         api_keys=(API_KEY,),
         scheduler_tick_s=0,
         widget_allow_only=True,  # a fuzzed endpoint is never called: only the stack's own city API is
+        sign_in_refusal_delay_s=0,  # fuzzed sign-ins fail by the hundred: answered at once (the delay has its test)
     )
     sims = {"city-api": simulator_config("city-api", seed=3)}
     with ThreadedStack(sims, gateway=config) as stack:
