@@ -368,3 +368,28 @@ async def test_a_client_without_failures_gets_the_next_hash_before_those_with():
             async with short.slot():
                 pass
     assert short.queued == 0
+
+
+@pytest.mark.req("H-AUTH-1")
+async def test_a_hash_made_at_another_cost_still_verifies_and_is_rehashed_at_sign_in(gw):
+    """scrypt moved from N=2^17 p=1 to N=2^15 p=3 (equal strength, a quarter of the memory): each stored hash
+    names its own parameters (here a cheap older one), so it keeps working and is replaced at the next sign-in."""
+    import sqlalchemy as sa
+
+    from gateway.appkeys import ENGINE
+    from gateway.domain import citizens as rules
+    from gateway.storage import repo
+    from gateway.storage import schema as t
+
+    old = rules.hash_password(PASSWORD, cost=2**12, p=1)
+    assert rules.needs_rehash(old) and not rules.needs_rehash(rules.hash_password(PASSWORD))
+    engine = gw.stack.app("gateway")[ENGINE]  # type: ignore[attr-defined]
+    async with engine.begin() as conn:
+        await repo.insert(
+            conn, t.citizens, {"email": "kim@example.org", "password_hash": old, "created_at": repo.now()}
+        )
+    status, _, body = await sign_in(gw, "kim@example.org", PASSWORD)
+    assert status == 200, body
+    async with engine.connect() as conn:
+        stored = await conn.scalar(sa.select(t.citizens.c.password_hash).where(t.citizens.c.email == "kim@example.org"))
+    assert stored.startswith(f"scrypt${rules.N}${rules.R}${rules.P}$") and rules.password_matches(PASSWORD, stored)
