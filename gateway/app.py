@@ -38,6 +38,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].database_url)
     await migrate(engine)  # versioned migrations, applied on start
     app[ENGINE] = engine
+    app[SIGN_IN].engine = engine  # the forms' key is kept in the database
     app[REPORTS] = GroupCommit(engine, reports.create_requests)
     app[CATALOG] = Catalog(engine)
     yield

@@ -47,6 +47,7 @@ class SignInGuard:
         self.public_url = settings.public_url
         self._key: bytes | None = None
         self._key_lock = asyncio.Lock()
+        self.engine: Any = None  # the app's database, bound when it is open (app.py)
 
     async def hold_back(self, seconds: float) -> None:
         """Answer a refusal a little later (sign_in_refusal_delay_s): cheap for the gateway, slow for a loop."""
@@ -63,11 +64,11 @@ class SignInGuard:
         """A client with no failure counted against it: its hashes go before those of clients with some."""
         return self.clients.count(self.client(request)) == 0
 
-    async def key(self, engine: Any) -> bytes:
+    async def key(self) -> bytes:
         if self._key is None:
             async with self._key_lock:
                 if self._key is None:
-                    self._key = bytes.fromhex(await store.stored_key(engine, FORM_KEY))
+                    self._key = bytes.fromhex(await store.stored_key(self.engine, FORM_KEY))
         return self._key
 
     def client(self, request: web.Request) -> str:
@@ -112,20 +113,20 @@ class SignInGuard:
         if not 16 <= len(nonce) <= 64:
             nonce = secrets.token_urlsafe(24)
             response.set_cookie(name, nonce, httponly=True, samesite="Lax", secure=request.secure, path="/")
-        return self._sign(await self.key_for(request), f"form:{form}:{nonce}")
+        return self._sign(await self.key(), f"form:{form}:{nonce}")
 
     async def form_token_ok(self, request: web.Request, form: str, token: str) -> bool:
         nonce = request.cookies.get(self.csrf_cookie_name(request), "")
         if not nonce or not token:
             return False
-        return hmac.compare_digest(token, self._sign(await self.key_for(request), f"form:{form}:{nonce}"))
+        return hmac.compare_digest(token, self._sign(await self.key(), f"form:{form}:{nonce}"))
 
     # -- device cookies -------------------------------------------------------------------------------
 
     async def device_cookie(self, request: web.Request, email: str) -> str:
         expires = int(time.time()) + DEVICE_TTL_S
         payload = f"{expires}.{secrets.token_urlsafe(9)}"
-        return f"{payload}.{self._sign(await self.key_for(request), f'device:{email}:{payload}')}"
+        return f"{payload}.{self._sign(await self.key(), f'device:{email}:{payload}')}"
 
     async def known_device(self, request: web.Request, email: str) -> bool:
         """The browser signed in to this account before (OWASP's device cookies against lock-out)."""
@@ -134,13 +135,8 @@ class SignInGuard:
         expires = payload.split(".", 1)[0]
         if not signature or not expires.isdigit() or int(expires) < time.time():
             return False
-        expected = self._sign(await self.key_for(request), f"device:{email}:{payload}")
+        expected = self._sign(await self.key(), f"device:{email}:{payload}")
         return hmac.compare_digest(signature, expected)
-
-    async def key_for(self, request: web.Request) -> bytes:
-        from ..appkeys import ENGINE
-
-        return await self.key(request.app[ENGINE])
 
     @staticmethod
     def _sign(key: bytes, text: str) -> str:
