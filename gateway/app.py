@@ -13,11 +13,12 @@ from aiohttp import web
 
 from .api import admin, open311, portal, widgets_admin
 from .api.bodies import body_limit, declared_too_large
-from .appkeys import CATALOG, ENGINE, GEOMETRIES, GUARD, HTTP, JOBS, REPORTS, SETTINGS, WIDGET_HTTP
+from .appkeys import CATALOG, ENGINE, GEOMETRIES, GUARD, HTTP, JOBS, REPORTS, SETTINGS, SIGN_IN, WIDGET_HTTP
 from .catalog import Catalog
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
+from .portal.auth import SignInGuard
 from .portal.notify import check_subscriptions
 from .settings import Settings
 from .storage import reports
@@ -37,6 +38,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].database_url)
     await migrate(engine)  # versioned migrations, applied on start
     app[ENGINE] = engine
+    app[SIGN_IN].engine = engine  # the forms' key is kept in the database
     app[REPORTS] = GroupCommit(engine, reports.create_requests)
     app[CATALOG] = Catalog(engine)
     yield
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(middlewares=[errors], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[GEOMETRIES] = GeometryCache()
+    app[SIGN_IN] = SignInGuard(settings)
     app.cleanup_ctx.extend([database, vendor_http, widget_http, background_jobs])
     open311.setup(app)
     admin.setup(app)

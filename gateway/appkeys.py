@@ -12,6 +12,7 @@ from .catalog import Catalog
 from .connectors.guard import Guard
 from .connectors.http import Http
 from .geocache import GeometryCache
+from .portal.auth import SignInGuard
 from .settings import Settings
 from .storage.group_commit import GroupCommit
 
@@ -30,3 +31,4 @@ HTTP = web.AppKey("gateway_http", Http)
 JOBS: web.AppKey[Context] = web.AppKey("gateway_jobs")
 WIDGET_HTTP = web.AppKey("gateway_widget_http", aiohttp.ClientSession)  # through the SSRF guard's resolver
 GUARD = web.AppKey("gateway_guard", Guard)
+SIGN_IN = web.AppKey("gateway_sign_in", SignInGuard)  # failure limits, the hash bound, the forms' key

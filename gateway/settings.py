@@ -50,6 +50,35 @@ class Settings:
     widget_timeout_s: float = 10.0
     widget_poll_s: float = 300.0  # how often subscribed widgets are asked whether their content changed
     poll_overlap_s: float = 60.0  # re-read this much before the cursor: vendor clocks, late commits
+    # Citizen sign-in (H-AUTH-1). Failed sign-ins are counted per e-mail address and per client address, in
+    # memory per instance (N instances: N times the attempts); over a limit, 429 with Retry-After until the
+    # oldest counted failure is older than the window. An attacker who stops cannot keep an account shut for
+    # longer than one window; a browser that signed in to the account before (a signed device cookie) is not
+    # held back by the account's limit, only by its client's.
+    sign_in_account_failures: int = 10  # failures per e-mail address per window
+    sign_in_client_failures: int = 30  # failures per client address per window (successes do not count)
+    sign_in_window_s: float = 600.0
+    # The client address is the connection's peer; behind N trusted proxies that append to X-Forwarded-For,
+    # set this to N and the client is the Nth address from the right. 0: the header is ignored (it is forged
+    # as easily as any other header when no proxy of yours writes it).
+    forwarded_for_hops: int = 0
+    # Password hashes (sign-in and sign-up: 32 MiB and ~0.1 s of CPU each) running at once (default: the
+    # CPUs this process may use, at most 4), how many more may wait for a turn and for how long; beyond either,
+    # the answer is 503 with Retry-After: so a legitimate sign-in waits at most password_hash_wait_s plus one
+    # hash, whatever the flood, and the memory held by hashing is at most password_hashes_at_once x 32 MiB.
+    password_hashes_at_once: int = field(default_factory=lambda: min(4, len(os.sched_getaffinity(0)) or 1))
+    password_hash_waiting: int = 16
+    password_hash_wait_s: float = 1.0
+    # Sign-ins and sign-ups one client address may have in progress at once; more are 429 (Retry-After: 1),
+    # so one client cannot fill the hashing queue ahead of everyone else. A load test that stands for many
+    # citizens on one address raises it (civic-harness load does).
+    sign_in_client_at_once: int = 2
+    # A failed or refused sign-in (401; 429, or 503 for a full queue) is answered after this long (a refusal
+    # at most its Retry-After; at most 1,000 answers held at once): a guessing loop that waits for each answer
+    # slows to one guess per this many seconds per connection instead of keeping the gateway busy, and a
+    # failure holds its client's turn (sign_in_client_at_once) meanwhile.
+    sign_in_refusal_delay_s: float = 1.0
+    sign_up_mails_per_window: int = 5  # mails to one address per sign_in_window_s (no mail-bombing by sign-up)
 
     @property
     def max_body_bytes(self) -> int:
@@ -65,6 +94,14 @@ class Settings:
             Entry.parse(entry)  # a bad entry fails at start, not at the first widget call
         if self.full_poll_every < 1:
             raise ValueError("full_poll_every must be at least 1 (1: every poll reads every open request)")
+        if min(self.sign_in_account_failures, self.sign_in_client_failures, self.sign_up_mails_per_window) < 1:
+            raise ValueError("sign-in limits are at least 1")
+        if self.sign_in_window_s <= 0:
+            raise ValueError("sign_in_window_s must be positive")
+        if self.sign_in_client_at_once < 1 or self.password_hash_wait_s <= 0 or self.sign_in_refusal_delay_s < 0:
+            raise ValueError("sign_in_client_at_once is at least 1 and password_hash_wait_s positive")
+        if self.password_hashes_at_once < 1 or self.password_hash_waiting < 0 or self.forwarded_for_hops < 0:
+            raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
 

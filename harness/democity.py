@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from shapely.geometry import mapping
 
+from conformance.gateway.client import sign_up
 from simulators.arcgis import ArcgisConfig
 from simulators.kit import city
 
@@ -165,7 +166,11 @@ async def seed_demo_city(
                 "integration_key": "PrimaryPhoneField",
             },
         )
-        widgets = await _seed_widgets(http, admin, gateway, simulators["city-api"]) if "city-api" in simulators else {}
+        widgets = (
+            await _seed_widgets(http, admin, gateway, simulators["city-api"], admin_token)
+            if "city-api" in simulators
+            else {}
+        )
     return {
         "geography": geography,
         "integrations": integrations,
@@ -198,7 +203,9 @@ async def _vendor_categories(
     return chosen
 
 
-async def _seed_widgets(http: aiohttp.ClientSession, admin: str, gateway: str, city_api: str) -> dict[str, Any]:
+async def _seed_widgets(
+    http: aiohttp.ClientSession, admin: str, gateway: str, city_api: str, admin_token: str
+) -> dict[str, Any]:
     """The six widget domains of the city API simulator, published, with a demo citizen whose utility account
     is linked and whose address is City Hall's parcel."""
     made = await SimControl(http, city_api).action(
@@ -226,11 +233,9 @@ async def _seed_widgets(http: aiohttp.ClientSession, admin: str, gateway: str, c
         if domain == "utilities":
             body["link_account_id"] = link["id"]
         widgets[domain] = await _call(http, "POST", f"{admin}/widgets", json=body)
-    citizen = await _call(
-        http,
-        "POST",
-        f"{gateway}/portal/v1/citizens",
-        json={"email": DEMO_CITIZEN[0], "password": DEMO_CITIZEN[1], "name": "Demo Citizen"},
+    # POST /portal/v1/citizens, then the code mailed to the address (the admin mail catcher), confirmed
+    citizen = await sign_up(
+        http, gateway, admin_token, {"email": DEMO_CITIZEN[0], "password": DEMO_CITIZEN[1], "name": "Demo Citizen"}
     )
     portal = {"Authorization": f"Bearer {citizen['token']}"}
     await _call(http, "PATCH", f"{gateway}/portal/v1/me", json={"property_id": parcel}, headers=portal)

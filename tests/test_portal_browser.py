@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from conformance.gateway.client import sign_up
 from conformance.gateway.helpers import sim
 from gateway.settings import Settings
 from harness.bundled import simulator_config
@@ -76,10 +77,8 @@ async def portal(tmp_path: Any) -> AsyncIterator[dict[str, Any]]:
         usage = [["2026-07", 3100], ["2026-08", 4200], ["2026-09", 2900]]
         await sim(admin, city, "create-account", account_number="UT-4242-0042", verification="424242", usage=usage)
         await sim(admin, city, "issue-bill", account_number="UT-4242-0042", amount="61.20")
-        async with admin.post(
-            f"{gw}/portal/v1/citizens", json={"email": "ana@example.org", "password": "a long password", "name": "Ana"}
-        ) as resp:
-            token = (await resp.json())["token"]
+        ana = {"email": "ana@example.org", "password": "a long password", "name": "Ana"}
+        token = (await sign_up(admin, gw, ADMIN, ana))["token"]  # sign-up, the mailed code, confirm
         async with admin.post(
             f"{gw}/portal/v1/widgets/{utilities['id']}/links",
             json={"account_number": "UT-4242-0042", "verification": "424242"},

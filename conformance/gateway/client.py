@@ -4,6 +4,7 @@ aiohttp. Written from contracts/gateway.yaml, so it works against any gateway im
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,9 @@ import aiohttp
 from shapely.geometry import mapping
 
 from simulators.kit import city
+
+# How a sign-up confirmation mail names its code (contracts/gateway.yaml, schema Mail).
+CONFIRMATION_CODE = re.compile(r"confirmation code: (\S+)")
 
 
 @dataclass
@@ -48,6 +52,28 @@ class Gateway:
 
     async def run(self, job: str, **body: Any) -> dict[str, Any]:
         return await self.ok("POST", f"/jobs/{job}/run", json=body)
+
+    async def sign_up(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A citizen's account as a person makes one: sign up, read the code in the mail, confirm."""
+        return await sign_up(self.http, self.url, self.admin_token, body)
+
+
+async def sign_up(http: aiohttp.ClientSession, url: str, admin_token: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Sign-up (202), the confirmation code from the gateway's mail queue (the admin mail catcher), confirm:
+    the session (token and citizen) that sign-up answered before issue 22."""
+    async with http.post(f"{url}/portal/v1/citizens", json=body) as resp:
+        answer = await resp.json()
+        assert resp.status == 202, answer
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    async with http.get(f"{url}/admin/v1/mail", params={"to": answer["email"]}, headers=headers) as resp:
+        mail = await resp.json()
+        assert resp.status == 200, mail
+    codes = [m.group(1) for m in (CONFIRMATION_CODE.search(x["body"]) for x in mail["items"]) if m]
+    assert codes, f"no confirmation code was mailed to {answer['email']}"
+    async with http.post(f"{url}/portal/v1/citizens/confirm", json={"code": codes[0]}) as resp:
+        session = await resp.json()
+        assert resp.status == 201, session
+    return session
 
 
 def city_geojson() -> bytes:

@@ -586,6 +586,32 @@ async def get_request_trail(request: web.Request) -> web.Response:
     )
 
 
+@handler
+async def list_mail(request: web.Request) -> web.Response:
+    """The mail the gateway queued for citizens (sign-up confirmations), newest first: what a mail relay
+    delivers, and what a development setup reads instead of a mailbox. `to` narrows to one address."""
+    m = t.mail
+    query = m.select().order_by(m.c.id.desc()).limit(100)
+    to = request.query.get("to", "").strip().lower()
+    if to:
+        query = query.where(m.c.to_address == to[:254])
+    async with request.app[ENGINE].connect() as conn:
+        found = await repo.many(conn, query)
+    items = [
+        stamp(
+            {
+                "id": x["id"],
+                "to": x["to_address"],
+                "subject": x["subject"],
+                "body": x["body"],
+                "created_at": x["created_at"],
+            }
+        )
+        for x in found
+    ]
+    return web.json_response({"items": items})
+
+
 # -- generic reads and deletes ---------------------------------------------------------------------
 
 
@@ -622,6 +648,7 @@ def setup(app: web.Application) -> None:
     get_integration, list_integrations = reader(t.integrations, integration_out)
     get_question, _ = reader(t.questions, question_out)
     r.add_get(f"{PREFIX}/agencies", list_agencies)
+    r.add_get(f"{PREFIX}/mail", list_mail)
     r.add_post(f"{PREFIX}/agencies", create_agency)
     r.add_get(f"{PREFIX}/agencies/{{id}}", get_agency)
     r.add_patch(f"{PREFIX}/agencies/{{id}}", update_agency)

@@ -7,10 +7,11 @@ the city as their per-widget pseudonym, so a city can only show them the account
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,12 +20,12 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
-from ..appkeys import ENGINE, SETTINGS
+from ..appkeys import ENGINE, SETTINGS, SIGN_IN
 from ..connectors.city_widget import Unreachable
 from ..connectors.guard import Refused
-from ..domain import DomainError
+from ..domain import DomainError, throttle
 from ..domain import citizens as rules
-from ..portal import city, render, store, views
+from ..portal import auth, city, mail, render, store, views
 from ..storage import repo
 from ..storage import schema as t
 from .admin import AdminError, body, error_response, key
@@ -33,6 +34,8 @@ PREFIX = "/portal/v1"
 COOKIE = "civic_portal"
 VIEWS = ("dashboard", "expanded")
 STATE_TTL = timedelta(minutes=10)
+CONFIRM_TTL = timedelta(hours=24)  # a sign-up's confirmation code
+SESSION_MAX_AGE_S = 30 * 24 * 3600
 MAX_ID = 2**31 - 1
 LINK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the city contract's LinkId
 
@@ -53,6 +56,12 @@ def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await fn(request)
+        except Throttled as err:
+            if err.hold:
+                await request.app[SIGN_IN].hold_back(err.wait)
+            answer = error_response(err.status, err.code, err.message, err.field)
+            answer.headers["Retry-After"] = err.retry_after
+            return answer
         except AdminError as err:
             return error_response(err.status, err.code, err.message, err.field)
         except DomainError as err:
@@ -74,9 +83,14 @@ def citizen_only(fn: Callable[[web.Request, dict[str, Any]], Any]) -> Callable[[
     return _errors(functools.wraps(fn)(with_citizen))
 
 
-async def signed_in(request: web.Request) -> dict[str, Any]:
+async def signed_in(request: web.Request, cookie: bool = False) -> dict[str, Any]:
+    """The citizen of the bearer token; the session cookie counts only for the HTML pages (`cookie`), so the
+    JSON API, which a browser never sends a bearer token to on its own, cannot be driven by a forged request."""
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    else:
+        token = request.cookies.get(COOKIE, "") if cookie else ""
     if token:
         async with request.app[ENGINE].connect() as conn:
             found = await repo.one(conn, t.citizens.select().where(t.citizens.c.token_hash == rules.token_hash(token)))
@@ -114,38 +128,158 @@ async def _token_for(engine: Any, citizen_id: int) -> str:
     return token
 
 
+class Throttled(AdminError):
+    """429 (too many failures) or 503 (too many hashes waiting), with the seconds to wait; answered after a
+    delay (sign_in_refusal_delay_s) unless the request waited already."""
+
+    def __init__(self, status: int, code: str, message: str, wait: float, hold: bool = True) -> None:
+        super().__init__(status, code, message)
+        self.wait, self.hold = wait, hold
+        self.retry_after = throttle.retry_after(wait)
+
+
+async def _hashed(request: web.Request, fn: Callable[..., Any], *args: Any, first: bool = False) -> Any:
+    """A password hash in the executor, inside the bound (H-AUTH-1): its slot is held until the hash really
+    ended, even when the client went away, so the count of hashes in flight is the truth. `first`: the client
+    has no failure counted against it, and goes before those that have."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with request.app[SIGN_IN].hashing.slot(first):
+            running = loop.run_in_executor(None, fn, *args)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                await asyncio.wait([running])
+                raise
+    except throttle.Busy as busy:
+        raise Throttled(503, "busy", "too many sign-ins at once; try again in a moment", 1, not busy.waited) from None
+
+
+@contextlib.contextmanager
+def _client_turn(request: web.Request) -> Iterator[None]:
+    """One of the few sign-ins and sign-ups a client address may have under way (sign_in_client_at_once)."""
+    guard = request.app[SIGN_IN]
+    with guard.in_progress.held(guard.client(request)) as allowed:
+        if not allowed:
+            raise Throttled(429, "too_many_attempts", "this address has sign-ins under way; try again shortly", 1)
+        yield
+
+
 @public
 async def sign_up(request: web.Request) -> web.Response:
+    """H-AUTH-3: the same answer whether or not the address has an account. The address gets a mail: a code
+    to confirm it (POST /citizens/confirm makes the account), or a notice that it has an account already."""
     values = await body(request, "SignUp")
     email = rules.email(values["email"])
-    loop = asyncio.get_running_loop()
-    hashed = await loop.run_in_executor(None, rules.hash_password, values["password"])
+    rules.check_password(values["password"])
+    with _client_turn(request):  # the same work either way
+        first = request.app[SIGN_IN].first_in_line(request)
+        hashed = await _hashed(request, rules.hash_password, values["password"], first=first)
+    mails = request.app[SIGN_IN].mails
+    async with request.app[ENGINE].begin() as conn:
+        await conn.execute(t.sign_ups.delete().where(t.sign_ups.c.created_at < repo.now() - CONFIRM_TTL))
+        exists = await conn.scalar(sa.select(t.citizens.c.id).where(t.citizens.c.email == email))
+        if mails.wait(email) == 0:  # past the limit: no more mail to that address for a while (no mail bombs)
+            mails.add(email)
+            if exists is None:
+                code, code_hash = rules.new_code()
+                await conn.execute(
+                    t.sign_ups.insert().values(
+                        code_hash=code_hash,
+                        email=email,
+                        name=values.get("name"),
+                        password_hash=hashed,
+                        created_at=repo.now(),
+                    )
+                )
+                subject, text = mail.confirm_sign_up(code)
+            else:
+                subject, text = mail.account_exists()
+            await conn.execute(
+                t.mail.insert().values(to_address=email, subject=subject, body=text, created_at=repo.now())
+            )
+    return web.json_response({"email": email, "message": mail.SIGN_UP_ANSWER}, status=202)
+
+
+@public
+async def confirm_sign_up(request: web.Request) -> web.Response:
+    """The code from the sign-up mail: the account is made and signed in (what sign-up answered before)."""
+    values = await body(request, "SignUpConfirm")
+    wrong = AdminError(422, "invalid_code", "that code is unknown, used or expired; sign up again", "code")
+    su = t.sign_ups
+    async with request.app[ENGINE].begin() as conn:
+        pending = await repo.one(conn, su.select().where(su.c.code_hash == rules.token_hash(values["code"])))
+        if pending is None or repo.aware(pending["created_at"]) + CONFIRM_TTL < repo.now():
+            raise wrong
+        await conn.execute(su.delete().where(su.c.email == pending["email"]))
     try:
         async with request.app[ENGINE].begin() as conn:
             created = await repo.insert(
                 conn,
                 t.citizens,
-                {"email": email, "name": values.get("name"), "password_hash": hashed, "created_at": repo.now()},
+                {
+                    "email": pending["email"],
+                    "name": pending["name"],
+                    "password_hash": pending["password_hash"],
+                    "created_at": repo.now(),
+                },
             )
-    except IntegrityError:
+    except IntegrityError:  # confirmed twice at once: only the holder of the mailbox can learn this
         raise AdminError(409, "conflict", "that e-mail address has an account; sign in") from None
     token = await _token_for(request.app[ENGINE], created["id"])
     return web.json_response({"token": token, "citizen": citizen_out(created)}, status=201)
 
 
 async def _sign_in(request: web.Request, email: str, password: str) -> tuple[str, dict[str, Any]]:
+    """H-AUTH-1: a client or an account over its failure limit is refused before any hashing; an attempt is
+    counted as a failure before its hash (so attempts at once cannot pass the limit together) and forgiven
+    when it succeeds. A browser with the account's device cookie is held by its client's limit only."""
+    guard = request.app[SIGN_IN]
+    address, client = email.strip().lower(), guard.client(request)
+    wait = guard.clients.wait(client)
+    known_device = await guard.known_device(request, address)
+    if not wait and not known_device:
+        wait = guard.accounts.wait(address)
+    if wait:
+        raise Throttled(429, "too_many_attempts", "too many failed sign-ins; try again later", wait)
+    with _client_turn(request):
+        return await _check_password(request, address, client, password)
+
+
+async def _check_password(request: web.Request, address: str, client: str, password: str) -> tuple[str, dict]:
+    guard = request.app[SIGN_IN]
+    first = guard.clients.count(client) == 0
+    client_stamp = guard.clients.add(client)
+    account_stamp = guard.accounts.add(address)
     async with request.app[ENGINE].connect() as conn:
-        found = await repo.one(conn, t.citizens.select().where(t.citizens.c.email == email.strip().lower()))
-    loop = asyncio.get_running_loop()
-    stored = found["password_hash"] if found else rules.dummy_hash()  # the same work whether or not it exists
-    matches = await loop.run_in_executor(None, rules.password_matches, password, stored)
+        found = await repo.one(conn, t.citizens.select().where(t.citizens.c.email == address))
+    try:  # the same work whether or not the address has an account
+        stored = found["password_hash"] if found else await _hashed(request, rules.dummy_hash, first=first)
+        matches = await _hashed(request, rules.password_matches, password, stored, first=first)
+    except Throttled:  # not tried: not a failure
+        guard.clients.forgive(client, client_stamp)
+        guard.accounts.forgive(address, account_stamp)
+        raise
     if found is None or not matches:
+        # answered late, and still counted as under way for its client meanwhile: a guessing loop from one
+        # address keeps the hashing busy a fraction of the time, not all of it
+        await guard.hold_back(guard.refusal_delay_s)
         raise AdminError(401, "unauthorized", "that e-mail address and password do not match")
+    guard.clients.forgive(client, client_stamp)
+    guard.accounts.forgive(address, account_stamp)
+    if rules.needs_rehash(stored):  # made at an older cost: re-hashed now that the password is known
+        rehashed = await _hashed(request, rules.hash_password, password, first=True)
+        async with request.app[ENGINE].begin() as conn:
+            await repo.update(conn, t.citizens, found["id"], {"password_hash": rehashed})
     return await _token_for(request.app[ENGINE], found["id"]), found
 
 
 @public
 async def sign_in(request: web.Request) -> web.Response:
+    guard = request.app[SIGN_IN]
+    wait = guard.clients.wait(guard.client(request))
+    if wait:  # before the body is read: a refused flood costs as little as it can
+        raise Throttled(429, "too_many_attempts", "too many failed sign-ins; try again later", wait)
     values = await body(request, "SignIn")
     token, found = await _sign_in(request, values["email"], values["password"])
     return web.json_response({"token": token, "citizen": citizen_out(found)})
@@ -395,33 +529,76 @@ async def list_notifications(request: web.Request, citizen: dict[str, Any]) -> w
 # -- the pages ------------------------------------------------------------------------------------
 
 
-def _page_message(title: str, text: str, status: int) -> web.Response:
-    html = render.TEMPLATES.get_template("message.html").render(title=title, text=text)
+def _page_message(
+    title: str, text: str, status: int, headers: dict[str, str] | None = None, back: bool = True
+) -> web.Response:
+    html = render.TEMPLATES.get_template("message.html").render(title=title, text=text, back=back)
     return web.Response(
-        text=html, content_type="text/html", status=status, headers={"Content-Security-Policy": render.CSP}
+        text=html,
+        content_type="text/html",
+        status=status,
+        headers={"Content-Security-Policy": render.CSP, **(headers or {})},
     )
 
 
+async def _sign_in_form(request: web.Request, error: str | None, status: int = 200) -> web.Response:
+    response = web.Response(content_type="text/html", status=status, headers={"Content-Security-Policy": render.CSP})
+    token = await request.app[SIGN_IN].form_token(request, response, "sign-in")
+    response.text = render.TEMPLATES.get_template("sign_in.html").render(error=error, csrf=token)
+    return response
+
+
+def _https(request: web.Request) -> bool:
+    return request.secure or (request.app[SETTINGS].public_url or "").lower().startswith("https:")
+
+
 async def sign_in_page(request: web.Request) -> web.StreamResponse:
-    if request.method == "POST":
-        form = await request.post()
-        try:
-            token, _ = await _sign_in(request, str(form.get("email", "")), str(form.get("password", "")))
-        except AdminError:
-            html = render.TEMPLATES.get_template("sign_in.html").render(
-                error="That e-mail address and password do not match."
-            )
-            return web.Response(text=html, content_type="text/html", status=401)
-        response = web.HTTPSeeOther("/portal/dashboard")
-        response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", secure=request.secure, path="/portal")
-        raise response
-    html = render.TEMPLATES.get_template("sign_in.html").render(error=None)
-    return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": render.CSP})
+    """The sign-in form (H-AUTH-2): a post from another origin, or without the form's token, is refused with
+    403 before any sign-in is tried and sets no cookie."""
+    if request.method != "POST":
+        return await _sign_in_form(request, None)
+    guard = request.app[SIGN_IN]
+    if guard.cross_origin(request):
+        return _page_message("Not signed in", "This sign-in form was sent from another site.", 403, back=False)
+    form = await request.post()
+    if not await guard.form_token_ok(request, "sign-in", str(form.get("csrf", ""))):
+        return _page_message(
+            "Not signed in", "The sign-in form expired. Open the sign-in page again and retry.", 403, back=False
+        )
+    email = str(form.get("email", ""))
+    try:
+        token, found = await _sign_in(request, email, str(form.get("password", "")))
+    except Throttled as err:
+        if err.hold:
+            await guard.hold_back(err.wait)
+        text = (
+            "Too many sign-ins failed. Wait a little, then try again."
+            if err.status == 429
+            else "Too many people are signing in right now. Try again in a moment."
+        )
+        return _page_message("Not signed in", text, err.status, {"Retry-After": err.retry_after}, back=False)
+    except AdminError:
+        return await _sign_in_form(request, "That e-mail address and password do not match.", 401)
+    response = web.HTTPSeeOther("/portal/dashboard")
+    secure = _https(request)
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="Lax", secure=secure, path="/portal", max_age=SESSION_MAX_AGE_S
+    )
+    response.set_cookie(
+        auth.DEVICE_COOKIE,
+        await guard.device_cookie(request, found["email"]),
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        path="/portal/sign-in",
+        max_age=auth.DEVICE_TTL_S,
+    )
+    raise response
 
 
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     try:
-        citizen = await signed_in(request)
+        citizen = await signed_in(request, cookie=True)
     except AdminError:
         raise web.HTTPSeeOther("/portal/sign-in") from None
     view = request.query.get("view", "dashboard")
@@ -438,6 +615,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_post(f"{PREFIX}/citizens", sign_up)
+    r.add_post(f"{PREFIX}/citizens/confirm", confirm_sign_up)
     r.add_post(f"{PREFIX}/sessions", sign_in)
     r.add_get(f"{PREFIX}/me", get_me)
     r.add_patch(f"{PREFIX}/me", update_me)
@@ -454,5 +632,6 @@ def setup(app: web.Application) -> None:
     r.add_delete(f"{PREFIX}/widgets/{{id}}/subscription", unsubscribe)
     r.add_get(f"{PREFIX}/notifications", list_notifications)
     r.add_get("/portal/link-return", link_return)
-    r.add_route("*", "/portal/sign-in", sign_in_page)
+    r.add_get("/portal/sign-in", sign_in_page)
+    r.add_post("/portal/sign-in", sign_in_page)
     r.add_get("/portal/dashboard", dashboard_page)

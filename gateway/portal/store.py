@@ -32,17 +32,22 @@ async def address_setup_complete(conn: Any) -> bool:
 
 async def user_key(engine: Any) -> str:
     """The key of citizens' pseudonymous ids, made once (the first instance to store it wins)."""
+    return await stored_key(engine, USER_KEY)
+
+
+async def stored_key(engine: Any, name: str) -> str:
+    """A random key (hex) kept under `name`, made once (the first instance to store it wins)."""
     async with engine.connect() as conn:
-        found = await get_setting(conn, USER_KEY)
+        found = await get_setting(conn, name)
     if found is not None:
         return found
     try:
         async with engine.begin() as conn:
-            await conn.execute(t.portal_settings.insert().values(name=USER_KEY, value=secrets.token_hex(32)))
+            await conn.execute(t.portal_settings.insert().values(name=name, value=secrets.token_hex(32)))
     except IntegrityError:
         pass  # another instance stored it first
     async with engine.connect() as conn:
-        return await get_setting(conn, USER_KEY) or ""
+        return await get_setting(conn, name) or ""
 
 
 def pseudonym(key: str, widget_id: int, citizen_id: int) -> str:

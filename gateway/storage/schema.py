@@ -378,3 +378,28 @@ link_states = sa.Table(
     sa.Column("widget_id", sa.Integer, sa.ForeignKey("widgets.id", ondelete="CASCADE"), nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
 )
+
+# A sign-up waiting for its e-mail address to be confirmed (H-AUTH-3): the citizen exists only once the code
+# sent to the address comes back, so sign-up answers the same whether or not the address has an account.
+sign_ups = sa.Table(
+    "sign_ups",
+    metadata,
+    _id(),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the confirmation code
+    sa.Column("email", sa.String(254), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+# Mail the gateway would send (sign-up confirmations, "you already have an account" notices): the outgoing
+# queue a mail relay would read; `GET /admin/v1/mail` shows it, as a development mail catcher does.
+mail = sa.Table(
+    "mail",
+    metadata,
+    _id(),
+    sa.Column("to_address", sa.String(254), nullable=False, index=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+)

@@ -157,8 +157,15 @@ def bundled_stack(scratch: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
     from ..stack import ThreadedStack
 
     configs = {name: load_simulator(name).config_type(seed=0) for name in built_simulators()}
+    # Every locust user comes from 127.0.0.1: the per-client limit on sign-ins under way would answer most
+    # of them 429, and the hashing queue's short wait 503, where each stands for a citizen of their own.
     settings = Settings(
-        database_url=f"sqlite:///{scratch / 'gateway.db'}", api_keys=(DEMO_API_KEY,), scheduler_tick_s=1.0
+        database_url=f"sqlite:///{scratch / 'gateway.db'}",
+        api_keys=(DEMO_API_KEY,),
+        scheduler_tick_s=1.0,
+        sign_in_client_at_once=10_000,
+        password_hash_wait_s=30.0,
+        password_hash_waiting=10_000,
     )
     stack = ThreadedStack(configs, gateway=settings).start()
     urls = dict(stack.urls)

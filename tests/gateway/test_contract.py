@@ -20,6 +20,7 @@ from schemathesis.checks import (
 )
 from shapely.geometry import mapping
 
+from conformance.gateway.client import CONFIRMATION_CODE
 from contracts import load_contract
 from gateway.settings import Settings
 from harness.bundled import simulator_config
@@ -48,6 +49,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
         api_keys=(API_KEY,),
         scheduler_tick_s=0,
         widget_allow_only=True,  # a fuzzed endpoint is never called: only the stack's own city API is
+        sign_in_refusal_delay_s=0,  # fuzzed sign-ins fail by the hundred: answered at once (the delay has its test)
     )
     sims = {"city-api": simulator_config("city-api", seed=3)}
     with ThreadedStack(sims, gateway=config) as stack:
@@ -75,7 +77,10 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 f"{url}/admin/v1/widgets", json={**body, "secret": "harness-widget-secret"}, headers=auth
             ).raise_for_status()
         citizen = {"email": "fuzz@example.org", "password": "fuzzing-password"}
-        token = requests.post(f"{url}/portal/v1/citizens", json=citizen).json()["token"]
+        assert requests.post(f"{url}/portal/v1/citizens", json=citizen).status_code == 202
+        mail = requests.get(f"{url}/admin/v1/mail", params={"to": citizen["email"]}, headers=auth).json()["items"]
+        code = CONFIRMATION_CODE.search(mail[0]["body"]).group(1)
+        token = requests.post(f"{url}/portal/v1/citizens/confirm", json={"code": code}).json()["token"]
         yield url, token
 
 

@@ -82,6 +82,7 @@ async def raw_exchange(url: str, head: str, chunks: list[bytes]) -> tuple[int, A
         ("/admin/v1/categories", "application/json"),
         ("/admin/v1/geographies", "multipart/form-data; boundary=x"),
         ("/portal/v1/citizens", "application/json"),
+        ("/portal/v1/citizens/confirm", "application/json"),
     ],
 )
 async def test_a_declared_oversized_body_is_refused_before_it_is_read(small, path, content_type):
@@ -205,7 +206,9 @@ DEEP = b"[" * 5000 + b"]" * 5000  # valid JSON that Python's parser cannot desce
 
 
 @pytest.mark.req("H-REL-3")
-@pytest.mark.parametrize("path", ["/admin/v1/categories", "/portal/v1/citizens", "/portal/v1/sessions"])
+@pytest.mark.parametrize(
+    "path", ["/admin/v1/categories", "/portal/v1/citizens", "/portal/v1/citizens/confirm", "/portal/v1/sessions"]
+)
 async def test_json_nested_too_deeply_is_bad_json_not_a_server_error(small, path):
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
     async with small.http.post(small.url + path, data=DEEP, headers=headers) as resp:

@@ -11,7 +11,7 @@ import logging
 import aiohttp
 import pytest
 
-from conformance.gateway.client import city_geojson
+from conformance.gateway.client import CONFIRMATION_CODE, city_geojson
 from harness.bundled import simulator_config
 from harness.stack import Stack
 
@@ -84,9 +84,12 @@ async def test_no_secret_in_any_answer_log_line_or_journal(tmp_path):
                 )  # fmt: skip
                 await call("POST", f"{base}/widgets/{widget['id']}/test", headers=admin, json={})
                 await call("GET", f"{base}/widgets", headers=admin)
-                signed_up = await call(
+                await call(
                     "POST", f"{g.url}/portal/v1/citizens", json={"email": "ana@example.org", "password": PASSWORD}
                 )
+                mailed = await call("GET", f"{base}/mail", headers=admin, params={"to": "ana@example.org"})
+                code = CONFIRMATION_CODE.search(mailed["items"][0]["body"]).group(1)
+                signed_up = await call("POST", f"{g.url}/portal/v1/citizens/confirm", json={"code": code})
                 token = signed_up["token"]  # handed over once, in this answer; never again
                 after_sign_up = len(seen)
                 portal = {"Authorization": f"Bearer {token}"}

@@ -31,7 +31,7 @@ async def test_migrations_build_exactly_the_schema(database_url):
         async with engine.connect() as conn:
             assert await conn.run_sync(diff) == []
             version = await conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
-        assert version == "0005"
+        assert version == "0006"
     finally:
         await engine.dispose()
 
