@@ -46,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="all",
         help="all requirement IDs (gaps shown as not covered), or only those the selected checks cover",
     )
+    group.addoption(
+        "--scorecard-exclude",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="leave requirement IDs starting with PREFIX off the scorecard (certify: H-SIM-, the simulators' own)",
+    )
     targets = parser.getgroup("civic-harness-targets", "what the conformance suites certify (civic-harness)")
     targets.addoption(
         "--target",
@@ -339,6 +346,8 @@ class RequirementTracker:
         scope = self.config.getoption("scorecard_scope")
         if scope == "covered":
             results = [v for v in results if v.checks]
+        excluded = tuple(self.config.getoption("scorecard_exclude"))
+        results = [v for v in results if not (excluded and v.requirement.id.startswith(excluded))]
         command = self.config.getoption("report_command") or shlex.join(["pytest", *sys.argv[1:]])
         written = self.config.stash.get(WRITES, None)
         return report.model(
