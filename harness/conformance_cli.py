@@ -72,7 +72,11 @@ def report_options(args: argparse.Namespace, argv: Sequence[str]) -> list[str]:
 
 
 def _pytest(paths: Sequence[str], extra: Sequence[str], args: argparse.Namespace | None = None) -> int:
-    argv = [*paths, "-c", str(INI), "--rootdir", str(suites.ROOT), "--scorecard", *extra]
+    # A failure is one line in the scorecard's "failed checks" (its IDs, what was expected, what came back);
+    # pytest's tracebacks only when asked for (-v, or any --tb).
+    asked = any(a == "-v" or a.startswith(("-vv", "--verbose", "--tb")) for a in extra)
+    quiet = [] if asked else ["--tb=no"]
+    argv = [*paths, "-c", str(INI), "--rootdir", str(suites.ROOT), "--scorecard", *quiet, *extra]
     code = pytest.main(argv)
     if code == pytest.ExitCode.OK:
         result = EXIT_OK

@@ -24,6 +24,13 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
         if refused:
             detail += f"; the front door refused {refused} generated call(s), reported below"
         tw.line(f"{r['id']:<10} {r['status'].upper():<12} {detail}", **{COLOURS[r["status"]]: True})
+    failed = [c for c in report["checks"] if c["outcome"] == "failed"]
+    if failed:
+        tw.section("failed checks (tracebacks with -v; evidence in the JSON and HTML reports)")
+        for c in failed:
+            ids = ", ".join(c["requirements"]) or "no ID"
+            tw.line(f"{ids}  {c['id'].split('::', 1)[-1]}", red=True, bold=True)
+            tw.line(f"    {c['message'] or 'failed'}")
     totals = report["totals"]
     warned = [c for c in report["checks"] if c["warnings"]]
     if warned:
