@@ -148,6 +148,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+PROGRESS_EVERY_S = 15.0
 WRITES = pytest.StashKey[Writes]()  # what the run wrote to its --target(s)
 
 
@@ -216,6 +217,7 @@ class RequirementTracker:
         self.started, self.clock = datetime.now(UTC), time.monotonic()
         self.marks: dict[str, int] = {}  # the watched journals' newest entries when the current check began
         self.model: dict[str, Any] | None = None  # the report, once the session has finished
+        self.last_progress = time.monotonic()
 
     def unknown_ids(self, items: list[pytest.Item]) -> list[str]:
         """`nodeid: ID, ...` for each check naming an ID the catalogue lacks."""
@@ -309,6 +311,21 @@ class RequirementTracker:
         elif report.when == "call" and report.passed and previous is None:
             self.outcomes[report.nodeid] = "passed"
         self._note(report)
+        if report.when == "teardown":
+            self._progress()
+
+    def _progress(self) -> None:
+        """In a log (not a terminal, where pytest's own line moves), a line every PROGRESS_EVERY_S: a CI job
+        that prints nothing for minutes reads as hung, and pytest's dots come a file at a time."""
+        now = time.monotonic()
+        if now - self.last_progress < PROGRESS_EVERY_S or sys.stdout.isatty():
+            return
+        self.last_progress = now
+        done = len(self.outcomes)
+        failed = sum(1 for o in self.outcomes.values() if o == "failed")
+        self.config.get_terminal_writer().line(
+            f"\n[civic-harness] {now - self.clock:.0f} s: {done} checks done, {failed} failed", flush=True
+        )
 
     def _learn(self, rep: pytest.TestReport) -> None:
         props = [tuple(p) for p in rep.user_properties]

@@ -23,6 +23,7 @@ import secrets
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,9 +210,13 @@ class OpengovSide:
 SIDES = {"cityworks": CityworksSide, "opengov": OpengovSide}
 
 
+PROGRESS_EVERY_S = 5.0
+
+
 class Campaign:
-    def __init__(self, config: CampaignConfig) -> None:
+    def __init__(self, config: CampaignConfig, progress: Callable[[str], None] | None = None) -> None:
         self.config = config
+        self.progress = progress  # told a line every few seconds while the run goes
         self.rng = random.Random(config.seed)
         self.admin_token = secrets.token_urlsafe(24)
         self.api_key = secrets.token_urlsafe(12)
@@ -335,6 +340,23 @@ class Campaign:
                 await self.gateway.start()
             finally:  # a gateway that did not come back fails the calls waiting for it, never hangs them
                 self._up.set()
+
+    async def _tell(self, started: float) -> None:
+        """A line of progress every few seconds: reports sent, at the vendor, kills, what is still pending."""
+        if self.progress is None:
+            return
+        base = await self._vendor_count()  # the vendor's own records from its seed
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY_S)
+            try:
+                at_vendor = await self._vendor_count() - base
+            except Exception:  # the vendor's control plane busy: this line says less, the next one tells
+                at_vendor = -1
+            self.progress(
+                f"campaign: {time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
+                f"accepted, {at_vendor if at_vendor >= 0 else '?'} at the vendor, "
+                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills"
+            )
 
     async def _vendor_count(self) -> int:
         assert self.side is not None
@@ -493,6 +515,7 @@ class Campaign:
                     p = per_kind_probability(config.fault_rate, len(FAULTS))
                     await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
                     killer = asyncio.create_task(self._killer())
+                    ticker = asyncio.create_task(self._tell(started))
                     t0 = time.monotonic()
                     await self._citizens()
                     seconds["citizens"] = time.monotonic() - t0
@@ -507,6 +530,7 @@ class Campaign:
                     self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
                     await vendor.clear_faults()
                     self.report.counts["vendor calls"] = await self._vendor_calls()
+                    ticker.cancel()
                     await self._compare(await self._staff_comments())
                 finally:
                     await self.gateway.stop()
@@ -532,5 +556,5 @@ def _sha(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def run_campaign(config: CampaignConfig) -> Report:
-    return asyncio.run(Campaign(config).run())
+def run_campaign(config: CampaignConfig, progress: Callable[[str], None] | None = None) -> Report:
+    return asyncio.run(Campaign(config, progress).run())

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         vendor=args.vendor,
         vendor_defects=tuple(args.vendor_defect),
     )
-    report = run_campaign(config)
+    report = run_campaign(config, progress=lambda line: print(line, flush=True))
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")
     show(report, Console())

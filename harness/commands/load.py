@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
     if args.html:
         run += ["--html", args.html]
     if not args.workers:
-        return subprocess.run([*common, *run], env=env, check=False).returncode
+        return watched(subprocess.Popen([*common, *run], env=env), prefix)
     port = free_port()
     master = subprocess.Popen(
         [
@@ -139,13 +140,39 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
         for _ in range(args.workers)
     ]
     try:
-        return master.wait()
+        return watched(master, prefix)
     finally:
         for w in workers:
             try:
                 w.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 w.kill()
+
+
+PROGRESS_EVERY_S = 5.0
+
+
+def watched(proc: subprocess.Popen, prefix: str) -> int:
+    """Wait for locust, printing a line of progress every few seconds from the stats it writes as it runs
+    (`--only-summary` keeps its own table for the end): minutes of silence read as a hang, in CI logs too."""
+    started = time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=PROGRESS_EVERY_S)
+        except subprocess.TimeoutExpired:
+            pass
+        rows = {r.name: r for r in read_stats(f"{prefix}_stats.csv")} if Path(f"{prefix}_stats.csv").exists() else {}
+        total = rows.get("Aggregated")
+        elapsed = time.monotonic() - started
+        if total is None:
+            print(f"civic-harness load: {elapsed:.0f} s, starting", flush=True)
+        else:
+            rate = total.requests / elapsed if elapsed else 0.0
+            print(
+                f"civic-harness load: {elapsed:.0f} s, {total.requests:,} requests ({rate:,.0f}/s), "
+                f"{total.failures:,} failed",
+                flush=True,
+            )
 
 
 def bundled_stack(scratch: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
