@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .api import admin, open311, portal, widgets_admin
+from .api import jsonapi, open311, routes
 from .api.bodies import body_limit, declared_too_large
 from .appkeys import CATALOG, ENGINE, GEOMETRIES, GUARD, HTTP, JOBS, REPORTS, SETTINGS, SIGN_IN, WIDGET_HTTP
 from .catalog import Catalog
@@ -97,7 +97,7 @@ def _failure(request: web.Request, status: int, message: str) -> web.Response:
     if request.path.startswith(open311.PREFIX):
         return open311.error_response(request, 400 if status >= 500 else status, [message])
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "error")
-    return admin.error_response(status, code if status < 500 else "internal_error", message)
+    return jsonapi.error_response(status, code if status < 500 else "internal_error", message)
 
 
 @web.middleware
@@ -123,8 +123,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[GEOMETRIES] = GeometryCache()
     app[SIGN_IN] = SignInGuard(settings)
     app.cleanup_ctx.extend([database, vendor_http, widget_http, background_jobs])
-    open311.setup(app)
-    admin.setup(app)
-    widgets_admin.setup(app)
-    portal.setup(app)
+    routes.setup(app)
     return app

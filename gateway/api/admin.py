@@ -1,22 +1,18 @@
 """The admin API (`/admin/v1`, bearer token): agencies, geographies (shapefile or GeoJSON upload),
-integrations (credentials write-only), categories with agency membership, questions, comment rules.
-Request bodies are checked against the schemas of contracts/gateway.yaml; rules live in gateway.domain."""
+integrations (credentials write-only), categories with agency membership, questions, comment rules, jobs,
+the outbox and a request's trail, settings, mail. The JSON toolkit it shares with the portal is jsonapi.py;
+rules live in gateway.domain."""
 
 from __future__ import annotations
 
-import functools
 import hmac
 import json
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema_rs
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from sqlalchemy.exc import IntegrityError
-
-from contracts import load_contract
 
 from .. import settings as settings_rules
 from ..appkeys import ENGINE, GEOMETRIES, JOBS, SETTINGS
@@ -27,105 +23,31 @@ from ..domain import status as status_rules
 from ..storage import outbox, repo
 from ..storage import schema as t
 from .bodies import MAX_GEOGRAPHY_BYTES, TooLarge, budget
-from .json_input import NotStorable, check_storable, describe
+from .jsonapi import (
+    ApiError,
+    body,
+    deleter,
+    fetch,
+    guarded,
+    key,
+    must_exist,
+    reader,
+    stamp,
+)
 
 PREFIX = "/admin/v1"
-MAX_ID = 2**31 - 1
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
-
-
-def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field:
-        body["field"] = field
-    headers = {"WWW-Authenticate": 'Bearer realm="civic-harness admin"'} if status == 401 else None
-    return web.json_response({"error": body}, status=status, headers=headers)
-
-
-def handler(fn: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
-    @functools.wraps(fn)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            authorize(request)
-            return await fn(request)
-        except AdminError as err:
-            return error_response(err.status, err.code, err.message, err.field)
-        except DomainError as err:
-            return error_response(422, err.code if err.code != "invalid" else "invalid", err.message, err.field)
-        except IntegrityError:
-            return error_response(409, "conflict", "a record with that name or code exists, or it is still in use")
-
-    return wrapped
 
 
 def authorize(request: web.Request) -> None:
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not token or not hmac.compare_digest(token.encode(), request.app[SETTINGS].admin_token.encode()):
-        raise AdminError(401, "unauthorized", "a valid admin bearer token is required")
+        raise ApiError(401, "unauthorized", "a valid admin bearer token is required")
 
 
-@functools.cache
-def _validator(name: str) -> Any:
-    contract = load_contract("gateway")
-    return jsonschema_rs.Draft202012Validator(
-        {"$ref": f"#/components/schemas/{name}", "components": contract["components"]}
-    )
-
-
-async def body(request: web.Request, schema: str, optional: bool = False) -> dict[str, Any]:
-    raw = await request.read()
-    if optional and not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deeply to parse is not JSON either
-        raise AdminError(400, "invalid_json", "the body is not JSON") from None
-    try:
-        check_storable(value)  # before the schema check: its validator cannot take either
-    except NotStorable as exc:
-        raise AdminError(
-            exc.status, "invalid_json" if exc.status == 400 else "invalid", exc.message, exc.field
-        ) from None
-    try:
-        first = next(iter(_validator(schema).iter_errors(value)), None)
-    except ValueError:  # what the validator cannot take; check_storable refuses all of it known first
-        raise AdminError(400, "invalid_json", "the body cannot be checked against its schema") from None
-    if first is not None:
-        field, message = describe(first)  # never the submitted value: it may be a secret
-        raise AdminError(422, "invalid", message[:500], field)
-    return value
-
-
-def key(request: web.Request, name: str = "id", what: str = "record") -> int:
-    try:
-        ident = int(request.match_info[name])
-    except ValueError:
-        ident = 0
-    if not 1 <= ident <= MAX_ID:  # ids are positive 32-bit; anything else names no record
-        raise AdminError(404, "not_found", f"no such {what}")
-    return ident
-
-
-async def fetch(conn: Any, table: sa.Table, ident: int) -> dict[str, Any]:
-    found = await repo.one(conn, table.select().where(table.c.id == ident))
-    if found is None:
-        raise AdminError(404, "not_found", f"no {table.name[:-1]} {ident}")
-    return found
-
-
-async def must_exist(conn: Any, table: sa.Table, ident: int | None, field: str) -> None:
-    if ident is not None and not await repo.existing_ids(conn, table, [ident]):
-        raise AdminError(422, "invalid", f"no {table.name[:-1]} {ident}", field)
-
-
-def stamp(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: (repo.aware(v).isoformat() if k.endswith("_at") and v is not None else v) for k, v in record.items()}
+def handler(fn: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+    """An admin API handler: the admin bearer token first, refusals in the API's error shape."""
+    return guarded(fn, check=authorize)
 
 
 # -- agencies --------------------------------------------------------------------------------------
@@ -182,7 +104,7 @@ def geography_out(g: dict[str, Any], with_geometry: bool = False) -> dict[str, A
 @handler
 async def upload_geography(request: web.Request) -> web.Response:
     if request.content_type != "multipart/form-data":
-        raise AdminError(415, "unsupported_media_type", "upload the file as multipart/form-data (fields file, name)")
+        raise ApiError(415, "unsupported_media_type", "upload the file as multipart/form-data (fields file, name)")
     name, filename, data = None, None, b""
     body = budget(request)
     try:
@@ -193,15 +115,15 @@ async def upload_geography(request: web.Request) -> web.Response:
                 filename = part.filename or ""
                 data = await body.read(part, "the file", MAX_GEOGRAPHY_BYTES)
     except TooLarge as exc:
-        raise AdminError(413, "too_large", str(exc), "name" if exc.what == "name" else "file") from None
+        raise ApiError(413, "too_large", str(exc), "name" if exc.what == "name" else "file") from None
     except (ValueError, HttpProcessingError):
-        raise AdminError(400, "invalid_multipart", "the multipart body is malformed") from None
+        raise ApiError(400, "invalid_multipart", "the multipart body is malformed") from None
     if not filename or not data:
-        raise AdminError(422, "invalid", "a file is required", "file")
+        raise ApiError(422, "invalid", "a file is required", "file")
     if not name or len(name) > 200:
-        raise AdminError(422, "invalid", "a name of 1-200 characters is required", "name")
+        raise ApiError(422, "invalid", "a name of 1-200 characters is required", "name")
     if "\x00" in name:  # PostgreSQL text cannot hold it
-        raise AdminError(422, "invalid", "name: holds U+0000 (NUL), which is not text", "name")
+        raise ApiError(422, "invalid", "name: holds U+0000 (NUL), which is not text", "name")
     parsed = geo.parse_upload(filename, data)
     minx, miny, maxx, maxy = parsed.geometry.bounds
     async with request.app[ENGINE].begin() as conn:
@@ -242,7 +164,7 @@ async def delete_geography(request: web.Request) -> web.Response:
     ident = key(request)
     async with request.app[ENGINE].begin() as conn:
         if not await repo.delete(conn, t.geographies, ident):
-            raise AdminError(404, "not_found", f"no geography {ident}")
+            raise ApiError(404, "not_found", f"no geography {ident}")
     request.app[GEOMETRIES].drop(ident)
     return web.Response(status=204)
 
@@ -321,7 +243,7 @@ def category_columns(values: dict[str, Any]) -> dict[str, Any]:
 async def check_agencies(conn: Any, agency_ids: list[int]) -> None:
     missing = sorted(set(agency_ids) - await repo.existing_ids(conn, t.agencies, agency_ids))
     if missing:
-        raise AdminError(422, "invalid", f"no agencies {missing}", "agency_ids")
+        raise ApiError(422, "invalid", f"no agencies {missing}", "agency_ids")
 
 
 @handler
@@ -461,20 +383,20 @@ async def run_job_now(request: web.Request) -> web.Response:
     ctx = request.app[JOBS]
     job = request.match_info["job"]
     if job not in ctx.jobs:
-        raise AdminError(404, "not_found", f"no job {job[:40]!r}; jobs: {', '.join(ctx.jobs)}")
+        raise ApiError(404, "not_found", f"no job {job[:40]!r}; jobs: {', '.join(ctx.jobs)}")
     values = await body(request, "JobRunInput", optional=True)
     integration = None
     if ctx.jobs[job].per_integration:
         if values.get("integration_id") is None:
-            raise AdminError(422, "invalid", f"{job} runs for one integration: give integration_id", "integration_id")
+            raise ApiError(422, "invalid", f"{job} runs for one integration: give integration_id", "integration_id")
         async with request.app[ENGINE].connect() as conn:
             integration = await fetch(conn, t.integrations, values["integration_id"])
         if integration["vendor"] == "none":
-            raise AdminError(422, "invalid", "this integration has no vendor to sync with", "integration_id")
+            raise ApiError(422, "invalid", "this integration has no vendor to sync with", "integration_id")
     try:
         run = await run_job(ctx, job, integration, "admin")
     except JobBusy as err:
-        raise AdminError(409, "busy", str(err)) from None
+        raise ApiError(409, "busy", str(err)) from None
     return web.json_response(run)
 
 
@@ -499,7 +421,7 @@ async def list_outbox(request: web.Request) -> web.Response:
     state = request.query.get("state", "pending")
     conditions = outbox.STATES
     if state not in conditions:
-        raise AdminError(422, "invalid", "state is pending, dead or delivered", "state")
+        raise ApiError(422, "invalid", "state is pending, dead or delivered", "state")
     query = (
         sa.select(o, r.c.public_id)
         .join(r, o.c.request_id == r.c.id)
@@ -544,7 +466,7 @@ async def get_request_trail(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as conn:
         found = await repo.one(conn, r.select().where(r.c.public_id == public_id))
         if found is None:
-            raise AdminError(404, "not_found", "no public request with that service_request_id")
+            raise ApiError(404, "not_found", "no public request with that service_request_id")
         category = await repo.one(conn, sa.select(c.c.id, c.c.code, c.c.name).where(c.c.id == found["category_id"]))
         integration = await repo.one(
             conn,
@@ -615,68 +537,12 @@ async def list_mail(request: web.Request) -> web.Response:
 # -- generic reads and deletes ---------------------------------------------------------------------
 
 
-def reader(table: sa.Table, shape: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    @handler
-    async def get_one(request: web.Request) -> web.Response:
-        async with request.app[ENGINE].connect() as conn:
-            return web.json_response(shape(await fetch(conn, table, key(request))))
-
-    @handler
-    async def get_all(request: web.Request) -> web.Response:
-        async with request.app[ENGINE].connect() as conn:
-            found = await repo.many(conn, table.select().order_by(table.c.id))
-        return web.json_response({"items": [shape(x) for x in found]})
-
-    return get_one, get_all
-
-
-def deleter(table: sa.Table) -> Any:
-    @handler
-    async def delete_one(request: web.Request) -> web.Response:
-        ident = key(request)
-        async with request.app[ENGINE].begin() as conn:
-            if not await repo.delete(conn, table, ident):
-                raise AdminError(404, "not_found", f"no {table.name[:-1]} {ident}")
-        return web.Response(status=204)
-
-    return delete_one
-
-
-def setup(app: web.Application) -> None:
-    r = app.router
-    get_agency, list_agencies = reader(t.agencies, stamp)
-    get_integration, list_integrations = reader(t.integrations, integration_out)
-    get_question, _ = reader(t.questions, question_out)
-    r.add_get(f"{PREFIX}/agencies", list_agencies)
-    r.add_get(f"{PREFIX}/mail", list_mail)
-    r.add_post(f"{PREFIX}/agencies", create_agency)
-    r.add_get(f"{PREFIX}/agencies/{{id}}", get_agency)
-    r.add_patch(f"{PREFIX}/agencies/{{id}}", update_agency)
-    r.add_delete(f"{PREFIX}/agencies/{{id}}", deleter(t.agencies))
-    r.add_get(f"{PREFIX}/geographies", list_geographies)
-    r.add_post(f"{PREFIX}/geographies", upload_geography)
-    r.add_get(f"{PREFIX}/geographies/{{id}}", get_geography)
-    r.add_delete(f"{PREFIX}/geographies/{{id}}", delete_geography)
-    r.add_get(f"{PREFIX}/integrations", list_integrations)
-    r.add_post(f"{PREFIX}/integrations", create_integration)
-    r.add_get(f"{PREFIX}/integrations/{{id}}", get_integration)
-    r.add_patch(f"{PREFIX}/integrations/{{id}}", update_integration)
-    r.add_delete(f"{PREFIX}/integrations/{{id}}", deleter(t.integrations))
-    r.add_get(f"{PREFIX}/integrations/{{id}}/comment-rules", list_rules)
-    r.add_post(f"{PREFIX}/integrations/{{id}}/comment-rules", create_rule)
-    r.add_delete(f"{PREFIX}/comment-rules/{{id}}", deleter(t.comment_rules))
-    r.add_get(f"{PREFIX}/categories", list_categories)
-    r.add_post(f"{PREFIX}/categories", create_category)
-    r.add_get(f"{PREFIX}/categories/{{id}}", get_category)
-    r.add_patch(f"{PREFIX}/categories/{{id}}", update_category)
-    r.add_delete(f"{PREFIX}/categories/{{id}}", deleter(t.categories))
-    r.add_get(f"{PREFIX}/categories/{{id}}/questions", list_questions)
-    r.add_post(f"{PREFIX}/categories/{{id}}/questions", create_question)
-    r.add_get(f"{PREFIX}/questions/{{id}}", get_question)
-    r.add_post(f"{PREFIX}/jobs/{{job}}/run", run_job_now)
-    r.add_get(f"{PREFIX}/jobs/runs", list_job_runs)
-    r.add_get(f"{PREFIX}/outbox", list_outbox)
-    r.add_get(f"{PREFIX}/requests/{{id}}", get_request_trail)
-    r.add_get(f"{PREFIX}/settings", get_settings)
-    r.add_patch(f"{PREFIX}/questions/{{id}}", update_question)
-    r.add_delete(f"{PREFIX}/questions/{{id}}", deleter(t.questions))
+# the plain reads and deletes of a table, behind the admin token
+get_agency, list_agencies = reader(t.agencies, stamp, handler)
+get_integration, list_integrations = reader(t.integrations, integration_out, handler)
+get_question, _ = reader(t.questions, question_out, handler)
+delete_agency = deleter(t.agencies, handler)
+delete_integration = deleter(t.integrations, handler)
+delete_comment_rule = deleter(t.comment_rules, handler)
+delete_category = deleter(t.categories, handler)
+delete_question = deleter(t.questions, handler)

@@ -579,17 +579,3 @@ async def add_comment(request: web.Request) -> web.Response:
         await outbox.add(conn, [outbox.new_row(outbox.Kind.ADD_COMMENT, found["id"], comment["id"], stamp)])
         await repo.update(conn, t.requests, found["id"], {"updated_at": stamp})
     return answer(request, "comments", [comment_record(comment, media_url)], status=201)
-
-
-def setup(app: web.Application) -> None:
-    r = app.router
-    r.add_get(f"{PREFIX}/discovery.{FMT}", discovery)
-    r.add_get(f"{PREFIX}/services.{FMT}", services)
-    r.add_get(f"{PREFIX}/services/{{code:[^/]+?}}.{FMT}", service_definition)
-    r.add_get(f"{PREFIX}/requests.{FMT}", list_requests)
-    r.add_post(f"{PREFIX}/requests.{FMT}", create_request)
-    r.add_get(f"{PREFIX}/requests/{{id:[^/]+?}}/comments.{FMT}", list_comments)
-    r.add_post(f"{PREFIX}/requests/{{id:[^/]+?}}/comments.{FMT}", add_comment)
-    r.add_get(f"{PREFIX}/requests/{{id:[^/]+?}}.{FMT}", get_request)
-    r.add_get(f"{PREFIX}/tokens/{{token:[^/]+?}}.{FMT}", get_token)
-    r.add_get(f"{PREFIX}/media/{{id:[0-9a-f]{{16}}}}", get_media)

@@ -28,11 +28,10 @@ from ..domain import citizens as rules
 from ..portal import auth, city, mail, render, store, views
 from ..storage import repo
 from ..storage import schema as t
-from .admin import AdminError, body, error_response, key
+from .jsonapi import VIEWS, ApiError, body, error_response, key, view_of
 
 PREFIX = "/portal/v1"
 COOKIE = "civic_portal"
-VIEWS = ("dashboard", "expanded")
 STATE_TTL = timedelta(minutes=10)
 CONFIRM_TTL = timedelta(hours=24)  # a sign-up's confirmation code
 SESSION_MAX_AGE_S = 30 * 24 * 3600
@@ -50,7 +49,7 @@ def citizen_out(c: dict[str, Any], address: dict[str, Any] | None = None) -> dic
 
 
 def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Refusals as JSON in the admin API's shape, never a stack trace."""
+    """Refusals as JSON in the APIs' shape (jsonapi.py), never a stack trace."""
 
     @functools.wraps(fn)
     async def wrapped(request: web.Request) -> web.StreamResponse:
@@ -62,7 +61,7 @@ def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             answer = error_response(err.status, err.code, err.message, err.field)
             answer.headers["Retry-After"] = err.retry_after
             return answer
-        except AdminError as err:
+        except ApiError as err:
             return error_response(err.status, err.code, err.message, err.field)
         except DomainError as err:
             return error_response(422, err.code, err.message, err.field)
@@ -96,7 +95,7 @@ async def signed_in(request: web.Request, cookie: bool = False) -> dict[str, Any
             found = await repo.one(conn, t.citizens.select().where(t.citizens.c.token_hash == rules.token_hash(token)))
         if found is not None:
             return found
-    raise AdminError(401, "unauthorized", "sign in first (a bearer token from POST /portal/v1/sessions)")
+    raise ApiError(401, "unauthorized", "sign in first (a bearer token from POST /portal/v1/sessions)")
 
 
 async def visible_widget(request: web.Request, citizen: dict[str, Any]) -> dict[str, Any]:
@@ -107,15 +106,8 @@ async def visible_widget(request: web.Request, citizen: dict[str, Any]) -> dict[
             t.widgets.select().where(t.widgets.c.id == key(request, what="widget"), t.widgets.c.published.is_(True)),
         )
     if found is None:
-        raise AdminError(404, "not_found", "no such widget")
+        raise ApiError(404, "not_found", "no such widget")
     return found
-
-
-def view_of(request: web.Request) -> str:
-    view = request.query.get("view", "dashboard")
-    if view not in VIEWS:
-        raise AdminError(400, "invalid", "view is dashboard or expanded", "view")
-    return view
 
 
 # -- sign-up, sign-in, the citizen's address -------------------------------------------------------------
@@ -128,7 +120,7 @@ async def _token_for(engine: Any, citizen_id: int) -> str:
     return token
 
 
-class Throttled(AdminError):
+class Throttled(ApiError):
     """429 (too many failures) or 503 (too many hashes waiting), with the seconds to wait; answered after a
     delay (sign_in_refusal_delay_s) unless the request waited already."""
 
@@ -205,7 +197,7 @@ async def sign_up(request: web.Request) -> web.Response:
 async def confirm_sign_up(request: web.Request) -> web.Response:
     """The code from the sign-up mail: the account is made and signed in (what sign-up answered before)."""
     values = await body(request, "SignUpConfirm")
-    wrong = AdminError(422, "invalid_code", "that code is unknown, used or expired; sign up again", "code")
+    wrong = ApiError(422, "invalid_code", "that code is unknown, used or expired; sign up again", "code")
     su = t.sign_ups
     async with request.app[ENGINE].begin() as conn:
         pending = await repo.one(conn, su.select().where(su.c.code_hash == rules.token_hash(values["code"])))
@@ -225,7 +217,7 @@ async def confirm_sign_up(request: web.Request) -> web.Response:
                 },
             )
     except IntegrityError:  # confirmed twice at once: only the holder of the mailbox can learn this
-        raise AdminError(409, "conflict", "that e-mail address has an account; sign in") from None
+        raise ApiError(409, "conflict", "that e-mail address has an account; sign in") from None
     token = await _token_for(request.app[ENGINE], created["id"])
     return web.json_response({"token": token, "citizen": citizen_out(created)}, status=201)
 
@@ -264,7 +256,7 @@ async def _check_password(request: web.Request, address: str, client: str, passw
         # answered late, and still counted as under way for its client meanwhile: a guessing loop from one
         # address keeps the hashing busy a fraction of the time, not all of it
         await guard.hold_back(guard.refusal_delay_s)
-        raise AdminError(401, "unauthorized", "that e-mail address and password do not match")
+        raise ApiError(401, "unauthorized", "that e-mail address and password do not match")
     guard.clients.forgive(client, client_stamp)
     guard.accounts.forgive(address, account_stamp)
     if rules.needs_rehash(stored):  # made at an older cost: re-hashed now that the password is known
@@ -313,7 +305,7 @@ async def update_me(request: web.Request, citizen: dict[str, Any]) -> web.Respon
                     conn, t.addresses.select().where(t.addresses.c.property_id == str(values["property_id"]))
                 )
                 if address is None:
-                    raise AdminError(422, "invalid", "choose an address of the city's address setup", "property_id")
+                    raise ApiError(422, "invalid", "choose an address of the city's address setup", "property_id")
                 changes["address_id"] = address["id"]
         updated = await repo.update(conn, t.citizens, citizen["id"], changes) or citizen
     return web.json_response(await _me(request, updated))
@@ -351,7 +343,7 @@ async def get_widget(request: web.Request, citizen: dict[str, Any]) -> web.Respo
 async def remove_from_dashboard(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await visible_widget(request, citizen)
     if widget["fixed"]:  # WID-5
-        raise AdminError(409, "fixed_widget", "a fixed widget stays on every dashboard")
+        raise ApiError(409, "fixed_widget", "a fixed widget stays on every dashboard")
     async with request.app[ENGINE].begin() as conn:
         rm = t.dashboard_removals
         await conn.execute(rm.delete().where(rm.c.citizen_id == citizen["id"], rm.c.widget_id == widget["id"]))
@@ -376,13 +368,13 @@ async def _city_call(request: web.Request, widget: dict[str, Any], method: str, 
     try:
         reply = await city.client(request.app, widget).call(method, path, **kwargs)
     except (Refused, Unreachable):
-        raise AdminError(502, "city_unavailable", "the city's service cannot be reached") from None
+        raise ApiError(502, "city_unavailable", "the city's service cannot be reached") from None
     if reply.status >= 500 or reply.status == 401:
-        raise AdminError(502, "city_unavailable", f"the city's service answered {reply.status}")
+        raise ApiError(502, "city_unavailable", f"the city's service answered {reply.status}")
     if reply.status >= 400:
         code = reply.error_code() or "invalid"
         message = (reply.body or {}).get("error", {}).get("message", "refused") if isinstance(reply.body, dict) else ""
-        raise AdminError(422 if reply.status in (400, 422) else reply.status, code, str(message)[:300])
+        raise ApiError(422 if reply.status in (400, 422) else reply.status, code, str(message)[:300])
     return reply
 
 
@@ -393,14 +385,14 @@ async def _user(request: web.Request, widget: dict[str, Any], citizen: dict[str,
 async def _linking_widget(request: web.Request, citizen: dict[str, Any], kind: str | None = None) -> dict:
     widget = await visible_widget(request, citizen)
     if widget["link_account_id"] is None:
-        raise AdminError(404, "not_found", "this widget does not link accounts")
+        raise ApiError(404, "not_found", "this widget does not link accounts")
     if kind is not None:
         async with request.app[ENGINE].connect() as conn:
             found = await conn.scalar(
                 sa.select(t.link_accounts.c.kind).where(t.link_accounts.c.id == widget["link_account_id"])
             )
         if found != kind:
-            raise AdminError(409, "wrong_link_kind", f"this widget links accounts by {found} linking")
+            raise ApiError(409, "wrong_link_kind", f"this widget links accounts by {found} linking")
     return widget
 
 
@@ -429,7 +421,7 @@ async def delete_link(request: web.Request, citizen: dict[str, Any]) -> web.Resp
     widget = await _linking_widget(request, citizen)
     link_id = request.match_info["link_id"]
     if not LINK_ID.fullmatch(link_id):
-        raise AdminError(404, "not_linked", "no such link")
+        raise ApiError(404, "not_linked", "no such link")
     user = await _user(request, widget, citizen)
     await _city_call(request, widget, "DELETE", f"/v1/links/{link_id}", query={"user": user})
     return web.Response(status=204)
@@ -472,7 +464,7 @@ async def link_return(request: web.Request) -> web.StreamResponse:
     user = store.pseudonym(await store.user_key(request.app[ENGINE]), widget["id"], found["citizen_id"])
     try:
         await _city_call(request, widget, "POST", "/v1/external-links/complete", body={"user": user, "code": code})
-    except AdminError as err:
+    except ApiError as err:
         return _page_message("The account was not linked", err.message, 400)
     raise web.HTTPSeeOther(f"/portal/dashboard?{urlencode({'linked': widget['id']})}")
 
@@ -484,7 +476,7 @@ async def link_return(request: web.Request) -> web.StreamResponse:
 async def subscribe(request: web.Request, citizen: dict[str, Any]) -> web.Response:
     widget = await visible_widget(request, citizen)
     if not widget["notifications"]:
-        raise AdminError(409, "notifications_off", "this widget does not send notifications")
+        raise ApiError(409, "notifications_off", "this widget does not send notifications")
     s = t.subscriptions
     async with request.app[ENGINE].begin() as conn:
         exists = await conn.scalar(
@@ -577,7 +569,7 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
             else "Too many people are signing in right now. Try again in a moment."
         )
         return _page_message("Not signed in", text, err.status, {"Retry-After": err.retry_after}, back=False)
-    except AdminError:
+    except ApiError:
         return await _sign_in_form(request, "That e-mail address and password do not match.", 401)
     response = web.HTTPSeeOther("/portal/dashboard")
     secure = _https(request)
@@ -599,7 +591,7 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     try:
         citizen = await signed_in(request, cookie=True)
-    except AdminError:
+    except ApiError:
         raise web.HTTPSeeOther("/portal/sign-in") from None
     view = request.query.get("view", "dashboard")
     if view not in VIEWS:
@@ -610,28 +602,3 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         "Your dashboard", cards, citizen=me["name"] or me["email"], address=(me["address"] or {}).get("line")
     )
     return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": render.CSP})
-
-
-def setup(app: web.Application) -> None:
-    r = app.router
-    r.add_post(f"{PREFIX}/citizens", sign_up)
-    r.add_post(f"{PREFIX}/citizens/confirm", confirm_sign_up)
-    r.add_post(f"{PREFIX}/sessions", sign_in)
-    r.add_get(f"{PREFIX}/me", get_me)
-    r.add_patch(f"{PREFIX}/me", update_me)
-    r.add_get(f"{PREFIX}/addresses", find_addresses)
-    r.add_get(f"{PREFIX}/dashboard", get_dashboard)
-    r.add_get(f"{PREFIX}/widgets/{{id}}", get_widget)
-    r.add_delete(f"{PREFIX}/dashboard/widgets/{{id}}", remove_from_dashboard)
-    r.add_put(f"{PREFIX}/dashboard/widgets/{{id}}", add_to_dashboard)
-    r.add_get(f"{PREFIX}/widgets/{{id}}/links", list_links)
-    r.add_post(f"{PREFIX}/widgets/{{id}}/links", create_link)
-    r.add_delete(f"{PREFIX}/widgets/{{id}}/links/{{link_id}}", delete_link)
-    r.add_post(f"{PREFIX}/widgets/{{id}}/external-links", start_external_link)
-    r.add_put(f"{PREFIX}/widgets/{{id}}/subscription", subscribe)
-    r.add_delete(f"{PREFIX}/widgets/{{id}}/subscription", unsubscribe)
-    r.add_get(f"{PREFIX}/notifications", list_notifications)
-    r.add_get("/portal/link-return", link_return)
-    r.add_get("/portal/sign-in", sign_in_page)
-    r.add_post("/portal/sign-in", sign_in_page)
-    r.add_get("/portal/dashboard", dashboard_page)

@@ -16,8 +16,8 @@ from ..domain import widgets as rules
 from ..portal import diagnose, render, store
 from ..storage import repo
 from ..storage import schema as t
-from .admin import PREFIX, AdminError, body, deleter, fetch, handler, key, must_exist, reader, stamp
-from .portal import view_of
+from .admin import handler
+from .jsonapi import ApiError, body, deleter, fetch, key, must_exist, reader, stamp, view_of
 
 DEFAULTS: dict[str, Any] = {
     "type": "formatted",  # WID-4
@@ -96,7 +96,7 @@ async def test_widget(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as conn:
         widget = await fetch(conn, t.widgets, key(request))
     if not widget["endpoint"]:
-        raise AdminError(422, "invalid", "the widget has no API endpoint to test", "endpoint")
+        raise ApiError(422, "invalid", "the widget has no API endpoint to test", "endpoint")
     return web.json_response(await diagnose.run(request.app, widget, options))
 
 
@@ -107,7 +107,7 @@ async def preview_widget(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as conn:
         widget = await fetch(conn, t.widgets, key(request))
     if not widget["endpoint"]:
-        raise AdminError(422, "invalid", "the widget has no API endpoint to preview", "endpoint")
+        raise ApiError(422, "invalid", "the widget has no API endpoint to preview", "endpoint")
     report = await diagnose.run(request.app, widget, {"view": view})
     model = (report["preview"] or {}).get("model") or render.unavailable_model(
         widget, view, report["refused"] or report["error"] or "unavailable"
@@ -180,22 +180,7 @@ async def set_address_setup(request: web.Request) -> web.Response:
         return web.json_response(await _setup(conn))
 
 
-def setup(app: web.Application) -> None:
-    r = app.router
-    get_widget, list_widgets = reader(t.widgets, widget_out)
-    get_link_account, list_link_accounts = reader(t.link_accounts, stamp)
-    r.add_get(f"{PREFIX}/widgets", list_widgets)
-    r.add_post(f"{PREFIX}/widgets", create_widget)
-    r.add_get(f"{PREFIX}/widgets/{{id}}", get_widget)
-    r.add_patch(f"{PREFIX}/widgets/{{id}}", update_widget)
-    r.add_delete(f"{PREFIX}/widgets/{{id}}", deleter(t.widgets))
-    r.add_post(f"{PREFIX}/widgets/{{id}}/test", test_widget)
-    r.add_get(f"{PREFIX}/widgets/{{id}}/preview", preview_widget)
-    r.add_get(f"{PREFIX}/link-accounts", list_link_accounts)
-    r.add_post(f"{PREFIX}/link-accounts", create_link_account)
-    r.add_get(f"{PREFIX}/link-accounts/{{id}}", get_link_account)
-    r.add_delete(f"{PREFIX}/link-accounts/{{id}}", deleter(t.link_accounts))
-    r.add_get(f"{PREFIX}/addresses", list_addresses)
-    r.add_post(f"{PREFIX}/addresses", add_addresses)
-    r.add_get(f"{PREFIX}/address-setup", get_address_setup)
-    r.add_put(f"{PREFIX}/address-setup", set_address_setup)
+get_widget, list_widgets = reader(t.widgets, widget_out, handler)
+get_link_account, list_link_accounts = reader(t.link_accounts, stamp, handler)
+delete_widget = deleter(t.widgets, handler)
+delete_link_account = deleter(t.link_accounts, handler)
