@@ -318,8 +318,8 @@ class RequirementTracker:
         """In a log (not a terminal, where pytest's own line moves), a line every PROGRESS_EVERY_S: a CI job
         that prints nothing for minutes reads as hung, and pytest's dots come a file at a time."""
         now = time.monotonic()
-        if now - self.last_progress < PROGRESS_EVERY_S or sys.stdout.isatty():
-            return
+        if now - self.last_progress < PROGRESS_EVERY_S or sys.stdout.isatty() or not self.config.getoption("scorecard"):
+            return  # a conformance run's log only (the CLI asks for the scorecard), not every pytest session
         self.last_progress = now
         done = len(self.outcomes)
         failed = sum(1 for o in self.outcomes.values() if o == "failed")
