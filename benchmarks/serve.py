@@ -13,7 +13,7 @@ import sys
 from aiohttp import web
 
 from harness.stack import Stack
-from simulators.cityworks import CityworksConfig, CityworksState
+from simulators.cityworks import SPEC, CityworksConfig, CityworksState
 from simulators.cityworks.dialect import envelope
 
 CONFIG = CityworksConfig(seed=1)
@@ -21,7 +21,7 @@ CONFIG = CityworksConfig(seed=1)
 
 def bare_app() -> web.Application:
     state = CityworksState(CONFIG)
-    state.seed(CONFIG.seed, state.seed_sizes)
+    SPEC.seed(state, CONFIG.seed, state.seed_sizes)
     import json
 
     body = json.dumps(envelope(state.requests[1], legacy=False))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulators.cityworks import CityworksConfig
+from simulators.cityworks import SPEC, CityworksConfig
 from simulators.cityworks.dialect import CityworksError
 from simulators.cityworks.state import CityworksState
 
@@ -34,7 +34,7 @@ def create(state: CityworksState, sid: int, answers: list[dict]) -> dict:
 @pytest.mark.req("CW-QA-1")
 def test_the_seed_speaks_cityworks_answer_formats():
     state = CityworksState(CityworksConfig())
-    state.seed(3, {**CityworksState.seed_sizes, "problems": 60, "requests": 50})
+    SPEC.seed(state, 3, {**CityworksState.seed_sizes, "problems": 60, "requests": 50})
     formats = {a["AnswerFormat"] for qa in state.qa.values() for a in qa["Answers"]}
     assert formats <= KNOWN and {"YES", "NO", "THISTEXT", "FREETEXT", "NUMERIC", "DATE"} <= formats
     for qa in state.qa.values():

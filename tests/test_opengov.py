@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulators.opengov import OpengovConfig, OpengovState
+from simulators.opengov import SPEC, OpengovConfig, OpengovState
 
 from .certify_runner import certify, simulator
 
@@ -44,7 +44,8 @@ def test_the_command_line_simulator_serves_requests_with_basic_auth():
 @pytest.mark.req("H-SIM-1", "OG-API-1")
 def test_seeding_at_scale_and_paging_a_modified_since_query():
     state = OpengovState(OpengovConfig())
-    counts = state.seed(1, {"request_issues": 5000, "requests": 100_000, "requesters": 1000, "comments": 1000})
+    SPEC.seed(state, 1, {"request_issues": 5000, "requests": 100_000, "requesters": 1000, "comments": 1000})
+    counts = state.counts()
     assert counts["cgRequestIssuesClass"] == 5000 and counts["cgRequestsClass"] == 100_000
     query = '(([cgLastModified] is greater than "2025-06-01"))'
     first = state.list("cgRequestsClass", filter_text=query, sort="cgLastModifiedField:asc")

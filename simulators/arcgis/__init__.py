@@ -16,6 +16,7 @@ from .addresses import load
 from .config import ArcgisConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES
+from .seed import seed_state
 from .state import GeocoderState
 from .world import warm
 
@@ -38,6 +39,7 @@ SPEC = SimulatorSpec(
     contract="arcgis-geocode",
     dialect=DIALECT,
     new_backend=GeocoderState,
+    seed=seed_state,
     routes=ROUTES,
     config_type=ArcgisConfig,
     actions=ACTIONS,

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shapely import STRtree
 from shapely.geometry import Point
 
-from simulators.kit import Seeder
 from simulators.kit import city as demo_city
 
 from . import addresses, land, world
@@ -25,7 +24,6 @@ from .places import fold, places
 LAT0 = demo_city.CENTER.y
 # Metres per degree at the demo city's latitude: the plane its points are measured on (grid.py's constants).
 PLANE_M_PER_DEG_LON = M_PER_DEG_LON * math.cos(math.radians(LAT0))
-STREET_TYPES = ("St", "Ave", "Rd", "Blvd", "Dr", "Ln", "Ct", "Way", "Pl")
 
 
 def to_plane(lon: float, lat: float) -> tuple[float, float]:
@@ -47,24 +45,11 @@ class GeocoderState:
         self._suggest_index: tuple[list[str], list[int]] | None = None
         self.loaded = addresses.load(config.addresses) if config.addresses else None
 
-    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
-        s = Seeder(seed)
-        streets = [f"{s.faker.last_name()} {STREET_TYPES[i % len(STREET_TYPES)]}" for i in range(80)]
-        # City Hall stands on the demo city's sample point, so the point every tool prints has an address.
-        self._add(
-            1,
-            "Civic Center Plaza",
-            demo_city.POSTAL_CODES[0],
-            demo_city.SAMPLE_POINT["long"],
-            demo_city.SAMPLE_POINT["lat"],
-        )
-        for n, (lon, lat) in enumerate(demo_city.random_points(s.rng, sizes["addresses"])):
-            street = streets[s.rng.randrange(len(streets))]
-            self._add(
-                s.rng.randrange(1, 9999), street, demo_city.POSTAL_CODES[n % len(demo_city.POSTAL_CODES)], lon, lat
-            )
+    def add_addresses(self, points: Iterable[tuple[int, str, str, float, float]]) -> None:
+        """Many address points at once (number, street, postal code, lon, lat), indexed once after."""
+        for point in points:
+            self._add(*point)
         self._reindex()
-        return self.counts()
 
     def _add(self, number: int, street: str, postal: str, lon: float, lat: float) -> dict[str, Any]:
         address = f"{number} {street}"

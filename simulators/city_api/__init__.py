@@ -11,6 +11,7 @@ from .actions import ACTIONS
 from .config import WIDGETS, CityApiConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES, guard
+from .seed import seed_state
 from .state import CityState
 
 SPEC = SimulatorSpec(
@@ -18,6 +19,7 @@ SPEC = SimulatorSpec(
     contract="city-widget",
     dialect=DIALECT,
     new_backend=CityState,
+    seed=seed_state,
     routes=ROUTES,
     config_type=CityApiConfig,
     actions=ACTIONS,

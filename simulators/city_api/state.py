@@ -18,7 +18,7 @@ from simulators.kit import canonical_digest
 from . import content
 from .config import CityApiConfig
 from .dialect import WidgetError
-from .seed import money, seed_state
+from .seed import money
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 MAX_FAILED_VERIFICATIONS = 5  # per account, then the account is locked for LOCKOUT_S
@@ -58,10 +58,6 @@ class CityState:
         self._answers = 0  # for the unstable-etag defect
 
     # -- seeding -----------------------------------------------------------------------------------
-
-    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
-        seed_state(self, seed, sizes)
-        return self.counts()
 
     def add_property(self, prop: dict[str, Any]) -> None:
         self.properties[prop["parcel_id"]] = prop

@@ -11,6 +11,7 @@ from .actions import ACTIONS
 from .config import VERSIONS, CityworksConfig, add_arguments, config_from_args, family
 from .dialect import make_dialect
 from .routes import ROUTES
+from .seed import seed_state
 from .state import CityworksState
 
 
@@ -24,6 +25,7 @@ SPEC = SimulatorSpec(
     contract="cityworks",
     dialect=make_dialect,
     new_backend=CityworksState,
+    seed=seed_state,
     routes=ROUTES,
     config_type=CityworksConfig,
     actions=ACTIONS,

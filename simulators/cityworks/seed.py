@@ -96,6 +96,11 @@ COMMENTS = [
 
 
 def seed_state(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> None:
+    with state.seeding():
+        _seed(state, seed, sizes)
+
+
+def _seed(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> None:
     s = Seeder(seed)
     rng = s.rng
     clerk = next(iter(state.employees.values()))

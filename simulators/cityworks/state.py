@@ -8,11 +8,12 @@ with indexes for the searches clients make, so 100,000 requests search without a
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -197,16 +198,15 @@ class CityworksState:
 
     # -- seeding, counts, snapshot ------------------------------------------------------------------
 
-    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
-        from .seed import seed_state
-
+    @contextlib.contextmanager
+    def seeding(self) -> Iterator[None]:
+        """Records added inside are a seed's: kept out of the order-of-entry index until the end, then sorted."""
         self._seeding = True
         try:
-            seed_state(self, seed, sizes)
+            yield
         finally:
             self._seeding = False
             self._init_order.sort()
-        return self.counts()
 
     def counts(self) -> Mapping[str, int]:
         return {

@@ -50,7 +50,7 @@ async def _json_payload(request: web.Request) -> Any:
 
 def build_backend(spec: SimulatorSpec, config: SimConfig, seed: int, sizes: Mapping[str, int]) -> Any:
     backend = spec.new_backend(config)
-    backend.seed(seed, {**backend.seed_sizes, **config.seed_sizes, **sizes})
+    spec.seed(backend, seed, {**backend.seed_sizes, **config.seed_sizes, **sizes})
     return backend
 
 

@@ -62,11 +62,10 @@ def _field_names(obj: Any) -> list[str]:
 
 
 class Backend(Protocol):
-    """A simulator's state and rules, no HTTP in it (moto's `models.py`)."""
+    """A simulator's state and rules, no HTTP in it (moto's `models.py`). It does not know how it is seeded:
+    the spec's `seed` fills it."""
 
-    seed_sizes: Mapping[str, int]  # the sizes `seed` understands, with their defaults
-
-    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]: ...
+    seed_sizes: Mapping[str, int]  # the sizes the spec's `seed` understands, with their defaults
 
     def counts(self) -> Mapping[str, int]: ...
 
@@ -125,6 +124,8 @@ class SimulatorSpec:
     # One dialect, or a function of the configuration when the wire format depends on it (versions).
     dialect: Dialect | Callable[[Any], Dialect]
     new_backend: Callable[[Any], Backend]  # (config) -> a fresh, empty backend
+    # (backend, seed, sizes) -> fills a fresh backend with a city's records, deterministic from the seed
+    seed: Callable[[Any, int, Mapping[str, int]], None]
     # The vendor's routes (aiohttp route definitions: web.get(...), web.route(...)); the kit puts each
     # handler behind its checks (journal, contract, faults) when it builds the app.
     routes: Sequence[web.RouteDef]

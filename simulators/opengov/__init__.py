@@ -11,6 +11,7 @@ from .actions import ACTIONS
 from .config import OpengovConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES
+from .seed import seed_state
 from .state import OpengovState
 
 SPEC = SimulatorSpec(
@@ -18,6 +19,7 @@ SPEC = SimulatorSpec(
     contract="opengov",
     dialect=DIALECT,
     new_backend=OpengovState,
+    seed=seed_state,
     routes=ROUTES,
     config_type=OpengovConfig,
     actions=ACTIONS,

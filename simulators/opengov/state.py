@@ -187,12 +187,6 @@ class OpengovState:
 
     # -- kit protocol ------------------------------------------------------------------------------
 
-    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
-        from .seed import seed_state
-
-        seed_state(self, seed, sizes)
-        return self.counts()
-
     def counts(self) -> Mapping[str, int]:
         return {name: len(records) for name, records in self.records.items()}
 

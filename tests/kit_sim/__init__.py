@@ -24,12 +24,6 @@ class ItemStore:
         self.items: dict[int, dict[str, Any]] = {}
         self.next_id = 1
 
-    def seed(self, seed: int, sizes: Mapping[str, int]) -> Mapping[str, int]:
-        seeder = Seeder(seed)
-        for _ in range(sizes["items"]):
-            self.add(seeder.pick("catch_phrase"), [seeder.pick("word")])
-        return self.counts()
-
     def add(self, title: str, tags: list[str]) -> dict[str, Any]:
         item = {"id": self.next_id, "title": title, "tags": tags}
         self.items[self.next_id] = item
@@ -95,11 +89,18 @@ def rename(store: ItemStore, payload: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def seed_items(state: ItemStore, seed: int, sizes: Mapping[str, int]) -> None:
+    seeder = Seeder(seed)
+    for _ in range(sizes["items"]):
+        state.add(seeder.pick("catch_phrase"), [seeder.pick("word")])
+
+
 SPEC = SimulatorSpec(
     name="kit-test",
     contract=Path(__file__).with_name("contract.yaml"),
     dialect=Dialect(error=error),
     new_backend=lambda config: ItemStore(),
+    seed=seed_items,
     routes=ROUTES,
     actions=(
         Action(
