@@ -244,6 +244,8 @@ def chart_shapes(block: dict[str, Any], width: int = 320, height: int = 160) -> 
     values = [v for s in series for v in s["values"] if isinstance(v, int | float)]
     top = max([0.0, *values]) or 1.0
     slots = max(1, len(labels))
+    # wider (up to MAX_CHART_WIDTH; the page scales it down to its card) when the labels need the room
+    width = max(width, min(MAX_CHART_WIDTH, slots * label_width(labels)))
     slot = width / slots
     bars, points = [], []
     per = max(1, len(series))
@@ -267,6 +269,14 @@ def chart_shapes(block: dict[str, Any], width: int = 320, height: int = 160) -> 
             "line": block["chart"] == "line", "points": " ".join(f"{x},{y}" for x, y in points)}  # fmt: skip
 
 
+MAX_CHART_WIDTH = 640
+
+
+def label_width(labels: list[Any]) -> int:
+    """About how many pixels a label takes under a bar (~6 px a character at font-size 10, months as "Mar")."""
+    return max((3 if MONTH.fullmatch(str(x)) else len(str(x)) for x in labels), default=1) * 6 + 6
+
+
 def axis_labels(labels: list[Any], slot: float) -> list[dict[str, Any]]:
     """What goes under each bar: months ("2026-03") as "Mar" with the year under the first and each January;
     every label only when there is room for it, else every second, third... one."""
@@ -281,7 +291,7 @@ def axis_labels(labels: list[Any], slot: float) -> list[dict[str, Any]]:
             year = month[1]
         else:
             out.append({"text": text, "year": ""})
-    widest = max((len(o["text"]) for o in out), default=1) * 6 + 6  # ~6 px a character at font-size 10
+    widest = label_width(texts)
     step = max(1, -(-widest // max(1, int(slot))))
     for i, o in enumerate(out):
         o["show"] = i % step == 0
