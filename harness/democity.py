@@ -208,9 +208,20 @@ async def _seed_widgets(
 ) -> dict[str, Any]:
     """The six widget domains of the city API simulator, published, with a demo citizen whose utility account
     is linked and whose address is City Hall's parcel."""
-    made = await SimControl(http, city_api).action(
-        "create-account", account_number=DEMO_ACCOUNT[0], verification=DEMO_ACCOUNT[1], holder="Demo Citizen"
+    sim = SimControl(http, city_api)
+    usage = [["2025-07", 5200], ["2025-08", 5600], ["2025-09", 4700], ["2025-10", 4100], ["2025-11", 3800]]
+    made = await sim.action(
+        "create-account",
+        account_number=DEMO_ACCOUNT[0],
+        verification=DEMO_ACCOUNT[1],
+        holder="Demo Citizen",
+        usage=usage,
     )
+    # a bill history for the demo's utility widget: two paid, the latest open
+    for _ in range(2):
+        await sim.action("issue-bill", account_number=DEMO_ACCOUNT[0])
+    await sim.action("record-payment", account_number=DEMO_ACCOUNT[0])
+    await sim.action("issue-bill", account_number=DEMO_ACCOUNT[0])
     parcel = made["parcel_id"]
     await _call(
         http,

@@ -28,7 +28,7 @@ from ..domain import citizens as rules
 from ..portal import auth, city, mail, render, store, views
 from ..storage import repo
 from ..storage import schema as t
-from .jsonapi import VIEWS, ApiError, body, error_response, key, view_of
+from .jsonapi import ApiError, body, error_response, key, view_of
 
 PREFIX = "/portal/v1"
 COOKIE = "civic_portal"
@@ -533,10 +533,11 @@ def _page_message(
     )
 
 
-async def _sign_in_form(request: web.Request, error: str | None, status: int = 200) -> web.Response:
+async def _sign_in_form(request: web.Request, error: str | None, status: int = 200, email: str = "") -> web.Response:
+    """The form; after a failed try it says why and keeps the e-mail address typed (never the password)."""
     response = web.Response(content_type="text/html", status=status, headers={"Content-Security-Policy": render.CSP})
     token = await request.app[SIGN_IN].form_token(request, response, "sign-in")
-    response.text = render.TEMPLATES.get_template("sign_in.html").render(error=error, csrf=token)
+    response.text = render.TEMPLATES.get_template("sign_in.html").render(error=error, csrf=token, email=email[:320])
     return response
 
 
@@ -570,7 +571,7 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
         )
         return _page_message("Not signed in", text, err.status, {"Retry-After": err.retry_after}, back=False)
     except ApiError:
-        return await _sign_in_form(request, "That e-mail address and password do not match.", 401)
+        return await _sign_in_form(request, "That e-mail address and password do not match.", 401, email)
     response = web.HTTPSeeOther("/portal/dashboard")
     secure = _https(request)
     response.set_cookie(
@@ -588,17 +589,48 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+async def sign_out_page(request: web.Request) -> web.StreamResponse:
+    """The dashboard's "Sign out" (a form with its CSRF token, like sign-in): the session's token stops
+    working on the server, the cookie is dropped, and the browser goes to the sign-in page."""
+    guard = request.app[SIGN_IN]
+    if guard.cross_origin(request):
+        return _page_message("Not signed out", "This sign-out form was sent from another site.", 403)
+    form = await request.post()
+    if not await guard.form_token_ok(request, "sign-out", str(form.get("csrf", ""))):
+        return _page_message("Not signed out", "The sign-out form expired. Open your dashboard and retry.", 403)
+    token = request.cookies.get(COOKIE, "")
+    if token:
+        async with request.app[ENGINE].begin() as conn:
+            await conn.execute(
+                t.citizens.update().where(t.citizens.c.token_hash == rules.token_hash(token)).values(token_hash=None)
+            )
+    response = web.HTTPSeeOther("/portal/sign-in")
+    response.del_cookie(COOKIE, path="/portal")
+    raise response
+
+
+def _expand(request: web.Request) -> int | None:
+    """?expand=<widget id>: the one widget the page shows expanded."""
+    raw = request.query.get("expand", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+
+
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
+    """The citizen's dashboard: every widget in its dashboard view, at most one (`?expand=`) expanded."""
     try:
         citizen = await signed_in(request, cookie=True)
     except ApiError:
         raise web.HTTPSeeOther("/portal/sign-in") from None
-    view = request.query.get("view", "dashboard")
-    if view not in VIEWS:
-        view = "dashboard"
-    cards = await views.dashboard(request.app, citizen, view)
+    cards = await views.dashboard(request.app, citizen, "dashboard", _expand(request))
     me = await _me(request, citizen)
-    html = render.html_page(
-        "Your dashboard", cards, citizen=me["name"] or me["email"], address=(me["address"] or {}).get("line")
+    response = web.Response(content_type="text/html", headers={"Content-Security-Policy": render.CSP})
+    sign_out = await request.app[SIGN_IN].form_token(request, response, "sign-out")
+    response.text = render.html_page(
+        "Your dashboard",
+        cards,
+        citizen=me["name"] or me["email"],
+        address=(me["address"] or {}).get("line"),
+        sign_out=sign_out,
+        links=True,
     )
-    return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": render.CSP})
+    return response

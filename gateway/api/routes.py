@@ -98,6 +98,7 @@ ROUTES = [
     web.get("/portal/sign-in", p.sign_in_page),
     web.post("/portal/sign-in", p.sign_in_page),
     web.get("/portal/dashboard", p.dashboard_page),
+    web.post("/portal/sign-out", p.sign_out_page),
 ]
 
 

@@ -5,8 +5,12 @@ HTML widget's fragment passes an allow-list sanitiser (WID-4) and is the only ma
 
 from __future__ import annotations
 
+import datetime as dt
+import html as htmllib
 import json
 import logging
+import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +118,7 @@ def view_model(
     model["paragraphs"] = list(content.get("texts", []))
     model["version"] = content.get("version")
     if w["type"] == "html" or content.get("format") == "html":
-        model["html"] = sanitise(content.get("html", ""))
+        model["html"] = without_repeated_title(sanitise(content.get("html", "")), model["title"])
         return model
     items = list(content.get("items", []))
     if view == "dashboard":
@@ -153,17 +157,84 @@ def unavailable_model(widget: dict[str, Any], view: str, message: str) -> dict[s
         return view_model(bare, view, "unavailable", message=message)
 
 
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?: (?:to|-|\u2013) \d{4}-\d{2}-\d{2})?")  # a date, or a range of two
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")  # a month ("2026-03"), as bills' periods and charts' labels
+
+
+def money_text(value: Any) -> str:
+    """An amount with its currency as people read it: "$802,074.00", "-$5.00", "CHF 12.50"."""
+    currency, amount = str(value.get("currency", "")), value.get("amount")
+    try:
+        number = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return f"{currency} {amount}".strip()
+    digits = f"{abs(number):,.2f}" if currency != "JPY" else f"{abs(number):,.0f}"
+    sign = "-" if number < 0 else ""
+    symbol = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{currency} {digits}".strip()
+
+
+def date_text(value: Any) -> str:
+    """An ISO date as people read it ("6 Dec 2026"); anything else as it came."""
+    match = ISO_DATE.fullmatch(str(value))
+    if not match:
+        return str(value)
+    try:
+        day = dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%b %Y}"
+
+
+def text_text(value: Any) -> str:
+    """A text value; one that is only an ISO date or a range of two ("2026-01-12 to 2026-02-16") reads as
+    dates too, so a city that sends dates as text does not show raw ISO dates."""
+    text = str(value)
+    month = MONTH.fullmatch(text)
+    if month:
+        return f"{dt.date(int(month[1]), int(month[2]), 1):%b %Y}"
+    if DATE_TEXT.fullmatch(text):
+        return ISO_DATE.sub(lambda m: date_text(m.group(0)), text)
+    return text
+
+
 def value_text(item_type: str, value: Any) -> str:
-    """A typed value as plain text (escaped later by the template)."""
+    """A typed value as plain text (escaped later by the template). The one place money and dates are
+    formatted for the pages."""
     if value is None:
         return ""
     if item_type == "money":
-        return f"{value['currency']} {value['amount']}"
+        return money_text(value)
+    if item_type == "date":
+        return date_text(value)
     if item_type == "status":
         return str(value["label"])
     if item_type == "link":
         return str(value["label"])
-    return str(value)
+    return text_text(value)
+
+
+def chart_empty(block: dict[str, Any]) -> bool:
+    """A chart with nothing to draw: no labels, or no value that is a number above zero."""
+    values = [v for s in block.get("series", []) for v in s.get("values", []) if isinstance(v, int | float)]
+    return not block.get("labels") or not any(v > 0 for v in values)
+
+
+HEADING = re.compile(r"^\s*(<(?:section|div)>\s*)?<h([3-6])>(.*?)</h\2>", re.S)
+
+
+def without_repeated_title(fragment: str, title: str) -> str:
+    """A city's HTML that opens with a heading saying the card's title again ("Get involved" twice): the
+    heading goes, the card's own title stays."""
+    match = HEADING.match(fragment)
+    if match is None:
+        return fragment
+    heading = htmllib.unescape(re.sub(r"<[^>]*>", "", match.group(3))).strip()
+    if heading.casefold() != title.strip().casefold():
+        return fragment
+    return (match.group(1) or "") + fragment[match.end() :]
 
 
 def chart_shapes(block: dict[str, Any], width: int = 320, height: int = 160) -> dict[str, Any]:
@@ -173,6 +244,8 @@ def chart_shapes(block: dict[str, Any], width: int = 320, height: int = 160) -> 
     values = [v for s in series for v in s["values"] if isinstance(v, int | float)]
     top = max([0.0, *values]) or 1.0
     slots = max(1, len(labels))
+    # wider (up to MAX_CHART_WIDTH; the page scales it down to its card) when the labels need the room
+    width = max(width, min(MAX_CHART_WIDTH, slots * label_width(labels)))
     slot = width / slots
     bars, points = [], []
     per = max(1, len(series))
@@ -192,29 +265,60 @@ def chart_shapes(block: dict[str, Any], width: int = 320, height: int = 160) -> 
                 }
             )
             points.append((round(x + slot / per / 2, 1), round(height - h, 1)))
-    return {"width": width, "height": height, "bars": bars, "labels": labels, "line": block["chart"] == "line",
-            "points": " ".join(f"{x},{y}" for x, y in points)}  # fmt: skip
+    return {"width": width, "height": height, "bars": bars, "labels": axis_labels(labels, slot),
+            "line": block["chart"] == "line", "points": " ".join(f"{x},{y}" for x, y in points)}  # fmt: skip
 
 
-def html_widget(model: dict[str, Any]) -> str:
+MAX_CHART_WIDTH = 640
+
+
+def label_width(labels: list[Any]) -> int:
+    """About how many pixels a label takes under a bar (~6 px a character at font-size 10, months as "Mar")."""
+    return max((3 if MONTH.fullmatch(str(x)) else len(str(x)) for x in labels), default=1) * 6 + 6
+
+
+def axis_labels(labels: list[Any], slot: float) -> list[dict[str, Any]]:
+    """What goes under each bar: months ("2026-03") as "Mar" with the year under the first and each January;
+    every label only when there is room for it, else every second, third... one."""
+    texts = [str(label) for label in labels]
+    out = []
+    year = None
+    for text in texts:
+        month = MONTH.fullmatch(text)
+        if month:
+            name = f"{dt.date(int(month[1]), int(month[2]), 1):%b}"
+            out.append({"text": name, "year": month[1] if month[1] != year else ""})
+            year = month[1]
+        else:
+            out.append({"text": text, "year": ""})
+    widest = label_width(texts)
+    step = max(1, -(-widest // max(1, int(slot))))
+    for i, o in enumerate(out):
+        o["show"] = i % step == 0
+    return out
+
+
+def html_widget(model: dict[str, Any], links: bool = False) -> str:
+    """One card; `links` adds its "Show all" / "Show less" links (the dashboard page, not the admin preview)."""
     return TEMPLATES.get_template("widget.html").render(
-        m=model, value_text=value_text, chart_shapes=chart_shapes, trusted=Markup
+        m=model, links=links, value_text=value_text, chart_shapes=chart_shapes, chart_empty=chart_empty, trusted=Markup
     )
 
 
 def html_page(title: str, cards: list[dict[str, Any]], **context: Any) -> str:
-    context = {"citizen": None, "address": None, "problems": [], **context}
+    context = {"citizen": None, "address": None, "problems": [], "sign_out": None, "links": False, **context}
+    links = context.pop("links")
     return TEMPLATES.get_template("dashboard.html").render(
-        title=title, cards=[Markup(_card(c)) for c in cards], **context
+        title=title, cards=[Markup(_card(c, links)) for c in cards], **context
     )
 
 
-def _card(model: dict[str, Any]) -> str:
+def _card(model: dict[str, Any], links: bool = False) -> str:
     """One widget's card; a card that cannot be drawn shows as unavailable, and the page still renders."""
     try:
-        return html_widget(model)
+        return html_widget(model, links)
     except Exception:
         log.exception("widget %s: its card could not be drawn", model.get("widget", {}).get("id"))
         bare = {**model, "state": "unavailable", "message": "this widget could not be shown", "items": [],
                 "blocks": [], "html": None, "paragraphs": [], "text": None}  # fmt: skip
-        return html_widget(bare)
+        return html_widget(bare, links)

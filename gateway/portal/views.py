@@ -87,8 +87,18 @@ async def _widget_view(
     return render.view_model(widget, view, "ok", reply.body)
 
 
-async def dashboard(app: web.Application, citizen: dict[str, Any], view: str = "dashboard") -> list[dict[str, Any]]:
+async def dashboard(
+    app: web.Application, citizen: dict[str, Any], view: str = "dashboard", expand: int | None = None
+) -> list[dict[str, Any]]:
+    """Every widget of the citizen's dashboard in `view`; with `expand`, that one widget in its expanded view
+    and the others in their dashboard view (the page opens one widget at a time)."""
     async with app[ENGINE].connect() as conn:
         widgets = await dashboard_widgets(conn, citizen["id"])
         property_id = await citizen_property(conn, citizen)
-    return list(await asyncio.gather(*(widget_view(app, w, citizen, view, property_id) for w in widgets)))
+
+    def view_for(widget: dict[str, Any]) -> str:
+        if expand is None:
+            return view
+        return "expanded" if widget["id"] == expand else "dashboard"
+
+    return list(await asyncio.gather(*(widget_view(app, w, citizen, view_for(w), property_id) for w in widgets)))

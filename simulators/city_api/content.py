@@ -5,6 +5,7 @@ The dashboard view is the short one; the expanded view has everything, including
 from __future__ import annotations
 
 import html
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -321,6 +322,12 @@ def volunteer(listing: list[dict[str, Any]], view: str) -> dict[str, Any]:
     return _formatted("volunteer", view, "Volunteer opportunities", items, [table("Opportunities", columns, rows)], [])
 
 
+def _day(iso: str) -> str:
+    """A date as the city's own HTML shows it to people ("20 Jan 2026")."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%b %Y}"
+
+
 def engagement(listing: list[dict[str, Any]], view: str, override: str | None) -> dict[str, Any]:
     """An HTML widget: a fragment the portal must sanitise (it is never trusted)."""
     if override is not None:
@@ -329,7 +336,7 @@ def engagement(listing: list[dict[str, Any]], view: str, override: str | None) -
         upcoming = _rows(view, sorted(listing, key=lambda e: (e["date"], e["id"])))
         lines = "".join(
             f'<li><a href="{html.escape(public_url("engage", e["id"]))}">{html.escape(e["title"])}</a>'
-            f' <span class="when">{e["date"]}</span>, {html.escape(e["place"])}</li>'
+            f' <span class="when">{_day(e["date"])}</span>, {html.escape(e["place"])}</li>'
             for e in upcoming
         )
         fragment = f"<section><h3>Get involved</h3><ul>{lines}</ul></section>"

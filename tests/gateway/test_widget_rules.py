@@ -20,7 +20,7 @@ from gateway.connectors.guard import Entry, Guard, GuardedResolver, Refused, kin
 from gateway.domain import DomainError
 from gateway.domain import citizens as people
 from gateway.domain.widgets import check_widget, svg_problem
-from gateway.portal.render import chart_shapes, sanitise, view_model
+from gateway.portal.render import chart_shapes, sanitise, value_text, view_model, without_repeated_title
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M4 4h16v16H4z"/></svg>'
 
@@ -227,3 +227,32 @@ async def test_redirects_are_checked_and_never_leave_the_origin():
             assert reply.status == 200 and reply.body == {"signed": True, "path": "/final/v1/widget"}
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.req("H-UI-1")
+@pytest.mark.parametrize(
+    ("kind", "value", "shown"),
+    [
+        ("money", {"amount": "802074.00", "currency": "USD"}, "$802,074.00"),
+        ("money", {"amount": "-5", "currency": "USD"}, "-$5.00"),
+        ("money", {"amount": "1234.5", "currency": "EUR"}, "€1,234.50"),
+        ("money", {"amount": "12.5", "currency": "CHF"}, "CHF 12.50"),
+        ("money", {"amount": "not a number", "currency": "USD"}, "USD not a number"),
+        ("date", "2026-12-06", "6 Dec 2026"),
+        ("date", "2026-02-30", "2026-02-30"),  # not a date: shown as it came
+        ("text", "2026-01-12 to 2026-02-16", "12 Jan 2026 to 16 Feb 2026"),
+        ("text", "2026-03", "Mar 2026"),
+        ("text", "Account 2026-03-01-77", "Account 2026-03-01-77"),  # text around a date stays as it is
+    ],
+)
+def test_money_and_dates_read_as_people_write_them(kind, value, shown):
+    assert value_text(kind, value) == shown
+
+
+@pytest.mark.req("H-UI-1", "WID-4")
+def test_a_city_heading_that_repeats_the_card_title_goes():
+    assert without_repeated_title("<section><h3>Get involved</h3><ul></ul></section>", "Get Involved") == (
+        "<section><ul></ul></section>"
+    )
+    kept = "<h3>Town hall</h3><p>x</p>"
+    assert without_repeated_title(kept, "Get involved") == kept
