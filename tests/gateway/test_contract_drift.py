@@ -141,5 +141,4 @@ def test_rules_a_schema_can_state_are_in_the_schema() -> None:
         assert not widget.is_valid({"name": "W", "colour": colour}), colour
     sign_up = jsonschema_rs.Draft202012Validator({"$ref": "#/components/schemas/SignUp", **schemas})
     assert not sign_up.is_valid({"email": "a@example.org", "password": "7-chars"})
-    assert not sign_up.is_valid({"email": "", "password": "long enough"})
-    assert sign_up.is_valid({"email": " a@example.org ", "password": "long enough"})
+    assert sign_up.is_valid({"email": "a@example.org", "password": "8-chars!"})
