@@ -64,7 +64,7 @@ def expected(schema: Mapping[str, Any]) -> str:
     if kind == "number":
         return "a number"
     if schema.get("format") == "date-time":
-        return "an RFC 3339 date-time with its offset, e.g. 2026-01-31T09:30:00Z"
+        return "an RFC 3339 date-time with its timezone (Z or ±HH:MM), e.g. 2026-01-31T09:30:00Z"
     if "pattern" in schema and "description" in schema:
         return str(schema["description"])
     if "maxLength" in schema:
