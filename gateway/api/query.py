@@ -63,7 +63,7 @@ def expected(schema: Mapping[str, Any]) -> str:
         return f"an integer from {low} to {high}" if low is not None and high is not None else "an integer"
     if kind == "number":
         return "a number"
-    if schema.get("format") == "date-time":
+    if schema.get("format") == "date-time" or str(schema.get("$ref", "")).endswith("DateTime"):
         return "an RFC 3339 date-time with its timezone (Z or ±HH:MM), e.g. 2026-01-31T09:30:00Z"
     if "pattern" in schema and "description" in schema:
         return str(schema["description"])
@@ -93,7 +93,9 @@ def declared() -> dict[tuple[str, str], tuple[Parameter, ...]]:
                 if p["in"] != "query":
                     continue
                 schema = p.get("schema", {})
-                validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+                validator = jsonschema_rs.Draft202012Validator(
+                    {**schema, "components": contract["components"]}, validate_formats=True
+                )
                 found.append(Parameter(p["name"], schema, bool(p.get("allowEmptyValue")), validator))
             if found:
                 out[route_key(method, path)] = tuple(found)
