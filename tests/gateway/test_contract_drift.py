@@ -110,6 +110,16 @@ async def test_a_query_value_the_contract_allows_is_accepted(gw):
 
 
 @pytest.mark.req("H-REL-3")
+@pytest.mark.parametrize("moment", ["0001-01-01T01:20:10+10:10", "9999-12-31T23:00:00-10:00"])
+async def test_a_date_time_at_the_ends_of_the_calendar_is_a_bound_not_a_server_error(gw, moment):
+    """In UTC these fall outside what a datetime holds (found by the stateful phase: a 500, shown as Open311's
+    "General service error" 400)."""
+    for name in ("start_date", "end_date", "updated_after", "updated_before"):
+        status, _, body = await call(gw, "GET", "/open311/v2/requests.json", params={name: moment})
+        assert status == 200 and body == [], (name, body)
+
+
+@pytest.mark.req("H-REL-3")
 @pytest.mark.parametrize(
     ("path", "method", "body", "field"),
     [
