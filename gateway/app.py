@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .api import jsonapi, open311, routes
-from .api.bodies import body_limit, declared_too_large
+from .api import jsonapi, open311, query, routes
+from .api.bodies import BodyTimeout, body_deadline, body_limit, declared_too_large
 from .appkeys import CATALOG, ENGINE, GEOMETRIES, GUARD, HTTP, JOBS, REPORTS, SETTINGS, SIGN_IN, WIDGET_HTTP
 from .catalog import Catalog
 from .connectors.guard import Guard, GuardedResolver
@@ -30,6 +30,8 @@ from .vendors import Vendors
 
 log = logging.getLogger("civic_harness.gateway")
 SHUTDOWN_GRACE_S = 20.0
+# What an aiohttp HTTP error says in its headers and an error in the API's own format must keep.
+CARRIED_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 # aiosqlite logs every statement with its parameters at DEBUG, integration secrets included: never let it.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
@@ -96,7 +98,7 @@ def _failure(request: web.Request, status: int, message: str) -> web.Response:
     """An answer in the format of the API the path belongs to; never a stack trace."""
     if request.path.startswith(open311.PREFIX):
         return open311.error_response(request, 400 if status >= 500 else status, [message])
-    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "error")
+    code = {404: "not_found", 405: "method_not_allowed", 408: "timeout", 413: "too_large"}.get(status, "error")
     return jsonapi.error_response(status, code if status < 500 else "internal_error", message)
 
 
@@ -109,7 +111,15 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _failure(request, exc.status, exc.reason)
+        answer = _failure(request, exc.status, exc.reason)
+        for name in CARRIED_HEADERS:  # e.g. a 405's Allow (RFC 9110 15.5.6): the status alone is not the answer
+            if name in exc.headers:
+                answer.headers[name] = exc.headers[name]
+        return answer
+    except BodyTimeout as exc:
+        answer = _failure(request, 408, str(exc))
+        answer.force_close()  # the rest of the body is not waited for
+        return answer
     except Exception:
         log.exception("gateway failed on %s %s", request.method, request.path)  # no body: it may hold secrets
         # Open311's status for a general service error is 400 (spec 1.6); the admin API says 500.
@@ -118,7 +128,9 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings if settings is not None else Settings.load()
-    app = web.Application(middlewares=[errors], client_max_size=settings.max_body_bytes)
+    # errors outermost (every refusal in the API's format), then the body deadline, then the query as declared
+    middlewares = [errors, body_deadline, query.by_contract]
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[GEOMETRIES] = GeometryCache()
     app[SIGN_IN] = SignInGuard(settings)

@@ -79,6 +79,13 @@ class Settings:
     # failure holds its client's turn (sign_in_client_at_once) meanwhile.
     sign_in_refusal_delay_s: float = 1.0
     sign_up_mails_per_window: int = 5  # mails to one address per sign_in_window_s (no mail-bombing by sign-up)
+    # Slow clients (slowloris): a request's line and headers must arrive within header_timeout_s of its first
+    # byte (of the connection, on a new one), else 408 and the connection closes. Its body must arrive within
+    # body_timeout_s plus one second per body_min_rate bytes received (a large upload on a slow but steady
+    # link goes on; a trickle does not), else 408 in the API's format and the connection closes.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    body_min_rate: int = 16 * 1024
 
     @property
     def max_body_bytes(self) -> int:
@@ -102,6 +109,8 @@ class Settings:
             raise ValueError("sign_in_client_at_once is at least 1 and password_hash_wait_s positive")
         if self.password_hashes_at_once < 1 or self.password_hash_waiting < 0 or self.forwarded_for_hops < 0:
             raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
+        if self.header_timeout_s <= 0 or self.body_timeout_s <= 0 or self.body_min_rate < 1:
+            raise ValueError("header_timeout_s and body_timeout_s are positive, body_min_rate at least 1 (bytes/s)")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
 

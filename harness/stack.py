@@ -91,7 +91,12 @@ class Stack:
     async def _serve(self, name: str, app: web.Application) -> None:
         # Generous request-line and header limits: vendor servers take long GET query strings (Cityworks'
         # `data=`), and a fuzzer must reach the handler, not aiohttp's parser limit.
-        runner = web.AppRunner(
+        runner_type = web.AppRunner
+        if name == "gateway":
+            from gateway.serving import GatewayRunner  # with the gateway's slow-client deadlines
+
+            runner_type = GatewayRunner
+        runner = runner_type(
             app,
             access_log=None,
             shutdown_timeout=self.shutdown_timeout,

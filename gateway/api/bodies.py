@@ -2,9 +2,13 @@
 byte of it is read; a multipart or chunked one (whose size is not known up front) is counted as it
 streams and refused the moment it passes the limit, so nothing larger is ever held in memory. Parts are
 taken as sent: a part's own Content-Encoding is not inflated (RFC 7578 forms never need it, and it would
-be a decompression bomb's way in)."""
+be a decompression bomb's way in). A body must also arrive in time (`body_deadline`): a client that
+declares a body and trickles it, or stops, does not hold its connection and handler for long."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 
@@ -54,3 +58,40 @@ class Budget:
 
 def budget(request: web.Request) -> Budget:
     return Budget(body_limit(request))
+
+
+class BodyTimeout(TimeoutError):
+    """The request body did not arrive in time (raised by the handler's pending read)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive in time ({seconds:g} s and more for a large one)")
+
+
+@web.middleware
+async def body_deadline(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every body arrives within `body_timeout_s`, plus a second per `body_min_rate` bytes already received:
+    when it has not, the read the handler is waiting on raises BodyTimeout (a 408, and the connection closes).
+    A body already received, or none, is not watched."""
+    content = request.content
+    if not request.body_exists or content.is_eof():
+        return await handler(request)
+    settings = request.app[SETTINGS]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    timer: asyncio.TimerHandle | None = None
+
+    def check() -> None:
+        nonlocal timer
+        if content.is_eof():
+            return
+        allowed = started + settings.body_timeout_s + content.total_bytes / settings.body_min_rate
+        if loop.time() < allowed:
+            timer = loop.call_at(allowed, check)
+            return
+        content.set_exception(BodyTimeout(settings.body_timeout_s))
+
+    timer = loop.call_at(started + settings.body_timeout_s, check)
+    try:
+        return await handler(request)
+    finally:
+        timer.cancel()

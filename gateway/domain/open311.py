@@ -35,7 +35,10 @@ def parse_datetime(raw: str, field: str) -> datetime:
         raise DomainError(f"{field} needs a timezone (Z or ±HH:MM)", field)
     # In UTC, as stamps are stored: SQLite keeps a stamp's wall time without its offset, so a -06:00 bound
     # compared as given would be six hours off (chicagorequests sends the city's offset).
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # within an offset of year 1 or 9999: in UTC before or after what a datetime holds
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def service(category: Mapping[str, Any], question_count: int) -> dict[str, Any]:
