@@ -92,15 +92,20 @@ def cityworks(t: Target) -> str:
     token = (envelope.get("Value") or {}).get("Token") if isinstance(envelope.get("Value"), dict) else None
     if not token:
         raise NotReady(f"Cityworks signed {user!r} in but gave no token: is this Cityworks {version}?")
-    # The token where this version sends it: a server of another version does not take it there.
-    probe, headers = {"data": json.dumps({"ForPublicOnly": True})}, {}
+    # The token where this version sends it: a server of another version does not take it there. The probe
+    # needs no licence (the signed-in user; 2013/2014 have no such call, so their problem types, where a
+    # site without the SR licence says NotLicensed — which still means the token was taken).
+    probe, headers = {"data": "{}"}, {}
     if family(version) == "23":
         headers["Authorization"] = f"cityworks {token}"
     else:
         probe["token"] = token
-    resp = requests.post(base + "/Services/Ams/ServiceRequest/Problems", data=probe, headers=headers, timeout=TIMEOUT_S)
+    path = "/Services/Ams/ServiceRequest/Problems" if old else "/Services/General/Authentication/User"
+    resp = requests.post(base + path, data=probe, headers=headers, timeout=TIMEOUT_S)
     answer = _json(resp)
-    if not isinstance(answer, dict) or answer.get("Status") not in (0, 1):
+    items = answer.get("ErrorMessages") or [] if isinstance(answer, dict) else []
+    unlicensed = any(isinstance(i, dict) and i.get("Name") == "NotLicensed" for i in items)
+    if not isinstance(answer, dict) or (answer.get("Status") not in (0, 1) and not unlicensed):
         scheme = "an Authorization header" if family(version) == "23" else "the token form field"
         raise NotReady(
             f"Cityworks refused its own token sent in {scheme}, as Cityworks {version} sends it: "
