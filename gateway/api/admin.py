@@ -22,6 +22,7 @@ from ..domain import questions as qrules
 from ..domain import status as status_rules
 from ..storage import outbox, repo
 from ..storage import schema as t
+from ..vendors import registry
 from .bodies import MAX_GEOGRAPHY_BYTES, TooLarge, budget
 from .jsonapi import (
     ApiError,
@@ -176,12 +177,12 @@ def integration_out(i: dict[str, Any]) -> dict[str, Any]:
     out = stamp({k: v for k, v in i.items() if k != "secret"})
     out["has_secret"] = bool(i["secret"])  # the secret itself is write-only
     out["intervals"] = json.loads(i["intervals"])
-    out["status_map"] = json.loads(i["status_map"]) if i["status_map"] else status_rules.DEFAULTS[i["vendor"]]
+    out["status_map"] = json.loads(i["status_map"]) if i["status_map"] else registry.default_status_map(i["vendor"])
     return out
 
 
 def check_integration_values(merged: dict[str, Any]) -> None:
-    rules.check_integration(merged["vendor"], merged.get("version"), merged.get("base_url"))
+    rules.check_integration(merged["vendor"], merged.get("version"), merged.get("base_url"), registry.versions())
     rules.check_intervals(merged.get("intervals") or {})
     vendor_time.zone(merged.get("timezone"))
     if merged.get("status_map") is not None:

@@ -9,20 +9,18 @@ from . import DomainError
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "contains")
 JOBS = ("category_sync", "question_sync", "import", "status_poll", "reconcile")
 MIN_INTERVAL_S = 60
-VERSIONS = {
-    "cityworks": ("2013", "2014", "2015", *(f"15.{n}" for n in range(9)), "23"),
-    "opengov": ("v1",),
-    "none": (),
-}
 
 
-def check_integration(vendor: str, version: str | None, base_url: str | None) -> None:
-    if vendor not in VERSIONS:
-        raise DomainError(f"vendor must be one of {', '.join(VERSIONS)}", "vendor")
-    if vendor == "none":
-        return
-    if version not in VERSIONS[vendor]:
-        raise DomainError(f"{vendor} versions: {', '.join(VERSIONS[vendor])}", "version")
+def check_integration(
+    vendor: str, version: str | None, base_url: str | None, versions: Mapping[str, tuple[str, ...]]
+) -> None:
+    """`versions`: each vendor the gateway knows, with its versions (gateway.vendors.registry.versions())."""
+    if vendor not in versions:
+        raise DomainError(f"vendor must be one of {', '.join(versions)}", "vendor")
+    if not versions[vendor]:
+        return  # "none": the gateway keeps the reports
+    if version not in versions[vendor]:
+        raise DomainError(f"{vendor} versions: {', '.join(versions[vendor])}", "version")
     if not base_url:
         raise DomainError(f"a {vendor} integration needs its base_url", "base_url")
 

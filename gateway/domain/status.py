@@ -11,25 +11,6 @@ from . import DomainError
 
 PUBLIC = ("open", "acknowledged", "closed", "duplicate")
 OPEN311 = {"open": "open", "acknowledged": "open", "closed": "closed", "duplicate": "closed"}
-DEFAULTS: dict[str, list[dict[str, str]]] = {
-    "cityworks": [  # the status codes of a default Cityworks site (ServiceRequest/Statuses)
-        {"vendor": "OPEN", "public": "open"},
-        {"vendor": "PENDING", "public": "open"},
-        {"vendor": "INPROG", "public": "acknowledged"},
-        {"vendor": "WOCREATE", "public": "acknowledged"},
-        {"vendor": "REFERRED", "public": "acknowledged"},
-        {"vendor": "CLOSED", "public": "closed"},
-        {"vendor": "CANCEL", "public": "closed"},
-    ],
-    "opengov": [
-        {"vendor": "Open", "public": "open"},
-        {"vendor": "In Progress", "public": "acknowledged"},
-        {"vendor": "Closed", "public": "closed"},
-        {"vendor": "Canceled", "public": "closed"},
-        {"vendor": "Duplicate", "public": "duplicate"},
-    ],
-    "none": [],
-}
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.media import image_type
 from ..domain.rules import rule_holds
-from ..domain.status import DEFAULTS, OPEN311, StatusMap
+from ..domain.status import OPEN311, StatusMap
 from ..storage import outbox, repo
 from ..storage import schema as t
 from ..storage.outbox import Record
-from ..vendors import VendorSide
+from ..vendors import VendorSide, registry
 from ..vendors.side import Comment, Image
 from . import cursors
 from .incomplete import Incomplete
@@ -148,7 +148,7 @@ def _audit(delivered: dict[int, set[str]] | None, ours: dict[str, Any], present:
 
 def status_map(integration: dict[str, Any]) -> StatusMap:
     stored = integration["status_map"]
-    return StatusMap.of(json.loads(stored) if stored else DEFAULTS[integration["vendor"]])
+    return StatusMap.of(json.loads(stored) if stored else registry.default_status_map(integration["vendor"]))
 
 
 async def _follow_status(

@@ -72,6 +72,17 @@ def questions_from_qa(qa: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class CityworksSide:
+    versions = ("2013", "2014", "2015", *(f"15.{n}" for n in range(9)), "23")
+    # the status codes of a default Cityworks site (ServiceRequest/Statuses), as the public sees them
+    default_status_map = (
+        {"vendor": "OPEN", "public": "open"},
+        {"vendor": "PENDING", "public": "open"},
+        {"vendor": "INPROG", "public": "acknowledged"},
+        {"vendor": "WOCREATE", "public": "acknowledged"},
+        {"vendor": "REFERRED", "public": "acknowledged"},
+        {"vendor": "CLOSED", "public": "closed"},
+        {"vendor": "CANCEL", "public": "closed"},
+    )
     category_key = "vendor_id"  # a Cityworks SR names its problem type by ProblemSid
     incremental = False  # its search has no modification-time filter: every linked request is read back
 

@@ -26,6 +26,14 @@ _REQUESTER_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakV
 
 
 class OpengovSide:
+    versions = ("v1",)
+    default_status_map = (
+        {"vendor": "Open", "public": "open"},
+        {"vendor": "In Progress", "public": "acknowledged"},
+        {"vendor": "Closed", "public": "closed"},
+        {"vendor": "Canceled", "public": "closed"},
+        {"vendor": "Duplicate", "public": "duplicate"},
+    )
     category_key = "name"  # an OpenGov request names its issue by name
     category_mode = None
     incremental = True

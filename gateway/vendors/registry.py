@@ -11,7 +11,19 @@ from .cityworks import CityworksSide
 from .opengov import OpengovSide
 from .side import Factory, VendorSide
 
-SIDES: dict[str, Factory] = {"cityworks": CityworksSide.of, "opengov": OpengovSide.of}
+KINDS: dict[str, type[CityworksSide] | type[OpengovSide]] = {"cityworks": CityworksSide, "opengov": OpengovSide}
+SIDES: dict[str, Factory] = {name: kind.of for name, kind in KINDS.items()}
+NO_VENDOR = "none"  # an integration that keeps its reports in the gateway
+
+
+def versions() -> dict[str, tuple[str, ...]]:
+    """Each vendor an integration may name, with its versions (the admin API's check)."""
+    return {**{name: kind.versions for name, kind in KINDS.items()}, NO_VENDOR: ()}
+
+
+def default_status_map(vendor: str) -> list[dict[str, str]]:
+    kind = KINDS.get(vendor)
+    return [dict(e) for e in kind.default_status_map] if kind is not None else []
 
 
 class Vendors:

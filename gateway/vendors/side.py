@@ -65,6 +65,9 @@ class Seen:
 class VendorSide(Protocol):
     """A signed-in vendor for one integration (see registry.Vendors)."""
 
+    versions: tuple[str, ...]  # the versions an integration may name
+    default_status_map: tuple[dict[str, str], ...]  # vendor status -> public status, until the city sets its own
+
     category_key: str  # which category column a vendor request's `Candidate.category` names
     category_mode: str | None  # the mode new categories get (Cityworks: sr or wo)
     incremental: bool  # the poll may read only what changed since a time

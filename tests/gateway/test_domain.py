@@ -123,10 +123,11 @@ def test_comment_rules_compare_as_documented(operator, expected, actual, holds):
 
 
 def test_the_status_map_works_both_ways():
-    from gateway.domain.status import DEFAULTS, OPEN311, StatusMap
+    from gateway.domain.status import OPEN311, StatusMap
+    from gateway.vendors.registry import default_status_map
 
-    mapping = StatusMap.of(DEFAULTS["cityworks"])
-    for entry in DEFAULTS["cityworks"]:
+    mapping = StatusMap.of(default_status_map("cityworks"))
+    for entry in default_status_map("cityworks"):
         assert mapping.to_public(entry["vendor"].lower()) == entry["public"]  # vendor -> public, any case
     for public in ("open", "acknowledged", "closed"):
         vendor = mapping.to_vendor(public)
