@@ -137,7 +137,9 @@ def test_certify_refuses_a_bad_front_door_setting(cityworks_23):
 
 @pytest.mark.slow
 @pytest.mark.req("H-CON-1", "CW-VER-1", "CW-CAT-1")
-@pytest.mark.parametrize("version", ["2013", "2014", "2015", "15.4", "23"])
+# One version of each wire family (2013/2014: the old auth path and envelope; 2015/15.x: the token as a field;
+# 23: the header); test_cityworks_certify.py runs all five against the simulator.
+@pytest.mark.parametrize("version", ["2013", "15.4", "23"])
 def test_cityworks_passes_behind_iis_for_every_version_family(version):
     with simulator("cityworks", version=version, seed=3) as sim, behind_proxy(sim, IIS) as url:
         hidden = _hidden_problem(sim)

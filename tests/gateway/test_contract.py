@@ -12,7 +12,7 @@ import pytest
 
 from harness.contract_fuzz import APIS, seeded_gateway, st_command, st_env
 
-EXAMPLES = 12  # per operation and phase, on top of the coverage phase's boundary cases (the long run: RELIABILITY.md)
+EXAMPLES = 8  # per operation and phase, on top of the coverage phase's boundary cases (the long run: RELIABILITY.md)
 SEED = 22  # a fixed seed keeps CI reproducible; the long runs take fresh ones
 
 
