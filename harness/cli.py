@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -43,14 +44,35 @@ def version() -> str:
         return "unknown (not installed)"
 
 
+@functools.cache
+def suite_options() -> frozenset[str]:
+    """The options the conformance suites take (conformance/plugin.py), which conformance and certify hand on."""
+    from conformance import plugin
+
+    names: set[str] = set()
+
+    class Recorder:
+        def getgroup(self, *_: object, **__: object) -> Recorder:
+            return self
+
+        def addoption(self, *opts: str, **_: object) -> None:
+            names.update(opts)
+
+    plugin.pytest_addoption(Recorder())  # type: ignore[arg-type]
+    return frozenset(names)
+
+
 def did_you_mean(own: argparse.ArgumentParser, command: str, unknown: Sequence[str]) -> str | None:
-    """For an option the command does not know that is close to one it does: the sentence saying so."""
+    """For an option the command does not know that is close to one it does: the sentence saying so. Where
+    unknown options go on to pytest, the suites' own are left alone and only a near miss is called one (so
+    `--cw-password` is not taken for `--password`, nor pytest's `--junitxml` for `--junit`)."""
     known = [o for action in own._actions for o in action.option_strings]
+    handed_on = bool(getattr(COMMANDS[command], "PASSTHROUGH", False))
     for token in unknown:
         name = token.split("=", 1)[0]
-        if not name.startswith("--") or name in known:
+        if not name.startswith("--") or name in known or (handed_on and name in suite_options()):
             continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85 if handed_on else 0.75)
         if close:
             return f"{command} has no option {name}; did you mean {close[0]}?"
     return None

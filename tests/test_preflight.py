@@ -93,6 +93,12 @@ def test_options_say_what_they_mean():
     assert typo.returncode == 2
     assert typo.stderr.strip() == "civic-harness: certify has no option --usernme; did you mean --username?"
     assert "did you mean --seed?" in run_cli("sim", "opengov", "--seeed", "3").stderr
+    from harness.cli import build_parser, did_you_mean
+
+    for handed_on in ("--cw-password", "--og-requester-class", "--junitxml"):  # the suites' and pytest's own
+        argv = ["certify", "cityworks", "--url", "u", handed_on, "x"]
+        args, rest = build_parser(argv).parse_known_args(argv)
+        assert did_you_mean(args.parsers["certify"], "certify", rest) is None, handed_on
     helped = run_cli("certify", "--help").stdout
     assert "exit codes:" in helped and "--og-requester-class" in helped and "--seed" in helped
 
