@@ -120,12 +120,12 @@ def target_problem(target: str, passthrough: Sequence[str]) -> str | None:
         field: getattr(options, option.lstrip("-").replace("-", "_"))
         for field, option in PREFLIGHT_OPTIONS[name].items()
     }
-    values.setdefault("password", None)
-    values["password"] = values["password"] or os.environ.get(PASSWORD_ENV.get(name, ""))
+    if name in PASSWORD_ENV:
+        values["password"] = values.get("password") or os.environ.get(PASSWORD_ENV[name])
     if name in SECRET_ENV:
         values["secret"] = values.get("secret") or os.environ.get(SECRET_ENV[name])
-    if name == "gateway":
-        values = {"token": os.environ.get("CIVIC_HARNESS_GW_ADMIN_TOKEN")}
+    if name == "gateway":  # the suite reads the gateway's admin token from the environment only
+        values["token"] = os.environ.get("CIVIC_HARNESS_GW_ADMIN_TOKEN")
     try:
         preflight.check(preflight.Target(name, url, **values))
     except preflight.NotReady as exc:

@@ -458,6 +458,23 @@ async def get_settings(request: web.Request) -> web.Response:
     return web.json_response({"settings": shown, "under_test": {"ready": not gaps, "missing": gaps}})
 
 
+def _trail_row(row: dict[str, Any]) -> dict[str, Any]:
+    state = outbox.state_of(row)
+    return stamp(
+        {
+            "id": row["id"],
+            "kind": row["kind"],
+            "state": state,
+            "attempts": row["attempts"],
+            "last_error": row["last_error"],
+            "created_at": row["created_at"],
+            "next_attempt_at": row["next_attempt_at"] if state == "pending" else None,
+            "delivered_at": row["delivered_at"],
+            "dead_at": row["dead_at"],
+        }
+    )
+
+
 @handler
 async def get_request_trail(request: web.Request) -> web.Response:
     """One public request as the gateway holds it, where it went: its category and the integration it goes
@@ -489,22 +506,7 @@ async def get_request_trail(request: web.Request) -> web.Response:
             "vendor_records": [
                 stamp({k: rec[k] for k in ("kind", "local_id", "vendor_id", "created_at")}) for rec in records
             ],
-            "outbox": [
-                stamp(
-                    {
-                        "id": row["id"],
-                        "kind": row["kind"],
-                        "state": outbox.state_of(row),
-                        "attempts": row["attempts"],
-                        "last_error": row["last_error"],
-                        "created_at": row["created_at"],
-                        "next_attempt_at": row["next_attempt_at"] if outbox.state_of(row) == "pending" else None,
-                        "delivered_at": row["delivered_at"],
-                        "dead_at": row["dead_at"],
-                    }
-                )
-                for row in rows
-            ],
+            "outbox": [_trail_row(row) for row in rows],
         }
     )
 

@@ -48,7 +48,7 @@ def routes(made: dict[str, Any]) -> list[dict[str, str]]:
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     from gateway.settings import Settings
 
-    from ..democity import DEMO_API_KEY, DEMO_CITIZEN, seed_demo_city
+    from ..democity import DEMO_API_KEY, DEMO_CITIZEN, INTERVALS, seed_demo_city
 
     names = built_simulators()
     options: dict[str, dict[str, Any]] = {}
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
                 print(f"  {service['service_code']}: {service['name']} -> {service['vendor']}")
             print(
                 f"a report reaches its vendor within {settings.scheduler_tick_s:g} s (the scheduler's tick); the "
-                "vendor's changes come back at the next status poll (every 60 s). Follow one: "
+                f"vendor's changes come back at the next status poll (every {INTERVALS['status_poll']} s). Follow one: "
                 "GET /admin/v1/requests/{service_request_id}"
             )
             print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
