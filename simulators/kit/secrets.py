@@ -42,7 +42,7 @@ def mask_headers(headers: Iterable[tuple[str, str]], keys: frozenset[str]) -> di
 def mask_query(query: Iterable[tuple[str, str]], keys: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in query:
-        v = MASK if is_secret(k, keys) else _mask_text(v, keys)
+        v = MASK if is_secret(k, keys) else mask_text(v, keys)
         if k in out:
             prev = out[k]
             out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
@@ -57,7 +57,7 @@ def mask_json(value: Any, keys: frozenset[str]) -> Any:
     if isinstance(value, list):
         return [mask_json(v, keys) for v in value]
     if isinstance(value, str):
-        return _mask_text(value, keys)
+        return mask_text(value, keys)
     return value
 
 
@@ -71,7 +71,7 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
             return mask_json(loads(body), keys)
         except ValueError:
             return f"<{ct}, {len(body)} bytes>"
-    if not _is_text(ct):
+    if not is_text_type(ct):
         return f"<{ct or 'binary'}, {len(body)} bytes>"
     text = body.decode("utf-8", errors="replace")
     if ct == "application/x-www-form-urlencoded":
@@ -81,10 +81,10 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
             return mask_json(loads(text), keys)
         except ValueError:
             pass  # truncated or lenient JSON: fall back to masking the text
-    return _mask_text(text, keys)
+    return mask_text(text, keys)
 
 
-def _is_text(ct: str) -> bool:
+def is_text_type(ct: str) -> bool:
     return (
         not ct
         or ct.startswith("text/")
@@ -99,7 +99,7 @@ _KEY_VALUE = re.compile(
 )
 
 
-def _mask_text(text: str, keys: frozenset[str]) -> str:
+def mask_text(text: str, keys: frozenset[str]) -> str:
     """Masks `key: value` / `key=value` pairs in free text, e.g. lenient JSON inside a form field."""
     if len(text) < 4 or not any(c in text for c in ":="):
         return text
