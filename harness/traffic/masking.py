@@ -41,7 +41,9 @@ class Masking:
         return f"person-{digest}@redacted.invalid"
 
     def headers(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(k, MASK if is_secret(k, self.secret_keys) else v) for k, v in pairs]
+        """Secret headers masked; an Authorization keeps its scheme (`cityworks ***`, `Basic ***`), which says how
+        the client signed in (CW-VER-2 judges it) without saying what with."""
+        return [(k, _masked_header(k, v) if is_secret(k, self.secret_keys) else v) for k, v in pairs]
 
     def pairs(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         return [(k, MASK if is_secret(k, self.secret_keys) else self.text(v)) for k, v in pairs]
@@ -83,3 +85,10 @@ class Masking:
             out += body[at : p.start] + value.encode()
             at = p.end
         return bytes(out + body[at:])
+
+
+def _masked_header(name: str, value: str) -> str:
+    scheme, sep, _ = value.strip().partition(" ")
+    if name.lower() in ("authorization", "proxy-authorization") and sep and scheme.isascii() and scheme.isalnum():
+        return f"{scheme} {MASK}"
+    return MASK

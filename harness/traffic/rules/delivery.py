@@ -99,7 +99,7 @@ def comments_in_order_once(p: Profile, exchanges: Sequence[Exchange]) -> Judgeme
             if meant.index(earlier) > meant.index(later):
                 first = next(w for w in group if w.value == later)
                 problems.append(
-                    f"record {record}: {earlier[:60]!r} took effect after {later[:60]!r} though first sent after it"
+                    f"record {record}: {later[:60]!r} took effect after {earlier[:60]!r} though first sent before it"
                 )
                 evidence += [first.ex.id, seen[earlier].ex.id, seen[later].ex.id]
         for prev, nxt in _resent_blind(group, reads, exact=True):
