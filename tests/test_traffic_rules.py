@@ -171,8 +171,8 @@ async def test_the_gateway_talking_to_opengov_through_the_proxy_is_green_and_a_d
         green = verdicts(og_proxy)
         # now a client that creates a requester twice without looking for one
         requester = {"EmailField": "ana@example.org", "FirstNameField": "Ana", "LastNameField": "User"}
-        auth = aiohttp.BasicAuth("harness", "harness")
-        async with aiohttp.ClientSession(auth=auth) as http:
+        auth = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
+        async with aiohttp.ClientSession(headers=auth) as http:
             for _ in range(2):
                 async with http.post(f"{og_serving.url}/api/v1/classes/cgRequestersClass",
                                      json={"cgRequestersClass": [requester]}) as resp:  # fmt: skip
