@@ -160,6 +160,11 @@ FIRST_PARTY = PACKAGES
             "the suites reach implementations over HTTP only (the demo city's geometry is shared data)",
         ),
         (
+            ("harness.traffic",),
+            lambda m, t: within(t, *IO_LIBRARIES, "harness.proxy", "harness.commands", "harness.stack"),
+            "traffic judging is pure: exchanges in, findings out (the proxy records them, verify-traffic reads them)",
+        ),
+        (
             PACKAGES,
             lambda m, t: within(t, "harness") and not within(m, "harness", "conformance", "loadtests"),
             "harness sits on top: only conformance and loadtests use it (for Stack)",
