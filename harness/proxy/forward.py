@@ -44,7 +44,10 @@ HOP_BY_HOP = frozenset(
         "host",
     }
 )
-VIA = "1.1 civic-harness"  # RFC 9110 7.6.3: an intermediary says so on the requests it forwards
+VIA = "1.1 civic-harness"
+# A body of at most this many bytes with a declared length is read and passed on in one piece; anything larger (or
+# of no declared length) is streamed chunk by chunk as it arrives.
+SMALL = 64 * 1024  # RFC 9110 7.6.3: an intermediary says so on the requests it forwards
 
 
 class Tap:
@@ -145,7 +148,11 @@ async def forward(
     url = URL(str(upstream).rstrip("/") + request.raw_path, encoded=True)
     headers = outbound_headers(_text(request.raw_headers))
     data: Any = None
-    if request.body_exists:
+    length = request.content_length
+    if length is not None and 0 < length <= SMALL:
+        data = await request.read()  # one piece: what a small body arrives as anyway, without a stream's machinery
+        tap.request_chunk(data)
+    elif request.body_exists:
         data = _request_body(request, tap)
     answer: web.StreamResponse | None = None
     try:
@@ -161,6 +168,14 @@ async def forward(
             ) as upstream_answer:
                 back = inbound_headers(_text(upstream_answer.raw_headers))
                 tap.response_started(upstream_answer.status, upstream_answer.reason or "", back.items())
+                declared = upstream_answer.content_length
+                if declared is not None and declared <= SMALL and request.method != "HEAD":
+                    content = await upstream_answer.read()
+                    tap.response_chunk(content)
+                    del back["Content-Length"]  # the response sets it from the same bytes
+                    tap.ended(ANSWERED)
+                    return web.Response(status=upstream_answer.status, reason=upstream_answer.reason, headers=back,
+                                        body=content)  # fmt: skip
                 answer = web.StreamResponse(status=upstream_answer.status, reason=upstream_answer.reason, headers=back)
                 if "Content-Length" in back:
                     answer.content_length = int(back["Content-Length"])
