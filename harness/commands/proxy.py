@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import signal
 from collections.abc import Sequence
+from pathlib import Path
 
 from .common import EXIT_OK, complain
 from .traffic_reports import add_traffic_arguments, command_line, finish, options_of
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     asyncio.run(serve())
     har_path = args.har or (f"{args.report.rstrip('/')}/traffic.har" if args.report else None)
     if har_path:
+        Path(har_path).parent.mkdir(parents=True, exist_ok=True)
         json_file.write(har_path, proxy.har())
         print(f"wrote {har_path}")
     if not (args.report or args.junit or args.json or args.html):
