@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from conformance.gateway.client import Gateway, city_geojson
 from conformance.gateway.helpers import PNG, cityworks_token, deliver_all, fault, submit, synced
@@ -196,3 +197,29 @@ def test_verify_traffic_says_what_is_wrong_with_a_file_in_one_sentence(tmp_path,
     assert "give --api" in capsys.readouterr().err
     assert main(["verify-traffic", str(plain), "--api", "opengov"]) == 0  # nothing to judge: all NOT COVERED
     assert "0 pass, 0 fail" in capsys.readouterr().out
+
+
+@pytest.mark.req("TRF-1", "TRF-3", "H-PRX-1")
+async def test_the_gateways_widgets_talking_to_a_city_api_through_the_proxy_are_green(tmp_path):
+    async with (
+        Stack({"city-api": simulator_config("city-api")}) as stack,
+        proxied(stack, "city-api") as (proxy, serving),
+    ):
+        allow = (URL(serving.url).raw_authority,)  # the gateway's SSRF guard lets it call this proxy, nothing else
+        async for g in start_gateway(f"sqlite:///{tmp_path / 'g.db'}", widget_allow=allow):
+            body = {"name": "Jobs", "endpoint": f"{serving.url}/jobs", "key_id": "jobs",
+                    "secret": "harness-widget-secret", "published": True}  # fmt: skip
+            status, created = await g.admin("POST", "/widgets", json=body)
+            assert status == 201, created
+            session = await g.sign_up({"email": "ana@example.org", "password": "correct horse battery", "name": "A"})
+            headers = {"Authorization": f"Bearer {session['token']}"}
+            for view in ("dashboard", "expanded"):
+                async with g.http.get(f"{g.url}/portal/v1/widgets/{created['id']}", params={"view": view},
+                                      headers=headers) as resp:  # fmt: skip
+                    shown = await resp.json()
+                    assert resp.status == 200 and shown["state"] == "ok", shown
+    got = verdicts(proxy)
+    assert (got["TRF-1"], got["TRF-3"]) == ("pass", "pass"), [
+        (f.rule, f.message) for f in rules.judge(proxy.profile, proxy.exchanges())
+    ]
+    assert {ex.operation for ex in proxy.exchanges()} >= {"getContent"}, "the views were judged as the contract's"
