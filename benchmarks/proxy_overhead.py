@@ -118,9 +118,8 @@ def main() -> None:
             print(f"run {n + 1}: proxied {json.dumps({k: round(v, 3) for k, v in proxied.items()})}", flush=True)
         for q in ("p50_ms", "p99_ms", "p999_ms"):
             added = [p[q] - d[q] for d, p in pairs]
-            print(
-                f"added {q[:-3]}: median {statistics.median(added):.3f} ms (runs: {', '.join(f'{a:.3f}' for a in added)})"
-            )
+            runs = ", ".join(f"{a:.3f}" for a in added)
+            print(f"added {q[:-3]}: median {statistics.median(added):.3f} ms (runs: {runs})")
         cpu = statistics.median(p["proxy_cpu_us_per_request"] for _, p in pairs)
         print(f"proxy CPU per request: {cpu:.0f} us (one core at {args.rate} req/s: {cpu * args.rate / 1e4:.0f} %)")
     finally:

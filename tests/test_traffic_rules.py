@@ -23,7 +23,7 @@ from harness.proxy.app import Proxy, ProxySettings, Serving
 from harness.stack import Stack
 from harness.traffic import rules
 
-from .gateway.conftest import start_gateway
+from .gateway.conftest import demo_city, start_gateway
 
 LOCATOR = "/arcgis/rest/services/World/GeocodeServer"
 
@@ -223,3 +223,25 @@ async def test_the_gateways_widgets_talking_to_a_city_api_through_the_proxy_are_
         (f.rule, f.message) for f in rules.judge(proxy.profile, proxy.exchanges())
     ]
     assert {ex.operation for ex in proxy.exchanges()} >= {"getContent"}, "the views were judged as the contract's"
+
+
+@pytest.mark.req("TRF-1", "TRF-3", "H-PRX-1")
+async def test_a_proxy_in_front_of_the_gateways_open311_api_judges_its_clients_and_its_answers(tmp_path):
+    async for g in start_gateway(f"sqlite:///{tmp_path / 'g.db'}"):
+        await demo_city(g)
+        proxy = Proxy(ProxySettings("open311", g.url))
+        async with Serving(proxy) as serving:
+            citizen = Gateway(serving.url, g.http, g.admin_token, g.api_key)
+            citizen.ids.update(g.ids)
+            status, _, listed = await citizen.open311("GET", "/services.json")
+            assert status == 200, listed
+            await submit(citizen, "POT", **{"attribute[size]": "small"})  # with its photo, multipart
+            good = verdicts(proxy)
+            # a JSON body where Open311 takes a form: refused in Open311's own error format
+            status, _, refused = await citizen.open311("POST", "/requests.json", json={"service_code": "POT"})
+            assert status in (400, 403, 415), refused
+            bad = verdicts(proxy)
+    assert (good["TRF-1"], good["TRF-3"]) == ("pass", "pass"), [
+        (f.rule, f.message) for f in rules.judge(proxy.profile, proxy.exchanges())
+    ]
+    assert (bad["TRF-1"], bad["TRF-3"]) == ("fail", "pass")
