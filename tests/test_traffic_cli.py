@@ -23,6 +23,7 @@ def post(url: str, fields: dict[str, str]) -> dict:
         return json.load(resp)
 
 
+@pytest.mark.slow  # two interpreters started as subprocesses: seconds of imports
 @pytest.mark.req("H-PRX-1", "CW-VER-2")
 def test_the_proxy_command_journals_while_running_and_reports_on_stop(tmp_path):
     sim = subprocess.Popen([*CLI, "sim", "cityworks", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True)

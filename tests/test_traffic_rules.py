@@ -199,6 +199,7 @@ def test_verify_traffic_says_what_is_wrong_with_a_file_in_one_sentence(tmp_path,
     assert "0 pass, 0 fail" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a citizen signing up: scrypt at the gateway's cost
 @pytest.mark.req("TRF-1", "TRF-3", "H-PRX-1")
 async def test_the_gateways_widgets_talking_to_a_city_api_through_the_proxy_are_green(tmp_path):
     async with (
