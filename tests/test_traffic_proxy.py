@@ -219,5 +219,9 @@ async def test_the_admin_port_refuses_bad_filters_in_its_own_shape(upstream):
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{s.admin_url}/_proxy/journal?limit=zero") as resp:
                 assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_filter"
+            async with http.get(f"{s.admin_url}/_proxy/har") as resp:
+                assert (await resp.json())["log"]["version"] == "1.2"
+            async with http.get(f"{s.admin_url}/_proxy/report") as resp:
+                assert (await resp.json())["format"] == "civic-harness-report/1"
             async with http.get(f"{s.url}/_proxy/journal") as resp:  # the proxied API keeps every path
                 assert resp.status == 404 and "headers" not in await resp.text()

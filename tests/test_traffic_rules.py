@@ -150,6 +150,7 @@ async def test_a_client_in_wrong_modes_is_red_naming_the_ids(tmp_path):
         assert "'gw-1' created 2 times" in findings["one-create-per-reference"].message
         assert "'A first' took effect after 'B second'" in findings["comments-once-in-order"].message
         assert "1 of" in findings["version-auth-scheme"].message
+        assert findings["wrong-auth-scheme-refused"].outcome == rules.PASSED, "the server refused it, as 23 does"
         assert "asked to wait 2 s" in findings["retry-after-honoured"].message
         code, offline = reverify(proxy, tmp_path)
         assert (code, offline) == (1, got)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from ..analysis import Profile
 from ..exchange import Exchange
 from .model import Judgement, Rule, failed, not_covered, passed
-from .reading import parameter
+from .reading import cw_status, parameter
 
 SCHEME = "cityworks"
 
@@ -45,5 +45,25 @@ def version_auth_scheme(p: Profile, exchanges: Sequence[Exchange]) -> Judgement:
     return passed(f"{len(calls)} call(s), each carrying its token as version {p.version} wants ({told})", len(calls))
 
 
+def wrong_scheme_refused(p: Profile, exchanges: Sequence[Exchange]) -> Judgement:
+    """The server's side: a call signed the other version's way is refused with the version's own error (an
+    envelope with Status 2, Unauthorized), never served."""
+    wanted = "header" if (p.version or "23").startswith("23") else "parameter"
+    wrong = [ex for ex in exchanges if ex.operation and not _signs_in(ex) and ex.status is not None
+             and _scheme(ex) not in (wanted, "both")]  # fmt: skip
+    if not wrong:
+        return not_covered(NEEDS_WRONG)
+    served = [ex for ex in wrong if cw_status(ex) != 2]
+    if served:
+        shown = "; ".join(f"#{ex.id} {ex.path}: Status {cw_status(ex)}" for ex in served[:3])
+        return failed(f"{len(served)} call(s) signed the wrong way not refused as Unauthorized: {shown}", len(wrong),
+                      [ex.id for ex in served])  # fmt: skip
+    return passed(f"{len(wrong)} call(s) signed the wrong way, each refused with Status 2", len(wrong))
+
+
 NEEDS = "a Cityworks call made after signing in"
-RULES = (Rule("version-auth-scheme", "client", {"cityworks": ("CW-VER-2",)}, NEEDS, version_auth_scheme),)
+NEEDS_WRONG = "a Cityworks call signed another version's way (or not at all)"
+RULES = (
+    Rule("version-auth-scheme", "client", {"cityworks": ("CW-VER-2",)}, NEEDS, version_auth_scheme),
+    Rule("wrong-auth-scheme-refused", "server", {"cityworks": ("CW-VER-2",)}, NEEDS_WRONG, wrong_scheme_refused),
+)
