@@ -123,7 +123,7 @@ async def test_the_gateway_talking_to_cityworks_through_the_proxy_is_green(tmp_p
         assert (code, offline) == (0, got)
 
 
-@pytest.mark.req("CW-SUB-1", "CW-COM-1", "CW-VER-2", "TRF-2", "H-PRX-1")
+@pytest.mark.req("CW-SUB-1", "CW-COM-1", "CW-VER-2", "TRF-2", "TRF-4", "H-PRX-1")
 async def test_a_client_in_wrong_modes_is_red_naming_the_ids(tmp_path):
     configs = {"cityworks": simulator_config("cityworks", seed=5)}
     async with Stack(configs) as stack, aiohttp.ClientSession() as http:
@@ -143,9 +143,12 @@ async def test_a_client_in_wrong_modes_is_red_naming_the_ids(tmp_path):
                         count=1)  # fmt: skip
             for _ in range(2):  # asked to wait two seconds, asks again at once
                 await cw(http, base, "Ams/ServiceRequest/Statuses", {}, token)
+            await fault(http, stack.url("cityworks"), kind="error", status=503, path="/Services/*/Problems", count=2)
+            for _ in range(3):  # fails twice, retried at once each time: no back-off
+                await cw(http, base, "Ams/ServiceRequest/Problems", {"ForPublicOnly": True}, token)
         got = verdicts(proxy)
         failing = {rid for rid, status in got.items() if status == "fail"}
-        assert {"CW-SUB-1", "CW-COM-1", "CW-VER-2", "TRF-2"} <= failing, got
+        assert {"CW-SUB-1", "CW-COM-1", "CW-VER-2", "TRF-2", "TRF-4"} <= failing, got
         findings = {f.rule: f for f in rules.judge(proxy.profile, proxy.exchanges())}
         assert "'gw-1' created 2 times" in findings["one-create-per-reference"].message
         assert "'A first' took effect after 'B second'" in findings["comments-once-in-order"].message
