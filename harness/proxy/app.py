@@ -158,7 +158,7 @@ class Proxy:
         return app
 
     def _stats(self) -> dict[str, int]:
-        return {"size": self.recorder.size, "held": len(self.recorder.judged()), "total": self.recorder.total}
+        return {"size": self.recorder.size, "held": len(self.recorder), "total": self.recorder.total}
 
     async def _status(self, request: web.Request) -> web.Response:
         kind = self.profile.kind
@@ -179,7 +179,7 @@ class Proxy:
             return _error(400, "invalid_filter", "since and limit are integers; violations and warnings true or false")
         if limit is not None and limit < 1:
             return _error(400, "invalid_filter", "limit must be at least 1")
-        entries: Sequence[Exchange] = self.recorder.judged(since)
+        entries: Sequence[Exchange] = await self.recorder.judged_soon(since)
         operation = q.get("operation")
         entries = [
             ex
@@ -197,9 +197,11 @@ class Proxy:
         return web.json_response({"cleared": True})
 
     async def _har(self, request: web.Request) -> web.Response:
+        await self.recorder.judged_soon()  # the analysis in small steps first, beside the traffic
         return web.json_response(self.har())
 
     async def _report(self, request: web.Request) -> web.Response:
+        await self.recorder.judged_soon()
         return web.json_response(self.report(f"GET {request.url}"))
 
 

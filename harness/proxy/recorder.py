@@ -4,6 +4,7 @@ scorecard), once per exchange, as the simulators' journal defers its work to the
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections import deque
@@ -17,6 +18,8 @@ from harness.traffic.masking import Masking
 from simulators.kit.journal import HEADER_SEP, Entry, Journal
 
 from .forward import Capture
+
+BATCH = 50
 
 
 class Recorder:
@@ -60,17 +63,40 @@ class Recorder:
     def clear(self) -> None:
         self._exchanges.clear()
 
+    def __len__(self) -> int:
+        return len(self._exchanges)
+
     def judged(self, since: int = 0) -> list[Exchange]:
         """Every exchange held (after id `since`), analysed; an analysis is kept, so each costs once."""
         out = []
-        for i, ex in enumerate(self._exchanges):
+        for i, ex in enumerate(list(self._exchanges)):
             if ex.id <= since:
                 continue
             if not ex.analysed:
-                ex = analyse(self.profile, ex)
-                self._exchanges[i] = ex
+                ex = self._analysed(i, ex)
             out.append(ex)
         return out
+
+    async def judged_soon(self, since: int = 0) -> list[Exchange]:
+        """The same, yielding to the event loop every BATCH analyses: a reader of a full ring must not hold up the
+        calls being forwarded meanwhile."""
+        out = []
+        for n, (i, ex) in enumerate(enumerate(list(self._exchanges))):
+            if ex.id <= since:
+                continue
+            if not ex.analysed:
+                ex = self._analysed(i, ex)
+                if n % BATCH == 0:
+                    await asyncio.sleep(0)
+            out.append(ex)
+        return out
+
+    def _analysed(self, i: int, ex: Exchange) -> Exchange:
+        done = analyse(self.profile, ex)
+        # The ring may have moved on while a reader yielded: keep the analysis only where the exchange still is.
+        if i < len(self._exchanges) and self._exchanges[i] is ex:
+            self._exchanges[i] = done
+        return done
 
     def journal(self, exchanges: Sequence[Exchange]) -> list[dict[str, Any]]:
         """Exchanges in the simulators' journal shape (`GET /_sim/journal`), plus how each ended."""
