@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..campaign import SIDES, CampaignConfig, Report, run_campaign
+from ..progress import Shown
 
 NAME = "campaign"
 HELP = "reports through the gateway under vendor faults and gateway kills, then nothing lost"
@@ -71,7 +72,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         vendor=args.vendor,
         vendor_defects=tuple(args.vendor_defect),
     )
-    report = run_campaign(config, progress=lambda line: print(line, flush=True))
+    with Shown("campaign", config.requests) as shown:
+        report = run_campaign(config, progress=shown.update)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")
     show(report, Console())

@@ -36,6 +36,8 @@ def evidence(kind: str, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, 
         {
             "simulator": f"{kind} exchange #{e['id']}",
             "exchange": e["id"],
+            "own": True,  # the exchanges the rule names, not a simulator's latest
+            "wrong": True,  # each one shows the failure
             "time": e.get("time"),
             "method": e.get("method"),
             "path": e.get("path"),
