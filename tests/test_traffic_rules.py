@@ -87,6 +87,7 @@ async def cw(http: aiohttp.ClientSession, base: str, path: str, data: dict[str, 
         return await (resp.json() if resp.content_type.endswith("json") else resp.read())
 
 
+@pytest.mark.heavy  # the gateway's whole round trip with Cityworks and its locator: seconds
 @pytest.mark.req("CW-SUB-1", "CW-COM-1", "CW-VER-2", "CW-SUB-2", "CW-API-2", "TRF-1", "TRF-3", "H-PRX-1")
 async def test_the_gateway_talking_to_cityworks_through_the_proxy_is_green(tmp_path):
     configs = {"cityworks": simulator_config("cityworks", seed=5), "arcgis": simulator_config("arcgis")}
