@@ -102,7 +102,7 @@ class Proxy:
                 request.method,
                 request.path,
                 request.rel_url.raw_query_string,
-                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
+                capture.request_headers,
                 started,
                 time.time(),
                 capture,

@@ -53,6 +53,8 @@ SMALL = 64 * 1024  # RFC 9110 7.6.3: an intermediary says so on the requests it 
 class Tap:
     """Sees an exchange's bytes as they pass. The default sees nothing."""
 
+    def request_started(self, headers: list[tuple[str, str]]) -> None: ...
+
     def request_chunk(self, chunk: bytes) -> None: ...
 
     def response_started(self, status: int, reason: str, headers: Iterable[tuple[str, str]]) -> None: ...
@@ -71,6 +73,7 @@ class Capture(Tap):
         "reason",
         "request_body",
         "request_hash",
+        "request_headers",
         "request_size",
         "response_body",
         "response_hash",
@@ -87,7 +90,11 @@ class Capture(Tap):
         self.status: int | None = None
         self.reason = ""
         self.response_headers: tuple[tuple[str, str], ...] = ()
+        self.request_headers: list[tuple[str, str]] = []
         self.outcome = ANSWERED
+
+    def request_started(self, headers: list[tuple[str, str]]) -> None:
+        self.request_headers = headers
 
     def request_chunk(self, chunk: bytes) -> None:
         self.request_size += len(chunk)
@@ -108,21 +115,27 @@ class Capture(Tap):
         self.outcome = outcome
 
 
+def _end_to_end(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The fields that travel on: hop-by-hop ones and those the Connection field names dropped."""
+    dropped = HOP_BY_HOP
+    for k, v in pairs:
+        if k.lower() == "connection":
+            dropped = dropped | {n.strip().lower() for n in v.split(",")}
+    return [(k, v) for k, v in pairs if k.lower() not in dropped]
+
+
 def outbound_headers(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     """The client's headers as the upstream gets them: every end-to-end field, in order, repeated ones too."""
-    pairs = list(headers)
-    named = {n.strip().lower() for k, v in pairs if k.lower() == "connection" for n in v.split(",")}
-    out = CIMultiDict((k, v) for k, v in pairs if k.lower() not in HOP_BY_HOP and k.lower() not in named)
-    via = out.popall("Via", [])
+    kept = _end_to_end(list(headers))
+    via = [v for k, v in kept if k.lower() == "via"]
+    out = CIMultiDict([(k, v) for k, v in kept if k.lower() != "via"] if via else kept)
     out["Via"] = ", ".join([*via, VIA])
     return out
 
 
 def inbound_headers(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     """The upstream's answer headers as the client gets them (hop-by-hop ones and those Connection names dropped)."""
-    pairs = list(headers)
-    named = {n.strip().lower() for k, v in pairs if k.lower() == "connection" for n in v.split(",")}
-    return CIMultiDict((k, v) for k, v in pairs if k.lower() not in HOP_BY_HOP and k.lower() not in named)
+    return CIMultiDict(_end_to_end(list(headers)))
 
 
 async def _request_body(request: web.Request, tap: Tap) -> Any:
@@ -146,7 +159,9 @@ async def forward(
     tap = tap or Tap()
     # As sent: no re-quoting, no dot-segment folding; an upstream with a path of its own gets it in front.
     url = URL(str(upstream).rstrip("/") + request.raw_path, encoded=True)
-    headers = outbound_headers(_text(request.raw_headers))
+    received = _text(request.raw_headers)
+    tap.request_started(received)
+    headers = outbound_headers(received)
     data: Any = None
     length = request.content_length
     if length is not None and 0 < length <= SMALL:
