@@ -91,3 +91,16 @@ def test_redacted_traffic_is_judged_alike():
 @pytest.mark.parametrize("kind", ["cityworks", "opengov", "arcgis", "city-api", "open311"])
 def test_no_traffic_is_never_a_pass(kind):
     assert {f.outcome for f in rules.judge(profile(kind), [])} == {rules.NOT_COVERED}
+
+
+def test_the_recorder_keeps_its_bodies_within_a_byte_budget_dropping_the_oldest_exchanges():
+    from harness.proxy.forward import Capture
+    from harness.proxy.recorder import Recorder
+
+    recorder = Recorder(profile("open311"), Masking(), size=100, max_bytes=2500)
+    for n in range(5):
+        capture = Capture(limit=10_000)
+        capture.request_chunk(b"x" * 1000)
+        recorder.record("POST", f"/{n}", "", [], 0.0, 0.0, capture)
+    assert [ex.path for ex in recorder.judged()] == ["/3", "/4"]
+    assert recorder.stats()["dropped"] == 3 and recorder.stats()["held_bytes"] == 2000

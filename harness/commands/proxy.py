@@ -56,6 +56,8 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("--capture-limit", type=int, default=8 * 1024 * 1024, metavar="BYTES",
                    help="bytes of each body kept for judging and HAR (all are forwarded; default 8 MiB)")  # fmt: skip
     p.add_argument("--journal-size", type=int, default=10_000, help="exchanges kept (default 10,000)")
+    p.add_argument("--max-bytes", type=int, default=512 * 1024 * 1024, metavar="BYTES",
+                   help="bodies kept, all exchanges together (default 512 MiB); the oldest go first")  # fmt: skip
     add_traffic_arguments(p)
 
 
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
                 options=options_of(args),
                 capture_limit=args.capture_limit,
                 journal_size=args.journal_size,
+                max_bytes=args.max_bytes,
                 upstream_timeout=args.upstream_timeout,
                 ca_file=args.upstream_ca,
                 insecure=args.insecure,
@@ -93,6 +96,9 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
             await stop.wait()
 
     asyncio.run(serve())
+    if proxy.recorder.dropped:
+        print(f"{proxy.recorder.dropped} older exchange(s) were dropped (--journal-size, --max-bytes): the HAR file "
+              "and the verdicts hold the newest ones", flush=True)  # fmt: skip
     har_path = args.har or (f"{args.report.rstrip('/')}/traffic.har" if args.report else None)
     if har_path:
         Path(har_path).parent.mkdir(parents=True, exist_ok=True)

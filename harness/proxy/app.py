@@ -44,6 +44,7 @@ class ProxySettings:
     options: Mapping[str, str] = field(default_factory=dict)  # class and field names the rules read
     capture_limit: int = 8 * 1024 * 1024  # bytes of each body kept (all of them are hashed and forwarded)
     journal_size: int = 10_000  # exchanges kept
+    max_bytes: int = 512 * 1024 * 1024  # bodies kept, all exchanges together
     upstream_timeout: float | None = None  # None: wait as long as the client does (see forward.py)
     ca_file: str | None = None  # CA bundle for an HTTPS upstream (default: the system's)
     insecure: bool = False  # do not check an HTTPS upstream's certificate
@@ -55,8 +56,8 @@ class ProxySettings:
             raise ValueError(f"--upstream must be an http:// or https:// URL, got {self.upstream!r}")
         if url.query_string or url.fragment:
             raise ValueError("--upstream takes no query or fragment: the client's path and query follow it")
-        if self.capture_limit < 0 or self.journal_size < 1:
-            raise ValueError("the capture limit must be >= 0 and the journal size >= 1")
+        if self.capture_limit < 0 or self.journal_size < 1 or self.max_bytes < 0:
+            raise ValueError("the capture limit and --max-bytes must be >= 0, the journal size >= 1")
 
 
 class Proxy:
@@ -66,7 +67,7 @@ class Proxy:
         self.profile: Profile = profile(settings.kind, settings.version, dict(settings.options))
         keys = self.profile.dialect.secret_keys if self.profile.dialect is not None else frozenset()
         self.masking = Masking(keys, secrets.token_bytes(32) if settings.redact else None)
-        self.recorder = Recorder(self.profile, self.masking, settings.journal_size)
+        self.recorder = Recorder(self.profile, self.masking, settings.journal_size, max_bytes=settings.max_bytes)
         self.started = time.time()
         self._session: aiohttp.ClientSession | None = None
 
@@ -133,6 +134,7 @@ class Proxy:
             command=command,
             started=self.started,
             duration_s=time.time() - self.started,
+            dropped=self.recorder.dropped,
         )
 
     def write_reports(self, directory: str | Path, command: str) -> dict[str, Any]:
@@ -158,7 +160,7 @@ class Proxy:
         return app
 
     def _stats(self) -> dict[str, int]:
-        return {"size": self.recorder.size, "held": len(self.recorder), "total": self.recorder.total}
+        return self.recorder.stats()
 
     async def _status(self, request: web.Request) -> web.Response:
         kind = self.profile.kind

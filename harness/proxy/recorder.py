@@ -23,13 +23,19 @@ BATCH = 50
 
 
 class Recorder:
-    def __init__(self, profile: Profile, masking: Masking, size: int = 10_000, body_limit: int = 4096) -> None:
+    def __init__(
+        self, profile: Profile, masking: Masking, size: int = 10_000, body_limit: int = 4096,
+        max_bytes: int = 512 * 1024 * 1024,
+    ) -> None:  # fmt: skip
         self.profile = profile
         self.masking = masking
         self.size = size
-        self._exchanges: deque[Exchange] = deque(maxlen=size)
+        self.max_bytes = max_bytes  # bodies held, all exchanges together: the oldest go first beyond it
+        self._exchanges: deque[Exchange] = deque()
         self._ids = itertools.count(1)
         self.total = 0
+        self.held_bytes = 0
+        self.dropped = 0  # exchanges that fell off the ring (by count or by bytes): the rules judge the rest
         # The journal's own renderer (secrets masked as the simulators mask them), over entries built on reading.
         self._journal = Journal(1, body_limit, masking.secret_keys)
 
@@ -58,10 +64,15 @@ class Recorder:
         )
         self._exchanges.append(ex)
         self.total += 1
+        self.held_bytes += _bytes(ex)
+        while len(self._exchanges) > 1 and (len(self._exchanges) > self.size or self.held_bytes > self.max_bytes):
+            self.held_bytes -= _bytes(self._exchanges.popleft())
+            self.dropped += 1
         return ex
 
     def clear(self) -> None:
         self._exchanges.clear()
+        self.held_bytes = 0
 
     def __len__(self) -> int:
         return len(self._exchanges)
@@ -90,6 +101,10 @@ class Recorder:
                     await asyncio.sleep(0)
             out.append(ex)
         return out
+
+    def stats(self) -> dict[str, int]:
+        return {"size": self.size, "held": len(self), "total": self.total, "dropped": self.dropped,
+                "held_bytes": self.held_bytes, "max_bytes": self.max_bytes}  # fmt: skip
 
     def _analysed(self, i: int, ex: Exchange) -> Exchange:
         done = analyse(self.profile, ex)
@@ -132,3 +147,7 @@ class Recorder:
             violations=ex.violations,
             warnings=ex.warnings,
         )
+
+
+def _bytes(ex: Exchange) -> int:
+    return len(ex.request_body) + len(ex.response_body)

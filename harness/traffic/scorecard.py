@@ -58,8 +58,10 @@ def model(
     command: str,
     started: float,
     duration_s: float,
+    dropped: int = 0,
 ) -> dict[str, Any]:
-    """`render`: exchanges -> journal entries with secrets masked (the recorder's, or a HAR reader's)."""
+    """`render`: exchanges -> journal entries with secrets masked (the recorder's, or a HAR reader's); `dropped`:
+    older exchanges no longer held, so every verdict is about the rest (said on every check)."""
     by_id = {ex.id: ex for ex in exchanges}
     checks: dict[str, report.Check] = {}
     for f in findings:
@@ -67,6 +69,8 @@ def model(
         outcome = {PASSED: "passed", FAILED: "failed"}.get(f.outcome, "not covered")
         check = report.Check(cid, f"traffic/{kind}", outcome, requirements=list(f.requirements), message=f.message)
         check.notes.append(f"{f.side} side; judged {f.judged}; needs {f.needs}")
+        if dropped:
+            check.notes.append(f"judged the {len(exchanges)} newest exchanges: {dropped} older ones were dropped")
         if f.outcome == FAILED:
             shown = [by_id[i] for i in f.evidence if i in by_id]
             check.evidence = evidence(kind, render(shown))
