@@ -212,6 +212,7 @@ async def forward(
         tap.ended(CLIENT_GONE)  # the client went away (aiohttp cancels the handler with its connection)
         raise
     tap.ended(ANSWERED)
+    assert answer is not None  # the streamed answer was written in full
     return answer
 
 
