@@ -66,6 +66,16 @@ def test_retry_after_as_an_http_date_counts_from_the_answers_date():
     assert retry_after_seconds(ex) == 30
 
 
+def test_personal_data_inside_a_cityworks_data_field_is_redacted():
+    masking = Masking(frozenset({"password"}), b"k" * 32)
+    data = json.dumps({"CallerFirstName": "Ana", "CallerHomePhone": "555-0100", "Details": "Tree", "Password": "pw"})
+    ((_, redacted),) = masking.pairs([("data", data)])
+    value = json.loads(redacted)
+    assert value["Details"] == "Tree" and value["Password"] == "***"
+    assert value["CallerFirstName"].startswith("firstname-") and value["CallerHomePhone"].startswith("phone-")
+    assert value == json.loads(masking.pairs([("data", data)])[0][1]), "the same value, the same pseudonym"
+
+
 def test_redacted_traffic_is_judged_alike():
     p = profile("opengov")
     masking = Masking(frozenset(), b"k" * 32)
@@ -80,7 +90,7 @@ def test_redacted_traffic_is_judged_alike():
 
     traffic = [create(1, "Ana@Example.org"), create(2, "ana@example.org")]
     doc = har.document(traffic, "http://og", masking, {"kind": "opengov"}, "test")
-    assert "example.org" not in json.dumps(doc)
+    assert "example.org" not in json.dumps(doc) and '"Ana"' not in json.dumps(doc) and '"User"' not in json.dumps(doc)
     _, back = har.exchanges(doc)
     for exchanges in (traffic, back):
         judged = [analyse(p, ex) for ex in exchanges]
