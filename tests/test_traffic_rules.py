@@ -144,8 +144,8 @@ async def test_a_client_in_wrong_modes_is_red_naming_the_ids(tmp_path):
                         count=1)  # fmt: skip
             for _ in range(2):  # asked to wait two seconds, asks again at once
                 await cw(http, base, "Ams/ServiceRequest/Statuses", {}, token)
-            await fault(http, stack.url("cityworks"), kind="error", status=503, path="/Services/*/Problems", count=2)
-            for _ in range(3):  # fails twice, retried at once each time: no back-off
+            await fault(http, stack.url("cityworks"), kind="error", status=503, path="/Services/*/Problems", count=4)
+            for _ in range(5):  # fails four times, retried at once each time: no back-off
                 await cw(http, base, "Ams/ServiceRequest/Problems", {"ForPublicOnly": True}, token)
         got = verdicts(proxy)
         failing = {rid for rid, status in got.items() if status == "fail"}
