@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from harness.traffic import forms
-from harness.traffic.analysis import Profile, analyse
+from harness.traffic.analysis import Profile, analyse_safely
 from harness.traffic.exchange import Exchange
 from harness.traffic.masking import Masking
 from simulators.kit.journal import HEADER_SEP, Entry, Journal
@@ -107,7 +107,7 @@ class Recorder:
                 "held_bytes": self.held_bytes, "max_bytes": self.max_bytes}  # fmt: skip
 
     def _analysed(self, i: int, ex: Exchange) -> Exchange:
-        done = analyse(self.profile, ex)
+        done = analyse_safely(self.profile, ex)
         # The ring may have moved on while a reader yielded: keep the analysis only where the exchange still is.
         if i < len(self._exchanges) and self._exchanges[i] is ex:
             self._exchanges[i] = done

@@ -5,6 +5,7 @@ would have journaled as one."""
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from simulators.kit.spec import Dialect
 from . import forms
 from .exchange import Exchange
 
+log = logging.getLogger("civic_harness.traffic")
 # The APIs the proxy can stand in front of: the bundled simulators' vendors, and the gateway's Open311 API.
 KINDS = ("cityworks", "opengov", "arcgis", "city-api", "open311")
 
@@ -114,6 +116,17 @@ def analyse(p: Profile, ex: Exchange) -> Exchange:
         else:
             warnings.append(Violation("response", "body", f"only {len(ex.response_body)} bytes kept"))
     return replace(ex, operation=op.operation_id, violations=violations, warnings=warnings, analysed=True)
+
+
+def analyse_safely(p: Profile, ex: Exchange) -> Exchange:
+    """`analyse`, but an exchange the judge cannot read is kept with a warning saying so (and logged) instead of
+    costing the judgement of every other one."""
+    try:
+        return analyse(p, ex)
+    except Exception as exc:
+        log.exception("traffic: exchange %s (%s %s) could not be judged", ex.id, ex.method, ex.path)
+        problem = Violation("request", "proxy", f"not judged: the judge failed on it ({type(exc).__name__})")
+        return replace(ex, warnings=[*ex.warnings, problem], analysed=True)
 
 
 def _front_door(p: Profile, ex: Exchange, violations: list[Violation]) -> bool:

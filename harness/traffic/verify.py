@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import har, rules
-from .analysis import KINDS, Profile, analyse, profile
+from .analysis import KINDS, Profile, analyse_safely, profile
 from .exchange import Exchange
 from .rules.model import Finding
 
@@ -33,5 +33,5 @@ def verify(
     version = version or meta.get("version")
     merged = {**(meta.get("options") or {}), **(options or {})}
     p = profile(kind, version if kind == "cityworks" else None, merged)
-    judged = [analyse(p, replace(ex, analysed=False)) for ex in recorded]
+    judged = [analyse_safely(p, replace(ex, analysed=False)) for ex in recorded]
     return Verified(p, judged, rules.judge(p, judged))

@@ -3,6 +3,7 @@ API kind, and what traffic it needs. A rule that found nothing to judge says NOT
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from ..exchange import Exchange
 
 PASSED, FAILED, NOT_COVERED = "passed", "failed", "not covered"
 MAX_EVIDENCE = 20  # exchanges named per finding: enough to find the rest
+log = logging.getLogger("civic_harness.traffic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,11 @@ class Finding:
 
 
 def apply(rule: Rule, profile: Profile, exchanges: Sequence[Exchange]) -> Finding:
-    j = rule.judge(profile, exchanges)
+    try:
+        j = rule.judge(profile, exchanges)
+    except Exception as exc:  # a rule's bug is a gap in the verdicts, never a pass, and never costs the others
+        log.exception("traffic rule %s failed", rule.name)
+        j = Judgement(NOT_COVERED, f"the rule could not judge this traffic ({type(exc).__name__}: {exc})"[:300])
     return Finding(
         rule.name, rule.side, rule.requirements[profile.kind], rule.needs, j.outcome, j.message, j.evidence, j.judged
     )
