@@ -47,14 +47,15 @@ def test_har_round_trip_keeps_bytes_sizes_and_how_an_exchange_ended():
     cut = exchange(1, "POST", "/api/v1/x", b'{"a": 1}', "application/json", status=200,
                    response_headers=(("Content-Type", "image/png"),), response_body=FILE[:100],
                    response_size=len(FILE), response_sha256=hashlib.sha256(FILE).hexdigest())  # fmt: skip
-    dropped = exchange(2, "GET", "/api/v1/y", outcome=RESET)
+    dropped = exchange(2, "GET", "/api/v1/y z/ü", outcome=RESET)  # a path as the server decoded it
     doc = har.document([cut, dropped], "https://vendor.example/base", Masking(), {"kind": "opengov"}, "test")
+    assert doc["log"]["entries"][1]["request"]["url"] == "https://vendor.example/base/api/v1/y%20z/%C3%BC"
     assert json.loads(json.dumps(doc))["log"]["entries"][1]["response"]["status"] == 0
     meta, (a, b) = har.exchanges(json.loads(json.dumps(doc)))
     assert meta["kind"] == "opengov" and a.path == "/api/v1/x"  # the upstream's own path is not the API's
     assert (a.response_body, a.response_size, a.response_complete) == (FILE[:100], len(FILE), False)
     assert a.request_body == b'{"a":1}' and a.request_complete  # masking rewrote it: judged as it now reads
-    assert (b.status, b.outcome) == (None, RESET)
+    assert (b.path, b.status, b.outcome) == ("/api/v1/y z/ü", None, RESET)
     with pytest.raises(har.NotHar):
         har.exchanges({"log": {"entries": [{"request": {}}]}})
 

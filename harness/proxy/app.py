@@ -14,14 +14,12 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from conformance.writers import html, json_file, junit
 from harness.traffic import har, rules, scorecard
 from harness.traffic.analysis import Profile, profile
 from harness.traffic.exchange import Exchange
@@ -136,17 +134,6 @@ class Proxy:
             duration_s=time.time() - self.started,
             dropped=self.recorder.dropped,
         )
-
-    def write_reports(self, directory: str | Path, command: str) -> dict[str, Any]:
-        """HAR, JSON, HTML and JUnit into `directory`; the report model, for the exit code."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        json_file.write(out / "traffic.har", self.har())
-        model = self.report(command)
-        json_file.write(out / "report.json", model)
-        html.write(out / "report.html", model)
-        junit.write(out / "junit.xml", model, name=f"traffic {self.profile.kind}")
-        return model
 
     # -- the admin port ----------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from simulators.kit.contract import media_type
 from simulators.kit.secrets import is_text_type
@@ -24,6 +24,7 @@ from .exchange import ANSWERED, OUTCOMES, RESET, Exchange
 from .masking import Masking
 
 CREATOR = "civic-harness"
+PATH_SAFE = "/:@!$&'()*+,;=-._~"  # an exchange's path is decoded (as the server matched it): escaped again for a URL
 
 
 def _content(body: bytes, content_type: str) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def entry(ex: Exchange, upstream: str, masking: Masking) -> dict[str, Any]:
     total_ms = max(0.0, (ex.ended - ex.started) * 1000)
     request: dict[str, Any] = {
         "method": ex.method,
-        "url": upstream.rstrip("/") + ex.path + (f"?{query}" if query else ""),
+        "url": upstream.rstrip("/") + quote(ex.path, safe=PATH_SAFE) + (f"?{query}" if query else ""),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
         "headers": _pairs(masking.headers(ex.request_headers)),
@@ -156,7 +157,7 @@ def exchanges(doc: Any) -> tuple[dict[str, Any], list[Exchange]]:
 def _exchange(n: int, e: Mapping[str, Any], prefix: str) -> Exchange:
     request, response = e["request"], e["response"]
     url = urlsplit(request["url"])
-    path = url.path[len(prefix) :] if prefix and url.path.startswith(prefix) else url.path
+    path = unquote(url.path[len(prefix) :] if prefix and url.path.startswith(prefix) else url.path)
     posted = request.get("postData") or {}
     body = _body(posted.get("text"), posted.get("_encoding") == "base64" or posted.get("encoding") == "base64")
     content = response.get("content") or {}
