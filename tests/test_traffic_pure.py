@@ -115,3 +115,36 @@ def test_the_recorder_keeps_its_bodies_within_a_byte_budget_dropping_the_oldest_
         recorder.record("POST", f"/{n}", "", [], 0.0, 0.0, capture)
     assert [ex.path for ex in recorder.judged()] == ["/3", "/4"]
     assert recorder.stats()["dropped"] == 3 and recorder.stats()["held_bytes"] == 2000
+
+
+def test_a_har_from_another_tool_without_the_proxys_fields_judges_alike():
+    p = profile("opengov")
+    record = {"EmailField": "ana@example.org", "FirstNameField": "Ana", "LastNameField": "User"}
+    body = json.dumps({"cgRequestersClass": [record]}).encode()
+    answer = json.dumps({"cgRequestersClass": [{**record, "Oid": 1}]}).encode()
+    traffic = [
+        exchange(
+            n,
+            "POST",
+            "/api/v1/classes/cgRequestersClass",
+            body,
+            "application/json",
+            status=201,
+            response_headers=(("Content-Type", "application/json"),),
+            response_body=answer,
+            response_size=len(answer),
+        )
+        for n in (1, 2)
+    ]
+    doc = har.document(traffic, "http://og", Masking(), {"kind": "opengov"}, "test")
+
+    def plain(value):  # what a browser or mitmproxy writes: no `_` fields anywhere
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if not k.startswith("_")}
+        return [plain(v) for v in value] if isinstance(value, list) else value
+
+    verdicts = []
+    for d in (doc, plain(doc)):
+        _, back = har.exchanges(json.loads(json.dumps(d)))
+        verdicts.append([(f.rule, f.outcome) for f in rules.judge(p, [analyse(p, ex) for ex in back])])
+    assert verdicts[0] == verdicts[1] and ("no-requester-duplicates", rules.FAILED) in verdicts[0]
