@@ -160,7 +160,7 @@ async def test_a_client_in_wrong_modes_is_red_naming_the_ids(tmp_path):
         assert (code, offline) == (1, got)
 
 
-@pytest.mark.req("OG-REQ-1", "OG-RQR-1", "OG-COM-1", "TRF-1", "H-PRX-1")
+@pytest.mark.req("OG-REQ-1", "OG-RQR-1", "OG-COM-1", "OG-API-6", "TRF-1", "H-PRX-1")
 async def test_the_gateway_talking_to_opengov_through_the_proxy_is_green_and_a_duplicating_client_red(tmp_path):
     configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
     async with Stack(configs) as stack, proxied(stack, "opengov") as (og_proxy, og_serving):
@@ -169,23 +169,32 @@ async def test_the_gateway_talking_to_opengov_through_the_proxy_is_green_and_a_d
             integration = await linked_through(g, "opengov", og_serving.url, locator, "v1")
             await g.run("category_sync", integration_id=integration)
             code = (await synced(g))[0]["code"]
-            rids = [await submit(g, code, photo=False) for _ in range(2)]  # one citizen: one requester
+            rids = [await submit(g, code, photo=n == 0) for n in range(2)]  # one citizen: one requester
             await deliver_all(g)
             for text in ("One", "Two"):
                 await comment(g, rids[0], text)
             await deliver_all(g)
+            # a client reading the photo back through the proxy, so OG-API-6 has a download to judge
+            auth = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
+            base, child = f"{og_serving.url}/api/v1", "cgRequests_cgAttachmentsClass"
+            query = {"filter": f'(([IntegrationID] is equal to "{rids[0]}"))'}
+            async with g.http.get(f"{base}/classes/cgRequestsClass", params=query, headers=auth) as resp:
+                (record,) = (await resp.json())["cgRequestsClass"]
+            async with g.http.get(f"{base}/classes/cgRequestsClass/{record['Oid']}/{child}", headers=auth) as resp:
+                (attachment,) = (await resp.json())[child]
+            async with g.http.get(f"{base}/attachments/{child}/{attachment['Oid']}", headers=auth) as resp:
+                assert await resp.read() == PNG
         green = verdicts(og_proxy)
         # now a client that creates a requester twice without looking for one
         requester = {"EmailField": "ana@example.org", "FirstNameField": "Ana", "LastNameField": "User"}
-        auth = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
         async with aiohttp.ClientSession(headers=auth) as http:
             for _ in range(2):
                 async with http.post(f"{og_serving.url}/api/v1/classes/cgRequestersClass",
                                      json={"cgRequestersClass": [requester]}) as resp:  # fmt: skip
                     assert resp.status < 300, await resp.text()
         red = verdicts(og_proxy)
-    assert {k: green[k] for k in ("OG-REQ-1", "OG-RQR-1", "OG-COM-1", "TRF-1")} == dict.fromkeys(
-        ("OG-REQ-1", "OG-RQR-1", "OG-COM-1", "TRF-1"), "pass"
+    assert {k: green[k] for k in ("OG-REQ-1", "OG-RQR-1", "OG-COM-1", "OG-API-6", "TRF-1")} == dict.fromkeys(
+        ("OG-REQ-1", "OG-RQR-1", "OG-COM-1", "OG-API-6", "TRF-1"), "pass"
     ), [(f.rule, f.message) for f in rules.judge(og_proxy.profile, og_proxy.exchanges())]
     assert red["OG-RQR-1"] == "fail" and red["OG-REQ-1"] == "pass"
     assert reverify(og_proxy, tmp_path) == (1, red)  # a failing rule: verify-traffic exits 1
