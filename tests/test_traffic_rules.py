@@ -87,10 +87,19 @@ async def cw(http: aiohttp.ClientSession, base: str, path: str, data: dict[str, 
         return await (resp.json() if resp.content_type.endswith("json") else resp.read())
 
 
+WRONG_CITYWORKS = ("reorder-comments", "corrupt-attachments")
+
+
 @pytest.mark.heavy  # the gateway's whole round trip with Cityworks and its locator: seconds
 @pytest.mark.req("CW-SUB-1", "CW-COM-1", "CW-VER-2", "CW-SUB-2", "CW-API-2", "TRF-1", "TRF-3", "H-PRX-1")
-async def test_the_gateway_talking_to_cityworks_through_the_proxy_is_green(tmp_path):
-    configs = {"cityworks": simulator_config("cityworks", seed=5), "arcgis": simulator_config("arcgis")}
+@pytest.mark.parametrize(
+    "defects", [(), pytest.param(WRONG_CITYWORKS, marks=pytest.mark.slow, id="simulator-in-wrong-modes")]
+)
+async def test_the_gateway_talking_to_cityworks_through_the_proxy_is_green(tmp_path, defects):
+    """Clean, every ID the traffic can show passes; with the simulator giving comments back newest first and
+    flipping a byte of every download, exactly the vendor's IDs for those fail and the gateway's stay green."""
+    cityworks = simulator_config("cityworks", seed=5, defects=frozenset(defects))
+    configs = {"cityworks": cityworks, "arcgis": simulator_config("arcgis")}
     async with (
         Stack(configs) as stack,
         proxied(stack, "cityworks", version="23") as (cw_proxy, cw_serving),
@@ -113,15 +122,19 @@ async def test_the_gateway_talking_to_cityworks_through_the_proxy_is_green(tmp_p
             (attachment,) = (await cw(g.http, cw_serving.url, "Ams/Attachments/RequestAttachments",
                                       {"RequestIds": [request_id]}, token))["Value"]  # fmt: skip
             data = {"AttachmentId": attachment["Id"]}
-            assert await cw(g.http, cw_serving.url, "Ams/Attachments/DownloadRequestAttachment", data, token) == PNG
+            downloaded = await cw(g.http, cw_serving.url, "Ams/Attachments/DownloadRequestAttachment", data, token)
+            assert (downloaded == PNG) is not defects
         got = verdicts(cw_proxy)
-        green = ("CW-SUB-1", "CW-COM-1", "CW-VER-2", "CW-SUB-2", "CW-API-2", "TRF-1", "TRF-3")
+        vendor = ("CW-SUB-2", "CW-API-2") if defects else ()
+        green = tuple(x for x in ("CW-SUB-1", "CW-COM-1", "CW-VER-2", "CW-SUB-2", "CW-API-2", "TRF-1", "TRF-3")
+                      if x not in vendor)  # fmt: skip
         findings = [(f.rule, f.message) for f in rules.judge(cw_proxy.profile, cw_proxy.exchanges())]
         assert {rid: got[rid] for rid in green} == dict.fromkeys(green, "pass"), findings
+        assert {rid: got[rid] for rid in vendor} == dict.fromkeys(vendor, "fail"), findings
         assert got["TRF-2"] == "not covered", "no Retry-After in the traffic: nothing to judge, never a pass"
         assert verdicts(geo_proxy)["TRF-1"] == "pass" and verdicts(geo_proxy)["TRF-3"] == "pass"
         code, offline = reverify(cw_proxy, tmp_path)
-        assert (code, offline) == (0, got)
+        assert (code, offline) == (1 if defects else 0, got)
 
 
 @pytest.mark.req("CW-SUB-1", "CW-COM-1", "CW-VER-2", "TRF-2", "TRF-4", "H-PRX-1")
