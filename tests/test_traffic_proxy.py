@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import ssl
 import subprocess
 from collections.abc import AsyncIterator
@@ -225,3 +226,20 @@ async def test_the_admin_port_refuses_bad_filters_in_its_own_shape(upstream):
                 assert (await resp.json())["format"] == "civic-harness-report/1"
             async with http.get(f"{s.url}/_proxy/journal") as resp:  # the proxied API keeps every path
                 assert resp.status == 404 and "headers" not in await resp.text()
+
+
+@pytest.mark.req("H-PRX-1")
+async def test_the_har_file_is_written_as_the_exchanges_come_and_complete_on_stop(upstream, tmp_path):
+    path = tmp_path / "run" / "traffic.har"
+    async for proxy, s in through(upstream, har_file=str(path), journal_size=1):
+        async with aiohttp.ClientSession() as http:
+            for n in range(3):
+                async with http.post(f"{s.url}/echo?n={n}", data=b"x", headers={"Cookie": "session=secret"}) as resp:
+                    assert resp.status == 201
+        assert len(proxy.exchanges()) == 1  # the ring keeps one; the file keeps every exchange
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    entries = doc["log"]["entries"]
+    assert doc["log"]["version"] == "1.2" and doc["log"]["_civicHarness"]["kind"] == "open311"
+    assert [e["request"]["url"].rsplit("=", 1)[1] for e in entries] == ["0", "1", "2"]
+    sent = {h["name"]: h["value"] for h in entries[0]["request"]["headers"]}
+    assert sent["Cookie"] == "***" and "_violations" not in entries[0]  # not judged yet: verify-traffic judges

@@ -45,7 +45,9 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
                    help="where clients call the proxy (default 127.0.0.1:8390)")  # fmt: skip
     p.add_argument("--admin", type=_address, default=("127.0.0.1", 0), metavar="HOST:PORT",
                    help="the admin port, /_proxy/... (default 127.0.0.1 and a free port, printed)")  # fmt: skip
-    p.add_argument("--har", metavar="FILE", help="write the conversation as HAR 1.2 on stop")
+    p.add_argument("--har", metavar="FILE",
+                   help="write the conversation to FILE as HAR 1.2 as it happens, complete on stop (default with "
+                   "--report: DIR/traffic.har)")  # fmt: skip
     p.add_argument("--upstream-timeout", type=float, metavar="SECONDS",
                    help="give up on a silent upstream after this long and drop the client's connection (default: "
                    "wait as long as the client does, which is what it would do without the proxy)")  # fmt: skip
@@ -62,9 +64,9 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
 
 
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
-    from conformance.writers import json_file
     from harness.proxy.app import Proxy, ProxySettings, Serving
 
+    har_path = args.har or (str(Path(args.report) / "traffic.har") if args.report else None)
     try:
         proxy = Proxy(
             ProxySettings(
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
                 ca_file=args.upstream_ca,
                 insecure=args.insecure,
                 redact=args.redact,
+                har_file=har_path,
             )
         )
     except (ValueError, OSError) as exc:
@@ -97,12 +100,9 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
 
     asyncio.run(serve())
     if proxy.recorder.dropped:
-        print(f"{proxy.recorder.dropped} older exchange(s) were dropped (--journal-size, --max-bytes): the HAR file "
-              "and the verdicts hold the newest ones", flush=True)  # fmt: skip
-    har_path = args.har or (f"{args.report.rstrip('/')}/traffic.har" if args.report else None)
+        print(f"{proxy.recorder.dropped} older exchange(s) were dropped from memory (--journal-size, --max-bytes): the "
+              "verdicts are the newest ones'; the HAR file holds them all", flush=True)  # fmt: skip
     if har_path:
-        Path(har_path).parent.mkdir(parents=True, exist_ok=True)
-        json_file.write(har_path, proxy.har())
         print(f"wrote {har_path}")
     if not (args.report or args.junit or args.json or args.html):
         return EXIT_OK

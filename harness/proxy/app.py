@@ -9,6 +9,8 @@ simulators' journal shape: `since`, `limit`, `violations`, `warnings`, `operatio
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import ssl
 import time
@@ -27,6 +29,7 @@ from harness.traffic.masking import Masking
 
 from ..version import version
 from .forward import Capture, forward
+from .harfile import HarFile
 from .recorder import Recorder
 
 LOOPBACK = "127.0.0.1"
@@ -46,7 +49,8 @@ class ProxySettings:
     upstream_timeout: float | None = None  # None: wait as long as the client does (see forward.py)
     ca_file: str | None = None  # CA bundle for an HTTPS upstream (default: the system's)
     insecure: bool = False  # do not check an HTTPS upstream's certificate
-    redact: bool = False  # e-mail addresses pseudonymised in the journal, the HAR file and the reports
+    redact: bool = False  # personal data pseudonymised in the journal, the HAR file and the reports
+    har_file: str | None = None  # the conversation written here as it happens (harfile.py)
 
     def __post_init__(self) -> None:
         url = URL(self.upstream)
@@ -107,9 +111,26 @@ class Proxy:
                 capture,
             )
 
+    async def _har_file(self, app: web.Application) -> AsyncIterator[None]:
+        assert self.settings.har_file is not None
+        out = HarFile(self.settings.har_file, self.settings.upstream, self.masking, self.profile.describe(), version())
+        out.open()
+        self.recorder.listeners.append(out.add)
+        writer = asyncio.create_task(out.run())
+        try:
+            yield
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            self.recorder.listeners.remove(out.add)
+            out.close()
+
     def app(self) -> web.Application:
         app = web.Application()
         app.cleanup_ctx.append(self._client)
+        if self.settings.har_file is not None:
+            app.cleanup_ctx.append(self._har_file)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
 

@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import json
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from harness.traffic import forms
@@ -36,6 +36,7 @@ class Recorder:
         self.total = 0
         self.held_bytes = 0
         self.dropped = 0  # exchanges that fell off the ring (by count or by bytes): the rules judge the rest
+        self.listeners: list[Callable[[Exchange], None]] = []  # told of each exchange as it is recorded
         # The journal's own renderer (secrets masked as the simulators mask them), over entries built on reading.
         self._journal = Journal(1, body_limit, masking.secret_keys)
 
@@ -64,6 +65,8 @@ class Recorder:
         )
         self._exchanges.append(ex)
         self.total += 1
+        for listener in self.listeners:
+            listener(ex)
         self.held_bytes += _bytes(ex)
         while len(self._exchanges) > 1 and (len(self._exchanges) > self.size or self.held_bytes > self.max_bytes):
             self.held_bytes -= _bytes(self._exchanges.popleft())

@@ -95,11 +95,18 @@ def entry(ex: Exchange, upstream: str, masking: Masking) -> dict[str, Any]:
         "_started": ex.started,
         "_ended": ex.ended,
         "_outcome": ex.outcome,
-        "_operation": ex.operation,
-        "_violations": [v.as_json() for v in ex.violations],
-        "_warnings": [w.as_json() for w in ex.warnings],
         "_requestSha256": ex.request_sha256,
         "_responseSha256": ex.response_sha256,
+        # the verdicts, once judged (a HAR streamed as the exchanges come holds none: verify-traffic judges)
+        **(
+            {
+                "_operation": ex.operation,
+                "_violations": [v.as_json() for v in ex.violations],
+                "_warnings": [w.as_json() for w in ex.warnings],
+            }
+            if ex.analysed
+            else {}
+        ),
     }
 
 
