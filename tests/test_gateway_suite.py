@@ -53,6 +53,7 @@ def run_suite(*args: str) -> tuple[int, str, dict[str, str]]:
 
 
 @pytest.mark.heavy
+@pytest.mark.timeout(900)  # the run's own limit is 600 s; pytest-timeout's 300 s would kill the worker first
 @pytest.mark.req("H-CON-1")
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def test_the_gateway_suite_passes_on_both_databases(backend, request):
