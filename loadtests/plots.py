@@ -13,8 +13,9 @@ from typing import Any
 
 from .gateway_series import FIGURES
 
-W, H = 560, 260  # the SVG's own coordinates; it scales to the width it is given
-LEFT, RIGHT, TOP, BOTTOM = 50, 14, 42, 34
+W, PLOT_H = 560, 184  # the SVG's own coordinates (it scales to the width it is given); the plot's height
+LEFT, RIGHT, BOTTOM = 50, 14, 34
+LEGEND_ROW = 16
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 Point = tuple[float, float | None]
 
@@ -67,28 +68,31 @@ def chart(
     values = [v for _, pts in lines for _, v in pts if v is not None] + [v for _, v in thresholds]
     top = _nice(max(values, default=0.0) * 1.08)
     t_max = max(t_max, 1e-9)
-    pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
+    slots = _legend(lines)
+    top_y = 26 + LEGEND_ROW * (max((row for row, _, _ in slots), default=-1) + 1)
+    pw, ph = W - LEFT - RIGHT, PLOT_H
+    height = top_y + ph + BOTTOM
 
     def x(t: float) -> float:
         return LEFT + pw * min(max(t / t_max, 0.0), 1.0)
 
     def y(v: float) -> float:
-        return TOP + ph * (1 - min(v / top, 1.0))
+        return top_y + ph * (1 - min(v / top, 1.0))
 
     out = [
-        f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f'<text x="{LEFT}" y="16" font-weight="600">{escape(title)}{f" ({escape(unit)})" if unit else ""}</text>',
     ]
     for e in events:  # under the lines
         if e.get("end") is not None:
             x0, x1 = x(e["t"]), x(e["end"])
-            out.append(f'<rect x="{x0:.1f}" y="{TOP}" width="{max(x1 - x0, 1):.1f}" height="{ph}" fill="#f4a261" '
+            out.append(f'<rect x="{x0:.1f}" y="{top_y}" width="{max(x1 - x0, 1):.1f}" height="{ph}" fill="#f4a261" '
                        f'fill-opacity="0.15"><title>{escape(e["label"])}</title></rect>')  # fmt: skip
         else:
             xe = x(e["t"])
-            out.append(f'<line x1="{xe:.1f}" y1="{TOP}" x2="{xe:.1f}" y2="{TOP + ph}" stroke="#555" '
+            out.append(f'<line x1="{xe:.1f}" y1="{top_y}" x2="{xe:.1f}" y2="{top_y + ph}" stroke="#555" '
                        f'stroke-width="1.5"><title>{escape(e["label"])}</title></line>')  # fmt: skip
-            out.append(f'<text x="{xe + 3:.1f}" y="{TOP + 12}" font-size="12">{escape(e["label"])}</text>')
+            out.append(f'<text x="{xe + 3:.1f}" y="{top_y + 12}" font-size="12">{escape(e["label"])}</text>')
     for i in range(6):  # y grid and labels: fifths of a round top are round
         v = top * i / 5
         yy = y(v)
@@ -98,19 +102,18 @@ def chart(
     t = 0.0
     while t <= t_max + 1e-9:  # x ticks in seconds
         xt = x(t)
-        out.append(f'<line x1="{xt:.1f}" y1="{TOP + ph}" x2="{xt:.1f}" y2="{TOP + ph + 4}" stroke="#999"/>')
-        out.append(f'<text x="{xt:.1f}" y="{TOP + ph + 17}" text-anchor="middle">{_fmt(t)}</text>')
+        out.append(f'<line x1="{xt:.1f}" y1="{top_y + ph}" x2="{xt:.1f}" y2="{top_y + ph + 4}" stroke="#999"/>')
+        out.append(f'<text x="{xt:.1f}" y="{top_y + ph + 17}" text-anchor="middle">{_fmt(t)}</text>')
         t += step
-    out.append(f'<text x="{W - RIGHT}" y="{H - 3}" text-anchor="end" font-size="11">seconds into the run</text>')
-    out.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>')
+    out.append(f'<text x="{W - RIGHT}" y="{height - 3}" text-anchor="end" font-size="11">seconds into the run</text>')
+    out.append(f'<rect x="{LEFT}" y="{top_y}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>')
     for (label, value), colour in zip(thresholds, ("#b00020", "#6a0dad"), strict=False):
         yy = y(value)
         out.append(f'<line x1="{LEFT}" y1="{yy:.1f}" x2="{W - RIGHT}" y2="{yy:.1f}" stroke="{colour}" '
                    f'stroke-dasharray="6 4" stroke-width="1.5"/>')  # fmt: skip
         out.append(f'<text x="{W - RIGHT - 4}" y="{yy - 4:.1f}" text-anchor="end" fill="{colour}">'
                    f"{escape(label)} ≤ {_fmt(value)}</text>")  # fmt: skip
-    legend_x = LEFT
-    for (label, points), colour in zip(lines, COLOURS * 4, strict=False):
+    for (label, points), colour, (row, legend_x, _) in zip(lines, COLOURS * 4, slots, strict=False):
         for segment in _segments(points):
             if len(segment) == 1:
                 (t0, v0) = segment[0]
@@ -118,13 +121,25 @@ def chart(
             else:
                 coords = " ".join(f"{x(t0):.1f},{y(v0):.1f}" for t0, v0 in segment)
                 out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.8"/>')
-        out.append(f'<rect x="{legend_x}" y="26" width="12" height="4" fill="{colour}"/>')
-        out.append(f'<text x="{legend_x + 16}" y="33" fill="{colour}">{escape(label)}</text>')
-        legend_x += 8 * len(label) + 34
+        ly = 26 + LEGEND_ROW * row
+        out.append(f'<rect x="{legend_x}" y="{ly}" width="12" height="4" fill="{colour}"/>')
+        out.append(f'<text x="{legend_x + 16}" y="{ly + 7}" fill="{colour}">{escape(label)}</text>')
     if not values:
-        out.append(f'<text x="{LEFT + pw / 2}" y="{TOP + ph / 2}" text-anchor="middle">{escape(empty)}</text>')
+        out.append(f'<text x="{LEFT + pw / 2}" y="{top_y + ph / 2}" text-anchor="middle">{escape(empty)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _legend(lines: Sequence[tuple[str, Sequence[Point]]]) -> list[tuple[int, float, str]]:
+    """(row, x, label) of each line's legend entry, wrapped to the chart's width."""
+    out, row, x = [], 0, float(LEFT)
+    for label, _ in lines:
+        width = 7.5 * len(label) + 30
+        if x > LEFT and x + width > W - RIGHT:
+            row, x = row + 1, float(LEFT)
+        out.append((row, x, label))
+        x += width
+    return out
 
 
 def _segments(points: Sequence[Point]) -> list[list[tuple[float, float]]]:

@@ -70,6 +70,7 @@ def write(
     data = report(title, samples, limits, events, interval_s)
     data["raw_samples"] = [s.as_json() for s in samples]
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page(data), encoding="utf-8")
     target.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return data

@@ -303,9 +303,9 @@ class Delivery:
         async with self.engine.begin() as conn:
             await outbox.fail(conn, row["id"], f"{err.kind}: {err.message}", retry_at)
         outcome = "retry" if retry_at else "dead"
-        event(
+        event(  # a retry is the outbox doing its work; a dead letter needs someone to look
             log,
-            logging.WARNING,
+            logging.INFO if retry_at else logging.WARNING,
             f"outbox.{outcome}",
             row=row["id"],
             kind=row["kind"],
