@@ -14,6 +14,7 @@ the raw path: ids and secrets stay out of labels and logs), makes it a server sp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -53,7 +54,7 @@ async def observed(request: web.Request, handler: Any) -> web.StreamResponse:
             attributes={"http.request.method": request.method, "http.route": route},
         )
         if tracing.enabled and route not in OPERATIONS
-        else _nothing()
+        else contextlib.nullcontext()
     ) as span:
         try:
             response = await handler(request)
@@ -73,14 +74,6 @@ async def observed(request: web.Request, handler: Any) -> web.StreamResponse:
             if log.isEnabledFor(logging.INFO):
                 event(log, logging.INFO, "http.request", method=request.method, route=route, status=status,
                       ms=round(seconds * 1000, 2))  # fmt: skip
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 async def healthz(request: web.Request) -> web.Response:
