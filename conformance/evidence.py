@@ -78,6 +78,8 @@ def collect(per_simulator: int = 4, timeout_s: float = 3.0) -> list[dict[str, An
                     "status": e.get("status"),
                     "request": _excerpt(e.get("body")),
                     "response": _excerpt(e.get("response_body")),
+                    # the caller's trace (W3C traceparent), so the failure joins the gateway's trace and logs
+                    "trace_id": e.get("trace_id"),
                 }
             )
     return out
