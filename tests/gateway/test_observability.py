@@ -310,3 +310,31 @@ async def test_log_lines_are_json_events_with_the_trace_and_no_secret(database_u
     failed = [e for e in events if e["event"] == "job.run" and e["status"] == "failed"]
     assert failed and failed[0]["job"].startswith("category_sync:")
     assert any(e["event"] == "a careless line naming ***" for e in events)
+
+
+def test_the_otel_variables_decide_whether_and_where_spans_go():
+    from gateway.observability.tracing import provider_from_environment
+
+    assert provider_from_environment({}) is None  # off by default
+    assert provider_from_environment({"OTEL_TRACES_EXPORTER": "none"}) is None
+    assert provider_from_environment({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}) is None
+    console = provider_from_environment({"OTEL_TRACES_EXPORTER": "console"})
+    otlp = provider_from_environment({"OTEL_TRACES_EXPORTER": "otlp"})
+    try:
+        assert console.resource.attributes["service.name"] == "civic-harness-gateway"
+        assert otlp is not None
+    finally:
+        console.shutdown()
+        otlp.shutdown()
+    with pytest.raises(ValueError, match="OTEL_TRACES_EXPORTER='zipkin'"):
+        provider_from_environment({"OTEL_TRACES_EXPORTER": "zipkin"})
+
+
+def test_a_journal_names_only_a_well_formed_trace():
+    from simulators.kit.journal import trace_of
+
+    good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert trace_of([("Host", "x"), ("TraceParent", good)]) == (good, "4bf92f3577b34da6a3ce929d0e0e4736")
+    assert trace_of([("traceparent", "00-" + "0" * 32 + "-00f067aa0ba902b7-01")]) == (None, None)  # invalid id
+    assert trace_of([("traceparent", "not a trace")]) == (None, None)
+    assert trace_of([("Host", "x")]) == (None, None)
