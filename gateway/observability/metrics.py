@@ -4,9 +4,9 @@ one), so several gateways in one process — tests, a benchmark — never count 
 Two kinds of figure:
 - what this process did (HTTP requests, vendor calls, deliveries, job runs): counters and histograms,
   summed across instances by Prometheus;
-- what the shared database holds (outbox rows by state and kind, the oldest pending row's age, who holds
-  which job lease): gauges read from the database at scrape time (`set_store`), so every instance on one
-  PostgreSQL reports the same figure.
+- what the shared database holds (the outbox's backlog — pending and dead rows by kind —, the oldest pending
+  row's age, who holds which job lease): gauges read from the database at scrape time (`set_store`), so every
+  instance on one PostgreSQL reports the same figure.
 
 Label values are bounded: a route's canonical path (never the raw path), a vendor operation's name, an
 outcome from `OUTCOMES`, a fault kind from the connectors' small vocabulary."""
@@ -86,7 +86,11 @@ class GatewayMetrics:
         self.job_runs = counter("job_runs", "job runs by job and status (ok, failed)", ("job", "status"))
         self.job_errors = counter("job_errors", "errors recorded by job runs", ("job",))
         self.job_seconds = histogram("job_duration_seconds", "job run time", ("job",), JOB)
-        self.outbox_rows = gauge("outbox_rows", "outbox rows in the database by state and kind", ("state", "kind"))
+        self.outbox_rows = gauge(
+            "outbox_rows",
+            "outbox rows not delivered, in the database, by state (pending, dead) and kind",
+            ("state", "kind"),
+        )
         self.outbox_oldest = gauge(
             "outbox_oldest_pending_age_seconds", "age of the oldest pending outbox row (0: none pending)"
         )

@@ -97,9 +97,13 @@ async def pending_subjects(conn: Any) -> set[tuple[str, int, str]]:
 
 
 async def figures(conn: Any) -> tuple[dict[tuple[str, str], int], float]:
-    """(rows by (state, kind), age in seconds of the oldest pending row or 0): what the metrics show."""
-    state = sa.case((o.c.dead_at.is_not(None), "dead"), (o.c.delivered_at.is_not(None), "delivered"), else_="pending")
-    counted = await conn.execute(sa.select(state, o.c.kind, sa.func.count()).group_by(state, o.c.kind))
+    """(undelivered rows by (state, kind) — pending or dead —, age in seconds of the oldest pending row or 0):
+    what the metrics show. Only rows not delivered are counted (the pending index holds them), so a scrape
+    costs what the backlog holds, not the outbox's whole history; delivered rows are a counter's business."""
+    state = sa.case((o.c.dead_at.is_not(None), "dead"), else_="pending")
+    counted = await conn.execute(
+        sa.select(state, o.c.kind, sa.func.count()).where(o.c.delivered_at.is_(None)).group_by(state, o.c.kind)
+    )
     rows = {(str(s), str(k)): int(n) for s, k, n in counted}
     oldest = await conn.scalar(sa.select(sa.func.min(o.c.created_at)).where(PENDING))
     age = (repo.now() - repo.aware(oldest)).total_seconds() if oldest is not None else 0.0
