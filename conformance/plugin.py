@@ -157,6 +157,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("req_coverage") and hasattr(config.option, "dist"):
         config.option.dist = "no"  # listing coverage runs nothing: xdist's workers would list nothing
     config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)
+    writes.run_id()  # named before xdist starts its workers, which inherit it: one tag for the whole run
     targets = target_urls(config)
     if targets and not config.getoption("req_coverage"):
         config.stash[WRITES] = Writes(targets, read_only=config.getoption("read_only"))
@@ -298,7 +299,7 @@ class RequirementTracker:
         if rep.failed and rep.when in ("setup", "call"):
             # read the simulators' journals now: the fixtures stop them at teardown. Kept on the report,
             # which xdist carries to the controller with its extra attributes.
-            rep.civic_evidence = evidence.collect()
+            rep.civic_evidence = evidence.collect(self.marks)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.checks:  # collected by an xdist worker: what it knew rides on the report
@@ -371,6 +372,7 @@ class RequirementTracker:
             results,
             self.checks,
             writes=written.summary() if written is not None else None,
+            run_tag=writes.run_tag(),
             seed=self.config.getoption("harness_seed", None),
             command=command,
             started=self.started.isoformat(timespec="seconds"),

@@ -223,9 +223,9 @@ PROGRESS_EVERY_S = 5.0
 
 
 class Campaign:
-    def __init__(self, config: CampaignConfig, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, config: CampaignConfig, progress: Callable[[int, str], None] | None = None) -> None:
         self.config = config
-        self.progress = progress  # told a line every few seconds while the run goes
+        self.progress = progress  # told (reports accepted, a line) every few seconds while the run goes
         self.rng = random.Random(config.seed)
         self.admin_token = secrets.token_urlsafe(24)
         self.api_key = secrets.token_urlsafe(12)
@@ -368,9 +368,10 @@ class Campaign:
             except Exception:  # the vendor's control plane busy: this line says less, the next one tells
                 at_vendor = -1
             self.progress(
-                f"campaign: {time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
+                len(self.sent),
+                f"{time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
                 f"accepted, {at_vendor if at_vendor >= 0 else '?'} at the vendor, "
-                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills"
+                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills",
             )
 
     async def _vendor_count(self) -> int:
@@ -581,5 +582,5 @@ def _sha(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def run_campaign(config: CampaignConfig, progress: Callable[[str], None] | None = None) -> Report:
+def run_campaign(config: CampaignConfig, progress: Callable[[int, str], None] | None = None) -> Report:
     return asyncio.run(Campaign(config, progress).run())

@@ -52,9 +52,9 @@ def run_suite(*args: str) -> tuple[int, str, dict[str, str]]:
     return result.returncode, result.stdout + result.stderr, dict(VERDICT.findall(result.stdout))
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.req("H-CON-1")
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def test_the_gateway_suite_passes_on_both_databases(backend, request):
     # Two xdist workers, each with its own bundled stack, the verdicts gathered by the controller; on
     # PostgreSQL each worker makes its own database beside the given one and drops it at the end.

@@ -17,6 +17,7 @@ from loadtests.sampler import write
 from loadtests.thresholds import Thresholds
 
 from ..campaign import SIDES, CampaignConfig, Report, run_campaign
+from ..progress import Shown
 
 NAME = "campaign"
 HELP = "reports through the gateway under vendor faults and gateway kills, then nothing lost"
@@ -101,7 +102,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         sample_every_s=args.sample_every,
         gateway_thresholds=limits.gateway,
     )
-    report = run_campaign(config, progress=lambda line: print(line, flush=True))
+    with Shown("campaign", config.requests) as shown:
+        report = run_campaign(config, progress=shown.update)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")
     if args.plots:

@@ -28,6 +28,8 @@ from loadtests import gateway_series
 from loadtests.sampler import Sampler, write
 from loadtests.thresholds import Thresholds, judge, read_stats
 
+from ..progress import Shown, seconds
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROFILES = {"citizens": "citizens.py", "vendor-api": "vendor_api.py", "vendor_api": "vendor_api.py", "sync": "sync.py"}
 LOADTESTS = Path(__file__).resolve().parents[2] / "loadtests"
@@ -176,7 +178,7 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
     if args.html:
         run += ["--html", args.html]
     if not args.workers:
-        return watched(subprocess.Popen([*common, *run], env=env), prefix)
+        return watched(subprocess.Popen([*common, *run], env=env), prefix, args.run_time)
     port = free_port()
     master = subprocess.Popen(
         [
@@ -201,7 +203,7 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
         for _ in range(args.workers)
     ]
     try:
-        return watched(master, prefix)
+        return watched(master, prefix, args.run_time)
     finally:
         for w in workers:
             try:
@@ -210,30 +212,28 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
                 w.kill()
 
 
-PROGRESS_EVERY_S = 5.0
-
-
-def watched(proc: subprocess.Popen, prefix: str) -> int:
-    """Wait for locust, printing a line of progress every few seconds from the stats it writes as it runs
-    (`--only-summary` keeps its own table for the end): minutes of silence read as a hang, in CI logs too."""
+def watched(proc: subprocess.Popen, prefix: str, run_time: str = "") -> int:
+    """Wait for locust, showing progress from the stats it writes as it runs (`--only-summary` keeps its own
+    table for the end): a bar on a terminal, a line every few seconds in a log. Minutes of silence read as a
+    hang."""
     started = time.monotonic()
-    while True:
-        try:
-            return proc.wait(timeout=PROGRESS_EVERY_S)
-        except subprocess.TimeoutExpired:
-            pass
-        rows = {r.name: r for r in read_stats(f"{prefix}_stats.csv")} if Path(f"{prefix}_stats.csv").exists() else {}
-        total = rows.get("Aggregated")
-        elapsed = time.monotonic() - started
-        if total is None:
-            print(f"civic-harness load: {elapsed:.0f} s, starting", flush=True)
-        else:
-            rate = total.requests / elapsed if elapsed else 0.0
-            print(
-                f"civic-harness load: {elapsed:.0f} s, {total.requests:,} requests ({rate:,.0f}/s), "
-                f"{total.failures:,} failed",
-                flush=True,
-            )
+    with Shown("civic-harness load", seconds(run_time)) as shown:
+        while True:
+            try:
+                return proc.wait(timeout=shown.every_s)
+            except subprocess.TimeoutExpired:
+                pass
+            stats = Path(f"{prefix}_stats.csv")
+            total = {r.name: r for r in read_stats(str(stats))}.get("Aggregated") if stats.exists() else None
+            elapsed = time.monotonic() - started
+            if total is None:
+                shown.update(elapsed, f"{elapsed:.0f} s, starting")
+            else:
+                rate = total.requests / elapsed if elapsed else 0.0
+                shown.update(
+                    elapsed,
+                    f"{elapsed:.0f} s, {total.requests:,} requests ({rate:,.0f}/s), {total.failures:,} failed",
+                )
 
 
 def bundled_stack(scratch: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
