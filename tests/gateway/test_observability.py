@@ -339,3 +339,29 @@ def test_a_journal_names_only_a_well_formed_trace():
     assert trace_of([("traceparent", "00-" + "0" * 32 + "-00f067aa0ba902b7-01")]) == (None, None)  # invalid id
     assert trace_of([("traceparent", "not a trace")]) == (None, None)
     assert trace_of([("Host", "x")]) == (None, None)
+
+
+@pytest.mark.req("H-OBS-1")
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_readiness_says_the_database_is_gone_without_naming_it(database_url):
+    import asyncpg
+
+    from .conftest import PG_ADMIN_URL
+
+    async with gateways(database_url) as ([g], _):
+        async with g.http.get(f"{g.url}/readyz") as resp:
+            assert resp.status == 200
+        admin = await asyncpg.connect(PG_ADMIN_URL)  # the database dropped under the running gateway
+        try:
+            await admin.execute(f'DROP DATABASE "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await admin.close()
+        async with g.http.get(f"{g.url}/readyz") as resp:
+            gone = await resp.json()
+            assert resp.status == 503, gone
+        assert gone["checks"]["database"].startswith("unreachable (") and gone["checks"]["migrations"] == "unknown"
+        assert "127.0.0.1" not in json.dumps(gone) and "postgres" not in json.dumps(gone).lower()
+        m = await scrape(g)  # metrics still answer: the database's gauges are left out, not stale
+        assert value(m, "civic_gateway_database_up") == 0 and value(m, "civic_gateway_outbox_rows") == 0
+        async with g.http.get(f"{g.url}/healthz") as resp:
+            assert resp.status == 200
