@@ -29,6 +29,19 @@ class BackendSlot:
 
 
 BACKEND = web.AppKey("sim_backend", BackendSlot)
+
+
+class ScenarioSlot:
+    """The scenario a simulator plays (None: plain seeded data) and its running timeline."""
+
+    __slots__ = ("scenario", "timeline")
+
+    def __init__(self, scenario: Any = None) -> None:
+        self.scenario = scenario  # contracts.scenario.Scenario | None
+        self.timeline: Any = None  # timeline.Timeline | None
+
+
+SCENARIO = web.AppKey("sim_scenario", ScenarioSlot)
 # Per-request: the matched contract operation (set by the pipeline), for handlers that care.
 OPERATION = web.RequestKey("sim_operation", Operation | None)
 

@@ -103,16 +103,6 @@ async def counts(request: web.Request) -> web.Response:
     return web.json_response({"counts": dict(request.app[BACKEND].current.counts())})
 
 
-async def reset(request: web.Request) -> web.Response:
-    """Back to the state the simulator started in: seeded data, no faults, an empty journal."""
-    app = request.app
-    config = app[CONFIG]
-    await rebuild(app, config.seed, {})
-    app[FAULTS].clear()
-    app[JOURNAL].clear()
-    return web.json_response({"reset": True, "seed": config.seed, "counts": dict(app[BACKEND].current.counts())})
-
-
 async def seed(request: web.Request) -> web.Response:
     app = request.app
     payload = await _json_payload(request)
@@ -305,7 +295,6 @@ CONTROL_ROUTES = [
     web.get("/_sim/", info),
     web.get("/_sim/state", state),
     web.get("/_sim/counts", counts),
-    web.post("/_sim/reset", reset),
     web.post("/_sim/seed", seed),
     web.get("/_sim/journal", get_journal),
     web.delete("/_sim/journal", clear_journal),

@@ -1,0 +1,141 @@
+"""`/_sim/scenario`: load a scenario into a running simulator, read its timeline's progress, drop it.
+
+A scenario is checked in full (the file, then what only this simulator can judge) and its backend built
+before anything is swapped in: a refused scenario changes nothing. Reset returns to the scenario's start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+
+from contracts.scenario import Scenario, ScenarioError, check, parse_text
+
+from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SCENARIO, SPEC, VALIDATOR
+from .control import build_backend, control_error
+from .scenario import build, check_against
+from .timeline import Timeline
+
+
+def operations(app: web.Application) -> dict[str, str]:
+    names = [op.operation_id for op in app[VALIDATOR].operations]
+    return {n.lower(): n for n in names}
+
+
+def seed_of(app: web.Application, scenario: Scenario | None) -> int:
+    return scenario.seed if scenario is not None and scenario.seed is not None else app[CONFIG].seed
+
+
+def play(app: web.Application) -> None:
+    """(Re)start the timeline of the app's scenario from its first moment; stop the one running."""
+    slot = app[SCENARIO]
+    if slot.timeline is not None:
+        slot.timeline.stop()
+        slot.timeline = None
+    if slot.scenario is None:
+        return
+    steps = list(slot.scenario.steps_for(app[SPEC].name))
+    slot.timeline = Timeline.of(app[SPEC], app[JOURNAL], app[FAULTS], lambda: app[BACKEND].current, steps)
+    slot.timeline.start()
+
+
+async def start_playing(app: web.Application) -> None:
+    play(app)
+
+
+async def stop_playing(app: web.Application) -> None:
+    slot = app[SCENARIO]
+    if slot.timeline is not None:
+        slot.timeline.stop()
+
+
+async def restart(app: web.Application, scenario: Scenario | None) -> None:
+    """A fresh backend (from the scenario, or the plain seed), no faults, an empty journal, the timeline
+    from its start. The backend is built off the event loop: a large city takes seconds."""
+    spec, config = app[SPEC], app[CONFIG]
+    seed = seed_of(app, scenario)
+    loop = asyncio.get_running_loop()
+    if scenario is None:
+        backend = await loop.run_in_executor(None, build_backend, spec, config, seed, {})
+    else:
+        backend = await loop.run_in_executor(None, build, spec, config, seed, scenario)
+    slot = app[SCENARIO]
+    if slot.timeline is not None:
+        slot.timeline.stop()
+        slot.timeline = None
+    app[BACKEND].current = backend
+    slot.scenario = scenario
+    app[FAULTS].seed = seed
+    app[FAULTS].clear()
+    app[JOURNAL].clear()
+    play(app)
+
+
+async def load_scenario(request: web.Request) -> web.Response:
+    """The body: a scenario document as JSON, or its YAML text."""
+    app = request.app
+    raw = await request.read()
+    started = time.perf_counter()
+    try:
+        scenario = check(parse_text(raw, "request body"), "request body")
+        check_against(app[SPEC], app[CONFIG], operations(app), scenario)
+        await restart(app, scenario)
+    except ScenarioError as exc:
+        return control_error(422, "invalid_scenario", "; ".join(exc.problems), details=exc.problems)
+    return web.json_response(
+        {
+            "scenario": scenario.name,
+            "seed": seed_of(app, scenario),
+            "counts": dict(app[BACKEND].current.counts()),
+            "steps": len(scenario.steps_for(app[SPEC].name)),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+async def reset(request: web.Request) -> web.Response:
+    """Back to the start: the scenario's records and the first moment of its timeline (or the seeded data),
+    no faults, an empty journal."""
+    app = request.app
+    scenario = app[SCENARIO].scenario
+    await restart(app, scenario)
+    return web.json_response(
+        {
+            "reset": True,
+            "seed": seed_of(app, scenario),
+            "scenario": scenario.name if scenario is not None else None,
+            "counts": dict(app[BACKEND].current.counts()),
+        }
+    )
+
+
+async def get_scenario(request: web.Request) -> web.Response:
+    slot = request.app[SCENARIO]
+    scenario = slot.scenario
+    if scenario is None:
+        return web.json_response({"scenario": None})
+    return web.json_response(
+        {
+            "scenario": scenario.name,
+            "description": scenario.description,
+            "requirements": list(scenario.requirements),
+            "seed": seed_of(request.app, scenario),
+            **(slot.timeline.as_json() if slot.timeline is not None else {"started": None, "steps": []}),
+        }
+    )
+
+
+async def drop_scenario(request: web.Request) -> web.Response:
+    """Back to the plain seeded data the simulator was started with."""
+    await restart(request.app, None)
+    return web.json_response({"scenario": None, "seed": request.app[CONFIG].seed})
+
+
+SCENARIO_ROUTES = [
+    web.post("/_sim/reset", reset),
+    web.get("/_sim/scenario", get_scenario),
+    web.post("/_sim/scenario", load_scenario),
+    web.delete("/_sim/scenario", drop_scenario),
+]
