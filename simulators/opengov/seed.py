@@ -116,8 +116,10 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
         requests.append(request)
     stamped("cgRequestsClass", requests)
 
+    stored_requests = state.records["cgRequestsClass"]
     for _ in range(sizes["comments"] if requests else 0):
         parent = requests[rng.randrange(len(requests))]
+        before = stored_requests[parent["Oid"]]["cgLastModifiedField"]
         created = state.create(
             state.config.comment_class,
             [
@@ -131,3 +133,6 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
             parent=("cgRequestsClass", parent["Oid"]),
         )
         stamped(state.config.comment_class, created)
+        # The comment moved its parent's modification time to the wall clock; seeded data keeps seeded dates.
+        comment_date = state.records[state.class_def(state.config.comment_class).name][created[0]["Oid"]]
+        stored_requests[parent["Oid"]]["cgLastModifiedField"] = max(before, comment_date["EntryDateField"])
