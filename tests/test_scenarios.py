@@ -43,16 +43,16 @@ vendors:
       - {ProblemCode: INTERNAL, Description: Internal only, public: false}
     templates: [{WOTemplateId: "201", Description: Patch, ApplyToEntity: STREET}]
     requests:
-      - {ProblemCode: POT, Address: 1 Main St, OtherSystemId: scf-1, comments: ["To SCF: seen"]}
+      - {ProblemCode: POT, Address: 1 Main St, OtherSystemId: listed-1, comments: ["To SCF: seen"]}
 timeline:
-  - name: crew closes scf-1
+  - name: crew closes the client's request
     vendor: cityworks
-    when: {created: {OtherSystemId: scf-1}}
+    when: {created: {OtherSystemId: "scf-*"}}
     after: {polls: 2}
     action: close-request
-  - name: crew comments on scf-1
+  - name: crew comments on it
     vendor: cityworks
-    when: {created: {OtherSystemId: scf-1}}
+    when: {created: {OtherSystemId: "scf-*"}}
     after: {polls: 1}
     action: add-comment
     payload: {text: crew dispatched, to_scf: true}
@@ -219,20 +219,28 @@ async def test_a_step_keyed_to_what_the_client_did_fires_after_its_polls():
     ):
         url = stack.url("cityworks")
         cw = Client(http, url)
-        await cw.login()  # the first client call: scf-1 exists, both steps are triggered
+        await cw.login()
+        problems = (await cw.call("Ams/ServiceRequest/Problems", {}))["Value"]
+        await cw.call("Ams/ServiceRequest/Create", {"ProblemSid": problems[0]["ProblemSid"], "OtherSystemId": "other"})
+        steps = (await _get(http, url, "scenario"))["steps"]
+        assert [s["state"] for s in steps] == ["waiting", "waiting"], "a request not matching the step's fields"
+        created = await cw.call(
+            "Ams/ServiceRequest/Create", {"ProblemSid": problems[0]["ProblemSid"], "OtherSystemId": "scf-9"}
+        )
+        rid = created["Value"]["RequestId"]
         steps = (await _get(http, url, "scenario"))["steps"]
         assert [s["state"] for s in steps] == ["triggered", "triggered"]
 
         async def poll() -> dict:
-            return (await cw.call("Ams/ServiceRequest/ByIds", {"RequestIds": [1]}))["Value"][0]
+            return (await cw.call("Ams/ServiceRequest/ByIds", {"RequestIds": [rid]}))["Value"][0]
 
         assert (await poll())["Status"] != "CLOSED"  # poll 1: the comment step fires after it
-        comments = (await cw.call("Ams/ServiceRequest/Comments", {"RequestId": 1}))["Value"]
+        comments = (await cw.call("Ams/ServiceRequest/Comments", {"RequestId": rid}))["Value"]
         assert "To SCF: crew dispatched" in [c["Comments"] for c in comments]
         assert (await poll())["Status"] != "CLOSED"  # poll 2: the close fires after it
         assert (await poll())["Status"] == "CLOSED"  # poll 3 sees it
         steps = (await _get(http, url, "scenario"))["steps"]
-        assert [s["state"] for s in steps] == ["done", "done"] and steps[0]["target"] == {"RequestId": 1}
+        assert [s["state"] for s in steps] == ["done", "done"] and steps[0]["target"] == {"RequestId": rid}
         operator = (await _get(http, url, "journal?source=operator"))["entries"]
         assert [e["operation"] for e in operator] == ["action:add-comment", "action:close-request"]
 
@@ -295,3 +303,33 @@ def test_sim_refuses_a_scenario_it_cannot_play_with_the_path(tmp_path):
     assert done.returncode == 2
     assert "$.timeline[0].action: cityworks has no action 'close-everything'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.req("H-SCN-4")
+async def test_a_scenario_check_failure_names_the_scenario_and_the_step():
+    from conformance.gateway.scenarios import play
+
+    async with Stack({"cityworks": CityworksConfig(seed=0)}) as stack, aiohttp.ClientSession() as http:
+        played = await play(http, stack.url("cityworks"), "dst-change")
+        with pytest.raises(AssertionError) as caught:  # no client ever created a request: the step waits
+            await played.reached("crew note after spring forward", timeout_s=0.2)
+    assert str(caught.value).startswith(
+        "scenario dst-change, timeline[1] 'crew note after spring forward' (action add-comment): never reached done"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-SCN-2", "H-SCN-4")
+async def test_the_large_city_is_generated_at_size_and_the_same_each_time():
+    scenario = load("large-city")
+    configs = {"cityworks": CityworksConfig(seed=0), "opengov": OpengovConfig(seed=0)}
+    async with Stack(configs, scenario=scenario) as a, aiohttp.ClientSession() as http:
+        for name in configs:
+            state = await _get(http, a.url(name), "state")
+            if name == "cityworks":
+                assert state["counts"]["problems"] == 2000 and state["counts"]["requests"] == 50_000
+            else:
+                assert state["counts"]["cgRequestIssuesClass"] == 2000 and state["counts"]["cgRequestsClass"] == 50_000
+            async with http.post(f"{a.url(name)}/_sim/reset") as resp:
+                assert resp.status == 200
+            assert await _get(http, a.url(name), "state") == state, f"{name}: reset returns to the same large city"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
 from simulators.kit.spec import ScenarioSupport
 
@@ -77,11 +78,9 @@ def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def find_created(state: CityworksState, fields: Mapping[str, Any]) -> dict[str, Any] | None:
-    if set(fields) == {"OtherSystemId"}:  # the gateway's own reference: indexed
-        found = state.by_other_system_id(str(fields["OtherSystemId"]))
-        return {"RequestId": found[0]["RequestId"]} if found else None
-    for rid, sr in state.requests.items():
-        if all(str(sr.get(k)) == str(v) for k, v in fields.items()):
+    """The newest request with these fields (asked after each client create, so it is the one just made)."""
+    for rid in reversed(state.requests):
+        if matches(state.requests[rid], fields):
             return {"RequestId": rid}
     return None
 
@@ -91,5 +90,10 @@ def expire_sessions(state: CityworksState) -> None:
 
 
 SUPPORT = ScenarioSupport(
-    apply=apply, config_from=config_from, find_created=find_created, polls=POLLS, expire_sessions=expire_sessions
+    apply=apply,
+    config_from=config_from,
+    find_created=find_created,
+    creates=frozenset(("ams_servicerequest_create", "ams_servicerequest_create_get")),
+    polls=POLLS,
+    expire_sessions=expire_sessions,
 )

@@ -8,6 +8,7 @@ the backend. Nothing is swapped in until everything checks, so a refused scenari
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,20 @@ from contracts.scenario import Scenario, ScenarioError, Step
 
 from .faults import FaultSpecError, parse_rule
 from .spec import SimConfig, SimulatorSpec
+
+
+def matches(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    """A record has these field values: text compared as a glob (`scf-*`), `*` alone meaning any value but
+    none; numbers and flags as they are."""
+    for name, wanted in fields.items():
+        value = record.get(name)
+        if isinstance(wanted, str):
+            text = "" if value is None else str(value)
+            if not (text if wanted == "*" else fnmatch.fnmatchcase(text, wanted)):
+                return False
+        elif value != wanted:
+            return False
+    return True
 
 
 def config_for(spec: SimulatorSpec, config: SimConfig, scenario: Scenario) -> SimConfig:

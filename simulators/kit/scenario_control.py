@@ -37,7 +37,7 @@ def play(app: web.Application) -> None:
     if slot.scenario is None:
         return
     steps = list(slot.scenario.steps_for(app[SPEC].name))
-    slot.timeline = Timeline.of(app[SPEC], app[JOURNAL], app[FAULTS], lambda: app[BACKEND].current, steps)
+    slot.timeline = Timeline.of(app[SPEC], app[JOURNAL], app[FAULTS], lambda: app[BACKEND].current, steps, slot.speed)
     slot.timeline.start()
 
 
@@ -51,7 +51,7 @@ async def stop_playing(app: web.Application) -> None:
         slot.timeline.stop()
 
 
-async def restart(app: web.Application, scenario: Scenario | None) -> None:
+async def restart(app: web.Application, scenario: Scenario | None, speed: float = 1.0) -> None:
     """A fresh backend (from the scenario, or the plain seed), no faults, an empty journal, the timeline
     from its start. The backend is built off the event loop: a large city takes seconds."""
     spec, config = app[SPEC], app[CONFIG]
@@ -66,7 +66,7 @@ async def restart(app: web.Application, scenario: Scenario | None) -> None:
         slot.timeline.stop()
         slot.timeline = None
     app[BACKEND].current = backend
-    slot.scenario = scenario
+    slot.scenario, slot.speed = scenario, speed
     app[FAULTS].seed = seed
     app[FAULTS].clear()
     app[JOURNAL].clear()
@@ -74,14 +74,21 @@ async def restart(app: web.Application, scenario: Scenario | None) -> None:
 
 
 async def load_scenario(request: web.Request) -> web.Response:
-    """The body: a scenario document as JSON, or its YAML text."""
+    """The body: a scenario document as JSON, or its YAML text. `?speed=N`: its timeline runs N times faster
+    (1 to 10,000), so a check plays a two-minute window in seconds."""
     app = request.app
+    try:
+        speed = float(request.query.get("speed", "1"))
+        if not 1 <= speed <= 10_000:
+            raise ValueError
+    except ValueError:
+        return control_error(400, "invalid_speed", "speed must be a number from 1 to 10000")
     raw = await request.read()
     started = time.perf_counter()
     try:
         scenario = check(parse_text(raw, "request body"), "request body")
         check_against(app[SPEC], app[CONFIG], operations(app), scenario)
-        await restart(app, scenario)
+        await restart(app, scenario, speed)
     except ScenarioError as exc:
         return control_error(422, "invalid_scenario", "; ".join(exc.problems), details=exc.problems)
     return web.json_response(
@@ -100,7 +107,7 @@ async def reset(request: web.Request) -> web.Response:
     no faults, an empty journal."""
     app = request.app
     scenario = app[SCENARIO].scenario
-    await restart(app, scenario)
+    await restart(app, scenario, app[SCENARIO].speed)
     return web.json_response(
         {
             "reset": True,

@@ -125,9 +125,11 @@ class ScenarioSupport:
     apply: Callable[[Any, Mapping[str, Any]], None]
     # (section) -> SimConfig fields the section sets (users, class names); applied when the simulator starts
     config_from: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
-    # (backend, fields) -> the action target naming the record the client created with these field values
-    # (e.g. {"RequestId": 7}), or None while there is none: a step's `when: {created: ...}`
+    # (backend, fields) -> the action target naming the newest record whose fields match (kit.scenario.matches),
+    # e.g. {"RequestId": 7}, or None: a step's `when: {created: ...}`, asked after each of the client's creates
     find_created: Callable[[Any, Mapping[str, Any]], dict[str, Any] | None] | None = None
+    # operationIds that create the records `find_created` looks for, lower case
+    creates: frozenset[str] = frozenset()
     # operationIds whose answered calls count as a client's poll (a step's `after: {polls: N}`), lower case
     polls: frozenset[str] = frozenset()
     # (backend) -> every token or session issued so far stops working: a step's `expire_sessions`

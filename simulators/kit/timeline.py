@@ -69,20 +69,23 @@ class Timeline:
     faults: FaultSet
     backend: Any  # a callable: () -> the current backend
     steps: list[StepRun]
+    speed: float = 1.0  # times run this much faster (a suite plays a two-minute window in two seconds)
     started: float | None = None
     _timers: list[asyncio.TimerHandle] = field(default_factory=list)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @classmethod
-    def of(cls, spec: SimulatorSpec, journal: Journal, faults: FaultSet, backend: Any, steps: list[Step]) -> Timeline:
-        return cls(spec, journal, faults, backend, [StepRun(s) for s in steps])
+    def of(
+        cls, spec: SimulatorSpec, journal: Journal, faults: FaultSet, backend: Any, steps: list[Step], speed: float
+    ) -> Timeline:
+        return cls(spec, journal, faults, backend, [StepRun(s) for s in steps], speed)
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.started = time.time()
         for run in self.steps:
             if run.step.at_s is not None:
-                self._timers.append(loop.call_later(run.step.at_s, self._fire, run))
+                self._timers.append(loop.call_later(run.step.at_s / self.speed, self._fire, run))
         if any(run.step.created is not None for run in self.steps):
             self.journal.listener = self._saw
 
@@ -97,7 +100,7 @@ class Timeline:
 
     def as_json(self) -> dict[str, Any]:
         started = datetime.fromtimestamp(self.started, UTC).isoformat(timespec="milliseconds") if self.started else None
-        return {"started": started, "steps": [run.as_json() for run in self.steps]}
+        return {"started": started, "speed": self.speed, "steps": [run.as_json() for run in self.steps]}
 
     # -- what the client did -----------------------------------------------------------------------
 
@@ -114,17 +117,24 @@ class Timeline:
     def _advance(self, run: StepRun, entry: Entry) -> None:
         support = self.spec.scenario
         assert support is not None and support.find_created is not None and run.step.created is not None
+        answered = entry.status is not None and 200 <= entry.status < 300 and entry.operation is not None
+        if not answered:
+            return
+        assert entry.operation is not None
         if run.state == WAITING:
+            if entry.operation.lower() not in support.creates:
+                return
             target = support.find_created(self.backend(), run.step.created)
             if target is None:
                 return
             run.target, run.state = target, TRIGGERED  # the creating call is no poll
-        elif entry.status is not None and 200 <= entry.status < 300 and self._is_poll(run.step, entry.operation):
+        elif self._is_poll(run.step, entry.operation):
             run.polls += 1
         if run.polls >= run.step.after_polls:
             run.state = DUE
             if run.step.after_s:
-                self._timers.append(asyncio.get_running_loop().call_later(run.step.after_s, self._fire, run))
+                later = asyncio.get_running_loop().call_later(run.step.after_s / self.speed, self._fire, run)
+                self._timers.append(later)
             else:
                 self._fire(run)
 
@@ -148,7 +158,7 @@ class Timeline:
             if step.fault is not None:
                 rule = self.faults.add(dict(step.fault))
                 if step.for_s is not None:
-                    timer = asyncio.get_running_loop().call_later(step.for_s, self.faults.remove, rule.id)
+                    timer = asyncio.get_running_loop().call_later(step.for_s / self.speed, self.faults.remove, rule.id)
                     self._timers.append(timer)
                 run.outcome = {"fault": rule.as_json()}
             elif step.expire_sessions:

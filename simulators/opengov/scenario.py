@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
 from simulators.kit.spec import ScenarioSupport
 
@@ -60,8 +61,10 @@ def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def find_created(state: OpengovState, fields: Mapping[str, Any]) -> dict[str, Any] | None:
-    for oid, record in state.records[REQUESTS].items():
-        if all(str(record.get(k)) == str(v) for k, v in fields.items()):
+    """The newest request with these fields (asked after each client create, so it is the one just made)."""
+    records = state.records[REQUESTS]
+    for oid in reversed(records):
+        if matches(records[oid], fields):
             return {"Oid": oid}
     return None
 
@@ -71,5 +74,10 @@ def expire_sessions(state: OpengovState) -> None:
 
 
 SUPPORT = ScenarioSupport(
-    apply=apply, config_from=config_from, find_created=find_created, polls=POLLS, expire_sessions=expire_sessions
+    apply=apply,
+    config_from=config_from,
+    find_created=find_created,
+    creates=frozenset(("createrecords",)),
+    polls=POLLS,
+    expire_sessions=expire_sessions,
 )
