@@ -241,6 +241,33 @@ class CityworksState:
             },
         }
 
+    def configuration(self) -> Any:
+        """The catalogue a client reads, without the ids a server assigns (`/_sim/state`'s configuration
+        digest): problem types in ProblemSid order with their public flag and QA (a branch as the number of
+        the question it leads to), templates by id."""
+        problems = []
+        for sid in sorted(self.problems):
+            qa = self.qa[sid]
+            number = {q["QuestionId"]: n for n, q in enumerate(qa["Questions"], start=1)}
+            questions = [
+                {
+                    "text": q["Question"],
+                    "answers": [
+                        [a["Answer"], a["AnswerFormat"], number.get(a["NextQuestionId"], 0)]
+                        for a in qa["Answers"]
+                        if a["QuestionId"] == q["QuestionId"]
+                    ],
+                }
+                for q in qa["Questions"]
+            ]
+            p = self.problems[sid]
+            problems.append([p["ProblemCode"], p["Description"], sid in self.public_problems, questions])
+        templates = [
+            [t["WOTemplateId"], t["Description"], t["ApplyToEntity"], tid in self.public_templates]
+            for tid, t in sorted(self.templates.items())
+        ]
+        return {"problems": problems, "templates": templates}
+
     # -- employees ----------------------------------------------------------------------------------
 
     def employee(self, login: str) -> Employee | None:

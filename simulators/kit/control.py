@@ -94,8 +94,13 @@ async def info(request: web.Request) -> web.Response:
 
 
 async def state(request: web.Request) -> web.Response:
+    """Counts and a digest of everything; where the backend tells its configuration apart from its records
+    (`configuration()`), a digest of that alone: what a captured scenario must reproduce."""
     backend = request.app[BACKEND].current
-    return web.json_response({"counts": dict(backend.counts()), "digest": canonical_digest(backend.snapshot())})
+    body = {"counts": dict(backend.counts()), "digest": canonical_digest(backend.snapshot())}
+    if hasattr(backend, "configuration"):
+        body["configuration_digest"] = canonical_digest(backend.configuration())
+    return web.json_response(body)
 
 
 async def counts(request: web.Request) -> web.Response:

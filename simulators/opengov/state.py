@@ -195,6 +195,20 @@ class OpengovState:
 
     # -- classes -------------------------------------------------------------------------------------
 
+    def configuration(self) -> Any:
+        """What a client configures itself from, without the ids a server assigns (`/_sim/state`'s configuration
+        digest): the class and field names and the request issues in Oid order."""
+        config = self.config
+        issues = [
+            {k: v for k, v in r.items() if k not in SYSTEM}
+            for _, r in sorted(self.records[self.class_def("cgRequestIssuesClass").name].items())
+        ]
+        return {
+            "classes": [config.requester_class, config.comment_class, config.integration_id_field],
+            "custom_fields": list(config.custom_fields),
+            "issues": issues,
+        }
+
     def class_def(self, name: str) -> ClassDef:
         found = self.defs.get(name.lower())
         if found is None:
