@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ class Step:
     for_s: float | None = None
     expire_sessions: bool = False
     clock_jump_s: float | None = None
+    clock_set: datetime | None = None  # naive: the vendor's local time
 
     @property
     def label(self) -> str:
@@ -95,6 +97,8 @@ class Step:
             return f"fault {dict(self.fault)}" + (f" for {self.for_s:g} s" if self.for_s is not None else "")
         if self.expire_sessions:
             return "sessions expire"
+        if self.clock_set is not None:
+            return f"clock set to {self.clock_set.isoformat()}"
         return f"clock jumps {self.clock_jump_s:+g} s"
 
 
@@ -239,6 +243,11 @@ def _step_problems(timeline: Any) -> list[str]:
                 parse_duration(clock["jump"], signed=True)
             except ValueError as exc:
                 problems.append(f"{where}.clock.jump: {exc}")
+        if isinstance(clock, dict) and isinstance(clock.get("set"), str):
+            try:
+                datetime.fromisoformat(clock["set"].replace("Z", "+00:00"))
+            except ValueError:
+                problems.append(f"{where}.clock.set: {clock['set']!r} is not a date and time (2026-03-08T01:58:00)")
         name = raw.get("name")
         if isinstance(name, str):
             if name in names:
@@ -286,7 +295,10 @@ def _step(index: int, raw: Mapping[str, Any]) -> Step:
         fault=dict(raw["fault"]) if "fault" in raw else None,
         for_s=parse_duration(raw["for"]) if "for" in raw else None,
         expire_sessions=bool(raw.get("expire_sessions", False)),
-        clock_jump_s=parse_duration(raw["clock"]["jump"], signed=True) if "clock" in raw else None,
+        clock_jump_s=parse_duration(raw["clock"]["jump"], signed=True) if "jump" in raw.get("clock", {}) else None,
+        clock_set=datetime.fromisoformat(raw["clock"]["set"].replace("Z", "+00:00"))
+        if "set" in raw.get("clock", {})
+        else None,
     )
 
 

@@ -314,7 +314,7 @@ async def test_a_scenario_check_failure_names_the_scenario_and_the_step():
         with pytest.raises(AssertionError) as caught:  # no client ever created a request: the step waits
             await played.reached("crew note after spring forward", timeout_s=0.2)
     assert str(caught.value).startswith(
-        "scenario dst-change, timeline[1] 'crew note after spring forward' (action add-comment): never reached done"
+        "scenario dst-change, timeline[3] 'crew note after spring forward' (action add-comment): never reached done"
     )
 
 
@@ -333,3 +333,36 @@ async def test_the_large_city_is_generated_at_size_and_the_same_each_time():
             async with http.post(f"{a.url(name)}/_sim/reset") as resp:
                 assert resp.status == 200
             assert await _get(http, a.url(name), "state") == state, f"{name}: reset returns to the same large city"
+
+
+@pytest.mark.req("H-SCN-3")
+async def test_a_clock_step_moves_the_sites_local_time_across_the_change():
+    scenario = loads(
+        """
+version: 1
+name: clock
+vendors: {cityworks: {timezone: America/New_York, problems: [{ProblemCode: P, Description: P}],
+                      requests: [{ProblemCode: P}]}}
+timeline:
+  - {name: set, vendor: cityworks, at: 0s, clock: {set: "2026-03-08T01:59:30"}}
+  - {name: jump, vendor: cityworks, at: 0.1s, clock: {jump: 1m}}
+"""
+    )
+    async with (
+        Stack({"cityworks": CityworksConfig(seed=0)}, scenario=scenario) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("cityworks")
+        for _ in range(100):
+            if [s["state"] for s in (await _get(http, url, "scenario"))["steps"]] == ["done", "done"]:
+                break
+            await asyncio.sleep(0.02)
+        async with http.post(f"{url}/_sim/actions/add-comment", json={"RequestId": 1, "text": "x"}) as resp:
+            written = (await resp.json())["result"]["DateCreated"]
+        assert written.startswith("2026-03-08T03:00:3"), f"01:59:30 EST plus a minute is 03:00:30 EDT, got {written}"
+        refused = "version: 1\nname: x\ntimeline: [{vendor: opengov, at: 1s, clock: {jump: 1h}}]\n"
+    async with Stack({"opengov": OpengovConfig(seed=0)}) as og, aiohttp.ClientSession() as http:
+        status, body = await _post(http, og.url("opengov"), refused)
+        assert status == 422 and body["error"]["details"] == [
+            "$.timeline[0].clock: the opengov simulator keeps no clock of its own"
+        ]

@@ -6,6 +6,7 @@ a failure names the scenario and the timeline step (`Played.says`)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -65,7 +66,7 @@ async def test_token_expiry_mid_batch_costs_one_sign_in_and_no_duplicate(linked)
     )
 
 
-@pytest.mark.req("CW-ICM-1", "H-SCN-4")
+@pytest.mark.req("CW-ICM-1", "H-SCN-3", "H-SCN-4")
 @pytest.mark.cityworks_version("23")
 async def test_dst_change_comments_keep_their_true_moments(linked):
     g = linked
@@ -73,26 +74,39 @@ async def test_dst_change_comments_keep_their_true_moments(linked):
     played = await play(g.http, cw, "dst-change")
     assert played.scenario.city is not None
     await g.ok("PATCH", f"/integrations/{g.ids['integration']}", json={"timezone": played.scenario.city.timezone})
+    await played.reached("the night of the change")
     await g.run("category_sync", integration_id=g.ids["integration"])
     rid = await submit(g, (await synced(g))[0]["code"], photo=False)
     await deliver_all(g)
-    for _ in range(3):  # each poll reads the request back; the later notes come after the first and second
+    for _ in range(3):  # each poll reads the request back; the later steps come after the first and second
         run = await g.run("status_poll", integration_id=g.ids["integration"])
         assert run["status"] == "ok", run
-    expected = {
-        "crew note before spring forward": ("Crew on site (01:55 EST).", "2026-03-08T06:55:00Z"),
-        "crew note after spring forward": ("Patched (03:05 EDT).", "2026-03-08T07:05:00Z"),
-        "crew note in the repeated hour": ("Inspected (01:30, first pass).", "2026-11-01T05:30:00Z"),
-    }
-    for step in expected:
+    for step in ("crew note before spring forward", "clocks spring forward", "crew note after spring forward"):
         await played.reached(step)
+    await played.reached("crew note in the repeated hour")
     record = await public_record(g, rid)
     times = {c["description"]: c["datetime"] for c in record["extended_attributes"]["comments"]}
-    for step, (text, moment) in expected.items():
-        assert times.get(text) == moment, played.says(step, f"shown at {times.get(text)}, written at {moment}")
+
+    def moment(text: str, step: str) -> datetime:
+        assert text in times, played.says(step, f"the comment never reached the public record: {sorted(times)}")
+        return datetime.fromisoformat(times[text].replace("Z", "+00:00"))
+
+    before = moment("Crew on site.", "crew note before spring forward")
+    after = moment("Patched.", "crew note after spring forward")
+    assert before.isoformat().startswith("2026-03-08T06:58"), played.says(
+        "crew note before spring forward", f"written 01:58 EST (06:58 UTC), shown at {times['Crew on site.']}"
+    )
+    gap = (after - before).total_seconds()
+    assert 170 <= gap <= 240, played.says(
+        "crew note after spring forward", f"three minutes after the first on the site's clock, shown {gap:.0f} s after"
+    )
+    repeated = moment("Inspected (01:30, first pass).", "crew note in the repeated hour")
+    assert repeated.isoformat().startswith("2026-11-01T05:30"), played.says(
+        "crew note in the repeated hour", f"01:30 EDT (05:30 UTC), shown at {repeated.isoformat()}"
+    )
     status, _, body = await g.open311("GET", f"/requests/{rid}/comments.json")
     assert status == 200, body
     listed = [c["description"] for c in json.loads(body)]
-    assert listed.index("Crew on site (01:55 EST).") < listed.index("Patched (03:05 EDT)."), played.says(
+    assert listed.index("Crew on site.") < listed.index("Patched."), played.says(
         "crew note after spring forward", f"out of order: {listed}"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
@@ -29,6 +30,11 @@ POLLS = frozenset(
 
 
 def apply(state: CityworksState, section: Mapping[str, Any]) -> None:
+    if "timezone" in section:
+        try:
+            state.zone = ZoneInfo(section["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {section['timezone']!r}") from None
     with state.seeding():
         for problem in section.get("problems", ()):
             _problem(state, problem)
@@ -86,7 +92,7 @@ def find_created(state: CityworksState, fields: Mapping[str, Any]) -> dict[str, 
 
 
 def expire_sessions(state: CityworksState) -> None:
-    state.signer = TokenSigner()  # a new key: every token issued so far fails to verify, as an expired one
+    state.signer = TokenSigner(state.clock)  # a new key: every token issued so far fails to verify, as an expired one
 
 
 SUPPORT = ScenarioSupport(

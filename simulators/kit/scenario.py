@@ -96,7 +96,7 @@ def _step_problems(spec: SimulatorSpec, operations: Mapping[str, str], step: Ste
         problems.append(f"{where}.after.polls: {spec.name} has no poll operations; name one with after.poll")
     if step.expire_sessions and (support is None or support.expire_sessions is None):
         problems.append(f"{where}.expire_sessions: the {spec.name} simulator issues no sessions")
-    if step.clock_jump_s is not None and not has_clock:
+    if (step.clock_jump_s is not None or step.clock_set is not None) and not has_clock:
         problems.append(f"{where}.clock: the {spec.name} simulator keeps no clock of its own")
     return problems
 

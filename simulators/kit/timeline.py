@@ -166,10 +166,15 @@ class Timeline:
                 assert support is not None and support.expire_sessions is not None
                 support.expire_sessions(self.backend())
                 run.outcome = {"sessions": "expired"}
-            elif step.clock_jump_s is not None:
-                clock = self.backend().clock
-                clock.jump(step.clock_jump_s)
-                run.outcome = {"clock": clock.now().isoformat(timespec="seconds")}
+            else:  # the vendor's clock; a local time is the backend's own zone's
+                backend = self.backend()
+                zone = getattr(backend, "zone", UTC)
+                if step.clock_set is not None:
+                    moment = step.clock_set
+                    backend.clock.set(moment if moment.tzinfo else moment.replace(tzinfo=zone))
+                else:
+                    backend.clock.jump(step.clock_jump_s or 0.0)
+                run.outcome = {"clock": backend.clock.now().astimezone(zone).isoformat(timespec="seconds")}
             run.state = DONE
         except Exception as exc:
             log.exception("simulator %s: %s failed", self.spec.name, step.label)
