@@ -23,6 +23,7 @@ READS = {
         "Authentication_Authenticate",
         "Ams_ServiceRequest_Problems",
         "Ams_ServiceRequest_QA",
+        "Ams_ServiceRequest_Statuses",
         "Ams_WorkOrder_Templates",
         "Ams_ServiceRequest_Search",
         "Ams_ServiceRequest_ByIds",

@@ -30,6 +30,7 @@ seed: 3
 vendors:
   cityworks:
     users: [{login: harness, password: harness}]
+    statuses: [{Code: OPEN}, {Code: DISPATCHED, CodeDesc: Crew dispatched}, {Code: CLOSED}, {Code: CANCEL}]
     problems:
       - ProblemCode: POT
         Description: Pothole
@@ -220,6 +221,8 @@ async def test_a_step_keyed_to_what_the_client_did_fires_after_its_polls():
         url = stack.url("cityworks")
         cw = Client(http, url)
         await cw.login()
+        statuses = (await cw.call("Ams/ServiceRequest/Statuses", {}))["Value"]
+        assert [s["Code"] for s in statuses] == ["OPEN", "DISPATCHED", "CLOSED", "CANCEL"], "the city's own statuses"
         problems = (await cw.call("Ams/ServiceRequest/Problems", {}))["Value"]
         await cw.call("Ams/ServiceRequest/Create", {"ProblemSid": problems[0]["ProblemSid"], "OtherSystemId": "other"})
         steps = (await _get(http, url, "scenario"))["steps"]

@@ -84,6 +84,10 @@ def capture(base: str, username: str, password: str, max_records: int = 1000) ->
         section["problems"].append(_problem(problem, problem["ProblemSid"] in public, qa))
         read["problem types"] += 1
         read["questions"] += len(qa.get("Questions") or [])
+    statuses = r.call("/Services/Ams/ServiceRequest/Statuses", {}) or []
+    if statuses:
+        section["statuses"] = [{"Code": s["Code"], "CodeDesc": s.get("CodeDesc") or s["Code"]} for s in statuses]
+        read["statuses"] = len(statuses)
     templates = r.call("/Services/Ams/WorkOrder/Templates", {}) or []
     public_templates = {
         t["WOTemplateId"] for t in r.call("/Services/Ams/WorkOrder/Templates", {"ForPublicOnly": True}) or []

@@ -35,6 +35,8 @@ def apply(state: CityworksState, section: Mapping[str, Any]) -> None:
             state.zone = ZoneInfo(section["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"timezone: unknown time zone {section['timezone']!r}") from None
+    if "statuses" in section:
+        _statuses(state, section["statuses"])
     with state.seeding():
         for problem in section.get("problems", ()):
             _problem(state, problem)
@@ -55,6 +57,20 @@ def apply(state: CityworksState, section: Mapping[str, Any]) -> None:
             sr = state.create_request({**fields, "ProblemSid": codes[listed["ProblemCode"]]}, clerk, when=LISTED_DATE)
             for text in listed.get("comments", ()):
                 state.add_comment(ACTIVITY_SR, sr["RequestId"], text, clerk, when=LISTED_DATE)
+
+
+def _statuses(state: CityworksState, listed: list[dict[str, str]]) -> None:
+    """A city's own request statuses. The simulator's rules set OPEN (create), CLOSED and CANCEL, and generated
+    records carry the default mix: those must stay listed."""
+    codes = [s["Code"] for s in listed]
+    needed = {"OPEN", "CLOSED", "CANCEL"} | {sr["Status"] for sr in state.requests.values()}
+    missing = sorted(needed - set(codes))
+    if missing:
+        raise ValueError(f"statuses: must list {', '.join(missing)} (set by the simulator's rules or its records)")
+    if len(set(codes)) != len(codes):
+        raise ValueError("statuses: a Code is listed twice")
+    state.statuses = [{"Code": s["Code"], "CodeDesc": s.get("CodeDesc", s["Code"])} for s in listed]
+    state.status_codes = frozenset(codes)
 
 
 def _problem(state: CityworksState, listed: Mapping[str, Any]) -> None:

@@ -154,6 +154,9 @@ class CityworksState:
         # clock (a step's `clock`) and set the zone (its section's `timezone`).
         self.clock = Clock()
         self.zone: tzinfo = ZoneInfo(config.timezone)
+        # The site's request statuses (Ams/ServiceRequest/Statuses); a scenario may list a city's own.
+        self.statuses: list[dict[str, str]] = [dict(s) for s in STATUSES]
+        self.status_codes: frozenset[str] = STATUS_CODES
         self.signer = TokenSigner(self.clock)
         self.employees: dict[str, Employee] = {}
         for sid, (login, password) in enumerate(config.users, start=1001):
@@ -270,7 +273,11 @@ class CityworksState:
             [t["WOTemplateId"], t["Description"], t["ApplyToEntity"], tid in self.public_templates]
             for tid, t in sorted(self.templates.items())
         ]
-        return {"problems": problems, "templates": templates}
+        return {
+            "problems": problems,
+            "templates": templates,
+            "statuses": [[s["Code"], s["CodeDesc"]] for s in self.statuses],
+        }
 
     def now(self) -> str:
         """The site's local time now, as Cityworks writes it."""
@@ -357,7 +364,7 @@ class CityworksState:
             raise InvalidField(f"ProblemSid {problem_sid} not found", SR_SERVICE)
         answers = self._check_answers(problem_sid, data.get("Answers") or [])
         status = data.get("Status") or "OPEN"
-        if status not in STATUS_CODES:
+        if status not in self.status_codes:
             raise InvalidField(f"Status {status!r} is not defined", SR_SERVICE)
         rid = next(self._ids["sr"])
         init = when or (
@@ -505,7 +512,7 @@ class CityworksState:
         return dict(sr)
 
     def _set_status(self, sr: dict[str, Any], status: str) -> None:
-        if status not in STATUS_CODES:
+        if status not in self.status_codes:
             raise InvalidField(f"Status {status!r} is not defined", SR_SERVICE)
         self._by_status[sr["Status"]].discard(sr["RequestId"])
         sr["Status"] = status
