@@ -369,3 +369,20 @@ timeline:
         assert status == 422 and body["error"]["details"] == [
             "$.timeline[0].clock: the opengov simulator keeps no clock of its own"
         ]
+
+
+@pytest.mark.req("H-SCN-2")
+def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path):
+    (tmp_path / "cityworks.yaml").write_text(
+        "version: 1\nname: mine\ntimeline: [{name: crew, vendor: cityworks, at: 1s, action: close-everything}]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "up", "--scenario", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in done.stderr
+    assert "Traceback" not in done.stderr
