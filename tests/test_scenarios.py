@@ -255,8 +255,12 @@ async def test_timed_steps_open_a_fault_window_and_expire_the_sessions():
 version: 1
 name: window
 timeline:
-  - {name: maintenance, vendor: cityworks, at: 0.2s, fault: {kind: error, status: 503}, for: 0.5s}
-  - {name: tokens expire, vendor: cityworks, at: 1.2s, expire_sessions: true}
+  - name: maintenance
+    vendor: cityworks
+    at: 1s
+    fault: {kind: error, status: 503, path: /Services/Ams/ServiceRequest/Problems}
+    for: 1s
+  - {name: tokens expire, vendor: cityworks, at: 3s, expire_sessions: true}
 """
     )
     async with (

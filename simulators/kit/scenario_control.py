@@ -51,9 +51,12 @@ async def stop_playing(app: web.Application) -> None:
         slot.timeline.stop()
 
 
-async def restart(app: web.Application, scenario: Scenario | None, speed: float = 1.0) -> None:
-    """A fresh backend (from the scenario, or the plain seed), no faults, an empty journal, the timeline
-    from its start. The backend is built off the event loop: a large city takes seconds."""
+async def restart(app: web.Application, scenario: Scenario | None, speed: float = 1.0, *, clean: bool) -> None:
+    """A fresh backend (from the scenario, or the plain seed) and the timeline from its start; the faults the
+    old timeline added are gone. `clean` (reset): no faults at all and an empty journal; otherwise the faults
+    added through /_sim/faults and the journal stay, so a provider state played for one check neither undoes a
+    certify run's own faults nor hides what the journal saw. Built off the event loop: a large city takes
+    seconds."""
     spec, config = app[SPEC], app[CONFIG]
     seed = seed_of(app, scenario)
     loop = asyncio.get_running_loop()
@@ -67,9 +70,10 @@ async def restart(app: web.Application, scenario: Scenario | None, speed: float 
         slot.timeline = None
     app[BACKEND].current = backend
     slot.scenario, slot.speed = scenario, speed
-    app[FAULTS].seed = seed
-    app[FAULTS].clear()
-    app[JOURNAL].clear()
+    if clean:
+        app[FAULTS].seed = seed
+        app[FAULTS].clear()
+        app[JOURNAL].clear()
     play(app)
 
 
@@ -88,7 +92,7 @@ async def load_scenario(request: web.Request) -> web.Response:
     try:
         scenario = check(parse_text(raw, "request body"), "request body")
         check_against(app[SPEC], app[CONFIG], operations(app), scenario)
-        await restart(app, scenario, speed)
+        await restart(app, scenario, speed, clean=False)
     except ScenarioError as exc:
         return control_error(422, "invalid_scenario", "; ".join(exc.problems), details=exc.problems)
     return web.json_response(
@@ -107,7 +111,7 @@ async def reset(request: web.Request) -> web.Response:
     no faults, an empty journal."""
     app = request.app
     scenario = app[SCENARIO].scenario
-    await restart(app, scenario, app[SCENARIO].speed)
+    await restart(app, scenario, app[SCENARIO].speed, clean=True)
     return web.json_response(
         {
             "reset": True,
@@ -136,7 +140,7 @@ async def get_scenario(request: web.Request) -> web.Response:
 
 async def drop_scenario(request: web.Request) -> web.Response:
     """Back to the plain seeded data the simulator was started with."""
-    await restart(request.app, None)
+    await restart(request.app, None, clean=False)
     return web.json_response({"scenario": None, "seed": request.app[CONFIG].seed})
 
 

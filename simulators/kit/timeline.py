@@ -72,6 +72,7 @@ class Timeline:
     speed: float = 1.0  # times run this much faster (a suite plays a two-minute window in two seconds)
     started: float | None = None
     _timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    _faults: list[int] = field(default_factory=list)  # the rules its steps added, removed when it stops
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @classmethod
@@ -93,6 +94,9 @@ class Timeline:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        for rule_id in self._faults:
+            self.faults.remove(rule_id)
+        self._faults.clear()
         for task in self._tasks:
             task.cancel()
         if self.journal.listener == self._saw:
@@ -157,6 +161,7 @@ class Timeline:
                 return
             if step.fault is not None:
                 rule = self.faults.add(dict(step.fault))
+                self._faults.append(rule.id)
                 if step.for_s is not None:
                     timer = asyncio.get_running_loop().call_later(step.for_s / self.speed, self.faults.remove, rule.id)
                     self._timers.append(timer)
