@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +13,7 @@ import pytest
 import yaml
 
 from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
+from harness.cli import main
 from harness.stack import Stack
 from simulators.cityworks import CityworksConfig
 from simulators.kit import city as kit_city
@@ -297,19 +296,15 @@ timeline:
 
 
 @pytest.mark.req("H-SCN-2")
-def test_sim_refuses_a_scenario_it_cannot_play_with_the_path(tmp_path):
+def test_sim_refuses_a_scenario_it_cannot_play_with_the_path(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: bad\ntimeline: [{vendor: cityworks, at: 1s, action: close-everything}]\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "sim", "cityworks", "--scenario", str(bad)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2
-    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert main(["sim", "cityworks", "--scenario", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err
+    assert "Traceback" not in err
+    assert main(["sim", "cityworks", "--scenario", "no-such-scenario"]) == 2
+    assert "no library scenario of that name (library: " in capsys.readouterr().err
 
 
 @pytest.mark.req("H-SCN-4")
@@ -376,17 +371,11 @@ timeline:
 
 
 @pytest.mark.req("H-SCN-2")
-def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path):
+def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path, capsys):
     (tmp_path / "cityworks.yaml").write_text(
         "version: 1\nname: mine\ntimeline: [{name: crew, vendor: cityworks, at: 1s, action: close-everything}]\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "up", "--scenario", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert main(["up", "--scenario", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err
+    assert "Traceback" not in err
