@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simulators.kit import city as demo_city
+from contracts.scenario import demo_city
 
 from ..registry import built_simulators, load_simulator
 from ..stack import Stack
@@ -69,9 +69,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     except ValueError as exc:  # e.g. an address file that cannot be read, named with its line
         return complain(str(exc))
-    city = scenario.city or load("demo-city").city
-    assert city is not None
-    sample_point = dict(city.sample_point) if city.sample_point else demo_city.SAMPLE_POINT
+    city = scenario.city or demo_city()  # a scenario of vendors alone plays in the demo city
+    sample_point = city.point()
     with tempfile.TemporaryDirectory(prefix="civic-harness-") as scratch:
         database = args.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
         settings = Settings(database_url=database, api_keys=(DEMO_API_KEY,))
