@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
+from conformance.requirements import load as requirement_catalogue
 from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
 from harness.cli import main
 from harness.stack import Stack
@@ -69,7 +70,10 @@ def test_every_library_scenario_validates_against_the_schema(name):
     jsonschema.Draft202012Validator.check_schema(schema)
     document = yaml.safe_load(library()[name].read_text())
     jsonschema.Draft202012Validator(schema).validate(document)  # a second, independent validator agrees
-    assert load(name).name == name
+    scenario = load(name)
+    assert scenario.name == name
+    unknown = set(scenario.requirements) - set(requirement_catalogue())
+    assert not unknown, f"{name} names requirements the catalogue lacks: {unknown}"
 
 
 @pytest.mark.req("H-SCN-1")
@@ -165,6 +169,16 @@ async def test_a_scenario_the_simulator_cannot_play_is_refused_whole_and_changes
         assert status == 422 and body["error"]["code"] == "invalid_scenario"
         assert any(p.startswith("$.timeline[2].action: cityworks has no action") for p in body["error"]["details"])
         assert any(p.startswith("$.timeline[3].fault: kind") for p in body["error"]["details"])
+        listed = "version: 1\nname: x\nvendors: {cityworks: {problems: [{ProblemCode: P, Description: P}], %s}}"
+        status, body = await _post(http, url, listed % "requests: [{ProblemCode: P}, {ProblemCode: Q}]")
+        assert status == 422 and body["error"]["details"] == [
+            "$.vendors.cityworks.requests[1].ProblemCode: no problem type 'Q'"
+        ]
+        branching = "questions: [{text: A, answers: [{format: 'YES', next: 1}]}]"
+        status, body = await _post(http, url, listed.replace("Description: P", f"Description: P, {branching}") % "")
+        assert status == 422 and body["error"]["details"][0].startswith(
+            "$.vendors.cityworks.problems[0].questions[0].answers[0].next: 1 must name a later question"
+        )
         status, body = await _post(http, url, "version: 1\nname: x\nvendors: {cityworks: {generate: {potholes: 3}}}")
         assert status == 422 and body["error"]["details"][0].startswith("$.vendors.cityworks.generate.potholes")
         status, body = await _post(

@@ -38,8 +38,8 @@ def apply(state: CityworksState, section: Mapping[str, Any]) -> None:
     if "statuses" in section:
         _statuses(state, section["statuses"])
     with state.seeding():
-        for problem in section.get("problems", ()):
-            _problem(state, problem)
+        for index, problem in enumerate(section.get("problems", ())):
+            _problem(state, problem, index)
         for template in section.get("templates", ()):
             state.add_template(
                 template["WOTemplateId"],
@@ -73,7 +73,7 @@ def _statuses(state: CityworksState, listed: list[dict[str, str]]) -> None:
     state.status_codes = frozenset(codes)
 
 
-def _problem(state: CityworksState, listed: Mapping[str, Any]) -> None:
+def _problem(state: CityworksState, listed: Mapping[str, Any], index: int) -> None:
     problem = state.add_problem(listed["ProblemCode"], listed["Description"], public=listed.get("public", True))
     sid = problem["ProblemSid"]
     questions = listed.get("questions", ())
@@ -83,12 +83,12 @@ def _problem(state: CityworksState, listed: Mapping[str, Any]) -> None:
     ids = [q["QuestionId"] for q in qa["Questions"]]
     answers = iter(qa["Answers"])
     for n, q in enumerate(questions, start=1):
-        for given, stored in zip(q["answers"], answers, strict=False):
+        for k, (given, stored) in enumerate(zip(q["answers"], answers, strict=False)):
             if "next" in given:
                 if not n < given["next"] <= len(ids):
                     raise ValueError(
-                        f"problems[{listed['ProblemCode']}].questions[{n - 1}]: next {given['next']} must name a "
-                        f"later question (2..{len(ids)})"
+                        f"problems[{index}].questions[{n - 1}].answers[{k}].next: {given['next']} must name a "
+                        f"later question of this problem type ({n + 1}..{len(ids)})"
                     )
                 stored["NextQuestionId"] = ids[given["next"] - 1]
                 qa["BranchingModel"] = True

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema_rs
 from aiohttp import web
 
-from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SPEC, VALIDATOR
+from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SCENARIO, SPEC, VALIDATOR
 from .faults import FaultSpecError, parse_rule
 from .lenient import loads
 from .seeding import canonical_digest
@@ -89,6 +89,7 @@ async def info(request: web.Request) -> web.Response:
             "seed_sizes": dict(app[BACKEND].current.seed_sizes),
             "actions": [a.name for a in spec.actions],
             "journal": dict(app[JOURNAL].stats()),
+            "scenario": scenario.name if (scenario := app[SCENARIO].scenario) is not None else None,
         }
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from contracts.scenario import Scenario, ScenarioError, Step
 
 from .faults import FaultSpecError, parse_rule
 from .spec import SimConfig, SimulatorSpec
+
+_RELATIVE_PATH = re.compile(r"^[A-Za-z_]\w*(\[\d+\])*(\.[A-Za-z_]\w*(\[\d+\])*)*: ")
 
 
 def matches(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
@@ -118,5 +121,7 @@ def build(spec: SimulatorSpec, config: SimConfig, seed: int, scenario: Scenario)
         except ScenarioError:
             raise
         except Exception as exc:  # a vendor rule refusing a listed record (unknown problem code, bad field)
-            raise ScenarioError([f"$.vendors.{spec.name}: {exc}"], scenario.source or scenario.name) from None
+            text = str(exc)
+            joined = "." if _RELATIVE_PATH.match(text) else ": "  # `requests[0].ProblemCode: ...` is a path
+            raise ScenarioError([f"$.vendors.{spec.name}{joined}{text}"], scenario.source or scenario.name) from None
     return backend
