@@ -78,11 +78,14 @@ async def seed_demo_city(
     importer: bool = False,
     routed: bool = True,
     city: City | None = None,
+    timezones: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Returns what was made, by name. `importer`: the Cityworks agency imports requests entered there.
     `routed=False`: the four services are made by hand and go to no vendor (the load profiles measure the
     gateway alone; nothing is delivered behind their backs). `city`: a scenario's city (default: the demo city)
-    as the geography."""
+    as the geography. `timezones`: the zone a vendor writes its local dates in, by vendor (a scenario's Cityworks
+    site zone), set on its integration."""
+    zones = dict(timezones or {})
     city = city or demo_city()
     admin = f"{gateway}/admin/v1"
     headers = {"Authorization": f"Bearer {admin_token}"}
@@ -107,6 +110,7 @@ async def seed_demo_city(
                     "secret": "harness",
                     "geocoder_url": _locator(simulators),
                     "intervals": INTERVALS if routed else {},
+                    **({"timezone": zones["cityworks"]} if zones.get("cityworks") else {}),
                 },
             )
         if "opengov" in simulators:

@@ -78,7 +78,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
 
         async def announce(s: Stack) -> None:
             simulators = {n: u for n, u in s.urls.items() if n != "gateway"}
-            made = await seed_demo_city(s.url("gateway"), settings.admin_token, simulators, city=city)
+            zones = {v: z for v in ("cityworks",) if (z := (scenario.section(v) or {}).get("timezone"))}
+            made = await seed_demo_city(s.url("gateway"), settings.admin_token, simulators, city=city, timezones=zones)
             services = routes(made)
             summary = {
                 "gateway": s.url("gateway"),
