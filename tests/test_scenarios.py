@@ -343,9 +343,9 @@ async def test_the_large_city_is_generated_at_size_and_the_same_each_time():
         for name in configs:
             state = await _get(http, a.url(name), "state")
             if name == "cityworks":
-                assert state["counts"]["problems"] == 2000 and state["counts"]["requests"] == 50_000
+                assert state["counts"]["problems"] == 2000 and state["counts"]["requests"] == 55_000
             else:
-                assert state["counts"]["cgRequestIssuesClass"] == 2000 and state["counts"]["cgRequestsClass"] == 50_000
+                assert state["counts"]["cgRequestIssuesClass"] == 2000 and state["counts"]["cgRequestsClass"] == 55_000
             async with http.post(f"{a.url(name)}/_sim/reset") as resp:
                 assert resp.status == 200
             assert await _get(http, a.url(name), "state") == state, f"{name}: reset returns to the same large city"

@@ -146,6 +146,7 @@ class CityworksState:
         "templates": 15,
         "work_orders": 40,
         "comments": 100,
+        "open_requests": 0,  # more requests after `requests`, every one OPEN (a large city's backlog)
     }
 
     def __init__(self, config: CityworksConfig) -> None:

@@ -90,10 +90,11 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
 
     active = [i for i in issues if not i["InactiveField"]] or issues
     requests = []
-    for lon, lat in demo_city.random_points(rng, sizes["requests"]):
+    mixed = sizes["requests"]
+    for n, (lon, lat) in enumerate(demo_city.random_points(rng, mixed + sizes.get("open_requests", 0))):
         issue = active[rng.randrange(len(active))] if active else {"IssueField": ""}
         requester = requesters[rng.randrange(len(requesters))] if requesters else None
-        closed = rng.random() < 0.3
+        closed = rng.random() < 0.3 if n < mixed else False
         (request,) = state.create(
             "cgRequestsClass",
             [

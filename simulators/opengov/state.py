@@ -170,7 +170,14 @@ def coerce(kind: str, field: str, value: Any) -> Any:
 
 
 class OpengovState:
-    seed_sizes: Mapping[str, int] = {"request_issues": 60, "requests": 300, "requesters": 100, "comments": 150}
+    # open_requests: more requests after `requests`, every one open (a large city's backlog)
+    seed_sizes: Mapping[str, int] = {
+        "request_issues": 60,
+        "requests": 300,
+        "requesters": 100,
+        "comments": 150,
+        "open_requests": 0,
+    }
 
     def __init__(self, config: OpengovConfig) -> None:
         self.config = config
