@@ -12,7 +12,7 @@ import itertools
 import re
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +84,8 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self.total = 0  # every entry ever recorded, including those that fell off the ring
+        # Told of every finished entry (a scenario's timeline watching what the client does); None: nobody.
+        self.listener: Callable[[Entry], None] | None = None
 
     def start(
         self,
@@ -127,6 +129,8 @@ class Journal:
         entry.duration_ms = (time.perf_counter() - started) * 1000  # rounded when read: round() costs per call
         self._entries.append(entry)
         self.total += 1
+        if self.listener is not None:
+            self.listener(entry)
 
     def clear(self) -> None:
         self._entries.clear()
