@@ -91,6 +91,8 @@ def _exchange(e: dict[str, Any]) -> dict[str, Any]:
         "wrong": bool(e.get("violations") or e.get("fault") or status is None or status >= 400),
         "request": _excerpt(e.get("body")),
         "response": _excerpt(e.get("response_body")),
+        # the caller's trace (W3C traceparent), so the failure joins the gateway's trace and logs
+        "trace_id": e.get("trace_id"),
     }
 
 

@@ -154,6 +154,11 @@ WRITES = pytest.StashKey[Writes]()  # what the run wrote to its --target(s)
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "req(*ids): the requirement IDs (docs/REQUIREMENTS.md) this check proves")
+    config.addinivalue_line(
+        "markers",
+        "provider_state(name): the library scenario (contracts/scenarios/) the target simulator plays for this "
+        "check, set up before it and dropped after (conformance/providers/states.py)",
+    )
     if config.getoption("req_coverage") and hasattr(config.option, "dist"):
         config.option.dist = "no"  # listing coverage runs nothing: xdist's workers would list nothing
     config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)

@@ -183,6 +183,16 @@ async def _sign_in(page: Any, gateway: str, email: str, password: str) -> None:
     await page.wait_for_url("**/portal/dashboard")
 
 
+async def _link(admin: Any, gateway: str, widget: int, token: str, number: str, verification: str) -> None:
+    """The citizen (by `token`) links a city account to the widget through the portal API."""
+    async with admin.post(
+        f"{gateway}/portal/v1/widgets/{widget}/links",
+        json={"account_number": number, "verification": verification},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as resp:
+        assert resp.status == 201, await resp.text()
+
+
 async def _shot(page: Any, name: str) -> None:
     """A full-page screenshot (playwright makes the folder)."""
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -288,12 +298,7 @@ async def test_empty_tables_and_charts_say_so(portal):
     await sim(admin, portal["city"], "create-account", account_number="UT-0000-0007", verification="777777")
     bo = {"email": "bo@example.org", "password": "another long password", "name": "Bo"}
     token = (await sign_up(admin, gw, ADMIN, bo))["token"]
-    async with admin.post(
-        f"{gw}/portal/v1/widgets/{util}/links",
-        json={"account_number": "UT-0000-0007", "verification": "777777"},
-        headers={"Authorization": f"Bearer {token}"},
-    ) as resp:
-        assert resp.status == 201, await resp.text()
+    await _link(admin, gw, util, token, "UT-0000-0007", "777777")
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         for width, height in WIDTHS:
@@ -325,12 +330,7 @@ async def test_several_accounts_show_grouped_and_a_long_list_in_pages(portal):
         await sim(admin, city, "issue-bill", account_number="UT-5555-0099", amount="10.00", period=period)
     token = (await sign_up(admin, gw, ADMIN, {"email": "cy@example.org", "password": "yet another password"}))["token"]
     for number, code in (("UT-4242-0042", "424242"), ("UT-5555-0099", "999999")):
-        async with admin.post(
-            f"{gw}/portal/v1/widgets/{util}/links",
-            json={"account_number": number, "verification": code},
-            headers={"Authorization": f"Bearer {token}"},
-        ) as resp:
-            assert resp.status == 201, await resp.text()
+        await _link(admin, gw, util, token, number, code)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         for width, height in WIDTHS:
