@@ -42,6 +42,7 @@ def evidence(kind: str, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, 
             "method": e.get("method"),
             "path": e.get("path"),
             "status": e.get("status") if e.get("status") is not None else f"no answer ({e.get('outcome')})",
+            "trace_id": e.get("trace_id"),  # the caller's W3C trace, when it sent one (the gateway does)
             "request": _excerpt(e.get("body")),
             "response": _excerpt(e.get("response_body")),
         }
