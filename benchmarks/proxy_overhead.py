@@ -6,7 +6,8 @@ script's open-loop load generator share core 1; the proxy (`civic-harness proxy 
 exchange) runs alone on core 0 (`taskset`). Requests leave on a fixed schedule (`--rate` per second, whatever
 came back), and each latency is measured from its scheduled time, so a stall shows as the queue it causes
 (no coordinated omission). Runs alternate direct and through the proxy; the added latency is the difference of
-the percentiles of each pair of runs. The proxy's CPU time per request is read from /proc.
+the percentiles of each pair of runs. The proxy's CPU time per request and the share of the run it spent runnable
+but waiting for a CPU (other tenants on its core: the latency is theirs then) are read from /proc.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -43,6 +45,11 @@ def start(cmd: list[str], core: int, announce: str = "http") -> tuple[subprocess
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def waited_seconds(pid: int) -> float:
+    """Time the process spent runnable but waiting for a CPU (/proc/PID/schedstat): other tenants on its core."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -107,9 +114,13 @@ def main() -> None:
         pairs = []
         for n in range(args.runs):
             direct = asyncio.run(run(upstream_url, args.rate, args.duration))
-            cpu = cpu_seconds(proxy.pid)
+            cpu, waited = cpu_seconds(proxy.pid), waited_seconds(proxy.pid)
+            began = time.monotonic()
             proxied = asyncio.run(run(proxy_url, args.rate, args.duration))
             spent = cpu_seconds(proxy.pid) - cpu
+            # how long the proxy sat runnable with no CPU to run on, as a share of the run: above a few per cent, the
+            # latency measures the host's other tenants, not the proxy
+            proxied["proxy_waiting_share"] = (waited_seconds(proxy.pid) - waited) / (time.monotonic() - began)
             total = int((args.duration + WARMUP_S) * args.rate)
             proxied["proxy_cpu_us_per_request"] = spent / total * 1e6
             proxied["proxy_cpu_share"] = spent / (args.duration + WARMUP_S + 0.2)
