@@ -76,7 +76,13 @@ def write_reports(args: argparse.Namespace, model: Mapping[str, Any], name: str)
 
 
 def finish(args: argparse.Namespace, model: Mapping[str, Any], name: str) -> int:
-    terminal.write(Terminal(), model)
+    out = Terminal()
+    terminal.write(out, model)
+    gaps = [c for c in model["checks"] if c["outcome"] == "not covered"]
+    if gaps:  # what traffic would cover them: the conversation to have before judging again
+        out.section("not covered: the traffic each rule needs")
+        for c in gaps:
+            out.line(f"{', '.join(c['requirements']):<22} {c['id'].split('::', 1)[-1]}: {c['message']}")
     for path in write_reports(args, model, name):
         print(f"wrote {path}")
     return EXIT_FAILED if model["totals"]["fail"] else EXIT_OK

@@ -62,20 +62,22 @@ def model(
     dropped: int = 0,
 ) -> dict[str, Any]:
     """`render`: exchanges -> journal entries with secrets masked (the recorder's, or a HAR reader's); `dropped`:
-    older exchanges no longer held, so every verdict is about the rest (said on every check)."""
+    older exchanges no longer held, so every verdict is about the rest (said in every check's message)."""
     by_id = {ex.id: ex for ex in exchanges}
     checks: dict[str, report.Check] = {}
     for f in findings:
         cid = check_id(kind, f)
         outcome = {PASSED: "passed", FAILED: "failed"}.get(f.outcome, "not covered")
-        check = report.Check(cid, f"traffic/{kind}", outcome, requirements=list(f.requirements), message=f.message)
-        check.notes.append(f"{f.side} side; judged {f.judged}; needs {f.needs}")
-        if dropped:
-            check.notes.append(f"judged the {len(exchanges)} newest exchanges: {dropped} older ones were dropped")
+        # What the rule judged and needs rides in the message and details, not in `notes`: the report writers show
+        # a check's notes as the front door's refusals.
+        window = f" (of the {len(exchanges)} newest exchanges: {dropped} older ones were dropped)" if dropped else ""
+        check = report.Check(
+            cid, f"traffic/{kind}", outcome, requirements=list(f.requirements), message=f.message + window
+        )
+        check.details = f"{f.message}{window}\n\n{f.side} side; judged {f.judged}; needs {f.needs}"
         if f.outcome == FAILED:
             shown = [by_id[i] for i in f.evidence if i in by_id]
             check.evidence = evidence(kind, render(shown))
-            check.details = f.message
         warned = [ex for ex in exchanges if ex.warnings] if f.rule == "client-calls-within-contract" else []
         check.warnings = [
             {"simulator": kind, "method": ex.method, "path": ex.path, "status": ex.status, **w.as_json()}
