@@ -121,12 +121,14 @@ def comments_in_order_once(p: Profile, exchanges: Sequence[Exchange]) -> Judgeme
 def comments_given_back_in_order(p: Profile, exchanges: Sequence[Exchange]) -> Judgement:
     """The vendor's side: a read of a record's comments lists those added before it, in the order they took
     effect (other comments, a city worker's, may sit among them)."""
-    added = [w for w in comments(p, exchanges) if w.ok]
+    added: dict[str, list[Write]] = defaultdict(list)  # by record, in the order they took effect
+    for w in sorted((w for w in comments(p, exchanges) if w.ok), key=_end):
+        added[w.key].append(w)
     judged = 0
     problems: list[str] = []
     evidence: list[int] = []
     for read in comment_reads(p, exchanges):
-        earlier = sorted((w for w in added if w.key == read.key and w.ex.ended <= read.ex.started), key=_end)
+        earlier = [w for w in added.get(read.key, ()) if w.ex.ended <= read.ex.started]
         before = list(dict.fromkeys(w.value for w in earlier))
         if not before:
             continue
