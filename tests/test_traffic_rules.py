@@ -93,7 +93,8 @@ WRONG_CITYWORKS = ("reorder-comments", "corrupt-attachments")
 @pytest.mark.heavy  # the gateway's whole round trip with Cityworks and its locator: seconds
 @pytest.mark.req("CW-SUB-1", "CW-COM-1", "CW-VER-2", "CW-SUB-2", "CW-API-2", "TRF-1", "TRF-3", "H-PRX-1")
 @pytest.mark.parametrize(
-    "defects", [(), pytest.param(WRONG_CITYWORKS, marks=pytest.mark.slow, id="simulator-in-wrong-modes")]
+    "defects",
+    [pytest.param((), id="clean"), pytest.param(WRONG_CITYWORKS, marks=pytest.mark.slow, id="simulator-wrong-modes")],
 )
 async def test_the_gateway_talking_to_cityworks_through_the_proxy_is_green(tmp_path, defects):
     """Clean, every ID the traffic can show passes; with the simulator giving comments back newest first and
