@@ -9,17 +9,61 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.traffic import forms
 from harness.traffic.analysis import Profile, analyse_safely
 from harness.traffic.exchange import Exchange
 from harness.traffic.masking import Masking
-from simulators.kit.journal import HEADER_SEP, Entry, Journal
+from simulators.kit.contract import Violation
+from simulators.kit.journal import HEADER_SEP, Entry, Journal, header_pairs
 
 from .forward import Capture
 
 BATCH = 50
+
+
+@dataclass(slots=True)
+class Held:
+    """An exchange as the ring keeps it: strings, bytes and numbers only, headers as one text (as the simulators'
+    journal keeps them). A ring of full `Exchange`s holds a tuple per header, tens of objects per exchange that
+    Python's collector walks on every full collection: pauses of a tenth of a second in a long run's latency."""
+
+    id: int
+    started: float
+    ended: float
+    method: str
+    path: str
+    query: str
+    request_headers: str
+    request_body: bytes
+    request_size: int
+    request_sha256: str
+    status: int | None
+    reason: str
+    response_headers: str
+    response_body: bytes
+    response_size: int
+    response_sha256: str
+    outcome: str
+    verdict: tuple[str | None, tuple[Violation, ...], tuple[Violation, ...]] | None = None  # once judged
+
+    @property
+    def size(self) -> int:
+        return len(self.request_body) + len(self.response_body)
+
+    def exchange(self) -> Exchange:
+        ex = Exchange(
+            self.id, self.started, self.ended, self.method, self.path, self.query,
+            tuple(header_pairs(self.request_headers)), self.request_body, self.request_size, self.request_sha256,
+            self.status, self.reason, tuple(header_pairs(self.response_headers)), self.response_body,
+            self.response_size, self.response_sha256, self.outcome,
+        )  # fmt: skip
+        if self.verdict is None:
+            return ex
+        operation, violations, warnings = self.verdict
+        return replace(ex, operation=operation, violations=violations, warnings=warnings, analysed=True)
 
 
 class Recorder:
@@ -31,7 +75,7 @@ class Recorder:
         self.masking = masking
         self.size = size
         self.max_bytes = max_bytes  # bodies held, all exchanges together: the oldest go first beyond it
-        self._exchanges: deque[Exchange] = deque()
+        self._held: deque[Held] = deque()
         self._ids = itertools.count(1)
         self.total = 0
         self.held_bytes = 0
@@ -43,77 +87,59 @@ class Recorder:
     def record(
         self, method: str, path: str, query: str, headers: Iterable[tuple[str, str]], started: float, ended: float,
         capture: Capture,
-    ) -> Exchange:  # fmt: skip
-        ex = Exchange(
-            id=next(self._ids),
-            started=started,
-            ended=ended,
-            method=method,
-            path=path,
-            query=query,
-            request_headers=tuple(headers),
-            request_body=bytes(capture.request_body),
-            request_size=capture.request_size,
-            request_sha256=capture.request_hash.hexdigest(),
-            status=capture.status,
-            reason=capture.reason,
-            response_headers=capture.response_headers,
-            response_body=bytes(capture.response_body),
-            response_size=capture.response_size,
-            response_sha256=capture.response_hash.hexdigest(),
-            outcome=capture.outcome,
-        )
-        self._exchanges.append(ex)
+    ) -> Held:  # fmt: skip
+        held = Held(
+            next(self._ids), started, ended, method, path, query,
+            HEADER_SEP.join(map(": ".join, headers)), bytes(capture.request_body), capture.request_size,
+            capture.request_hash.hexdigest(), capture.status, capture.reason,
+            HEADER_SEP.join(map(": ".join, capture.response_headers)), bytes(capture.response_body),
+            capture.response_size, capture.response_hash.hexdigest(), capture.outcome,
+        )  # fmt: skip
+        self._held.append(held)
         self.total += 1
-        for listener in self.listeners:
-            listener(ex)
-        self.held_bytes += _bytes(ex)
-        while len(self._exchanges) > 1 and (len(self._exchanges) > self.size or self.held_bytes > self.max_bytes):
-            self.held_bytes -= _bytes(self._exchanges.popleft())
+        if self.listeners:
+            ex = held.exchange()
+            for listener in self.listeners:
+                listener(ex)
+        self.held_bytes += held.size
+        while len(self._held) > 1 and (len(self._held) > self.size or self.held_bytes > self.max_bytes):
+            self.held_bytes -= self._held.popleft().size
             self.dropped += 1
-        return ex
+        return held
 
     def clear(self) -> None:
-        self._exchanges.clear()
+        self._held.clear()
         self.held_bytes = 0
 
     def __len__(self) -> int:
-        return len(self._exchanges)
+        return len(self._held)
 
     def judged(self, since: int = 0) -> list[Exchange]:
-        """Every exchange held (after id `since`), analysed; an analysis is kept, so each costs once."""
-        out = []
-        for i, ex in enumerate(list(self._exchanges)):
-            if ex.id <= since:
-                continue
-            if not ex.analysed:
-                ex = self._analysed(i, ex)
-            out.append(ex)
-        return out
+        """Every exchange held (after id `since`), analysed; a verdict is kept, so each costs once."""
+        return [self._judged(held) for held in list(self._held) if held.id > since]
 
     async def judged_soon(self, since: int = 0) -> list[Exchange]:
         """The same, yielding to the event loop every BATCH analyses: a reader of a full ring must not hold up the
         calls being forwarded meanwhile."""
         out = []
-        for n, (i, ex) in enumerate(enumerate(list(self._exchanges))):
-            if ex.id <= since:
+        for n, held in enumerate(list(self._held)):
+            if held.id <= since:
                 continue
-            if not ex.analysed:
-                ex = self._analysed(i, ex)
-                if n % BATCH == 0:
-                    await asyncio.sleep(0)
-            out.append(ex)
+            if held.verdict is None and n % BATCH == 0:
+                await asyncio.sleep(0)
+            out.append(self._judged(held))
         return out
 
     def stats(self) -> dict[str, int]:
         return {"size": self.size, "held": len(self), "total": self.total, "dropped": self.dropped,
                 "held_bytes": self.held_bytes, "max_bytes": self.max_bytes}  # fmt: skip
 
-    def _analysed(self, i: int, ex: Exchange) -> Exchange:
+    def _judged(self, held: Held) -> Exchange:
+        ex = held.exchange()
+        if held.verdict is not None:
+            return ex
         done = analyse_safely(self.profile, ex)
-        # The ring may have moved on while a reader yielded: keep the analysis only where the exchange still is.
-        if i < len(self._exchanges) and self._exchanges[i] is ex:
-            self._exchanges[i] = done
+        held.verdict = (done.operation, tuple(done.violations), tuple(done.warnings))
         return done
 
     def journal(self, exchanges: Sequence[Exchange]) -> list[dict[str, Any]]:
@@ -150,7 +176,3 @@ class Recorder:
             violations=ex.violations,
             warnings=ex.warnings,
         )
-
-
-def _bytes(ex: Exchange) -> int:
-    return len(ex.request_body) + len(ex.response_body)
