@@ -22,6 +22,9 @@ FORM_ROOM = 1024 * 1024  # the form fields around an upload, on top of the uploa
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     database_url: str = "sqlite:///civic-harness-gateway.db"
+    # A database call (connect, query, a wait for a pooled connection) gives up after this long and the client
+    # gets a 503: a stalled or unreachable database never holds a request indefinitely (PostgreSQL).
+    database_timeout_s: float = 10.0
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # Open311 keys for writes
     jurisdiction_id: str = "harnessville.example"
@@ -111,6 +114,8 @@ class Settings:
             raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
         if self.header_timeout_s <= 0 or self.body_timeout_s <= 0 or self.body_min_rate < 1:
             raise ValueError("header_timeout_s and body_timeout_s are positive, body_min_rate at least 1 (bytes/s)")
+        if self.database_timeout_s <= 0:
+            raise ValueError("database_timeout_s must be positive")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
 
