@@ -608,44 +608,52 @@ class Campaign:
         return self.report
 
     async def _deliver_under_faults(self, started: float) -> None:
+        """Setup, citizens and delivery under every fault, then the comparison. A failure that stops the run
+        (the gateway never answering, an admin call refused) is a problem of the report, not a crash."""
         config, seconds, problems = self.config, self.report.seconds, self.report.problems
         assert self.side is not None
         vendor = self.side.control
-        await self._setup()
-        await self.side.login()
-        p = per_kind_probability(config.fault_rate, len(FAULTS))
-        await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
-        self._base = await self._vendor_count()
         calm = asyncio.Event()
-        faults = {"kill": asyncio.create_task(self._killer())}
-        if self.db is not None:
-            faults["database restart"] = asyncio.create_task(self._restarter())
-            network = asyncio.create_task(self.db.network(calm))
+        faults: dict[str, asyncio.Task[None]] = {}
         ticker = asyncio.create_task(self._tell(started))
-        t0 = time.monotonic()
-        await self._citizens()
-        seconds["citizens"] = time.monotonic() - t0
-        await self._drain()
-        seconds["citizens and delivery"] = time.monotonic() - t0
-        for name, task in faults.items():
-            if not task.done():  # every mark is below the number of reports
-                problems.append(f"delivery ended before every {name} was made")
+        try:
+            await self._setup()
+            await self.side.login()
+            p = per_kind_probability(config.fault_rate, len(FAULTS))
+            await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
+            self._base = await self._vendor_count()
+            faults["kill"] = asyncio.create_task(self._killer())
+            if self.db is not None:
+                faults["database restart"] = asyncio.create_task(self._restarter())
+                faults["network fault"] = asyncio.create_task(self.db.network(calm))
+            t0 = time.monotonic()
+            await self._citizens()
+            seconds["citizens"] = time.monotonic() - t0
+            await self._drain()
+            seconds["citizens and delivery"] = time.monotonic() - t0
+            calm.set()  # the network faults end; the kills and restarts must all have been made
+            for name, task in faults.items():
+                if not task.done() and name != "network fault":  # every mark is below the number of reports
+                    problems.append(f"delivery ended before every {name} was made")
+                    task.cancel()
+                (outcome,) = await asyncio.gather(task, return_exceptions=True)
+                if isinstance(outcome, Exception):
+                    problems.append(f"{name}: {outcome.__class__.__name__}: {outcome}")
+            if self.db is not None:
+                await self._drain()  # whatever the last fault held up
+                self.report.counts.update(self.db.counts)
+            self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
+            await vendor.clear_faults()
+            self.report.counts["vendor calls"] = await self._vendor_calls()
+            await self._compare(await self._staff_comments())
+            overlaps = await overlapping_runs(self.db.direct_url if self.db else self.database)
+            problems.extend(f"two delivery runs overlapped: {o}" for o in overlaps[:20])
+        except RuntimeError as exc:  # an admin call refused, a gateway that never came back
+            problems.append(f"the campaign could not go on: {exc}")
+        finally:
+            for task in [ticker, *faults.values()]:
                 task.cancel()
-            (outcome,) = await asyncio.gather(task, return_exceptions=True)
-            if isinstance(outcome, Exception):
-                problems.append(f"{name}: {outcome.__class__.__name__}: {outcome}")
-        if self.db is not None:
-            calm.set()
-            await network
-            await self._drain()  # whatever the last network fault held up
-            self.report.counts.update(self.db.counts)
-        self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
-        await vendor.clear_faults()
-        self.report.counts["vendor calls"] = await self._vendor_calls()
-        ticker.cancel()
-        await self._compare(await self._staff_comments())
-        overlaps = await overlapping_runs(self.db.direct_url if self.db else self.database)
-        problems.extend(f"two delivery runs overlapped: {o}" for o in overlaps[:20])
+            await asyncio.gather(ticker, *faults.values(), return_exceptions=True)
 
 
 def _form(fields: dict[str, str], photo: bytes | None) -> Any:
