@@ -124,6 +124,13 @@ def make_engine(url: str, timeout_s: float = 10.0) -> GatewayEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @sa.event.listens_for(engine.sync_engine, "handle_error")
+        def _reopen_read_only(context: sa.engine.ExceptionContext) -> None:
+            # SQLite opens a file it may not write read-only and the connection stays so: dropping the pool's
+            # connections lets the next one find the file writable again, without a restart.
+            if "readonly database" in str(context.original_exception).lower():
+                context.is_disconnect = True
+
         return GatewayEngine(engine.sync_engine, one_writer=True)
     engine = create_async_engine(
         url,
