@@ -43,6 +43,13 @@ def tmpfs(path: Path, size: str) -> Iterator[None]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+def fill(path: Path) -> None:
+    """Write zeros until the file system is full."""
+    with path.open("wb") as fh, contextlib.suppress(OSError):
+        while True:
+            fh.write(b"\0" * 65536)
+
+
 async def start(database: Path, http: aiohttp.ClientSession) -> tuple[GatewayProcess, Gateway]:
     # A process over its file size limit gets SIGXFSZ, which ends it; ignored, the write fails instead (EFBIG)
     # as it would on a full disk. An ignored signal stays ignored in the child.
@@ -117,9 +124,7 @@ async def test_a_full_disk_refuses_writes_cleanly_and_they_resume_when_space_ret
             if how == "file-size-limit":
                 resource.prlimit(process.proc.pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
             else:
-                with open(filler, "wb") as fh, contextlib.suppress(OSError):
-                    while True:
-                        fh.write(b"\0" * 65536)
+                fill(filler)
             assert_refused(await report(g, "no room"))
             assert_refused(await report(g, "no room, with a photo", PNG * 200))
             assert_refused(await comment(g, public_id, "no room either"))
