@@ -114,6 +114,8 @@ class Settings:
             raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
         if self.header_timeout_s <= 0 or self.body_timeout_s <= 0 or self.body_min_rate < 1:
             raise ValueError("header_timeout_s and body_timeout_s are positive, body_min_rate at least 1 (bytes/s)")
+        if not 0 < self.outbox_claim_s < 3600:
+            raise ValueError("outbox_claim_s is positive and under an hour (a longer hold reads as a clock jump)")
         if self.database_timeout_s <= 0:
             raise ValueError("database_timeout_s must be positive")
         if not 1 <= self.default_page_size <= self.max_page_size:

@@ -274,9 +274,10 @@ class Delivery:
         return [None] * len(finishes)
 
     async def _failed(self, row: dict[str, Any], attempts: int, err: VendorError) -> str:
-        retry_at = None
-        if attempts < MAX_ATTEMPTS:
-            retry_at = repo.now() + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
         async with self.engine.begin() as conn:
+            retry_at = None
+            if attempts < MAX_ATTEMPTS:  # on the clock `outbox.due` reads
+                delay = timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
+                retry_at = await repo.db_now(conn) + delay
             await outbox.fail(conn, row["id"], f"{err.kind}: {err.message}", retry_at)
         return "retry" if retry_at else "dead"

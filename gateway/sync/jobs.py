@@ -11,7 +11,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -112,8 +112,8 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
         raise JobBusy(f"{key} is running elsewhere")
     heartbeat = asyncio.create_task(_keep(engine, key, ttl))
     try:
-        started = repo.now()
         async with engine.begin() as conn:
+            started = await repo.db_now(conn)  # runs of every instance on one clock: they can be compared
             run = await repo.insert(
                 conn,
                 t.job_runs,
@@ -151,7 +151,7 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
                     "status": status,
                     "counts": json.dumps(counts),
                     "errors": json.dumps(errors),
-                    "finished_at": repo.now(),
+                    "finished_at": await repo.db_now(conn),
                 },
             )
         return run_out(done or run)
@@ -188,14 +188,20 @@ def run_out(run: dict[str, Any]) -> dict[str, Any]:
 
 
 async def due_jobs(ctx: Context) -> list[tuple[str, dict[str, Any] | None]]:
-    """Integration jobs whose interval has passed since their last finished run, and outbox delivery."""
+    """Integration jobs whose interval has passed since their last run started, and outbox delivery. A last
+    run that started "later" than now was stamped before the clock went back: the job is due, not held up for
+    the length of the jump."""
     i, r = t.integrations, t.job_runs
     out: list[tuple[str, dict[str, Any] | None]] = [("deliver_outbox", None)]
-    now = repo.now()
     async with ctx.engine.connect() as conn:
+        now = await repo.db_now(conn)
+
+        def due(last: datetime | None, seconds: float) -> bool:
+            return last is None or not now >= repo.aware(last) > now - timedelta(seconds=seconds)
+
         if WIDGETS in ctx.jobs:
             last = await conn.scalar(sa.select(sa.func.max(r.c.started_at)).where(r.c.job == WIDGETS))
-            if last is None or repo.aware(last) + timedelta(seconds=ctx.settings.widget_poll_s) <= now:
+            if due(last, ctx.settings.widget_poll_s):
                 out.append((WIDGETS, None))
         for integration in await repo.many(conn, i.select().where(i.c.vendor != "none")):
             for job, seconds in json.loads(integration["intervals"]).items():
@@ -206,7 +212,7 @@ async def due_jobs(ctx: Context) -> list[tuple[str, dict[str, Any] | None]]:
                         r.c.job == job, r.c.integration_id == integration["id"]
                     )
                 )
-                if last is None or repo.aware(last) + timedelta(seconds=seconds) <= now:
+                if due(last, seconds):
                     out.append((job, integration))
     return out
 

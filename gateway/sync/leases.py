@@ -1,4 +1,5 @@
-"""Job leases in the database: one holder at a time across every gateway instance sharing the store."""
+"""Job leases in the database: one holder at a time across every gateway instance sharing the store. A lease's
+expiry is on the database's clock, so an instance whose own clock runs ahead never sees a live lease lapsed."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from ..storage import schema as t
 
 
 async def acquire(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> bool:
-    now = repo.now()
-    expires = now + timedelta(seconds=ttl_s)
     leases = t.job_leases
     try:
         async with engine.begin() as conn:
+            expires = await repo.db_now(conn) + timedelta(seconds=ttl_s)
             await conn.execute(leases.insert().values(job=job, holder=holder, expires_at=expires))
         return True
     except IntegrityError:
         pass
     async with engine.begin() as conn:  # taken: take it over only if it lapsed (its holder died)
+        now = await repo.db_now(conn)
+        expires = now + timedelta(seconds=ttl_s)
         result = await conn.execute(
             leases.update()
             .where(leases.c.job == job, sa.or_(leases.c.expires_at < now, leases.c.holder == holder))
@@ -43,6 +45,6 @@ async def renew(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> boo
         result = await conn.execute(
             leases.update()
             .where(leases.c.job == job, leases.c.holder == holder)
-            .values(expires_at=repo.now() + timedelta(seconds=ttl_s))
+            .values(expires_at=await repo.db_now(conn) + timedelta(seconds=ttl_s))
         )
     return result.rowcount == 1
