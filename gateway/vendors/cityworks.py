@@ -206,7 +206,7 @@ class CityworksSide:
         """SRs only: work orders are never imported."""
         query: dict[str, Any] = {"Canceled": False}
         if since is not None:
-            query["DateTimeInitBegin"] = self.clock.text(since)
+            query["DateTimeInitBegin"] = self.clock.since_text(since)
         ids = await self.cw.search_requests(query)
         out = []
         for start in range(0, len(ids), BATCH):

@@ -132,7 +132,7 @@ class OpengovSide:
     # -- reading back --------------------------------------------------------------------------------
 
     async def candidates(self, since: datetime | None) -> list[Candidate]:
-        query = f'(([EntryDate] is greater than "{self.clock.text(since)}"))' if since is not None else None
+        query = f'(([EntryDate] is greater than "{self.clock.since_text(since)}"))' if since is not None else None
         out = []
         for r in await self.og.all_records(REQUESTS, filter=query):
             point = ((r.get("CgShape") or {}).get("Points") or [{}])[0]
@@ -162,7 +162,7 @@ class OpengovSide:
                 records += await self.og.by_oids(REQUESTS, oids[start : start + BATCH])
                 counts["vendor_calls"] += 1
         else:
-            records = await self.og.modified_since(REQUESTS, self.clock.text(since))
+            records = await self.og.modified_since(REQUESTS, self.clock.since_text(since))
             counts["vendor_calls"] += 1 + len(records) // PAGE
         return [
             Seen(
