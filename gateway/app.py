@@ -51,7 +51,9 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
-        app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
+        s = app[SETTINGS]
+        policy = RetryPolicy(base_s=s.vendor_retry_base_s, cap_s=s.vendor_retry_cap_s, timeout_s=s.vendor_timeout_s)
+        app[HTTP] = Http(session, policy)
         vendors = Vendors(app[HTTP])
         settings = app[SETTINGS]
         delivery = Delivery(
@@ -61,6 +63,8 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
             settings.outbox_retry_base_s,
             settings.outbox_claim_s,
             concurrency=settings.outbox_concurrency,
+            retry_cap_s=settings.outbox_retry_cap_s,
+            give_up_s=settings.outbox_give_up_s,
         )
         jobs = sync_jobs()
 

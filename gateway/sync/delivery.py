@@ -10,6 +10,7 @@ import asyncio
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +26,7 @@ from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
 from ..storage.outbox import Kind, Record
 from ..vendors import Vendors
+from .incomplete import Incomplete
 from .questions import answers_of
 
 MAX_ATTEMPTS = 10
@@ -54,8 +56,8 @@ class Finish:
     geocoded: dict[str, Any] | None = None
 
 
-def retry_delay(attempts: int, base_s: float, rng: random.Random) -> float:
-    return rng.uniform(0, min(600.0, base_s * 2 ** (attempts - 1)))
+def retry_delay(attempts: int, base_s: float, rng: random.Random, cap_s: float = 600.0) -> float:
+    return rng.uniform(0, min(cap_s, base_s * 2 ** (attempts - 1)))
 
 
 class Delivery:
@@ -68,9 +70,13 @@ class Delivery:
         claim_s: float = 120.0,
         rng: random.Random | None = None,
         concurrency: int = 8,
+        retry_cap_s: float = 600.0,
+        give_up_s: float = 24 * 3600.0,
     ) -> None:
         self.engine, self.http, self.vendors = engine, http, vendors
         self.retry_base_s, self.claim_s, self.concurrency = retry_base_s, claim_s, concurrency
+        self.retry_cap_s, self.give_up_s = retry_cap_s, give_up_s
+        self._failures: Counter[str] = Counter()  # this run's failed attempts by error
         self.rng = rng or random.Random()
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
         self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
@@ -85,6 +91,7 @@ class Delivery:
         two OpenGov requesters."""
         counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
         self.cut_short = False
+        self._failures.clear()
         deadline = time.monotonic() + budget_s
         after = 0  # rows up to this id were taken in this run
         gate = asyncio.Semaphore(self.concurrency)
@@ -114,9 +121,19 @@ class Delivery:
                 # for the reconcile job, not the rows after it)
                 pending = await outbox.pending_by_request(conn, list(by_request), after)
                 facts = await self._facts(conn, list(by_request))
-            await asyncio.gather(*(one_request(rows, pending[r], facts) for r, rows in by_request.items()))
+            # Every request's delivery ends before the run does, a failed one too: a run that returned (and let
+            # its lease go) with deliveries still going would overlap the next run.
+            outcomes = await asyncio.gather(
+                *(one_request(rows, pending[r], facts) for r, rows in by_request.items()), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         else:
             self.cut_short = True
+        if self._failures:  # the run records what kept rows from the vendor: an outage shows in the job runs
+            errors = [f"{n} x {message}" for message, n in self._failures.most_common(5)]
+            raise Incomplete(errors, counts)
         return counts
 
     async def _claim_rows(self, conn: Any, rows: Sequence[dict[str, Any]]) -> list[int | None]:
@@ -274,10 +291,16 @@ class Delivery:
         return [None] * len(finishes)
 
     async def _failed(self, row: dict[str, Any], attempts: int, err: VendorError) -> str:
+        """Tried again after a back-off; a dead letter after MAX_ATTEMPTS when the vendor refused it, but when
+        the vendor was unreachable or failing (an outage) only once the row is `give_up_s` old: a long outage
+        alone kills nothing."""
+        error = f"{err.kind}: {err.message}"
+        self._failures[error[:300]] += 1
         async with self.engine.begin() as conn:
+            now = await repo.db_now(conn)  # the clock `outbox.due` reads
+            young = now - repo.aware(row["created_at"]) < timedelta(seconds=self.give_up_s)
             retry_at = None
-            if attempts < MAX_ATTEMPTS:  # on the clock `outbox.due` reads
-                delay = timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
-                retry_at = await repo.db_now(conn) + delay
-            await outbox.fail(conn, row["id"], f"{err.kind}: {err.message}", retry_at)
+            if attempts < MAX_ATTEMPTS or (young and not isinstance(err, Rejected)):
+                retry_at = now + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng, self.retry_cap_s))
+            await outbox.fail(conn, row["id"], error, retry_at)
         return "retry" if retry_at else "dead"
