@@ -77,6 +77,7 @@ class Delivery:
         self.retry_base_s, self.claim_s, self.concurrency = retry_base_s, claim_s, concurrency
         self.retry_cap_s, self.give_up_s = retry_cap_s, give_up_s
         self._failures: Counter[str] = Counter()  # this run's failed attempts by error
+        self._halted = False  # the run's lease was lost: no further row
         self.rng = rng or random.Random()
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
         self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
@@ -92,6 +93,7 @@ class Delivery:
         counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
         self.cut_short = False
         self._failures.clear()
+        self._halted = False
         deadline = time.monotonic() + budget_s
         after = 0  # rows up to this id were taken in this run
         gate = asyncio.Semaphore(self.concurrency)
@@ -100,6 +102,8 @@ class Delivery:
             done: set[int] = set()
             async with gate:
                 for row in rows:
+                    if self._halted:
+                        return
                     if any(p < row["id"] and p not in done for p in pending):
                         return  # an earlier row of this request is still on its way
                     outcome = await self._deliver(row, facts)
@@ -108,7 +112,7 @@ class Delivery:
                         return
                     done.add(row["id"])
 
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._halted:
             async with self.engine.connect() as conn:
                 due = await outbox.due_rows(conn, after, BATCH)
                 if not due:
@@ -130,11 +134,17 @@ class Delivery:
                 if isinstance(outcome, BaseException):
                     raise outcome
         else:
-            self.cut_short = True
+            self.cut_short = not self._halted  # out of time with rows still due: run again at once
+        if self._halted:
+            raise Incomplete(["the lease was lost (another instance has the job): stopped early"], counts)
         if self._failures:  # the run records what kept rows from the vendor: an outage shows in the job runs
             errors = [f"{n} x {message}" for message, n in self._failures.most_common(5)]
             raise Incomplete(errors, counts)
         return counts
+
+    def halt(self) -> None:
+        """Take no further row in this run (its lease is gone); deliveries under way finish."""
+        self._halted = True
 
     async def _claim_rows(self, conn: Any, rows: Sequence[dict[str, Any]]) -> list[int | None]:
         """Attempt numbers of the rows claimed (None: another instance has the row, or it is done)."""

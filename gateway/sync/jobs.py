@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import VendorError
 from ..settings import Settings
-from ..storage import repo
+from ..storage import outage, repo
 from ..storage import schema as t
 from ..vendors import Vendors
 from . import leases
@@ -110,7 +111,10 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
     ttl = ctx.settings.job_lease_s
     if not await leases.acquire(engine, key, HOLDER, ttl):
         raise JobBusy(f"{key} is running elsewhere")
-    heartbeat = asyncio.create_task(_keep(engine, key, ttl))
+    # Delivery is the job two holders must never run at once (one citizen's requests, two OpenGov requesters):
+    # once its lease is lost it takes no further row.
+    on_lost = ctx.delivery.halt if job == "deliver_outbox" else None
+    heartbeat = asyncio.create_task(_keep(engine, key, ttl, on_lost))
     try:
         async with engine.begin() as conn:
             started = await repo.db_now(conn)  # runs of every instance on one clock: they can be compared
@@ -139,8 +143,12 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
             counts, errors = err.counts, err.errors
             status = "failed"
         except Exception as err:  # recorded, and the scheduler goes on with the other jobs
-            log.exception("job %s failed", key)
-            errors.append(f"internal error: {err.__class__.__name__}")
+            if outage.is_outage(err):  # not a bug: no stack trace for every beat of an outage
+                log.warning("job %s stopped: the database is unavailable (%s)", key, err.__class__.__name__)
+                errors.append("the database is unavailable")
+            else:
+                log.exception("job %s failed", key)
+                errors.append(f"internal error: {err.__class__.__name__}")
             status = "failed"
         async with engine.begin() as conn:
             done = await repo.update(
@@ -160,14 +168,23 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
         await leases.release(engine, key, HOLDER)
 
 
-async def _keep(engine: Any, key: str, ttl: float) -> None:
-    """Renew the lease while the job runs, so only a dead instance's lease lapses."""
+async def _keep(engine: Any, key: str, ttl: float, on_lost: Callable[[], None] | None = None) -> None:
+    """Renew the lease while the job runs, so only a dead instance's lease lapses. A lease another holder took,
+    or one not renewed for its whole term (the database unreachable), is lost: `on_lost` is told."""
+    renewed = time.monotonic()
     while True:
         await asyncio.sleep(ttl / 3)
         try:
-            await leases.renew(engine, key, HOLDER, ttl)
-        except Exception:  # a failed renewal is retried next beat; the lease lapses only if all fail
-            log.warning("could not renew the lease of %s", key)
+            held = await leases.renew(engine, key, HOLDER, ttl)
+            renewed = time.monotonic() if held else renewed
+        except Exception as err:  # a failed renewal is retried next beat; the lease lapses only if all fail
+            held = time.monotonic() - renewed < ttl
+            log.warning("could not renew the lease of %s: %s", key, err.__class__.__name__)
+        if not held:
+            log.warning("lost the lease of %s", key)
+            if on_lost is not None:
+                on_lost()
+            return
 
 
 def run_out(run: dict[str, Any]) -> dict[str, Any]:
@@ -233,8 +250,11 @@ async def scheduler(ctx: Context, stop: asyncio.Event) -> None:
                     continue
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("scheduler tick failed")
+        except Exception as err:
+            if outage.is_outage(err):
+                log.warning("scheduler tick skipped: the database is unavailable (%s)", err.__class__.__name__)
+            else:
+                log.exception("scheduler tick failed")
         if ctx.delivery.cut_short:  # a backlog outlasted the run's time budget: no pause before the next
             await asyncio.sleep(0)
             continue

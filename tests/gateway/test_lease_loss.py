@@ -1,0 +1,57 @@
+"""A delivery run that loses its lease (H-REL-2, H-REL-6): another instance took it — the database was
+unreachable for the lease's whole term, or a clock misled it. The run takes no further row, so two instances
+never deliver side by side, and its record says why it stopped. Before: it went on to the end of its backlog
+beside the new holder, and was recorded "ok"."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from conformance.gateway.client import Gateway
+from conformance.gateway.helpers import INSIDE
+from gateway.appkeys import ENGINE, JOBS
+from gateway.settings import Settings
+from gateway.storage import schema as t
+from gateway.sync.jobs import run_job
+from harness.bundled import simulator_config
+from harness.sim_control import SimControl
+from harness.stack import Stack
+from tests.test_vendor_outage import KEY, TOKEN, link_cityworks
+
+REPORTS = 12
+
+
+@pytest.mark.req("H-REL-2", "H-REL-6")
+async def test_a_delivery_run_that_lost_its_lease_takes_no_further_row(tmp_path):
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'gw.db'}",
+        admin_token=TOKEN,
+        api_keys=(KEY,),
+        scheduler_tick_s=0,  # the test runs delivery itself
+        outbox_concurrency=1,
+        job_lease_s=0.6,  # renewed every 0.2 s
+    )
+    sims = {"cityworks": simulator_config("cityworks", version="23", seed=3)}
+    async with Stack(sims, gateway=settings) as stack, aiohttp.ClientSession() as http:
+        g, cw = Gateway(stack.url("gateway"), http, TOKEN, KEY), stack.url("cityworks")
+        code = await link_cityworks(g, cw)
+        for n in range(REPORTS):
+            form = {"api_key": KEY, "service_code": code, **INSIDE, "description": f"r{n}"}
+            assert (await g.open311("POST", "/requests.json", data=form))[0] == 201
+        await SimControl(http, cw).add_faults({"kind": "latency", "latency_ms": 150, "path": "/Services/*/Create"})
+        app = stack.app("gateway")
+        run = asyncio.create_task(run_job(app[JOBS], "deliver_outbox", None, "admin"))
+        await asyncio.sleep(0.5)
+        async with app[ENGINE].begin() as conn:  # another instance has taken the lease
+            await conn.execute(t.job_leases.update().values(holder="another-instance:1"))
+        outcome = await asyncio.wait_for(run, 30)
+        assert outcome["status"] == "failed", outcome
+        assert any("lease was lost" in e for e in outcome["errors"]), outcome
+        assert outcome["counts"]["delivered"] < REPORTS / 2, "the run went on after losing its lease"
+        async with app[ENGINE].connect() as conn:
+            holder = await conn.scalar(sa.select(t.job_leases.c.holder))
+        assert holder == "another-instance:1", "the lost lease is not released from under its new holder"
