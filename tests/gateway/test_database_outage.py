@@ -71,7 +71,8 @@ async def test_a_write_while_the_database_is_unreachable_is_a_503_and_then_goes_
         assert (await resp.json())["error"]["code"] == "unavailable"
     async with g.http.get(f"{g.url}/portal/v1/me", headers={"Authorization": "Bearer nobody"}) as resp:
         assert resp.status == 503 and (await resp.json())["error"]["code"] == "unavailable"
-    async with g.http.get(f"{g.url}/portal/dashboard", cookies={"civic_session": "x"}) as resp:
+    page = f"{g.url}/portal/dashboard"
+    async with g.http.get(page, cookies={"civic_portal": "x"}, allow_redirects=False) as resp:
         assert resp.status == 503 and resp.content_type == "text/html"
         assert "try again" in (await resp.text()).lower()
     proxy.refuse(0)
