@@ -34,6 +34,7 @@ from .reconcile import reconcile
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+UNRECORDED = "ended without recording its outcome: its instance stopped or lost the database"
 WIDGETS = "widget_notifications"  # registered by the portal (gateway/app.py), scheduled every widget_poll_s
 
 
@@ -109,7 +110,8 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
     runner = ctx.jobs[job].run
     key = f"{job}:{integration['id'] if integration else '-'}"
     ttl = ctx.settings.job_lease_s
-    if not await leases.acquire(engine, key, HOLDER, ttl):
+    acquired = await leases.acquire(engine, key, HOLDER, ttl)
+    if acquired is None:
         raise JobBusy(f"{key} is running elsewhere")
     # Delivery is the job two holders must never run at once (one citizen's requests, two OpenGov requesters):
     # once its lease is lost it takes no further row.
@@ -118,6 +120,17 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
     try:
         async with engine.begin() as conn:
             started = await repo.db_now(conn)  # runs of every instance on one clock: they can be compared
+            r, integration_id = t.job_runs, integration["id"] if integration else None
+            # Holding the lease, no other run of this job is going: one still "running" ended unrecorded (its
+            # instance was killed, or lost its database before it could say): it failed, and says so. Such a run
+            # leaves its lease behind, so only a lease taken over is worth the search.
+            if acquired == leases.TAKEN_OVER:  # the lease was left behind: so may its run's record have been
+                same = r.c.integration_id.is_(None) if integration_id is None else r.c.integration_id == integration_id
+                await conn.execute(
+                    r.update()
+                    .where(r.c.job == job, same, r.c.status == "running")
+                    .values(status="failed", errors=json.dumps([UNRECORDED]))
+                )
             run = await repo.insert(
                 conn,
                 t.job_runs,

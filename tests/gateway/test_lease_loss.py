@@ -6,6 +6,7 @@ beside the new holder, and was recorded "ok"."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -55,3 +56,27 @@ async def test_a_delivery_run_that_lost_its_lease_takes_no_further_row(tmp_path)
         async with app[ENGINE].connect() as conn:
             holder = await conn.scalar(sa.select(t.job_leases.c.holder))
         assert holder == "another-instance:1", "the lost lease is not released from under its new holder"
+
+
+@pytest.mark.req("H-REL-2", "H-REL-5")
+async def test_a_run_its_instance_never_finished_is_recorded_failed_by_the_next_run(city_gw):
+    """A run still "running" when the next run of its job holds the lease ended unrecorded (its instance was
+    killed or lost the database). Before: it stayed "running" for ever."""
+    app = city_gw.stack.app("gateway")
+    async with app[ENGINE].begin() as conn:  # the run, and the lease it left behind, long lapsed
+        await conn.execute(
+            t.job_leases.insert().values(
+                job="deliver_outbox:-", holder="killed-instance:1", expires_at=datetime(2026, 1, 1, tzinfo=UTC)
+            )
+        )
+        await conn.execute(
+            t.job_runs.insert().values(
+                job="deliver_outbox", trigger="schedule", status="running", counts="{}", errors="[]",
+                started_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )  # fmt: skip
+    await run_job(app[JOBS], "deliver_outbox", None, "admin")
+    runs = {r["started_at"][:4]: r for r in (await city_gw.ok("GET", "/jobs/runs?job=deliver_outbox"))["items"]}
+    assert runs["2026"]["status"] == "failed" and "without recording" in runs["2026"]["errors"][0], runs
+    assert runs["2026"]["finished_at"] is None, "when it ended is not known"
+    assert all(r["status"] == "ok" for year, r in runs.items() if year != "2026")
