@@ -61,7 +61,10 @@ async def test_an_instance_whose_clock_is_ahead_takes_no_live_lease_and_no_row_i
 
 
 @pytest.mark.req("H-REL-6")
-async def test_a_new_row_is_due_at_once_whatever_the_clock_of_the_instance_that_wrote_it(city_gw, monkeypatch):
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the PostgreSQL clock: the test above
+async def test_a_new_row_is_due_at_once_whatever_the_clock_of_the_instance_that_wrote_it(
+    city_gw, monkeypatch, database_url
+):
     clock_off_by(monkeypatch, HOUR)  # written by an instance an hour ahead (or before the clock went back)
     row = await a_report(city_gw)
     monkeypatch.undo()
@@ -69,7 +72,8 @@ async def test_a_new_row_is_due_at_once_whatever_the_clock_of_the_instance_that_
 
 
 @pytest.mark.req("H-REL-6")
-async def test_after_the_clock_went_back_an_hour_no_retry_and_no_job_waits_for_the_hour(city_gw):
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the PostgreSQL clock: the test above
+async def test_after_the_clock_went_back_an_hour_no_retry_and_no_job_waits_for_the_hour(city_gw, database_url):
     app = city_gw.stack.app("gateway")
     engine = app[ENGINE]
     row = await a_report(city_gw)

@@ -59,7 +59,8 @@ async def test_a_delivery_run_that_lost_its_lease_takes_no_further_row(tmp_path)
 
 
 @pytest.mark.req("H-REL-2", "H-REL-5")
-async def test_a_run_its_instance_never_finished_is_recorded_failed_by_the_next_run(city_gw):
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the same statements on both
+async def test_a_run_its_instance_never_finished_is_recorded_failed_by_the_next_run(city_gw, database_url):
     """A run still "running" when the next run of its job holds the lease ended unrecorded (its instance was
     killed or lost the database). Before: it stayed "running" for ever."""
     app = city_gw.stack.app("gateway")
