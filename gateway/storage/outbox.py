@@ -180,6 +180,18 @@ async def vendor_id(conn: Any, integration_id: int, kind: Record, local_id: int)
     return None if found is None else str(found)
 
 
+async def comment_vendor_ids(conn: Any, integration_id: int, request_id: int) -> set[str]:
+    """The vendor ids of a request's comments linked so far, sent or imported."""
+    c = t.comments
+    ours = sa.select(c.c.id).where(c.c.request_id == request_id)
+    query = sa.select(v.c.vendor_id).where(
+        v.c.integration_id == integration_id,
+        v.c.kind.in_([Record.COMMENT.value, Record.IMPORTED_COMMENT.value]),
+        v.c.local_id.in_(ours),
+    )
+    return {str(x) for x in (await conn.execute(query)).scalars()}
+
+
 async def linked(conn: Any, integration_id: int, kinds: Sequence[Record] | None = None) -> set[tuple[str, int]]:
     """(kind, local id) of this integration's records."""
     query = sa.select(v.c.kind, v.c.local_id).where(v.c.integration_id == integration_id)

@@ -226,7 +226,11 @@ class Delivery:
             comment = await self._row(t.comments, payload["comment_id"])
             if not comment["public"]:
                 return Finish(row, None)  # private comments are never sent
-            sent = await vendor.find_comment(vendor_request, comment["body"]) if retry else None
+            sent = None
+            if retry:  # another comment may say the same: one already linked is not this one
+                async with self.engine.connect() as conn:
+                    taken = await outbox.comment_vendor_ids(conn, integration["id"], request["id"])
+                sent = await vendor.find_comment(vendor_request, comment["body"], taken)
             if sent is None:
                 sent = await vendor.add_comment(vendor_request, comment["body"])
             # Recorded by the vendor's id, so the comment poll never imports our own comment back (CW-ICM-1).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -100,9 +101,16 @@ class OpengovSide:
             )
         return str((await self.og.create(REQUESTS, record))["Oid"])
 
-    async def find_comment(self, vendor_id: str, text: str) -> str | None:
+    async def find_comment(self, vendor_id: str, text: str, taken: Collection[str] = ()) -> str | None:
         existing = await self.og.children(REQUESTS, int(vendor_id), self.og.comment_class)
-        match = next((c for c in existing if (c.get("CommentField") or "").strip() == text.strip()), None)
+        match = next(
+            (
+                c
+                for c in existing
+                if (c.get("CommentField") or "").strip() == text.strip() and str(c.get("Oid")) not in taken
+            ),
+            None,
+        )
         return str(match["Oid"]) if match else None
 
     async def add_comment(self, vendor_id: str, text: str) -> str:
