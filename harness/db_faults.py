@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -126,13 +125,30 @@ async def lease_holders(url: str, job: str = "deliver_outbox") -> set[str]:
     return await _read(url, q)
 
 
-async def overlapping_runs(url: str, job: str = "deliver_outbox") -> list[str]:
-    """Finished runs of the job that overlapped in time (never, with a working lease), as text."""
+LOST = "lease was lost"  # how a delivery run that lost its lease says so (gateway/sync/delivery.py)
+
+
+async def overlapping_runs(url: str, job: str = "deliver_outbox") -> tuple[list[str], list[float]]:
+    """Finished runs of the job that overlapped in time: (the overlaps no lost lease explains — a broken lease
+    — as text, and the seconds by which a run that had lost its lease, and stopped taking rows, overlapped the
+    next while its deliveries under way finished)."""
     r = t.job_runs
 
-    async def q(conn: Any) -> list[tuple[datetime, datetime]]:
-        query = sa.select(r.c.started_at, r.c.finished_at).where(r.c.job == job, r.c.finished_at.is_not(None))
-        return [(s, f) for s, f in await conn.execute(query.order_by(r.c.started_at))]
+    async def q(conn: Any) -> list[tuple[datetime, datetime, str]]:
+        query = sa.select(r.c.started_at, r.c.finished_at, r.c.errors).where(
+            r.c.job == job, r.c.finished_at.is_not(None)
+        )
+        return [(s, f, e) for s, f, e in await conn.execute(query.order_by(r.c.started_at))]
 
-    runs = await _read(url, q)
-    return [f"{a} - {b} overlaps {c} - {d}" for (a, b), (c, d) in itertools.pairwise(runs) if c < b]
+    broken: list[str] = []
+    tails: list[float] = []
+    latest: tuple[datetime, datetime, bool] | None = None  # the run that finishes last so far
+    for started, finished, errors in await _read(url, q):
+        if latest is not None and started < latest[1]:
+            if latest[2]:
+                tails.append((latest[1] - started).total_seconds())
+            else:
+                broken.append(f"{latest[0]} - {latest[1]} overlaps {started} - {finished}")
+        if latest is None or finished > latest[1]:
+            latest = (started, finished, LOST in errors)
+    return broken, tails

@@ -183,7 +183,8 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
 
 async def _keep(engine: Any, key: str, ttl: float, on_lost: Callable[[], None] | None = None) -> None:
     """Renew the lease while the job runs, so only a dead instance's lease lapses. A lease another holder took,
-    or one not renewed for its whole term (the database unreachable), is lost: `on_lost` is told."""
+    or one not renewed for two thirds of its term (the database unreachable), is lost: `on_lost` is told while
+    a third of the term is left for the work under way to end before another instance may take it."""
     renewed = time.monotonic()
     while True:
         await asyncio.sleep(ttl / 3)
@@ -191,7 +192,7 @@ async def _keep(engine: Any, key: str, ttl: float, on_lost: Callable[[], None] |
             held = await leases.renew(engine, key, HOLDER, ttl)
             renewed = time.monotonic() if held else renewed
         except Exception as err:  # a failed renewal is retried next beat; the lease lapses only if all fail
-            held = time.monotonic() - renewed < ttl
+            held = time.monotonic() - renewed < ttl * 2 / 3
             log.warning("could not renew the lease of %s: %s", key, err.__class__.__name__)
         if not held:
             log.warning("lost the lease of %s", key)
