@@ -12,7 +12,8 @@ What must hold (H-REL-1):
   internal comments never on the public side, while its public ones ("To SCF:" at Cityworks) come over once.
 
 With database faults (`db_faults`, H-REL-5) the gateway runs on a PostgreSQL server of the campaign's own,
-through a TCP fault proxy: the server is restarted (a crash) at set points of the delivery and connections
+through a TCP fault proxy: the server is restarted (a crash) once while citizens write and then at set points
+of the delivery, and connections
 are cut, stalled or slowed at random. A write during an outage must be answered 503 (the citizen tries again,
 as an app does) — any other 5xx is a problem. With `instances` > 1, that many gateway processes share the
 database, citizens spread over them, and each kill takes either the instance holding the delivery lease or
@@ -417,11 +418,16 @@ class Campaign:
                 await asyncio.sleep(0.5)
 
     async def _restarter(self) -> None:
-        """Database restarts between the kills (at shares of the reports at the vendor)."""
+        """Database restarts: the first while the citizens write (half their reports answered), the others at
+        even shares of the reports at the vendor (delivery busy)."""
         assert self.db is not None
         restarts = self.config.db_restarts
         for k in range(restarts):
-            await self._at_vendor((k + 0.5) / (restarts + 0.5))
+            if k == 0:
+                while len(self.sent) < self.config.requests / 2:  # noqa: ASYNC110 - the citizens' own count
+                    await asyncio.sleep(0.05)
+            else:
+                await self._at_vendor(k / restarts)
             await self.db.restart()  # (a no-op unless "restart" is among the faults)
 
     async def _tell(self, started: float) -> None:
