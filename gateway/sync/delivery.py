@@ -56,6 +56,10 @@ class Finish:
     geocoded: dict[str, Any] | None = None
 
 
+class ClaimLapsed(Exception):
+    """A row's claim ran out before its vendor write."""
+
+
 def retry_delay(attempts: int, base_s: float, rng: random.Random, cap_s: float = 600.0) -> float:
     return rng.uniform(0, min(cap_s, base_s * 2 ** (attempts - 1)))
 
@@ -78,6 +82,7 @@ class Delivery:
         self.retry_cap_s, self.give_up_s = retry_cap_s, give_up_s
         self._failures: Counter[str] = Counter()  # this run's failed attempts by error
         self._halted = False  # the run's lease was lost: no further row
+        self._held_until: dict[int, float] = {}  # row id -> when its claim's hold ends (monotonic)
         self.rng = rng or random.Random()
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
         self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
@@ -152,6 +157,8 @@ class Delivery:
         return [claimed.get(r["id"]) for r in rows]
 
     async def _deliver(self, row: dict[str, Any], facts: Facts) -> str:
+        # The hold is counted from before the claim: its database clock started no earlier than this.
+        self._held_until[row["id"]] = time.monotonic() + self.claim_s
         attempts = await self._claims(row)
         if attempts is None:
             return "retry"  # another instance has it
@@ -165,8 +172,20 @@ class Delivery:
             finish = await self._perform(row, attempts, facts, *context)
         except VendorError as err:
             return await self._failed(row, attempts, err)
+        except ClaimLapsed:  # another delivery may hold the row now: it is theirs to finish or fail
+            self._failures[
+                "the row's claim lapsed before its vendor write (a stall held it up): left to its holder"
+            ] += 1
+            return "retry"
+        finally:
+            self._held_until.pop(row["id"], None)
         await self._finishes(finish)
         return "delivered"
+
+    def _still_held(self, row: dict[str, Any]) -> None:
+        """Before a vendor write: the row must still be this delivery's, or another may be writing it too."""
+        if time.monotonic() >= self._held_until.get(row["id"], 0.0):
+            raise ClaimLapsed()
 
     async def _facts(self, conn: Any, request_ids: list[int]) -> Facts:
         """What delivering a batch's rows needs to know, read once for the batch: each request with its
@@ -217,6 +236,7 @@ class Delivery:
             if vendor_id is None:
                 geocoded = await self._geocode(request, integration)
                 answers = facts.answers.get(request["id"], [])
+                self._still_held(row)
                 vendor_id = await vendor.create_request({**request, **(geocoded or {})}, category, answers)
             records = [outbox.record(integration["id"], Record.REQUEST, request["id"], vendor_id)]
             photos = [m for m in facts.media.get(request["id"], []) if m not in facts.comment_media]
@@ -232,6 +252,7 @@ class Delivery:
                     taken = await outbox.comment_vendor_ids(conn, integration["id"], request["id"])
                 sent = await vendor.find_comment(vendor_request, comment["body"], taken)
             if sent is None:
+                self._still_held(row)
                 sent = await vendor.add_comment(vendor_request, comment["body"])
             # Recorded by the vendor's id, so the comment poll never imports our own comment back (CW-ICM-1).
             records = [outbox.record(integration["id"], Record.COMMENT, comment["id"], sent)]
@@ -242,6 +263,7 @@ class Delivery:
             filename = f"{media['public_id']}-{media['filename']}"
             attached = await vendor.find_attachment(vendor_request, filename) if retry else None
             if attached is None:
+                self._still_held(row)
                 attached = await vendor.add_attachment(vendor_request, filename, media["content"])
             return Finish(row, None, [outbox.record(integration["id"], Record.ATTACHMENT, media["id"], attached)])
         raise Rejected(f"unknown outbox kind {kind!r}")
