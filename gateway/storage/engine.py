@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from . import outage
 from .outage import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -140,6 +141,14 @@ def make_engine(url: str, timeout_s: float = 10.0) -> GatewayEngine:
         pool_timeout=timeout_s,
         connect_args={"timeout": timeout_s, "command_timeout": timeout_s},
     )
+
+    @sa.event.listens_for(engine.sync_engine, "handle_error")
+    def _drop_broken(context: sa.engine.ExceptionContext) -> None:
+        # A connection left busy by a query that timed out on a stalled network fails every later use, pre-ping
+        # included (which recycles only what it sees as a disconnect): a disconnect it is.
+        if outage.connection_broken(context.original_exception):
+            context.is_disconnect = True
+
     return GatewayEngine(engine.sync_engine, one_writer=False)
 
 

@@ -58,6 +58,16 @@ def is_outage(exc: BaseException) -> bool:
             continue
         if isinstance(e, asyncpg.PostgresError) and str(getattr(e, "sqlstate", "") or "")[:2] in PG_OUTAGE_CLASSES:
             return True
-        if asyncpg is not None and isinstance(e, asyncpg.InterfaceError) and "closed" in str(e):
-            return True
-    return False
+    return connection_broken(exc)
+
+
+# asyncpg's words for a connection that can no longer be used: closed under it, or still busy with a query that
+# timed out against a stalled network (its cancel never answered)
+BROKEN = ("closed", "another operation is in progress")
+
+
+def connection_broken(exc: BaseException) -> bool:
+    """The connection itself is unusable (not the statement): the pool must drop it (storage/engine.py)."""
+    return asyncpg is not None and any(
+        isinstance(e, asyncpg.InterfaceError) and any(m in str(e) for m in BROKEN) for e in _chain(exc)
+    )
