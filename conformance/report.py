@@ -58,6 +58,7 @@ def model(
     duration_s: float,
     scope: str = "all",
     writes: list[dict[str, Any]] | None = None,
+    run_tag: str | None = None,
 ) -> dict[str, Any]:
     """`writes`: what the run created or changed at its target(s) (conformance/writes.py); None when it ran
     against the bundled stack only."""
@@ -83,6 +84,7 @@ def model(
         "requirements": [_requirement(v, checks) for v in verdicts],
         "checks": [asdict(c) for c in checks.values()],
         "writes": writes,
+        "run_tag": run_tag,  # what every record the run created carries (conformance/writes.py)
     }
 
 

@@ -40,6 +40,8 @@ from typing import Any
 import aiohttp
 from shapely.geometry import mapping
 
+from loadtests.gateway_series import Event, Sample, figures, judge
+from loadtests.sampler import Sampler
 from simulators.cityworks.config import DEFECTS as CW_DEFECTS
 from simulators.kit import city
 from simulators.kit.faults import APPLY_THEN_FAIL, ERROR, MALFORMED, RATE_LIMIT, RESET, TIMEOUT
@@ -80,6 +82,10 @@ class CampaignConfig:
     db_restarts: int = 2  # database restarts (with "restart"), spread over the delivery like the kills
     db_fault_every_s: float = 10.0  # a network fault between gateway and database this often, on average
     instances: int = 1  # gateway processes on the one database
+    sample_every_s: float = 1.0  # the gateway's /metrics is scraped this often for the timeline
+    # upper bounds on the gateway's figures over the run (loadtests/gateway_series.py FIGURES): a broken one
+    # is a problem like any other
+    gateway_thresholds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,6 +95,9 @@ class Report:
     faults: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # the timeline: the gateway's metrics sampled through the run, and the kills and the faults' window on it
+    samples: list[Sample] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -228,9 +237,9 @@ PROGRESS_EVERY_S = 5.0
 
 
 class Campaign:
-    def __init__(self, config: CampaignConfig, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, config: CampaignConfig, progress: Callable[[int, str], None] | None = None) -> None:
         self.config = config
-        self.progress = progress  # told a line every few seconds while the run goes
+        self.progress = progress  # told (reports accepted, a line) every few seconds while the run goes
         self.rng = random.Random(config.seed)
         self.admin_token = secrets.token_urlsafe(24)
         self.api_key = secrets.token_urlsafe(12)
@@ -248,6 +257,11 @@ class Campaign:
         self.integration = 0
         self._up = asyncio.Event()
         self._up.set()  # set while a gateway process is serving
+        self.sampler: Sampler | None = None
+
+    def _now(self) -> float:
+        """Seconds on the timeline (the sampler's clock)."""
+        return time.monotonic() - self.sampler.started if self.sampler is not None else 0.0
 
     # -- the gateway, through its APIs, riding out restarts -----------------------------------------
 
@@ -378,6 +392,7 @@ class Campaign:
             if len(self._down) == len(self.gateways):
                 self._up.clear()
             gateway = self.gateways[victim]
+            self.report.events.append(Event(f"kill {self.report.counts['gateway kills'] + 1}", self._now()))
             await gateway.kill()
             self.report.counts["gateway kills"] += 1
             try:
@@ -443,9 +458,10 @@ class Campaign:
                 at_vendor = -1
             db = f", database: {dict(self.db.counts)}" if self.db else ""
             self.progress(
-                f"campaign: {time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
+                len(self.sent),
+                f"{time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
                 f"accepted, {at_vendor if at_vendor >= 0 else '?'} at the vendor, "
-                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills{db}"
+                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills{db}",
             )
 
     async def _vendor_count(self) -> int:
@@ -614,7 +630,15 @@ class Campaign:
                 for gateway in self.gateways:
                     stack.push_async_callback(gateway.stop)
                     await self._start(gateway)
-                await self._deliver_under_faults(started)
+                first = self.gateways[0]  # its /metrics (the outbox figures are the database's, the same on any)
+                self.sampler = Sampler(lambda: first.url, config.sample_every_s).start()
+                try:
+                    await self._deliver_under_faults(started)
+                finally:
+                    self.report.samples = await asyncio.to_thread(self.sampler.stop)
+        if config.gateway_thresholds:
+            found = figures(self.report.samples) if self.report.samples else {}
+            self.report.problems += judge(config.gateway_thresholds, found)
         seconds["total"] = time.monotonic() - started
         return self.report
 
@@ -632,6 +656,7 @@ class Campaign:
             await self.side.login()
             p = per_kind_probability(config.fault_rate, len(FAULTS))
             await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
+            faults_on = self._now()
             self._base = await self._vendor_count()
             faults["kill"] = asyncio.create_task(self._killer())
             if self.db is not None:
@@ -655,6 +680,7 @@ class Campaign:
                 self.report.counts.update(self.db.counts)
             self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
             await vendor.clear_faults()
+            self.report.events.append(Event(f"vendor faults on ({config.fault_rate:.0%})", faults_on, self._now()))
             self.report.counts["vendor calls"] = await self._vendor_calls()
             await self._compare(await self._staff_comments())
             broken, tails = await overlapping_runs(self.db.direct_url if self.db else self.database)
@@ -688,5 +714,5 @@ def _sha(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def run_campaign(config: CampaignConfig, progress: Callable[[str], None] | None = None) -> Report:
+def run_campaign(config: CampaignConfig, progress: Callable[[int, str], None] | None = None) -> Report:
     return asyncio.run(Campaign(config, progress).run())

@@ -7,10 +7,10 @@ import difflib
 import functools
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 
 from .commands import COMMANDS
 from .commands.common import UsageError, complain
+from .version import version
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -35,13 +35,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         command.add_arguments(sub_parser, argv)
         parsers[name] = sub_parser
     return parser
-
-
-def version() -> str:
-    try:
-        return metadata.version("civic-harness")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown (not installed)"
 
 
 @functools.cache

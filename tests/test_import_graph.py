@@ -156,8 +156,18 @@ FIRST_PARTY = PACKAGES
         ),
         (
             ("conformance",),
-            lambda m, t: within(t, "gateway", "simulators") and not within(t, "simulators.kit.city"),
-            "the suites reach implementations over HTTP only (the demo city's geometry is shared data)",
+            lambda m, t: within(t, "gateway", "simulators"),
+            "the suites reach implementations over HTTP only (the demo city is a library scenario in contracts/)",
+        ),
+        (
+            ("loadtests",),
+            lambda m, t: within(t, "gateway", "simulators"),
+            "load profiles reach what they load over HTTP (the demo city is a library scenario in contracts/)",
+        ),
+        (
+            ("harness.traffic",),
+            lambda m, t: within(t, *IO_LIBRARIES, "harness.proxy", "harness.commands", "harness.stack"),
+            "traffic judging is pure: exchanges in, findings out (the proxy records them, verify-traffic reads them)",
         ),
         (
             PACKAGES,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 from collections import Counter
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.geocoder import Geocoder
 from ..connectors.http import Http, Rejected, VendorError
+from ..observability import Observer
+from ..observability.logs import event
 from ..storage import outbox, repo
 from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
@@ -31,6 +34,7 @@ from .questions import answers_of
 
 MAX_ATTEMPTS = 10
 BATCH = 100
+log = logging.getLogger("civic_harness.gateway.delivery")
 
 
 @dataclass(slots=True)
@@ -76,8 +80,10 @@ class Delivery:
         concurrency: int = 8,
         retry_cap_s: float = 600.0,
         give_up_s: float = 24 * 3600.0,
+        observer: Observer | None = None,
     ) -> None:
         self.engine, self.http, self.vendors = engine, http, vendors
+        self.observer = observer or http.observer
         self.retry_base_s, self.claim_s, self.concurrency = retry_base_s, claim_s, concurrency
         self.retry_cap_s, self.give_up_s = retry_cap_s, give_up_s
         self._failures: Counter[str] = Counter()  # this run's failed attempts by error
@@ -157,6 +163,21 @@ class Delivery:
         return [claimed.get(r["id"]) for r in rows]
 
     async def _deliver(self, row: dict[str, Any], facts: Facts) -> str:
+        """One attempt at one row, as a span in the trace of the public write that made the row."""
+        tracing, metrics = self.observer.tracing, self.observer.metrics
+        attributes = {"outbox.row": row["id"], "outbox.kind": row["kind"]}
+        with tracing.span(
+            f"outbox deliver {row['kind']}", parent=row.get("traceparent"), attributes=attributes
+        ) as span:
+            outcome = await self._attempt(row, facts)
+            if span is not None:
+                span.set_attribute("outbox.outcome", outcome)
+        metrics.delivery(row["kind"], outcome)
+        if outcome == "delivered" and row["kind"] == Kind.CREATE_REQUEST:
+            metrics.reached_vendor((repo.now() - repo.aware(row["created_at"])).total_seconds())
+        return outcome
+
+    async def _attempt(self, row: dict[str, Any], facts: Facts) -> str:
         # The hold is counted from before the claim: its database clock started no earlier than this.
         self._held_until[row["id"]] = time.monotonic() + self.claim_s
         attempts = await self._claims(row)
@@ -298,8 +319,10 @@ class Delivery:
         r = t.requests
         now = repo.now()
         await outbox.link(conn, [rec for f in finishes for rec in f.records])
-        follow = [
-            outbox.new_row(kind, f.row["request_id"], subject, now) for f in finishes for kind, subject in f.follow
+        follow = [  # a photo's row joins the trace of the row that queued it
+            outbox.new_row(kind, f.row["request_id"], subject, now, f.row.get("traceparent"))
+            for f in finishes
+            for kind, subject in f.follow
         ]
         await outbox.add(conn, follow)
         # Bound names differ from the columns': SQLAlchemy keeps a column's own name for its SET value.
@@ -339,4 +362,15 @@ class Delivery:
             if attempts < MAX_ATTEMPTS or (young and not isinstance(err, Rejected)):
                 retry_at = now + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng, self.retry_cap_s))
             await outbox.fail(conn, row["id"], error, retry_at)
-        return "retry" if retry_at else "dead"
+        outcome = "retry" if retry_at else "dead"
+        event(  # a retry is the outbox doing its work; a dead letter needs someone to look
+            log,
+            logging.INFO if retry_at else logging.WARNING,
+            f"outbox.{outcome}",
+            row=row["id"],
+            kind=row["kind"],
+            attempt=attempts,
+            error=err.kind,
+            fault=err.fault,
+        )
+        return outcome

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import VendorError
+from ..observability import Observer
+from ..observability.logs import event
 from ..settings import Settings
 from ..storage import outage, repo
 from ..storage import schema as t
@@ -57,6 +59,7 @@ class Context:
     vendors: Vendors
     delivery: Delivery
     jobs: dict[str, Job] = field(default_factory=dict)
+    observer: Observer = field(default_factory=Observer)
 
 
 async def _deliver(ctx: Context, _integration: dict[str, Any] | None) -> dict[str, int]:
@@ -164,6 +167,7 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
                 errors.append(f"internal error: {err.__class__.__name__}")
             status = "failed"
         async with engine.begin() as conn:
+            finished = await repo.db_now(conn)  # the clock `started` was read on
             done = await repo.update(
                 conn,
                 t.job_runs,
@@ -172,9 +176,15 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
                     "status": status,
                     "counts": json.dumps(counts),
                     "errors": json.dumps(errors),
-                    "finished_at": await repo.db_now(conn),
+                    "finished_at": finished,
                 },
             )
+        seconds = (finished - started).total_seconds()
+        ctx.observer.metrics.job_run(job, status, len(errors), seconds)
+        # a run that found nothing to do (delivery every tick, mostly) is not worth a line at INFO
+        level = logging.WARNING if status != "ok" else logging.INFO if any(counts.values()) else logging.DEBUG
+        event(log, level, "job.run", job=key, trigger=trigger, status=status, ms=round(seconds * 1000, 1),
+              errors=len(errors) or None)  # fmt: skip
         return run_out(done or run)
     finally:
         heartbeat.cancel()

@@ -14,7 +14,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from . import faults as fk
 from . import frontdoor
 from .appkeys import CONFIG, DIALECT, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR
 from .binding import BOUND, Bound, Incoming
-from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Violation, media_type
+from .contract import FORM_TYPES, JSON_VALUE, NOT_DECODED, ContractValidator, Operation, Violation, media_type
 from .journal import Entry, Journal
 from .secrets import MASK, is_secret
 from .spec import Dialect, SimConfig, SimulatorSpec
@@ -155,29 +155,13 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
         entry.violations = [Violation("request", "path", f"{request.method} {path}: {problem}")]
     else:
         entry.operation = op.operation_id
-        query, declared = request.query, request.headers.get("Content-Type", "")
-        if dialect.bind is not None:  # what the vendor's server accepts beyond the documented shape
-            bound = _safely(
-                dialect.bind, spec.name, op, Incoming(request.method, query, media_type(declared), body, form)
-            )
-            if bound is not None:
-                request[BOUND] = bound
-                query, declared, body, form = bound.query, bound.content_type, bound.body, bound.form
-                entry.warnings = bound.warnings
-        entry.violations = (
-            validator.validate_request(op, path_params, query, request.headers, declared, body, form) or ()
-        )  # the common case keeps no list of its own
-        if entry.violations and dialect.relax is not None:
-            relaxed = _safely(
-                dialect.relax, spec.name, op, Bound(query, declared, body, form, list(entry.warnings)), validator
-            )
-            if relaxed is not None:  # checked again as the vendor's deserializer reads it
-                request[BOUND] = relaxed
-                entry.warnings = relaxed.warnings
-                query, declared, body, form = relaxed.query, relaxed.content_type, relaxed.body, relaxed.form
-                entry.violations = (
-                    validator.validate_request(op, path_params, query, request.headers, declared, body, form) or ()
-                )
+        declared = request.headers.get("Content-Type", "")
+        call = Incoming(request.method, request.query, media_type(declared), body, form)
+        bound, entry.violations, entry.warnings = judge_request(
+            validator, dialect, spec.name, op, path_params, call, declared, request.headers
+        )
+        if bound is not None:
+            request[BOUND] = bound
     if entry.violations and config.strict:
         return _finish(journal, entry, dialect.rejection(entry.violations, op), started)
 
@@ -233,6 +217,40 @@ async def vendor_call(kit: Kit, request: web.Request, handler: Handler) -> web.S
             log.error("simulator %s broke its contract on %s: %s", spec.name, op.operation_id, problems)
             entry.violations = [*entry.violations, *problems]
     return _finish(journal, entry, response, started)
+
+
+def judge_request(
+    validator: ContractValidator,
+    dialect: Dialect,
+    simulator: str,
+    op: Operation,
+    path_params: Mapping[str, str],
+    call: Incoming,
+    declared: str,
+    headers: Mapping[str, str],
+) -> tuple[Bound | None, Sequence[Violation], Sequence[Violation]]:
+    """(the call as the vendor's server binds it, or None when it is in the documented shape; violations;
+    warnings). The one judgement of a request, shared by the pipeline and whatever judges recorded calls (the
+    traffic proxy). `declared`: the Content-Type header as sent."""
+    query, body, form = call.query, call.body, call.form
+    bound: Bound | None = None
+    warnings: Sequence[Violation] = ()
+    if dialect.bind is not None:  # what the vendor's server accepts beyond the documented shape
+        bound = _safely(dialect.bind, simulator, op, call)
+        if bound is not None:
+            query, declared, body, form = bound.query, bound.content_type, bound.body, bound.form
+            warnings = bound.warnings
+    # the common case keeps no list of its own
+    violations: Sequence[Violation] = (
+        validator.validate_request(op, path_params, query, headers, declared, body, form) or ()
+    )
+    if violations and dialect.relax is not None:
+        relaxed = _safely(dialect.relax, simulator, op, Bound(query, declared, body, form, list(warnings)), validator)
+        if relaxed is not None:  # checked again as the vendor's deserializer reads it
+            bound, warnings = relaxed, relaxed.warnings
+            query, declared, body, form = relaxed.query, relaxed.content_type, relaxed.body, relaxed.form
+            violations = validator.validate_request(op, path_params, query, headers, declared, body, form) or ()
+    return bound, violations, warnings
 
 
 def _safely(rule: Callable[..., Bound | None], simulator: str, *args: Any) -> Bound | None:

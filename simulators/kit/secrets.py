@@ -42,7 +42,7 @@ def mask_headers(headers: Iterable[tuple[str, str]], keys: frozenset[str]) -> di
 def mask_query(query: Iterable[tuple[str, str]], keys: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in query:
-        v = MASK if is_secret(k, keys) else _mask_text(v, keys)
+        v = MASK if is_secret(k, keys) else mask_text(v, keys)
         if k in out:
             prev = out[k]
             out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
@@ -57,12 +57,14 @@ def mask_json(value: Any, keys: frozenset[str]) -> Any:
     if isinstance(value, list):
         return [mask_json(v, keys) for v in value]
     if isinstance(value, str):
-        return _mask_text(value, keys)
+        return mask_text(value, keys)
     return value
 
 
-def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
-    """A body as JSON-able text or structure, with every secret replaced. Binary stays opaque."""
+def mask_body(body: bytes, content_type: str, keys: frozenset[str], size: int | None = None) -> Any:
+    """A body as JSON-able text or structure, with every secret replaced. Binary stays opaque: its type, its
+    full size (`size`: the journal keeps only the first bytes) and its first bytes in hex, which name most
+    formats (ff d8 ff: a JPEG) and show a body cut short or replaced by text."""
     if not body:
         return None
     ct = content_type.split(";", 1)[0].strip().lower()
@@ -70,9 +72,9 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
         try:  # the pipeline journals a multipart body as a JSON summary of its fields
             return mask_json(loads(body), keys)
         except ValueError:
-            return f"<{ct}, {len(body)} bytes>"
-    if not _is_text(ct):
-        return f"<{ct or 'binary'}, {len(body)} bytes>"
+            return _opaque(ct, body, size)
+    if not is_text_type(ct):
+        return _opaque(ct or "binary", body, size)
     text = body.decode("utf-8", errors="replace")
     if ct == "application/x-www-form-urlencoded":
         return mask_query(parse_qsl(text, keep_blank_values=True), keys)
@@ -81,10 +83,15 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
             return mask_json(loads(text), keys)
         except ValueError:
             pass  # truncated or lenient JSON: fall back to masking the text
-    return _mask_text(text, keys)
+    return mask_text(text, keys)
 
 
-def _is_text(ct: str) -> bool:
+def _opaque(ct: str, body: bytes, size: int | None) -> str:
+    head = body[:16].hex(" ") + (" …" if len(body) > 16 else "")
+    return f"<{ct}, {size if size is not None else len(body):,} bytes: {head}>"
+
+
+def is_text_type(ct: str) -> bool:
     return (
         not ct
         or ct.startswith("text/")
@@ -99,7 +106,7 @@ _KEY_VALUE = re.compile(
 )
 
 
-def _mask_text(text: str, keys: frozenset[str]) -> str:
+def mask_text(text: str, keys: frozenset[str]) -> str:
     """Masks `key: value` / `key=value` pairs in free text, e.g. lenient JSON inside a form field."""
     if len(text) < 4 or not any(c in text for c in ":="):
         return text

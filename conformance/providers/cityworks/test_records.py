@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 
 import pytest
+
+from conformance import writes
 
 from .conftest import needs_licence
 
@@ -38,7 +39,7 @@ def wo_licence(cw_target):
 @pytest.fixture
 def new_request(cw, sr_licence) -> dict:
     problem_sid, answers = public_problem_with_answers(cw)
-    ref = f"harness-{uuid.uuid4()}"
+    ref = writes.tag()
     data = {
         "ProblemSid": problem_sid,
         "X": -78.6375,
@@ -97,7 +98,7 @@ def test_answers_arrive_with_the_request(cw, new_request):
 )
 def test_a_bad_create_is_an_error_envelope_and_creates_nothing(cw, sr_licence, data):
     before = cw.call(f"{SR}/Search", {}).value
-    reply = cw.call(f"{SR}/Create", data)
+    reply = cw.call(f"{SR}/Create", {**data, "OtherSystemId": writes.tag()})  # found if wrongly created
     assert reply.http_status == 200 and reply.status == ERROR and reply.envelope["Value"] is None
     if not cw.legacy:
         item = reply.envelope["ErrorMessages"][0]
@@ -114,7 +115,12 @@ def test_an_answer_of_another_problem_is_refused(cw, sr_licence):
         pytest.skip("needs two problem types with answers")
     first, second = with_answers[:2]
     reply = cw.call(
-        f"{SR}/Create", {"ProblemSid": first["ProblemSid"], "Answers": [{"AnswerId": second["Answers"][0]["AnswerId"]}]}
+        f"{SR}/Create",
+        {
+            "ProblemSid": first["ProblemSid"],
+            "Answers": [{"AnswerId": second["Answers"][0]["AnswerId"]}],
+            "OtherSystemId": writes.tag(),
+        },
     )
     assert reply.status == ERROR
 
@@ -239,6 +245,7 @@ def test_work_orders_create_read_comment_and_close(cw, wo_licence):
             "Y": 35.78,
             "Address": "5 Oak Ave",
             "InitiatedByApp": "civic-harness",
+            "Text1": writes.tag(),
         },
     ).value
     (wo,) = created
@@ -259,7 +266,8 @@ def test_work_orders_create_read_comment_and_close(cw, wo_licence):
 def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
     template = cw.call(f"{WO}/Templates", {}).value[0]
     (wo,) = cw.call(
-        f"{WO}/Create", {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"]}
+        f"{WO}/Create",
+        {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"], "Text1": writes.tag()},
     ).value
     content = os.urandom(50_000)
     files = {"file": ("crew.png", content, "image/png")}
@@ -270,5 +278,5 @@ def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
 
 @pytest.mark.req("CW-API-1", "CW-API-5")
 def test_a_work_order_without_a_template_is_refused(cw, wo_licence):
-    reply = cw.call(f"{WO}/Create", {"EntityType": "STREET"})
+    reply = cw.call(f"{WO}/Create", {"EntityType": "STREET", "Text1": writes.tag()})
     assert reply.status == ERROR
