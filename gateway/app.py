@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .api import jsonapi, observe, open311, query, routes
+from .api import jsonapi, observe, open311, portal, query, routes
 from .api.bodies import BodyTimeout, body_deadline, body_limit, declared_too_large
 from .appkeys import (
     CATALOG,
@@ -36,7 +36,7 @@ from .observability.tracing import provider_from_environment
 from .portal.auth import SignInGuard
 from .portal.notify import check_subscriptions
 from .settings import Settings
-from .storage import reports
+from .storage import outage, reports
 from .storage.engine import make_engine, migrate
 from .storage.group_commit import GroupCommit
 from .sync.delivery import Delivery
@@ -47,12 +47,13 @@ log = logging.getLogger("civic_harness.gateway")
 SHUTDOWN_GRACE_S = 20.0
 # What an aiohttp HTTP error says in its headers and an error in the API's own format must keep.
 CARRIED_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+DATABASE_UNAVAILABLE = "The service is briefly unavailable. Please try again in a moment."
 # aiosqlite logs every statement with its parameters at DEBUG, integration secrets included: never let it.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
-    engine = make_engine(app[SETTINGS].database_url)
+    engine = make_engine(app[SETTINGS].database_url, app[SETTINGS].database_timeout_s)
     await migrate(engine)  # versioned migrations, applied on start
     app[ENGINE] = engine
     app[SIGN_IN].engine = engine  # the forms' key is kept in the database
@@ -66,7 +67,9 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
         observer = app[OBSERVER]
-        app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s), observer=observer)
+        s = app[SETTINGS]
+        policy = RetryPolicy(base_s=s.vendor_retry_base_s, cap_s=s.vendor_retry_cap_s, timeout_s=s.vendor_timeout_s)
+        app[HTTP] = Http(session, policy, observer=observer)
         vendors = Vendors(app[HTTP])
         settings = app[SETTINGS]
         delivery = Delivery(
@@ -76,6 +79,8 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
             settings.outbox_retry_base_s,
             settings.outbox_claim_s,
             concurrency=settings.outbox_concurrency,
+            retry_cap_s=settings.outbox_retry_cap_s,
+            give_up_s=settings.outbox_give_up_s,
             observer=observer,
         )
         jobs = sync_jobs()
@@ -115,9 +120,22 @@ async def background_jobs(app: web.Application) -> AsyncIterator[None]:
 def _failure(request: web.Request, status: int, message: str) -> web.Response:
     """An answer in the format of the API the path belongs to; never a stack trace."""
     if request.path.startswith(open311.PREFIX):
-        return open311.error_response(request, 400 if status >= 500 else status, [message])
-    code = {404: "not_found", 405: "method_not_allowed", 408: "timeout", 413: "too_large"}.get(status, "error")
-    return jsonapi.error_response(status, code if status < 500 else "internal_error", message)
+        return open311.error_response(request, 400 if status >= 500 and status != 503 else status, [message])
+    if status == 503 and request.path.startswith("/portal/") and not request.path.startswith(portal.PREFIX):
+        return portal.unavailable_page(message)  # a page, for the portal's browser pages
+    code = {404: "not_found", 405: "method_not_allowed", 408: "timeout", 413: "too_large", 503: "unavailable"}
+    return jsonapi.error_response(
+        status, code.get(status, "error") if status < 500 or status == 503 else "internal_error", message
+    )
+
+
+def _unavailable(request: web.Request, exc: Exception) -> web.Response:
+    """The database is down, restarting, cut off, full or read-only: 503 in the API's format, with when to
+    try again; whatever the request wrote was rolled back (storage/outage.py)."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+    answer = _failure(request, 503, DATABASE_UNAVAILABLE)
+    answer.headers["Retry-After"] = "5"
+    return answer
 
 
 @web.middleware
@@ -138,7 +156,9 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         answer = _failure(request, 408, str(exc))
         answer.force_close()  # the rest of the body is not waited for
         return answer
-    except Exception:
+    except Exception as exc:
+        if outage.is_outage(exc):
+            return _unavailable(request, exc)
         log.exception("gateway failed on %s %s", request.method, request.path)  # no body: it may hold secrets
         # Open311's status for a general service error is 400 (spec 1.6); the admin API says 500.
         return _failure(request, 500, "General service error")

@@ -22,6 +22,9 @@ FORM_ROOM = 1024 * 1024  # the form fields around an upload, on top of the uploa
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     database_url: str = "sqlite:///civic-harness-gateway.db"
+    # A database call (connect, query, a wait for a pooled connection) gives up after this long and the client
+    # gets a 503: a stalled or unreachable database never holds a request indefinitely (PostgreSQL).
+    database_timeout_s: float = 10.0
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # Open311 keys for writes
     jurisdiction_id: str = "harnessville.example"
@@ -33,6 +36,14 @@ class Settings:
     # off, for a deployment that runs jobs only through the admin API.
     scheduler_tick_s: float = 5.0
     outbox_retry_base_s: float = 2.0  # first retry after up to this many seconds, doubling (with full jitter)
+    outbox_retry_cap_s: float = 600.0  # ... up to this many seconds between tries
+    # Retries inside one vendor call (a read, or a call that certainly did not take effect): full jitter from
+    # vendor_retry_base_s, doubling, at most vendor_retry_cap_s apart.
+    vendor_retry_base_s: float = 0.2
+    vendor_retry_cap_s: float = 5.0
+    # A row whose vendor is unreachable or answers errors keeps being tried (at the cap) for this long from
+    # its first try before it becomes a dead letter; one the vendor refuses dies after its tenth try.
+    outbox_give_up_s: float = 24 * 3600.0
     # How long a claimed outbox row belongs to the instance that claimed it: longer than any vendor call
     # chain, and how long a row waits after its instance died mid-delivery.
     outbox_claim_s: float = 120.0
@@ -117,6 +128,12 @@ class Settings:
             raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
         if self.header_timeout_s <= 0 or self.body_timeout_s <= 0 or self.body_min_rate < 1:
             raise ValueError("header_timeout_s and body_timeout_s are positive, body_min_rate at least 1 (bytes/s)")
+        if not 0 < self.outbox_retry_cap_s < 3600 or self.outbox_give_up_s <= 0:
+            raise ValueError("outbox_retry_cap_s is positive and under an hour; outbox_give_up_s is positive")
+        if not 0 < self.outbox_claim_s < 3600:
+            raise ValueError("outbox_claim_s is positive and under an hour (a longer hold reads as a clock jump)")
+        if self.database_timeout_s <= 0:
+            raise ValueError("database_timeout_s must be positive")
         if self.log_format not in ("text", "json"):
             raise ValueError(f"log_format is text or json, not {self.log_format!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -10,11 +10,20 @@ What must hold (H-REL-1):
 - OpenGov: one requester per citizen, however many reports and however the address was capitalised;
 - nothing private crosses over: the citizen's e-mail and phone never on the public side, the vendor's
   internal comments never on the public side, while its public ones ("To SCF:" at Cityworks) come over once.
+
+With database faults (`db_faults`, H-REL-5) the gateway runs on a PostgreSQL server of the campaign's own,
+through a TCP fault proxy: the server is restarted (a crash) once while citizens write and then at set points
+of the delivery, and connections
+are cut, stalled or slowed at random. A write during an outage must be answered 503 (the citizen tries again,
+as an app does) — any other 5xx is a problem. With `instances` > 1, that many gateway processes share the
+database, citizens spread over them, and each kill takes either the instance holding the delivery lease or
+one beside it; delivery runs must never have overlapped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import math
@@ -39,6 +48,7 @@ from simulators.kit.faults import APPLY_THEN_FAIL, ERROR, MALFORMED, RATE_LIMIT,
 from simulators.opengov.config import DEFECTS as OG_DEFECTS
 
 from .bundled import simulator_config
+from .db_faults import DatabaseFaults, lease_holders, overlapping_runs
 from .gateway_process import FAST, GatewayProcess, gateway_env
 from .sim_control import SimControl
 from .stack import Stack
@@ -68,6 +78,10 @@ class CampaignConfig:
     stall_s: float = 120.0  # the outbox must keep moving: fail when the vendor sees no call for this long
     vendor: str = "cityworks"  # or "opengov"
     vendor_defects: tuple[str, ...] = ()  # simulator defects: prove the checks catch a broken vendor
+    db_faults: tuple[str, ...] = ()  # restart, cut, stall, latency: the gateway on a private PostgreSQL
+    db_restarts: int = 2  # database restarts (with "restart"), spread over the delivery like the kills
+    db_fault_every_s: float = 10.0  # a network fault between gateway and database this often, on average
+    instances: int = 1  # gateway processes on the one database
     sample_every_s: float = 1.0  # the gateway's /metrics is scraped this often for the timeline
     # upper bounds on the gateway's figures over the run (loadtests/gateway_series.py FIGURES): a broken one
     # is a problem like any other
@@ -231,7 +245,12 @@ class Campaign:
         self.api_key = secrets.token_urlsafe(12)
         self.report = Report(config=asdict(config))
         self.sent: list[Sent] = []
-        self.gateway: GatewayProcess | None = None
+        self.gateways: list[GatewayProcess] = []
+        self._down: set[int] = set()  # instances being killed and started again
+        self._turn = 0  # round robin over the instances that are up
+        self.db: DatabaseFaults | None = None
+        self._base = 0  # the vendor's own records before the campaign
+        self.database = ""  # what the gateway's DATABASE_URL names; the campaign reads it directly too
         self.http: aiohttp.ClientSession | None = None
         self.side: CityworksSide | OpengovSide | None = None
         self.code = ""
@@ -246,12 +265,21 @@ class Campaign:
 
     # -- the gateway, through its APIs, riding out restarts -----------------------------------------
 
+    @property
+    def gateway(self) -> GatewayProcess:
+        """An instance that is up (round robin), or the first while none is."""
+        up = [g for n, g in enumerate(self.gateways) if n not in self._down] or self.gateways
+        self._turn += 1
+        return up[self._turn % len(up)]
+
     async def _call(self, method: str, path: str, *, admin: bool = False, **kwargs: Any) -> tuple[int, Any]:
-        """One call to whichever gateway process is up; a connection lost to a kill is tried again once the
-        gateway is back (a citizen's app does the same). Returns (status, parsed body)."""
-        assert self.http is not None and self.gateway is not None
+        """One call to a gateway process that is up; a connection lost to a kill is tried again once a
+        gateway is back, and a 503 (the database unavailable) a moment later (a citizen's app does the same).
+        Any other 5xx is a problem. Returns (status, parsed body)."""
+        assert self.http is not None and self.gateways
         headers = {"Authorization": f"Bearer {self.admin_token}"} if admin else {}
-        for _ in range(40):
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
             await self._up.wait()
             data = kwargs.get("data")
             if callable(data):  # a multipart form cannot be sent twice: build it per try
@@ -259,10 +287,18 @@ class Campaign:
             try:
                 async with self.http.request(method, self.gateway.url + path, headers=headers, **kwargs) as resp:
                     text = await resp.text()
-                    return resp.status, (json.loads(text) if text else None)
+                    status = resp.status
             except (aiohttp.ClientConnectionError, TimeoutError):
                 self.report.counts["citizen retries after a lost connection"] += 1
                 await asyncio.sleep(0.2)
+                continue
+            if status == 503:
+                self.report.counts[f"{'writes' if method != 'GET' else 'reads'} answered 503 during an outage"] += 1
+                await asyncio.sleep(0.25)
+                continue
+            if status >= 500 or (status == 400 and "General service error" in text):
+                self.report.problems.append(f"{method} {path.split('?')[0]}: {status} {text[:200]}")
+            return status, (json.loads(text) if text else None)
         raise RuntimeError(f"{method} {path}: the gateway did not come back")
 
     async def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -338,23 +374,76 @@ class Campaign:
 
         await asyncio.gather(*(citizen() for _ in range(self.config.concurrency)))
 
+    async def _at_vendor(self, share: float) -> None:
+        """Until the vendor holds this share of the reports (so a fault lands while delivery is busy)."""
+        base = self._base
+        while await self._vendor_count() - base < self.config.requests * share:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
     async def _killer(self) -> None:
-        """SIGKILL when the vendor holds evenly spaced shares of the reports (so each kill lands while
-        delivery is busy), then start again on the same database."""
-        assert self.gateway is not None
-        base = await self._vendor_count()
-        marks = [self.config.requests * (k + 1) // (self.config.kills + 1) for k in range(self.config.kills)]
-        for mark in marks:
-            while await self._vendor_count() - base < mark:  # noqa: ASYNC110 - the count is another server's
-                await asyncio.sleep(0.05)
-            self._up.clear()
+        """SIGKILL at evenly spaced shares of the reports at the vendor, then start again on the same database.
+        With several instances, every other kill takes the one holding the delivery lease (the lease must lapse
+        and another take over) and the others one beside it (the holder goes on alone)."""
+        kills = self.config.kills
+        for k in range(kills):
+            await self._at_vendor((k + 1) / (kills + 1))
+            victim = await self._victim(k)
+            self._down.add(victim)
+            if len(self._down) == len(self.gateways):
+                self._up.clear()
+            gateway = self.gateways[victim]
             self.report.events.append(Event(f"kill {self.report.counts['gateway kills'] + 1}", self._now()))
-            await self.gateway.kill()
+            await gateway.kill()
             self.report.counts["gateway kills"] += 1
             try:
-                await self.gateway.start()
+                await self._start(gateway)
             finally:  # a gateway that did not come back fails the calls waiting for it, never hangs them
+                self._down.discard(victim)
                 self._up.set()
+
+    async def _victim(self, k: int) -> int:
+        if len(self.gateways) == 1:
+            return 0
+        try:
+            holders = await lease_holders(self.db.direct_url if self.db else self.database)
+        except Exception:  # the database restarting: kill any
+            holders = set()
+        pids = [str(g.proc.pid) if g.proc else "" for g in self.gateways]
+        holding = [n for n, pid in enumerate(pids) if any(h.endswith(f":{pid}") for h in holders)]
+        if not holding:
+            self.report.counts["kills with no lease held"] += 1
+            return k % len(self.gateways)
+        if k % 2 == 0:
+            self.report.counts["kills of the instance holding the delivery lease"] += 1
+            return holding[0]
+        self.report.counts["kills beside the instance holding the delivery lease"] += 1
+        return next(n for n in range(len(self.gateways)) if n != holding[0])
+
+    async def _start(self, gateway: GatewayProcess) -> None:
+        """Start a gateway process; one that finds its database down exits, and is started again."""
+        for attempt in range(60):
+            try:
+                await gateway.start()
+                return
+            except RuntimeError:
+                await gateway.kill()
+                self.report.counts["gateway starts retried (database down)"] += 1
+                if attempt == 59:
+                    raise
+                await asyncio.sleep(0.5)
+
+    async def _restarter(self) -> None:
+        """Database restarts: the first while the citizens write (half their reports answered), the others at
+        even shares of the reports at the vendor (delivery busy)."""
+        assert self.db is not None
+        restarts = self.config.db_restarts
+        for k in range(restarts):
+            if k == 0:
+                while len(self.sent) < self.config.requests / 2:  # noqa: ASYNC110 - the citizens' own count
+                    await asyncio.sleep(0.05)
+            else:
+                await self._at_vendor(k / restarts)
+            await self.db.restart()  # (a no-op unless "restart" is among the faults)
 
     async def _tell(self, started: float) -> None:
         """A line of progress every few seconds: reports sent, at the vendor, kills, what is still pending."""
@@ -367,11 +456,12 @@ class Campaign:
                 at_vendor = await self._vendor_count() - base
             except Exception:  # the vendor's control plane busy: this line says less, the next one tells
                 at_vendor = -1
+            db = f", database: {dict(self.db.counts)}" if self.db else ""
             self.progress(
                 len(self.sent),
                 f"{time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
                 f"accepted, {at_vendor if at_vendor >= 0 else '?'} at the vendor, "
-                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills",
+                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills{db}",
             )
 
     async def _vendor_count(self) -> int:
@@ -422,9 +512,8 @@ class Campaign:
         await self._admin("POST", "/jobs/status_poll/run", json={"integration_id": self.integration})
         return added
 
-    async def _media_sha(self, url: str) -> str:
-        assert self.http is not None and self.gateway is not None
-        path = "/open311/" + url.split("/open311/", 1)[1]  # the URL names whichever process wrote the answer
+    async def _media_sha(self, path: str) -> str:
+        assert self.http is not None and self.gateways
         async with self.http.get(self.gateway.url + path) as resp:
             return hashlib.sha256(await resp.read()).hexdigest()
 
@@ -468,9 +557,11 @@ class Campaign:
         missing = [text for text, _ in sent.comments if text not in ours]
         if missing:
             problems.append(f"{sent.public_id}: acknowledged comments lost by the gateway: {missing}")
-        # The report's media_url is its first photo, which may be a comment's: one URL, one photo.
-        media = dict.fromkeys(u for u in [public[0].get("media_url"), *(c.get("media_url") for c in comments)] if u)
-        photos = sorted([await self._media_sha(u) for u in media if "/open311/" in u])
+        # The report's media_url is its first photo, which may be a comment's: one path, one photo (the URL's
+        # host is whichever instance answered).
+        urls = [public[0].get("media_url"), *(c.get("media_url") for c in comments)]
+        media = dict.fromkeys("/open311/" + u.split("/open311/", 1)[1] for u in urls if u and "/open311/" in u)
+        photos = sorted([await self._media_sha(u) for u in media])
         told = [p for p in [sent.photo, *(p for _, p in sent.comments)] if p]
         if not set(told) <= set(photos):
             problems.append(f"{sent.public_id}: an acknowledged photo is not on the public side")
@@ -513,55 +604,96 @@ class Campaign:
         sim_config = simulator_config(
             side_type.sim, seed=config.seed, defects=frozenset(config.vendor_defects), **side_type.sim_options
         )
+        # A gateway that gives up on a hung vendor after 1 s and delivers 16 requests at once: faults cost
+        # the run less time, and more deliveries race each other for the same citizen. On a failing database,
+        # a call gives up after 2 s (the citizen gets a 503 and tries again).
+        # A claim holds a row 5 s: longer than a lookup and a write at 1 s each, so a delivery seldom finds its
+        # claim lapsed before the write (it then leaves the row to the next run).
+        settings = {**FAST, "VENDOR_TIMEOUT_S": "1", "OUTBOX_CONCURRENCY": "16", "DATABASE_TIMEOUT_S": "2"}
+        settings["OUTBOX_CLAIM_S"] = "5"
+        if config.db_faults:  # a lease outlives a renewal stuck for the database timeout, with room to stop
+            settings["JOB_LEASE_S"] = "6"
+        env = gateway_env(self.admin_token, self.api_key, settings)
         with tempfile.TemporaryDirectory(prefix="civic-campaign-") as scratch:
-            database = config.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
-            # A gateway that gives up on a hung vendor after 1 s and delivers 16 requests at once: faults cost
-            # the run less time, and more deliveries race each other for the same citizen.
-            env = gateway_env(
-                self.admin_token, self.api_key, {**FAST, "VENDOR_TIMEOUT_S": "1", "OUTBOX_CONCURRENCY": "16"}
-            )
-            async with Stack({side_type.sim: sim_config}) as sims, aiohttp.ClientSession() as http:
-                self.http, self.side = http, side_type(http, sims.url(side_type.sim))
-                vendor = self.side.control
-                self.gateway = GatewayProcess(database, env)
-                await self.gateway.start()
-                gateway = self.gateway
-                self.sampler = Sampler(lambda: gateway.url, config.sample_every_s).start()
-                try:
-                    await self._setup()
-                    await self.side.login()
-                    p = per_kind_probability(config.fault_rate, len(FAULTS))
-                    await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
-                    faults_on = self._now()
-                    killer = asyncio.create_task(self._killer())
-                    ticker = asyncio.create_task(self._tell(started))
-                    t0 = time.monotonic()
-                    await self._citizens()
-                    seconds["citizens"] = time.monotonic() - t0
-                    await self._drain()
-                    seconds["citizens and delivery"] = time.monotonic() - t0
-                    if not killer.done():  # every kill mark is below the number of reports
-                        self.report.problems.append("delivery ended before every kill was made")
-                        killer.cancel()
-                    (outcome,) = await asyncio.gather(killer, return_exceptions=True)
-                    if isinstance(outcome, Exception):
-                        self.report.problems.append(f"the gateway did not start again after a kill: {outcome}")
-                    self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
-                    await vendor.clear_faults()
-                    self.report.events.append(
-                        Event(f"vendor faults on ({config.fault_rate:.0%})", faults_on, self._now())
+            async with contextlib.AsyncExitStack() as stack:
+                if config.db_faults:
+                    self.db = await stack.enter_async_context(
+                        DatabaseFaults(config.db_faults, config.seed, config.db_fault_every_s)
                     )
-                    self.report.counts["vendor calls"] = await self._vendor_calls()
-                    ticker.cancel()
-                    await self._compare(await self._staff_comments())
+                    self.database = self.db.gateway_url
+                else:
+                    self.database = config.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
+                sims = await stack.enter_async_context(Stack({side_type.sim: sim_config}))
+                http = await stack.enter_async_context(aiohttp.ClientSession())
+                self.http, self.side = http, side_type(http, sims.url(side_type.sim))
+                self.gateways = [GatewayProcess(self.database, env) for _ in range(config.instances)]
+                for gateway in self.gateways:
+                    stack.push_async_callback(gateway.stop)
+                    await self._start(gateway)
+                first = self.gateways[0]  # its /metrics (the outbox figures are the database's, the same on any)
+                self.sampler = Sampler(lambda: first.url, config.sample_every_s).start()
+                try:
+                    await self._deliver_under_faults(started)
                 finally:
                     self.report.samples = await asyncio.to_thread(self.sampler.stop)
-                    await self.gateway.stop()
         if config.gateway_thresholds:
             found = figures(self.report.samples) if self.report.samples else {}
             self.report.problems += judge(config.gateway_thresholds, found)
         seconds["total"] = time.monotonic() - started
         return self.report
+
+    async def _deliver_under_faults(self, started: float) -> None:
+        """Setup, citizens and delivery under every fault, then the comparison. A failure that stops the run
+        (the gateway never answering, an admin call refused) is a problem of the report, not a crash."""
+        config, seconds, problems = self.config, self.report.seconds, self.report.problems
+        assert self.side is not None
+        vendor = self.side.control
+        calm = asyncio.Event()
+        faults: dict[str, asyncio.Task[None]] = {}
+        ticker = asyncio.create_task(self._tell(started))
+        try:
+            await self._setup()
+            await self.side.login()
+            p = per_kind_probability(config.fault_rate, len(FAULTS))
+            await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
+            faults_on = self._now()
+            self._base = await self._vendor_count()
+            faults["kill"] = asyncio.create_task(self._killer())
+            if self.db is not None:
+                faults["database restart"] = asyncio.create_task(self._restarter())
+                faults["network fault"] = asyncio.create_task(self.db.network(calm))
+            t0 = time.monotonic()
+            await self._citizens()
+            seconds["citizens"] = time.monotonic() - t0
+            await self._drain()
+            seconds["citizens and delivery"] = time.monotonic() - t0
+            calm.set()  # the network faults end; the kills and restarts must all have been made
+            for name, task in faults.items():
+                if not task.done() and name != "network fault":  # every mark is below the number of reports
+                    problems.append(f"delivery ended before every {name} was made")
+                    task.cancel()
+                (outcome,) = await asyncio.gather(task, return_exceptions=True)
+                if isinstance(outcome, Exception):
+                    problems.append(f"{name}: {outcome.__class__.__name__}: {outcome}")
+            if self.db is not None:
+                await self._drain()  # whatever the last fault held up
+                self.report.counts.update(self.db.counts)
+            self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
+            await vendor.clear_faults()
+            self.report.events.append(Event(f"vendor faults on ({config.fault_rate:.0%})", faults_on, self._now()))
+            self.report.counts["vendor calls"] = await self._vendor_calls()
+            await self._compare(await self._staff_comments())
+            broken, tails = await overlapping_runs(self.db.direct_url if self.db else self.database)
+            problems.extend(f"two delivery runs overlapped: {o}" for o in broken[:20])
+            if tails:  # a run that lost its lease stops taking rows; the deliveries it had begun still finish
+                self.report.counts["delivery runs that lost their lease, overlapping the next"] = len(tails)
+                self.report.counts["their longest overlap (ms)"] = round(max(tails) * 1000)
+        except RuntimeError as exc:  # an admin call refused, a gateway that never came back
+            problems.append(f"the campaign could not go on: {exc}")
+        finally:
+            for task in [ticker, *faults.values()]:
+                task.cancel()
+            await asyncio.gather(ticker, *faults.values(), return_exceptions=True)
 
 
 def _form(fields: dict[str, str], photo: bytes | None) -> Any:

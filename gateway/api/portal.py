@@ -533,6 +533,11 @@ def _page_message(
     )
 
 
+def unavailable_page(text: str) -> web.Response:
+    """A page's 503 (the database unavailable): a page, as a browser expects, with when to try again."""
+    return _page_message("Please try again", text, 503, {"Retry-After": "5"}, back=False)
+
+
 async def _sign_in_form(request: web.Request, error: str | None, status: int = 200, email: str = "") -> web.Response:
     """The form; after a failed try it says why and keeps the e-mail address typed (never the password)."""
     response = web.Response(content_type="text/html", status=status, headers={"Content-Security-Policy": render.CSP})

@@ -50,6 +50,22 @@ class VendorClock:
         """An aware moment as the vendor's local date text (no offset, whole seconds)."""
         return moment.astimezone(self.local).replace(tzinfo=None).isoformat(timespec="seconds")
 
+    def since_text(self, moment: datetime) -> str:
+        """A lower bound ("changed since") as the vendor's date text: never after `moment`, however the vendor
+        reads it. In the hour the local clock repeats (autumn), text such as 01:30 names two moments an hour
+        apart, and a vendor reading the later one would skip an hour of records; so there it is the text of
+        the hour before, which names one moment."""
+        at = moment
+        while True:
+            text = self.text(at)
+            latest = max(self._reading(text, fold) for fold in (0, 1))
+            if latest <= moment:
+                return text
+            at -= latest - moment
+
+    def _reading(self, text: str, fold: int) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=self.local, fold=fold).astimezone(UTC)
+
     def text_of_iso(self, value: str) -> str:
         """An ISO 8601 date-time with its zone (an Open311 datetime answer) as the vendor's date text; text that
         does not parse goes as it is (answers were checked when the citizen sent them)."""

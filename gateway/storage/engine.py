@@ -14,6 +14,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from . import outage
+from .outage import DatabaseUnavailable
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -32,6 +35,22 @@ CATALOG_TABLES = frozenset({"categories", "questions", "category_agencies", "age
 _CATALOG_WRITTEN = "civic_harness_catalog_written"
 
 
+class GatewayConnection(AsyncConnection):
+    """A connection whose network failures say what they are: the driver hands a refused or reset connect
+    and a query past its timeout on as bare OSError / TimeoutError, which would read as a bug (a 500)."""
+
+    async def start(self, is_ctxmanager: bool = False) -> AsyncConnection:
+        try:
+            return await super().start(is_ctxmanager)
+        except (OSError, TimeoutError) as exc:
+            raise DatabaseUnavailable(f"cannot connect to the database: {exc.__class__.__name__}") from exc
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await super().__aexit__(type_, value, traceback)
+        if isinstance(value, OSError | TimeoutError):  # a query (or its rollback) past the timeout
+            raise DatabaseUnavailable(f"the database did not answer: {value.__class__.__name__}") from value
+
+
 class GatewayEngine(AsyncEngine):
     """The async engine with two additions the gateway relies on.
 
@@ -46,6 +65,7 @@ class GatewayEngine(AsyncEngine):
     the same file still meet the busy timeout."""
 
     __slots__ = ("_holder", "_writer", "catalog_version")
+    _connection_cls = GatewayConnection
 
     def __init__(self, sync_engine: sa.Engine, *, one_writer: bool) -> None:
         super().__init__(sync_engine)
@@ -88,7 +108,10 @@ def _note_catalog_write(conn: sa.Connection, clause: Any, *_: Any) -> None:
         conn.info[_CATALOG_WRITTEN] = True
 
 
-def make_engine(url: str) -> GatewayEngine:
+def make_engine(url: str, timeout_s: float = 10.0) -> GatewayEngine:
+    """`timeout_s`: how long a connect, a query or a wait for a pooled connection may take on PostgreSQL
+    before the caller is told the database is unavailable (storage/outage.py) instead of waiting on a dead
+    or stalled connection; pre-ping drops connections a restart or a cut left behind."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -102,8 +125,30 @@ def make_engine(url: str) -> GatewayEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @sa.event.listens_for(engine.sync_engine, "handle_error")
+        def _reopen_read_only(context: sa.engine.ExceptionContext) -> None:
+            # SQLite opens a file it may not write read-only and the connection stays so: dropping the pool's
+            # connections lets the next one find the file writable again, without a restart.
+            if "readonly database" in str(context.original_exception).lower():
+                context.is_disconnect = True
+
         return GatewayEngine(engine.sync_engine, one_writer=True)
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=timeout_s,
+        connect_args={"timeout": timeout_s, "command_timeout": timeout_s},
+    )
+
+    @sa.event.listens_for(engine.sync_engine, "handle_error")
+    def _drop_broken(context: sa.engine.ExceptionContext) -> None:
+        # A connection left busy by a query that timed out on a stalled network fails every later use, pre-ping
+        # included (which recycles only what it sees as a disconnect): a disconnect it is.
+        if outage.connection_broken(context.original_exception):
+            context.is_disconnect = True
+
     return GatewayEngine(engine.sync_engine, one_writer=False)
 
 

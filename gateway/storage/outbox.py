@@ -68,15 +68,24 @@ async def add(conn: Any, rows: Sequence[dict[str, Any]]) -> None:
 
 PENDING = sa.and_(o.c.delivered_at.is_(None), o.c.dead_at.is_(None))
 STATES = {"pending": PENDING, "dead": o.c.dead_at.is_not(None), "delivered": o.c.delivered_at.is_not(None)}
+# No row is held on purpose longer than this (back-off stops at 600 s, a claim holds outbox_claim_s): one due
+# further ahead was scheduled by a clock that has since gone back, and waits no longer.
+LONGEST_WAIT = timedelta(hours=1)
 
 
 def due(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(PENDING, o.c.next_attempt_at <= now)
+    """Never tried (due at once, whatever the clock of the instance that wrote it), or its wait is over, on
+    the database's clock (`repo.db_now`)."""
+    return sa.and_(
+        PENDING,
+        sa.or_(o.c.attempts == 0, o.c.next_attempt_at <= now, o.c.next_attempt_at > now + LONGEST_WAIT),
+    )
 
 
 async def due_rows(conn: Any, after: int, limit: int) -> list[dict[str, Any]]:
     """Rows due now with an id above `after`, oldest first."""
-    return await repo.many(conn, o.select().where(due(repo.now()), o.c.id > after).order_by(o.c.id).limit(limit))
+    now = await repo.db_now(conn)
+    return await repo.many(conn, o.select().where(due(now), o.c.id > after).order_by(o.c.id).limit(limit))
 
 
 async def pending_by_request(conn: Any, request_ids: Sequence[int], upto: int) -> dict[int, set[int]]:
@@ -116,10 +125,10 @@ async def figures(conn: Any) -> tuple[dict[tuple[str, str], int], float]:
 async def claim(conn: Any, row_ids: Sequence[int], hold_s: float) -> dict[int, int]:
     """Claim due rows before the vendor is called (attempts + 1, held for `hold_s`): row id -> its attempt
     number, for the rows claimed (another instance has the others, or they are done)."""
-    now = repo.now()
+    now = await repo.db_now(conn)
     result = await conn.execute(
         o.update()
-        .where(o.c.id.in_(list(row_ids)), o.c.delivered_at.is_(None), o.c.next_attempt_at <= now)
+        .where(o.c.id.in_(list(row_ids)), due(now))
         .values(attempts=o.c.attempts + 1, next_attempt_at=now + timedelta(seconds=hold_s))
         .returning(o.c.id, o.c.attempts)
     )
@@ -185,6 +194,18 @@ async def vendor_id(conn: Any, integration_id: int, kind: Record, local_id: int)
         sa.select(v.c.vendor_id).where(v.c.integration_id == integration_id, v.c.kind == kind, v.c.local_id == local_id)
     )
     return None if found is None else str(found)
+
+
+async def comment_vendor_ids(conn: Any, integration_id: int, request_id: int) -> set[str]:
+    """The vendor ids of a request's comments linked so far, sent or imported."""
+    c = t.comments
+    ours = sa.select(c.c.id).where(c.c.request_id == request_id)
+    query = sa.select(v.c.vendor_id).where(
+        v.c.integration_id == integration_id,
+        v.c.kind.in_([Record.COMMENT.value, Record.IMPORTED_COMMENT.value]),
+        v.c.local_id.in_(ours),
+    )
+    return {str(x) for x in (await conn.execute(query)).scalars()}
 
 
 async def linked(conn: Any, integration_id: int, kinds: Sequence[Record] | None = None) -> set[tuple[str, int]]:

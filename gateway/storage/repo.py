@@ -16,7 +16,17 @@ T = TypeVar("T")
 
 
 def now() -> datetime:
+    """This host's wall clock: for what a person reads (created, updated). Times that instances compare with
+    each other — leases, claims, back-off, when a job last ran — are `db_now`'s."""
     return datetime.now(UTC)
+
+
+async def db_now(conn: AsyncConnection) -> datetime:
+    """The database's clock, one for every instance sharing the store, whatever each host's clock says
+    (PostgreSQL's server clock; an SQLite file is shared only on one host, whose clock it is)."""
+    if conn.dialect.name == "postgresql":
+        return aware(await conn.scalar(sa.select(sa.func.clock_timestamp())))
+    return now()
 
 
 def row(r: Any) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
 from ..storage.outbox import Kind, Record
 from ..vendors import Vendors
+from .incomplete import Incomplete
 from .questions import answers_of
 
 MAX_ATTEMPTS = 10
@@ -58,8 +60,12 @@ class Finish:
     geocoded: dict[str, Any] | None = None
 
 
-def retry_delay(attempts: int, base_s: float, rng: random.Random) -> float:
-    return rng.uniform(0, min(600.0, base_s * 2 ** (attempts - 1)))
+class ClaimLapsed(Exception):
+    """A row's claim ran out before its vendor write."""
+
+
+def retry_delay(attempts: int, base_s: float, rng: random.Random, cap_s: float = 600.0) -> float:
+    return rng.uniform(0, min(cap_s, base_s * 2 ** (attempts - 1)))
 
 
 class Delivery:
@@ -72,11 +78,17 @@ class Delivery:
         claim_s: float = 120.0,
         rng: random.Random | None = None,
         concurrency: int = 8,
+        retry_cap_s: float = 600.0,
+        give_up_s: float = 24 * 3600.0,
         observer: Observer | None = None,
     ) -> None:
         self.engine, self.http, self.vendors = engine, http, vendors
         self.observer = observer or http.observer
         self.retry_base_s, self.claim_s, self.concurrency = retry_base_s, claim_s, concurrency
+        self.retry_cap_s, self.give_up_s = retry_cap_s, give_up_s
+        self._failures: Counter[str] = Counter()  # this run's failed attempts by error
+        self._halted = False  # the run's lease was lost: no further row
+        self._held_until: dict[int, float] = {}  # row id -> when its claim's hold ends (monotonic)
         self.rng = rng or random.Random()
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
         self._claims: GroupCommit[dict[str, Any], int | None] = GroupCommit(engine, self._claim_rows)
@@ -91,6 +103,8 @@ class Delivery:
         two OpenGov requesters."""
         counts = {"delivered": 0, "skipped": 0, "retry": 0, "dead": 0}
         self.cut_short = False
+        self._failures.clear()
+        self._halted = False
         deadline = time.monotonic() + budget_s
         after = 0  # rows up to this id were taken in this run
         gate = asyncio.Semaphore(self.concurrency)
@@ -99,6 +113,8 @@ class Delivery:
             done: set[int] = set()
             async with gate:
                 for row in rows:
+                    if self._halted:
+                        return
                     if any(p < row["id"] and p not in done for p in pending):
                         return  # an earlier row of this request is still on its way
                     outcome = await self._deliver(row, facts)
@@ -107,7 +123,7 @@ class Delivery:
                         return
                     done.add(row["id"])
 
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._halted:
             async with self.engine.connect() as conn:
                 due = await outbox.due_rows(conn, after, BATCH)
                 if not due:
@@ -120,10 +136,26 @@ class Delivery:
                 # for the reconcile job, not the rows after it)
                 pending = await outbox.pending_by_request(conn, list(by_request), after)
                 facts = await self._facts(conn, list(by_request))
-            await asyncio.gather(*(one_request(rows, pending[r], facts) for r, rows in by_request.items()))
+            # Every request's delivery ends before the run does, a failed one too: a run that returned (and let
+            # its lease go) with deliveries still going would overlap the next run.
+            outcomes = await asyncio.gather(
+                *(one_request(rows, pending[r], facts) for r, rows in by_request.items()), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         else:
-            self.cut_short = True
+            self.cut_short = not self._halted  # out of time with rows still due: run again at once
+        if self._halted:
+            raise Incomplete(["the lease was lost (another instance has the job): stopped early"], counts)
+        if self._failures:  # the run records what kept rows from the vendor: an outage shows in the job runs
+            errors = [f"{n} x {message}" for message, n in self._failures.most_common(5)]
+            raise Incomplete(errors, counts)
         return counts
+
+    def halt(self) -> None:
+        """Take no further row in this run (its lease is gone); deliveries under way finish."""
+        self._halted = True
 
     async def _claim_rows(self, conn: Any, rows: Sequence[dict[str, Any]]) -> list[int | None]:
         """Attempt numbers of the rows claimed (None: another instance has the row, or it is done)."""
@@ -146,6 +178,8 @@ class Delivery:
         return outcome
 
     async def _attempt(self, row: dict[str, Any], facts: Facts) -> str:
+        # The hold is counted from before the claim: its database clock started no earlier than this.
+        self._held_until[row["id"]] = time.monotonic() + self.claim_s
         attempts = await self._claims(row)
         if attempts is None:
             return "retry"  # another instance has it
@@ -159,8 +193,20 @@ class Delivery:
             finish = await self._perform(row, attempts, facts, *context)
         except VendorError as err:
             return await self._failed(row, attempts, err)
+        except ClaimLapsed:  # another delivery may hold the row now: it is theirs to finish or fail
+            self._failures[
+                "the row's claim lapsed before its vendor write (a stall held it up): left to its holder"
+            ] += 1
+            return "retry"
+        finally:
+            self._held_until.pop(row["id"], None)
         await self._finishes(finish)
         return "delivered"
+
+    def _still_held(self, row: dict[str, Any]) -> None:
+        """Before a vendor write: the row must still be this delivery's, or another may be writing it too."""
+        if time.monotonic() >= self._held_until.get(row["id"], 0.0):
+            raise ClaimLapsed()
 
     async def _facts(self, conn: Any, request_ids: list[int]) -> Facts:
         """What delivering a batch's rows needs to know, read once for the batch: each request with its
@@ -211,6 +257,7 @@ class Delivery:
             if vendor_id is None:
                 geocoded = await self._geocode(request, integration)
                 answers = facts.answers.get(request["id"], [])
+                self._still_held(row)
                 vendor_id = await vendor.create_request({**request, **(geocoded or {})}, category, answers)
             records = [outbox.record(integration["id"], Record.REQUEST, request["id"], vendor_id)]
             photos = [m for m in facts.media.get(request["id"], []) if m not in facts.comment_media]
@@ -220,8 +267,13 @@ class Delivery:
             comment = await self._row(t.comments, payload["comment_id"])
             if not comment["public"]:
                 return Finish(row, None)  # private comments are never sent
-            sent = await vendor.find_comment(vendor_request, comment["body"]) if retry else None
+            sent = None
+            if retry:  # another comment may say the same: one already linked is not this one
+                async with self.engine.connect() as conn:
+                    taken = await outbox.comment_vendor_ids(conn, integration["id"], request["id"])
+                sent = await vendor.find_comment(vendor_request, comment["body"], taken)
             if sent is None:
+                self._still_held(row)
                 sent = await vendor.add_comment(vendor_request, comment["body"])
             # Recorded by the vendor's id, so the comment poll never imports our own comment back (CW-ICM-1).
             records = [outbox.record(integration["id"], Record.COMMENT, comment["id"], sent)]
@@ -232,6 +284,7 @@ class Delivery:
             filename = f"{media['public_id']}-{media['filename']}"
             attached = await vendor.find_attachment(vendor_request, filename) if retry else None
             if attached is None:
+                self._still_held(row)
                 attached = await vendor.add_attachment(vendor_request, filename, media["content"])
             return Finish(row, None, [outbox.record(integration["id"], Record.ATTACHMENT, media["id"], attached)])
         raise Rejected(f"unknown outbox kind {kind!r}")
@@ -297,11 +350,18 @@ class Delivery:
         return [None] * len(finishes)
 
     async def _failed(self, row: dict[str, Any], attempts: int, err: VendorError) -> str:
-        retry_at = None
-        if attempts < MAX_ATTEMPTS:
-            retry_at = repo.now() + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
+        """Tried again after a back-off; a dead letter after MAX_ATTEMPTS when the vendor refused it, but when
+        the vendor was unreachable or failing (an outage) only once the row is `give_up_s` old: a long outage
+        alone kills nothing."""
+        error = f"{err.kind}: {err.message}"
+        self._failures[error[:300]] += 1
         async with self.engine.begin() as conn:
-            await outbox.fail(conn, row["id"], f"{err.kind}: {err.message}", retry_at)
+            now = await repo.db_now(conn)  # the clock `outbox.due` reads
+            young = now - repo.aware(row["created_at"]) < timedelta(seconds=self.give_up_s)
+            retry_at = None
+            if attempts < MAX_ATTEMPTS or (young and not isinstance(err, Rejected)):
+                retry_at = now + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng, self.retry_cap_s))
+            await outbox.fail(conn, row["id"], error, retry_at)
         outcome = "retry" if retry_at else "dead"
         event(  # a retry is the outbox doing its work; a dead letter needs someone to look
             log,

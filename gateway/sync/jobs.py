@@ -9,9 +9,10 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from ..connectors.http import VendorError
 from ..observability import Observer
 from ..observability.logs import event
 from ..settings import Settings
-from ..storage import repo
+from ..storage import outage, repo
 from ..storage import schema as t
 from ..vendors import Vendors
 from . import leases
@@ -35,6 +36,7 @@ from .reconcile import reconcile
 
 log = logging.getLogger("civic_harness.gateway.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+UNRECORDED = "ended without recording its outcome: its instance stopped or lost the database"
 WIDGETS = "widget_notifications"  # registered by the portal (gateway/app.py), scheduled every widget_poll_s
 
 
@@ -111,12 +113,27 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
     runner = ctx.jobs[job].run
     key = f"{job}:{integration['id'] if integration else '-'}"
     ttl = ctx.settings.job_lease_s
-    if not await leases.acquire(engine, key, HOLDER, ttl):
+    acquired = await leases.acquire(engine, key, HOLDER, ttl)
+    if acquired is None:
         raise JobBusy(f"{key} is running elsewhere")
-    heartbeat = asyncio.create_task(_keep(engine, key, ttl))
+    # Delivery is the job two holders must never run at once (one citizen's requests, two OpenGov requesters):
+    # once its lease is lost it takes no further row.
+    on_lost = ctx.delivery.halt if job == "deliver_outbox" else None
+    heartbeat = asyncio.create_task(_keep(engine, key, ttl, on_lost))
     try:
-        started = repo.now()
         async with engine.begin() as conn:
+            started = await repo.db_now(conn)  # runs of every instance on one clock: they can be compared
+            r, integration_id = t.job_runs, integration["id"] if integration else None
+            # Holding the lease, no other run of this job is going: one still "running" ended unrecorded (its
+            # instance was killed, or lost its database before it could say): it failed, and says so. Such a run
+            # leaves its lease behind, so only a lease taken over is worth the search.
+            if acquired == leases.TAKEN_OVER:  # the lease was left behind: so may its run's record have been
+                same = r.c.integration_id.is_(None) if integration_id is None else r.c.integration_id == integration_id
+                await conn.execute(
+                    r.update()
+                    .where(r.c.job == job, same, r.c.status == "running")
+                    .values(status="failed", errors=json.dumps([UNRECORDED]))
+                )
             run = await repo.insert(
                 conn,
                 t.job_runs,
@@ -142,11 +159,15 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
             counts, errors = err.counts, err.errors
             status = "failed"
         except Exception as err:  # recorded, and the scheduler goes on with the other jobs
-            log.exception("job %s failed", key)
-            errors.append(f"internal error: {err.__class__.__name__}")
+            if outage.is_outage(err):  # not a bug: no stack trace for every beat of an outage
+                log.warning("job %s stopped: the database is unavailable (%s)", key, err.__class__.__name__)
+                errors.append("the database is unavailable")
+            else:
+                log.exception("job %s failed", key)
+                errors.append(f"internal error: {err.__class__.__name__}")
             status = "failed"
-        finished = repo.now()
         async with engine.begin() as conn:
+            finished = await repo.db_now(conn)  # the clock `started` was read on
             done = await repo.update(
                 conn,
                 t.job_runs,
@@ -170,14 +191,24 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
         await leases.release(engine, key, HOLDER)
 
 
-async def _keep(engine: Any, key: str, ttl: float) -> None:
-    """Renew the lease while the job runs, so only a dead instance's lease lapses."""
+async def _keep(engine: Any, key: str, ttl: float, on_lost: Callable[[], None] | None = None) -> None:
+    """Renew the lease while the job runs, so only a dead instance's lease lapses. A lease another holder took,
+    or one not renewed for two thirds of its term (the database unreachable), is lost: `on_lost` is told while
+    a third of the term is left for the work under way to end before another instance may take it."""
+    renewed = time.monotonic()
     while True:
         await asyncio.sleep(ttl / 3)
         try:
-            await leases.renew(engine, key, HOLDER, ttl)
-        except Exception:  # a failed renewal is retried next beat; the lease lapses only if all fail
-            log.warning("could not renew the lease of %s", key)
+            held = await leases.renew(engine, key, HOLDER, ttl)
+            renewed = time.monotonic() if held else renewed
+        except Exception as err:  # a failed renewal is retried next beat; the lease lapses only if all fail
+            held = time.monotonic() - renewed < ttl * 2 / 3
+            log.warning("could not renew the lease of %s: %s", key, err.__class__.__name__)
+        if not held:
+            log.warning("lost the lease of %s", key)
+            if on_lost is not None:
+                on_lost()
+            return
 
 
 def run_out(run: dict[str, Any]) -> dict[str, Any]:
@@ -198,14 +229,20 @@ def run_out(run: dict[str, Any]) -> dict[str, Any]:
 
 
 async def due_jobs(ctx: Context) -> list[tuple[str, dict[str, Any] | None]]:
-    """Integration jobs whose interval has passed since their last finished run, and outbox delivery."""
+    """Integration jobs whose interval has passed since their last run started, and outbox delivery. A last
+    run that started "later" than now was stamped before the clock went back: the job is due, not held up for
+    the length of the jump."""
     i, r = t.integrations, t.job_runs
     out: list[tuple[str, dict[str, Any] | None]] = [("deliver_outbox", None)]
-    now = repo.now()
     async with ctx.engine.connect() as conn:
+        now = await repo.db_now(conn)
+
+        def due(last: datetime | None, seconds: float) -> bool:
+            return last is None or not now >= repo.aware(last) > now - timedelta(seconds=seconds)
+
         if WIDGETS in ctx.jobs:
             last = await conn.scalar(sa.select(sa.func.max(r.c.started_at)).where(r.c.job == WIDGETS))
-            if last is None or repo.aware(last) + timedelta(seconds=ctx.settings.widget_poll_s) <= now:
+            if due(last, ctx.settings.widget_poll_s):
                 out.append((WIDGETS, None))
         for integration in await repo.many(conn, i.select().where(i.c.vendor != "none")):
             for job, seconds in json.loads(integration["intervals"]).items():
@@ -216,7 +253,7 @@ async def due_jobs(ctx: Context) -> list[tuple[str, dict[str, Any] | None]]:
                         r.c.job == job, r.c.integration_id == integration["id"]
                     )
                 )
-                if last is None or repo.aware(last) + timedelta(seconds=seconds) <= now:
+                if due(last, seconds):
                     out.append((job, integration))
     return out
 
@@ -237,8 +274,11 @@ async def scheduler(ctx: Context, stop: asyncio.Event) -> None:
                     continue
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("scheduler tick failed")
+        except Exception as err:
+            if outage.is_outage(err):
+                log.warning("scheduler tick skipped: the database is unavailable (%s)", err.__class__.__name__)
+            else:
+                log.exception("scheduler tick failed")
         if ctx.delivery.cut_short:  # a backlog outlasted the run's time budget: no pause before the next
             await asyncio.sleep(0)
             continue

@@ -1,4 +1,5 @@
-"""Job leases in the database: one holder at a time across every gateway instance sharing the store."""
+"""Job leases in the database: one holder at a time across every gateway instance sharing the store. A lease's
+expiry is on the database's clock, so an instance whose own clock runs ahead never sees a live lease lapsed."""
 
 from __future__ import annotations
 
@@ -12,24 +13,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..storage import repo
 from ..storage import schema as t
 
+FRESH, TAKEN_OVER = "fresh", "taken over"
 
-async def acquire(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> bool:
-    now = repo.now()
-    expires = now + timedelta(seconds=ttl_s)
+
+async def acquire(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> str | None:
+    """None when another holder has the lease; FRESH when nobody had it (the last run let it go), TAKEN_OVER
+    when it was still there, lapsed or this holder's own (the last run ended without letting it go)."""
     leases = t.job_leases
     try:
         async with engine.begin() as conn:
+            expires = await repo.db_now(conn) + timedelta(seconds=ttl_s)
             await conn.execute(leases.insert().values(job=job, holder=holder, expires_at=expires))
-        return True
+        return FRESH
     except IntegrityError:
         pass
     async with engine.begin() as conn:  # taken: take it over only if it lapsed (its holder died)
+        now = await repo.db_now(conn)
+        expires = now + timedelta(seconds=ttl_s)
         result = await conn.execute(
             leases.update()
             .where(leases.c.job == job, sa.or_(leases.c.expires_at < now, leases.c.holder == holder))
             .values(holder=holder, expires_at=expires)
         )
-        return result.rowcount == 1
+        return TAKEN_OVER if result.rowcount == 1 else None
 
 
 async def release(engine: AsyncEngine, job: str, holder: str) -> None:
@@ -44,7 +50,7 @@ async def renew(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> boo
         result = await conn.execute(
             leases.update()
             .where(leases.c.job == job, leases.c.holder == holder)
-            .values(expires_at=repo.now() + timedelta(seconds=ttl_s))
+            .values(expires_at=await repo.db_now(conn) + timedelta(seconds=ttl_s))
         )
     return result.rowcount == 1
 

@@ -9,6 +9,7 @@ are in the integration's time zone (VendorClock)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -157,10 +158,17 @@ class CityworksSide:
             fields["Answers"] = given
         return str((await self.cw.create_request(fields))["RequestId"])
 
-    async def find_comment(self, vendor_id: str, text: str) -> str | None:
+    async def find_comment(self, vendor_id: str, text: str, taken: Collection[str] = ()) -> str | None:
         wo = _wo(vendor_id)
         existing = await (self.cw.activity_comments(WO, wo[1]) if wo else self.cw.comments(int(vendor_id)))
-        sent = next((c for c in existing if (c.get("Comments") or "").strip() == text.strip()), None)
+        sent = next(
+            (
+                c
+                for c in existing
+                if (c.get("Comments") or "").strip() == text.strip() and str(c.get("CommentId")) not in taken
+            ),
+            None,
+        )
         return str(sent["CommentId"]) if sent else None
 
     async def add_comment(self, vendor_id: str, text: str) -> str:
@@ -206,7 +214,7 @@ class CityworksSide:
         """SRs only: work orders are never imported."""
         query: dict[str, Any] = {"Canceled": False}
         if since is not None:
-            query["DateTimeInitBegin"] = self.clock.text(since)
+            query["DateTimeInitBegin"] = self.clock.since_text(since)
         ids = await self.cw.search_requests(query)
         out = []
         for start in range(0, len(ids), BATCH):

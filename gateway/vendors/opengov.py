@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -100,9 +101,16 @@ class OpengovSide:
             )
         return str((await self.og.create(REQUESTS, record))["Oid"])
 
-    async def find_comment(self, vendor_id: str, text: str) -> str | None:
+    async def find_comment(self, vendor_id: str, text: str, taken: Collection[str] = ()) -> str | None:
         existing = await self.og.children(REQUESTS, int(vendor_id), self.og.comment_class)
-        match = next((c for c in existing if (c.get("CommentField") or "").strip() == text.strip()), None)
+        match = next(
+            (
+                c
+                for c in existing
+                if (c.get("CommentField") or "").strip() == text.strip() and str(c.get("Oid")) not in taken
+            ),
+            None,
+        )
         return str(match["Oid"]) if match else None
 
     async def add_comment(self, vendor_id: str, text: str) -> str:
@@ -132,7 +140,7 @@ class OpengovSide:
     # -- reading back --------------------------------------------------------------------------------
 
     async def candidates(self, since: datetime | None) -> list[Candidate]:
-        query = f'(([EntryDate] is greater than "{self.clock.text(since)}"))' if since is not None else None
+        query = f'(([EntryDate] is greater than "{self.clock.since_text(since)}"))' if since is not None else None
         out = []
         for r in await self.og.all_records(REQUESTS, filter=query):
             point = ((r.get("CgShape") or {}).get("Points") or [{}])[0]
@@ -162,7 +170,7 @@ class OpengovSide:
                 records += await self.og.by_oids(REQUESTS, oids[start : start + BATCH])
                 counts["vendor_calls"] += 1
         else:
-            records = await self.og.modified_since(REQUESTS, self.clock.text(since))
+            records = await self.og.modified_since(REQUESTS, self.clock.since_text(since))
             counts["vendor_calls"] += 1 + len(records) // PAGE
         return [
             Seen(

@@ -4,7 +4,7 @@ package maps it onto that vendor's records, ids, dates and rules of what is publ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -79,7 +79,10 @@ class VendorSide(Protocol):
         self, request: dict[str, Any], category: dict[str, Any], answers: list[dict[str, Any]]
     ) -> str: ...
 
-    async def find_comment(self, vendor_id: str, text: str) -> str | None: ...
+    async def find_comment(self, vendor_id: str, text: str, taken: Collection[str] = ()) -> str | None:
+        """A comment with this text that is none of `taken` (the vendor comments already linked to others of
+        the request's comments: two comments may say the same)."""
+        ...
 
     async def add_comment(self, vendor_id: str, text: str) -> str: ...
 

@@ -17,6 +17,7 @@ from loadtests.sampler import write
 from loadtests.thresholds import Thresholds
 
 from ..campaign import SIDES, CampaignConfig, Report, run_campaign
+from ..db_faults import DB_FAULTS
 from ..progress import Shown
 
 NAME = "campaign"
@@ -42,6 +43,22 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
         default=d.stall_s,
         help="fail when delivery makes no vendor call for this many seconds (default 120)",
     )
+    p.add_argument(
+        "--db-faults",
+        default="",
+        metavar="KINDS",
+        help=f"run the gateway on a PostgreSQL server of the campaign's own and fail it: a comma list of "
+        f"{', '.join(DB_FAULTS)} (restart: the server crashes and comes back; the others: its network)",
+    )
+    p.add_argument("--db-restarts", type=int, default=d.db_restarts, help="database restarts (default 2)")
+    p.add_argument(
+        "--db-fault-every",
+        type=float,
+        default=d.db_fault_every_s,
+        metavar="S",
+        help="a network fault between gateway and database every S seconds on average (default 10)",
+    )
+    p.add_argument("--instances", type=int, default=d.instances, help="gateway processes on one database (default 1)")
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument(
         "--plots",
@@ -72,6 +89,17 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
             "civic-harness: --requests >= 1, 0 <= --fault-rate < 1, --kills >= 0, --photo-every >= 1", file=sys.stderr
         )
         return 2
+    db_faults = tuple(k.strip() for k in args.db_faults.split(",") if k.strip())
+    if set(db_faults) - set(DB_FAULTS) or (db_faults and args.database_url):
+        print(
+            f"civic-harness: --db-faults is a comma list of {', '.join(DB_FAULTS)}, and brings its own database "
+            "(no --database-url)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.instances < 1 or args.db_restarts < 0 or args.db_fault_every <= 0:
+        print("civic-harness: --instances >= 1, --db-restarts >= 0, --db-fault-every > 0", file=sys.stderr)
+        return 2
     limits = Thresholds()
     try:
         for option in args.gateway_threshold:
@@ -99,6 +127,10 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         stall_s=args.stall,
         vendor=args.vendor,
         vendor_defects=tuple(args.vendor_defect),
+        db_faults=db_faults,
+        db_restarts=args.db_restarts if "restart" in db_faults else 0,
+        db_fault_every_s=args.db_fault_every,
+        instances=args.instances,
         sample_every_s=args.sample_every,
         gateway_thresholds=limits.gateway,
     )

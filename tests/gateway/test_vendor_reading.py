@@ -4,7 +4,7 @@ back (CW-QA-1, CW-SUB-1), a vendor's date text -> UTC and back (CW-ICM-1, OG-COM
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -98,6 +98,30 @@ def test_a_vendor_date_becomes_utc_in_the_vendors_zone():
     assert denver.text(datetime(2024, 3, 5, 16, 15, tzinfo=UTC)) == "2024-03-05T09:15:00"
     with pytest.raises(DomainError):
         zone("Mars/Base")
+
+
+@pytest.mark.req("H-REL-6", "CW-IMP-1")
+def test_a_changed_since_bound_in_the_hour_the_clock_repeats_misses_nothing():
+    """Denver's clock goes from 01:59 MDT back to 01:00 MST on 3 Nov 2024: "01:53" names 07:53Z and 08:53Z.
+    A bound of 07:53Z sent as "01:53" and read by the vendor as the later moment would skip an hour of
+    records; the bound goes as the hour before. (Before: "2024-11-03T01:53:00".)"""
+    denver = VendorClock(zone("America/Denver"))
+    assert denver.since_text(datetime(2024, 11, 3, 7, 53, tzinfo=UTC)) == "2024-11-03T00:53:00"
+    assert denver.since_text(datetime(2024, 11, 3, 8, 30, tzinfo=UTC)) == "2024-11-03T01:30:00"  # the later 01:30
+    assert denver.since_text(datetime(2024, 11, 3, 9, 5, tzinfo=UTC)) == "2024-11-03T02:05:00"
+    assert denver.since_text(datetime(2024, 3, 10, 9, 30, tzinfo=UTC)) == "2024-03-10T03:30:00"  # spring forward
+    assert denver.since_text(datetime(2024, 7, 5, 15, 15, tzinfo=UTC)) == denver.text(
+        datetime(2024, 7, 5, 15, 15, tzinfo=UTC)
+    )
+    assert VendorClock().since_text(datetime(2024, 11, 3, 7, 53, tzinfo=UTC)) == "2024-11-03T07:53:00"
+    # every bound, every minute across both changes: however the vendor reads the text, never after the bound
+    for start in (datetime(2024, 11, 3, 6, 0, tzinfo=UTC), datetime(2024, 3, 10, 8, 0, tzinfo=UTC)):
+        for minute in range(0, 240, 7):
+            bound = start + timedelta(minutes=minute)
+            text = denver.since_text(bound)
+            readings = {datetime.fromisoformat(text).replace(tzinfo=denver.local, fold=f) for f in (0, 1)}
+            assert max(r.astimezone(UTC) for r in readings) <= bound, (bound, text)
+            assert bound - min(r.astimezone(UTC) for r in readings) <= timedelta(hours=2), "not far before"
 
 
 @pytest.mark.req("GEO-5")
