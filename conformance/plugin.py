@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import Phase
 
-from . import evidence, frontdoor, report, requirements, writers, writes
+from . import evidence, frontdoor, power, report, requirements, writers, writes
 from .report import suite_of
 from .scorecard import Verdict, verdicts
 from .targets import target_urls
@@ -367,10 +367,12 @@ class RequirementTracker:
         results = [v for v in results if not (excluded and v.requirement.id.startswith(excluded))]
         command = self.config.getoption("report_command") or shlex.join(["pytest", *sys.argv[1:]])
         written = self.config.stash.get(WRITES, None)
+        suites = sorted({c.suite for c in self.checks.values() if c.suite.startswith("providers/")})
         return report.model(
             results,
             self.checks,
             writes=written.summary() if written is not None else None,
+            power=[p for p in map(power.recorded, suites) if p is not None],
             seed=self.config.getoption("harness_seed", None),
             command=command,
             started=self.started.isoformat(timespec="seconds"),

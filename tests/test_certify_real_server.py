@@ -16,10 +16,10 @@ from aiohttp import web
 from conformance import frontdoor
 from conformance.targets import simulator_at
 from contracts.front_door import IIS, Limits
+from harness.mutate.proxy import ThreadedApp, behind_proxy
 from simulators.kit.frontdoor import IIS_404_PAGE as IIS_NOT_FOUND
 
 from .certify_runner import certify, simulator
-from harness.mutate.proxy import ThreadedApp, behind_proxy
 
 # generated calls per operation and mode (the cheapest run that still fuzzes), the same calls every run, and
 # the skip reasons shown

@@ -30,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("name", help="which provider suite: cityworks, opengov, arcgis or city-api")
     p.add_argument("--version", help="the vendor version the simulator speaks (Cityworks: 2013 ... 23; default 23)")
     p.add_argument("--jobs", type=int, default=2, help="trials at once, one process each (default 2)")
-    p.add_argument("--sample", type=int, metavar="N", help="N generated mutations drawn by --seed (every written one runs)")
+    p.add_argument(
+        "--sample", type=int, metavar="N", help="N generated mutations drawn by --seed (every written one runs)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     p.add_argument("--only", action="append", default=[], metavar="PREFIX", help="mutations whose id starts so")
     p.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, help="certify --examples in each trial")

@@ -47,7 +47,12 @@ def generated(v: Vendor, f: Facts) -> list[Mutation]:
     for field, types in f.required.items():
         add("drop", field, f"{name} answers without `{field}`", response=_on_success(v, _drop(field)))
         if types:
-            add("retype", field, f"{name} answers `{field}` as another type", response=_on_success(v, _retype(field, types)))
+            add(
+                "retype",
+                field,
+                f"{name} answers `{field}` as another type",
+                response=_on_success(v, _retype(field, types)),
+            )
     for where, param in f.params:
         if param.lower() not in CREDENTIALS:
             add("ignore", param, f"{name} ignores its {where} parameter `{param}`", request=_strip(v, where, param))

@@ -44,7 +44,9 @@ def _tally(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"mutations": len(rows), **counts, "score": percent(counts[KILLED] + counts[PREFLIGHT], judged)}
 
 
-def model(run: dict[str, Any], entries: Sequence[dict[str, str]], *, date: str, harness: str, command: str) -> dict[str, Any]:
+def model(
+    run: dict[str, Any], entries: Sequence[dict[str, str]], *, date: str, harness: str, command: str
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for m, result in run["mutations"]:
         m: Mutation  # type: ignore[no-redef]

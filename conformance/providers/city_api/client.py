@@ -117,12 +117,16 @@ def content_params(endpoint: WidgetEndpoint, user: str, view: str) -> dict[str, 
         if endpoint.property_params is None:
             import pytest
 
-            pytest.skip("a property-dependent widget needs --wid-property or --wid-address")
+            from conformance.wanting import wanting
+
+            pytest.skip(wanting("a parcel the widget knows", "--property ID or --address TEXT", "--wid-property"))
         params.update(endpoint.property_params)
     if info["linking"]["account"] or info["linking"]["external"]:
         if not endpoint.accounts:
             import pytest
 
-            pytest.skip("a widget that links accounts needs a test account (--wid-account)")
+            from conformance.wanting import wanting
+
+            pytest.skip(wanting("a test account to link", "--account NUMBER:VERIFICATION", "--wid-account"))
         link_account(endpoint, user)
     return params

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from conformance.wanting import wanting
+
 from .client import TIMEOUT_S, error_code, link_account
 from .conftest import needs
 
@@ -27,7 +29,8 @@ def content(endpoint, user, **params):
 def needs_accounts(endpoint, n: int) -> None:
     needs(endpoint, "account")
     if len(endpoint.accounts) < n:
-        pytest.skip(f"needs {n} test account(s): --wid-account NUMBER:VERIFICATION")
+        what = "a test account to link" if n == 1 else f"{n} test accounts, to show citizens are kept apart"
+        pytest.skip(wanting(what, "--account NUMBER:VERIFICATION" + f" ({n} times)" * (n > 1), "--wid-account"))
 
 
 @pytest.mark.req("WID-API-3")

@@ -125,7 +125,9 @@ def _swap_xy(req: Request, resp: Response, memo: dict[str, Any]) -> Response:
     if "location" in body:
         return resp.with_json({**body, "location": _swap(body["location"])})
     if isinstance(body.get("candidates"), list):
-        swapped = [{**c, "location": _swap(c.get("location"))} if isinstance(c, dict) else c for c in body["candidates"]]
+        swapped = [
+            {**c, "location": _swap(c.get("location"))} if isinstance(c, dict) else c for c in body["candidates"]
+        ]
         return resp.with_json({**body, "candidates": swapped})
     return resp
 
@@ -140,6 +142,8 @@ def _one_more_candidate(req: Request, resp: Response, memo: dict[str, Any]) -> R
 def _suggestion_reworded(req: Request, resp: Response, memo: dict[str, Any]) -> Response:
     body = resp.json()
     if isinstance(body, dict) and isinstance(body.get("suggestions"), list) and body["suggestions"]:
-        changed = [{**s, "text": "Near " + str(s.get("text"))} if isinstance(s, dict) else s for s in body["suggestions"]]
+        changed = [
+            {**s, "text": "Near " + str(s.get("text"))} if isinstance(s, dict) else s for s in body["suggestions"]
+        ]
         return resp.with_json({**body, "suggestions": changed})
     return resp

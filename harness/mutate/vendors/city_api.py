@@ -137,4 +137,3 @@ def _unmasked(req: Request, resp: Response, memo: dict[str, Any]) -> Response:
     if isinstance(body.get("links"), list):
         return resp.with_json({**body, "links": [unmask(x) for x in body["links"]]})
     return resp.with_json(unmask(body))
-

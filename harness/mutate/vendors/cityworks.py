@@ -91,8 +91,10 @@ class Cityworks(Vendor):
         return operation_id.removesuffix("_get")
 
     def serves(self, versions: list[str] | None, version: str | None) -> bool:
-        return versions is None or version_family(version or "23") in versions or (
-            (version or "").startswith("15.") and "15" in versions
+        return (
+            versions is None
+            or version_family(version or "23") in versions
+            or ((version or "").startswith("15.") and "15" in versions)
         )
 
     def requirements(self, family: str) -> tuple[str, ...]:
