@@ -1,6 +1,8 @@
 """One trial: a fresh simulator, the mutating proxy in front of it with one mutation (none for the baseline),
-and `civic-harness certify` against the proxy, in this process as certify itself runs its suite. Run by the
-runner as `python -m harness.mutate.trial SPEC.json`, one process per trial, so trials share no state.
+and `civic-harness certify` against the proxy, in this process as certify itself runs its suite. The runner
+keeps a few workers (`python -m harness.mutate.trial --serve`), each running trial after trial: every trial
+starts its own simulator and its own pytest session, so they share nothing but imported code — which is
+what a process per trial would spend most of its time loading.
 
 The outcome: `killed` when certify exits 1, `survived` when it exits 0, `preflight` when it refused the
 target before any check ran (exit 2), `void` when the mutation itself broke (a catalogue bug, never a kill)."""
@@ -8,9 +10,11 @@ target before any check ran (exit 2), `void` when the mutation itself broke (a c
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +85,38 @@ def _failures(report: Path) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    spec = json.loads(Path(argv[0]).read_text())
-    result = run(spec)
+def run_file(spec_path: str) -> None:
+    """Run the trial a spec file describes; its output goes to the spec's `log`, its result to `out`."""
+    spec = json.loads(Path(spec_path).read_text())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(spec["log"], "wb") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            result = run(spec)
+        except Exception as exc:  # the trial's own failure (not the suite's): void, with why
+            traceback.print_exc()
+            result = {"mutation": spec.get("mutation"), "outcome": VOID, "errors": [f"{exc.__class__.__name__}: {exc}"]}
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
     Path(spec["out"]).write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """`--serve`: read spec file paths from stdin, one a line; answer `done` on stdout after each."""
+    if argv[:1] != ["--serve"]:
+        run_file(argv[0])
+        return 0
+    for line in sys.stdin:
+        run_file(line.strip())
+        print("done", flush=True)
     return 0
 
 
