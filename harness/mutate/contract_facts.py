@@ -18,7 +18,7 @@ class Facts:
     family: str
     operations: list[str]  # the operationIds of the family (GET and POST twins, path variants)
     required: dict[str, list[str]] = field(default_factory=dict)  # field -> its declared JSON types ([] unknown)
-    params: list[tuple[str, str]] = field(default_factory=list)  # (where: query|form|json|data, name)
+    params: list[tuple[str, str]] = field(default_factory=list)  # (where: param (query or form)|json|data, name)
     ordered: bool = False
     errors: list[str] = field(default_factory=list)  # documented non-2xx statuses
     success_example: Any = None
@@ -67,11 +67,11 @@ class Reader:
         out: list[tuple[str, str]] = []
         for media, schema in op.body.items():
             schema = self.resolve(schema)
-            where = "form" if media in ("application/x-www-form-urlencoded", "multipart/form-data") else "json"
+            where = "param" if media in ("application/x-www-form-urlencoded", "multipart/form-data") else "json"
             for name, prop in (schema.get("properties") or {}).items():
                 prop = self.resolve(prop)
                 inner = self.resolve(prop.get("contentSchema") or {})
-                if where == "form" and inner.get("properties"):  # JSON text in a form field (Cityworks' data)
+                if where == "param" and inner.get("properties"):  # JSON text in a form field (Cityworks' data)
                     out += [("data", member) for member in inner["properties"]]
                 elif prop.get("format") != "binary":
                     out.append((where, name))
@@ -81,9 +81,9 @@ class Reader:
         first = ops[0]
         ok = next((s for s in ("200", "201") if s in first.responses), None)
         schema = next(iter(first.responses.get(ok, {}).values()), {}) if ok else {}
-        params = [("query", p.name) for p in first.query]
-        for op in ops:
-            params += self.body_params(op)
+        params: list[tuple[str, str]] = []
+        for op in ops:  # a parameter is ignored wherever a client sends it: the query or the form
+            params += [("param", p.name) for p in op.query] + self.body_params(op)
         spec = first.spec
         text = " ".join(str(spec.get(k, "")) for k in ("summary", "description"))
         return Facts(

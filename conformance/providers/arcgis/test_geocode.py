@@ -114,6 +114,22 @@ def test_a_customer_server_wants_its_token(customer_server):
 
 
 @pytest.mark.req("GEO-API-3")
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("operation", ["", "reverseGeocode", "findAddressCandidates", "suggest"])
+def test_every_operation_of_a_customer_server_wants_its_token(customer_server, operation, method):
+    params = {
+        "": {},
+        "reverseGeocode": {"location": xy(customer_server.point)},
+        "findAddressCandidates": {"SingleLine": "1 Main St"},
+        "suggest": {"text": "1 Main"},
+    }[operation]
+    missing = customer_server.call(operation, method, with_token=False, **params).json()
+    assert missing.get("error", {}).get("code") == 499, f"{operation or 'the service'} without a token: {missing}"
+    wrong = customer_server.call(operation, method, token="not-the-token", **params).json()
+    assert wrong.get("error", {}).get("code") == 498, f"{operation or 'the service'} with a wrong token: {wrong}"
+
+
+@pytest.mark.req("GEO-API-3")
 def test_the_service_description_answers_under_the_service_path(customer_server):
     body = customer_server.json("")
     assert "ReverseGeocode" in body["capabilities"] and body["spatialReference"]["wkid"] == 4326

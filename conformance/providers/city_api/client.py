@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from conformance import answers
 from contracts.widget_signing import sign
 
 TIMEOUT_S = 30
@@ -106,6 +107,7 @@ def link_account(endpoint: WidgetEndpoint, user: str, which: int = 0) -> dict[st
         "POST", "/v1/links", json={"user": user, "account_number": number, "verification": verification}
     )
     assert resp.status_code in (200, 201), f"linking a test account answered {resp.status_code}: {resp.text[:300]}"
+    assert answers.problems("city-widget", "createLink", resp) == []
     return resp.json()
 
 

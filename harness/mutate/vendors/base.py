@@ -65,10 +65,13 @@ class Vendor:
 
     def strip(self, req: Request, where: str, name: str) -> Request:
         """The request without the parameter, as a server that ignores it would read it."""
-        if where == "query":
-            return req.with_params([(k, v) for k, v in req.params() if k != name])
-        if where == "form":
-            return req.with_form([(k, v) for k, v in req.form() if k != name]) if req.is_form() else req
+        if where == "param":  # the query and a form body: a server that ignores it reads neither
+            params, form = req.params(), req.form()
+            if any(k == name for k, _ in params):
+                req = req.with_params([(k, v) for k, v in params if k != name])
+            if any(k == name for k, _ in form):
+                req = req.with_form([(k, v) for k, v in form if k != name])
+            return req
         if where == "json":
             body = req.json()
             if isinstance(body, dict) and name in body:

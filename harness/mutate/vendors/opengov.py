@@ -95,7 +95,7 @@ class Opengov(Vendor):
                 frozenset({"listRecords", "listChildren"}),
                 "`fields` is ignored: every field of every record comes back",
                 ("OG-API-1",),
-                request=lambda req, memo: self.strip(req, "query", "fields"),
+                request=lambda req, memo: self.strip(req, "param", "fields"),
             ),
             Mutation(
                 "written:any-password",
