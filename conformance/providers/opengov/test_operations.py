@@ -79,6 +79,7 @@ CALLS = {
 }
 # operationId -> a call that must fail, and the status OG-API-5 names for it
 ERRORS = {
+    "session": Call("GET", "authenticate", (401,), {"auth": ("{login}", "{password}-wrong")}),
     "classMetaOne": Call("GET", "meta/Classes/cgNoSuchClass", (404,)),
     "listRecords": Call("GET", "classes/cgNoSuchClass", (404,)),
     "createRecords": Call("POST", f"classes/{REQUESTS}", (400,), {"json": {REQUESTS: [{"NoSuchField": 1}]}}),
@@ -147,8 +148,8 @@ def _fill(value: Any, made: dict[str, Any]) -> Any:
         return value
     if isinstance(value, dict):
         return {_fill(k, made): _fill(v, made) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, made) for v in value]
+    if isinstance(value, list | tuple):
+        return type(value)(_fill(v, made) for v in value)
     return value
 
 

@@ -139,6 +139,56 @@ def test_comments_are_children_in_order_with_their_public_flag(og):
 
 
 @pytest.mark.req("OG-API-6")
+def test_a_raw_upload_is_named_by_its_file_name(og):
+    """The raw-body upload has no part to name the file: `fileName` is its only name."""
+    (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    name = f"scf-{uuid.uuid4().hex[:8]}.jpg"
+    upload = og.call(
+        "POST",
+        f"attachments/{REQUESTS}/{request['Oid']}/cgRequests_cgAttachmentsClass",
+        params={"fileName": name},
+        data=b"\xff\xd8\xff raw photo",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert upload.status_code in (200, 201), upload.text[:300]
+    assert upload.json()["cgRequests_cgAttachmentsClass"][0]["FileNameField"] == name
+
+
+@pytest.mark.req("OG-API-4", "OG-API-3")
+def test_children_are_filtered_sorted_and_paged_like_any_class(og):
+    (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    path = f"classes/{REQUESTS}/{request['Oid']}/{og.comment_class}"
+    for text, public in [("one", True), ("two", False), ("three", True), ("four", True)]:
+        og.create(og.comment_class, {"CommentField": text, "PublicField": public}, path=path)
+
+    def listed(**params):
+        resp = og.call("GET", path, params=params)
+        assert resp.status_code == 200, resp.text[:300]
+        return resp.json()[og.comment_class], resp.json()["_metadata"]
+
+    every, meta = listed()
+    assert [c["CommentField"] for c in every] == ["one", "two", "three", "four"] and meta["totalCount"] == 4
+    public, _ = listed(filter="(([Public] is equal to true))")
+    assert [c["CommentField"] for c in public] == ["one", "three", "four"]
+    assert [c["CommentField"] for c in listed(sort="Oid:dsc")[0]] == ["four", "three", "two", "one"]
+    page, meta = listed(limit=2, offset=1)
+    assert [c["CommentField"] for c in page] == ["two", "three"] and (meta["limit"], meta["offset"]) == (2, 1)
+    narrow, _ = listed(fields="CommentField")
+    assert all({k.lower() for k in c} <= {"oid", "commentfield"} for c in narrow), narrow[0]
+
+
+@pytest.mark.req("OG-API-1")
+def test_ignore_null_fields_leaves_empty_fields_out(og):
+    (created,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    query = f"(([Oid] is equal to {created['Oid']}))"
+    (full,), _ = og.records(REQUESTS, filter=query)
+    (lean,), _ = og.records(REQUESTS, filter=query, ignoreNullFields="true")
+    empty = {k for k, v in full.items() if v is None}
+    assert empty, "a new request has fields nobody set"
+    assert not empty & set(lean) and lean["IssueField"] == "Pothole"
+
+
+@pytest.mark.req("OG-API-6")
 def test_attachments_come_back_byte_for_byte(og):
     (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
     content = os.urandom(120_000)
