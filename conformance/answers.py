@@ -43,6 +43,22 @@ def _validator(contract: str, operation: str, status: str) -> Any:
     return None
 
 
+@functools.cache
+def _by_path(contract: str) -> dict[tuple[str, str], str]:
+    """(METHOD, lower-cased path) -> operationId, for contracts whose paths are literal (Cityworks)."""
+    doc = load_contract(contract)
+    return {
+        (method.upper(), path.lower()): spec["operationId"]
+        for path, item in doc["paths"].items()
+        for method, spec in item.items()
+        if isinstance(spec, dict) and "operationId" in spec and "{" not in path
+    }
+
+
+def operation_at(contract: str, method: str, path: str) -> str | None:
+    return _by_path(contract).get((method.upper(), path.lower()))
+
+
 def problems(contract: str, operation: str, resp: requests.Response) -> list[str]:
     """What about `resp` the operation does not document (empty: it is a documented answer)."""
     documented = _operations(contract)[operation].get("responses") or {}

@@ -89,7 +89,8 @@ class Reader:
         return Facts(
             family=family,
             operations=[op.operation_id for op in ops],
-            required=self.required_fields(schema) if schema else {},
+            # a success that may be a file (a download) is not held to its JSON schema, which is its errors'
+            required=self.required_fields(schema) if schema and not self.file_answer(first, ok) else {},
             params=list(dict.fromkeys(params)),
             ordered=bool(ORDER_WORDS.search(text)),
             errors=[s for s in first.responses if s[:1] in "45"],
@@ -97,6 +98,9 @@ class Reader:
             secured=bool(spec.get("security", self.contract.document.get("security", [{}]))),
             versions=[str(v) for v in spec["x-versions"]] if "x-versions" in spec else None,
         )
+
+    def file_answer(self, op: Operation, status: str | None) -> bool:
+        return any("json" not in media for media in op.responses.get(status or "", {}))
 
     def example(self, op: Operation, status: str | None) -> Any:
         if status is None:
