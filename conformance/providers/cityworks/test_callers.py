@@ -80,3 +80,20 @@ def test_a_call_to_an_unknown_request_is_refused(modern, cw_target):
     item = reply.envelope["ErrorMessages"][0]
     assert item["Code"] == INVALID_REQUEST_ID and item["MessageType"] == 2, item
     assert modern.call(f"{CALLS}/ByRequestId", {"RequestId": unknown}).status == ERROR
+
+
+@pytest.mark.req("CW-API-6")
+def test_every_documented_member_of_a_call_reads_back(modern, request_id):
+    from .test_records import every_member, same
+
+    tag = uuid.uuid4().hex[:6]
+    sent = every_member(f"{CALLS}/AddToRequest", {"RequestId": request_id}, tag)
+    sent |= {"CustCallback": True, "CustContact": True, "IsFollowUpCall": True, "IsResident": True}
+    added = modern.call(f"{CALLS}/AddToRequest", sent)
+    assert added.status == 0, added.envelope.get("Message")
+    calls = modern.call(f"{CALLS}/ByRequestId", {"RequestId": request_id}).value
+    read = calls[-1]
+    shown = {k: v for k, v in sent.items() if k in read and k != "RequestId"}
+    assert len(shown) >= 20, f"a call reads back few of the members AddToRequest takes: {sorted(shown)}"
+    wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
+    assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"

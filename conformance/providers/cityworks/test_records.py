@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from typing import Any
 
 import pytest
+
+from contracts import load_contract
 
 from .conftest import needs_licence
 
@@ -272,3 +275,75 @@ def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
 def test_a_work_order_without_a_template_is_refused(cw, wo_licence):
     reply = cw.call(f"{WO}/Create", {"EntityType": "STREET"})
     assert reply.status == ERROR
+
+
+def _members(path: str) -> dict[str, Any]:
+    """The documented members of an operation's `data` (contracts/cityworks.yaml), with their schemas."""
+    doc = load_contract("cityworks")
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = doc
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    body = resolve(doc["paths"][path]["post"]["requestBody"])["content"]["application/x-www-form-urlencoded"]
+    data = resolve(resolve(body["schema"])["properties"]["data"]["contentSchema"])
+    return {name: resolve(schema) for name, schema in data["properties"].items()}
+
+
+def every_member(path: str, given: dict[str, Any], tag: str) -> dict[str, Any]:
+    """`given`, plus a distinct value for every other documented text, number and date member (ids, codes and
+    switches are left to the caller: they must name things the site has)."""
+    out = dict(given)
+    for i, (name, schema) in enumerate(_members(path).items()):
+        kinds = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+        if name in out or name.endswith(("Sid", "Id", "Ids")) or name in ("Status", "WKID", "EntityType"):
+            continue
+        if "string" in kinds and (name.startswith("Date") or "DateTime" in name):
+            out[name] = f"2026-11-{10 + i % 18:02d}T{i % 24:02d}:15:00"
+        elif "string" in kinds:
+            out[name] = f"{tag}-{name}"[: schema.get("maxLength", 200)]
+        elif "number" in kinds:
+            out[name] = 10 + i + 0.5
+    return out
+
+
+def same(sent: Any, read: Any) -> bool:
+    if isinstance(sent, float):
+        return isinstance(read, int | float) and abs(read - sent) < 1e-6
+    if isinstance(sent, str) and isinstance(read, str) and sent[:4].isdigit() and "T" in sent:
+        return read.startswith(sent[:16])  # a date-time, to the minute
+    return sent == read
+
+
+@pytest.mark.req("CW-API-1")
+def test_every_documented_member_of_a_create_reads_back(cw, new_request):
+    """A server that drops a member it documents on Create (a caller's phone, Text5, a date) fails here."""
+    tag = uuid.uuid4().hex[:6]
+    base = {k: new_request["sent"][k] for k in ("ProblemSid", "X", "Y")}
+    sent = every_member(f"{SR}/Create", {**base, "OtherSystemId": f"harness-{tag}"}, tag)
+    created = cw.call(f"{SR}/Create", sent).value
+    read = cw.call(f"{SR}/ById", {"RequestId": created["RequestId"]}).value
+    shown = {k: v for k, v in sent.items() if k in read}
+    assert len(shown) >= 10, f"a request reads back few of the members Create takes: {sorted(shown)}"
+    wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
+    assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"
+
+
+@pytest.mark.req("CW-API-1")
+def test_every_documented_member_of_a_work_order_create_reads_back(cw, wo_licence):
+    tag = uuid.uuid4().hex[:6]
+    template = cw.call(f"{WO}/Templates", {}).value[0]
+    given = {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"], "X": -78.63, "Y": 35.78}
+    sent = every_member(f"{WO}/Create", given, tag)
+    (wo,) = cw.call(f"{WO}/Create", sent).value
+    read = cw.call(f"{WO}/ById", {"WorkOrderId": wo["WorkOrderId"]}).value
+    # a work order names some members apart from Create's argument (Address reads back as WOAddress)
+    names = {k: k for k in sent} | {"Address": "WOAddress"}
+    shown = {names[k]: v for k, v in sent.items() if names[k] in read}
+    assert len(shown) >= 8, f"a work order reads back few of the members Create takes: {sorted(shown)}"
+    wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
+    assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"
