@@ -47,7 +47,6 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     from conformance import suites
     from conformance.writers import html, json_file
 
-    from ..cli import version as harness_version
     from ..mutate import runner, score
     from ..mutate.catalogue import catalogue
     from ..mutate.vendors import vendor
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         return complain(str(exc))
     command = shlex.join(["civic-harness", *(argv or sys.argv[1:])])
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    report = score.model(result, entries, date=now, harness=harness_version(), command=command)
+    report = score.model(result, entries, date=now, harness=_harness_version(), command=command)
     print_summary(report)
     if args.json:
         json_file.write(args.json, report)
@@ -97,6 +96,15 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     if args.fail_under is not None and (overall is None or overall < args.fail_under):
         return 1
     return 0
+
+
+def _harness_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("civic-harness")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def print_summary(report: dict) -> None:

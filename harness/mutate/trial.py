@@ -39,7 +39,6 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     """`spec`: vendor, version, mutation (an id, or None for the baseline), select (node ids or None),
     certify (extra certify arguments)."""
     from harness.bundled import simulator_config
-    from harness.cli import main as cli
     from harness.stack import ThreadedStack
 
     v = vendor(spec["vendor"])
@@ -58,7 +57,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         with behind_proxy(sim, tap=tap) as proxy:
             args = [*v.certify_args(version, sim), *(mutation.certify_args if mutation else ())]
             argv = ["certify", v.name, "--url", v.url_of(proxy), *args, *spec.get("certify", [])]
-            code = cli([*argv, "--json", str(report), "-p", "harness.mutate.coverage"])
+            code = certify([*argv, "--json", str(report), "-p", "harness.mutate.coverage"])
         failed = _failures(report)
     outcome = VOID if tap.errors else OUTCOMES.get(code, VOID)
     return {
@@ -72,6 +71,18 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": tap.errors[:5],
         "calls": {check: dict(ops) for check, ops in tap.calls.items()} if mutation is None else None,
     }
+
+
+def certify(argv: list[str]) -> int:
+    """`civic-harness certify ...` in this process, as the command line runs it."""
+    import argparse
+
+    from harness.commands import certify as command
+
+    parser = argparse.ArgumentParser(prog="civic-harness certify")
+    command.add_arguments(parser, argv)
+    args, passthrough = parser.parse_known_args(argv[1:])
+    return command.run(args, passthrough, argv)
 
 
 def _failures(report: Path) -> dict[str, Any]:
