@@ -275,3 +275,50 @@ def test_calls_are_named_by_their_operation_under_the_widgets_mount():
     tap = Tap(vendor("city-api"))
     assert tap.operation("GET", "/utilities/v1/content") == "getContent"
     assert tap.operation("GET", "/nowhere") is None
+
+
+# -- what certify says of its own power ---------------------------------------------------------------------
+
+
+@pytest.mark.req("H-CON-3")
+def test_the_report_lists_checks_skipped_for_want_of_input_and_the_suites_power():
+    from conformance import power, report
+    from conformance.wanting import wanting
+
+    reason = wanting("a test account to link", "--account NUMBER:VERIFICATION", "--wid-account")
+    checks = {
+        "providers/city_api/test_changes.py::t": report.Check(
+            "t", "providers/city_api", "skipped", 0, ["WID-API-5"], reason
+        ),
+        "providers/city_api/test_signing.py::u": report.Check(
+            "u", "providers/city_api", "skipped", 0, ["WID-API-1"], "no"
+        ),
+    }
+    record = {
+        "suite": "city-api",
+        "version": None,
+        "date": "2026-12-06T10:00:00+00:00",
+        "harness": "0.1",
+        "sample": None,
+        "totals": {s: {"score": 97.5, "mutations": 40} for s in ("all", "generated", "written")},
+        "survivors": ["x"],
+    }
+    model = report.model([], checks, seed=0, command="c", started="s", duration_s=1.0, power=[record])
+    assert model["wanting"] == [{"check": "t", "requirements": ["WID-API-5"], "message": reason}]
+    assert "give certify --account NUMBER:VERIFICATION" in reason
+    line = power.describe(record)
+    assert line.startswith("city-api: 97.5 % of 40 mutations killed") and "recorded 2026-12-06" in line
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-CON-3", "H-CON-1")
+def test_certify_says_which_checks_want_test_accounts_and_how_to_run_them():
+    from .certify_runner import certify
+
+    with simulator("city-api", seed=5) as sim, behind_proxy(sim) as url:
+        code, output, verdicts = certify("city-api", f"{url}/utilities", "--secret", "harness-widget-secret")
+    assert code == 0, output[-3000:]
+    assert "skipped for want of input" in output
+    assert "a test account to link; give certify --account NUMBER:VERIFICATION" in output
+    assert verdicts["WID-API-5"] == "SKIPPED"
+    assert "the suite's power" in output
