@@ -175,6 +175,9 @@ def test_children_are_filtered_sorted_and_paged_like_any_class(og):
     assert [c["CommentField"] for c in page] == ["two", "three"] and (meta["limit"], meta["offset"]) == (2, 1)
     narrow, _ = listed(fields="CommentField")
     assert all({k.lower() for k in c} <= {"oid", "commentfield"} for c in narrow), narrow[0]
+    lean, _ = listed(ignoreNullFields="true")
+    assert all(v is not None for c in lean for v in c.values()), "ignoreNullFields=true still listed empty fields"
+    assert any(v is None for c in every for v in c.values()) or lean == every
 
 
 @pytest.mark.req("OG-API-1")
