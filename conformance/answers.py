@@ -55,6 +55,11 @@ def _by_path(contract: str) -> dict[tuple[str, str], str]:
     }
 
 
+def extension(contract: str, operation: str, name: str) -> Any:
+    """An operation's `x-` extension (None when it has none)."""
+    return _operations(contract)[operation].get(name)
+
+
 def operation_at(contract: str, method: str, path: str) -> str | None:
     return _by_path(contract).get((method.upper(), path.lower()))
 

@@ -124,4 +124,8 @@ class CityworksClient:
             body = resp.text
         operation = answers.operation_at("cityworks", method, path)
         found = answers.problems("cityworks", operation, resp) if operation and isinstance(body, dict) else []
+        # from 2015 on every envelope has the message lists (the contract's anyOf also admits 2013's shape)
+        modern = operation and not self.legacy and answers.extension("cityworks", operation, "x-envelope") != "obsolete"
+        if modern and isinstance(body, dict) and "Status" in body:
+            found += [f"{operation}: the envelope lacks {k}" for k in ENVELOPE_KEYS if k not in body]
         return Reply(resp.status_code, ctype, body, resp.content, found)

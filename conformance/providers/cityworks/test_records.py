@@ -153,11 +153,13 @@ def test_attachments_come_back_byte_for_byte(cw, new_request, size):
     content = os.urandom(size)
     files = {"file": ("pothole photo.jpg", content, "image/jpeg")}
     attached = cw.call(
-        f"{ATT}/AddRequestAttachment", {"RequestId": rid, "Comments": "To SCF: the photo"}, files=files
+        f"{ATT}/AddRequestAttachment",
+        {"RequestId": rid, "Comments": "To SCF: the photo", "Title": "Pothole"},
+        files=files,
     ).value
     listed = cw.call(f"{ATT}/RequestAttachments", {"RequestIds": [rid]}).value
     assert [a["Id"] for a in listed] == [attached["Id"]]
-    assert listed[0]["Comments"] == "To SCF: the photo"
+    assert listed[0]["Comments"] == "To SCF: the photo" and listed[0]["Title"] == "Pothole"
     download = cw.call(f"{ATT}/DownloadRequestAttachment", {"AttachmentId": attached["Id"]})
     assert download.http_status == 200
     assert hashlib.sha256(download.raw).hexdigest() == hashlib.sha256(content).hexdigest()
@@ -266,7 +268,11 @@ def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
     ).value
     content = os.urandom(50_000)
     files = {"file": ("crew.png", content, "image/png")}
-    attached = cw.call(f"{ATT}/AddWorkOrderAttachment", {"WorkOrderId": wo["WorkOrderId"]}, files=files).value
+    about = {"WorkOrderId": wo["WorkOrderId"], "Comments": "Crew photo", "Title": "Before"}
+    attached = cw.call(f"{ATT}/AddWorkOrderAttachment", about, files=files).value
+    listed = cw.call(f"{ATT}/WorkOrderAttachments", {"WorkOrderIds": [wo["WorkOrderId"]]}).value
+    assert [a["Id"] for a in listed] == [attached["Id"]]
+    assert listed[0]["Comments"] == "Crew photo" and listed[0]["Title"] == "Before"
     download = cw.call(f"{ATT}/DownloadWorkOrderAttachment", {"AttachmentId": attached["Id"]})
     assert download.raw == content
 
@@ -275,6 +281,22 @@ def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
 def test_a_work_order_without_a_template_is_refused(cw, wo_licence):
     reply = cw.call(f"{WO}/Create", {"EntityType": "STREET"})
     assert reply.status == ERROR
+
+
+# Create's caller members and the customer call fields they become (cw-sdk CustomerCallBase)
+CALLER_TO_CALL = {
+    "CallerFirstName": "FirstName",
+    "CallerLastName": "LastName",
+    "CallerEmail": "Email",
+    "CallerHomePhone": "HomePhone",
+    "CallerWorkPhone": "WorkPhone",
+    "CallerCellPhone": "CellPhone",
+    "CallerAddress": "CustAddress",
+    "CallerCity": "CustCity",
+    "CallerState": "CustState",
+    "CallerZip": "CustZip",
+    "CallerComments": "Comments",
+}
 
 
 def _members(path: str) -> dict[str, Any]:
@@ -327,10 +349,23 @@ def test_every_documented_member_of_a_create_reads_back(cw, new_request):
     sent = every_member(f"{SR}/Create", {**base, "OtherSystemId": f"harness-{tag}"}, tag)
     created = cw.call(f"{SR}/Create", sent).value
     read = cw.call(f"{SR}/ById", {"RequestId": created["RequestId"]}).value
-    shown = {k: v for k, v in sent.items() if k in read}
+    # the request's location reads back as its Prob* fields (the SDK's RequestBase)
+    names = {k: k for k in sent} | {
+        "Address": "ProbAddress",
+        "City": "ProbCity",
+        "State": "ProbState",
+        "Zip": "ProbZip",
+    }
+    shown = {names[k]: v for k, v in sent.items() if names[k] in read}
     assert len(shown) >= 10, f"a request reads back few of the members Create takes: {sorted(shown)}"
     wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
     assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"
+    if not cw.legacy:  # the caller Create names is the request's first customer call (CW-API-6)
+        (first, *_) = cw.call("/Services/Ams/CustomerCall/ByRequestId", {"RequestId": created["RequestId"]}).value
+        callers = {k: first[CALLER_TO_CALL[k]] for k in sent if k in CALLER_TO_CALL}
+        assert len(callers) == len(CALLER_TO_CALL), sorted(callers)
+        wrong = {k: (sent[k], v) for k, v in callers.items() if not same(sent[k], v)}
+        assert not wrong, f"caller members that did not read back on the request's first call: {wrong}"
 
 
 @pytest.mark.req("CW-API-1")

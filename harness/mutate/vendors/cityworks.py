@@ -4,6 +4,8 @@ the token travels as `token` before 23 and as `Authorization: cityworks <token>`
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from typing import Any
 
 from gateway.connectors.cityworks import family as version_family
@@ -37,8 +39,18 @@ REQUIREMENTS = (
 )
 
 
+# the `data` part of a multipart upload: its headers, its value, and what follows it
+DATA_PART = re.compile(rb'(name="data"\r\n(?:[^\r\n]+\r\n)*\r\n)(.*?)(\r\n--)', re.DOTALL | re.IGNORECASE)
+
+
 def data_of(req: Request) -> tuple[str, Any] | None:
-    """(where, the decoded `data` argument) — from the form, else the query."""
+    """(where, the decoded `data` argument) — from the form, a multipart upload's part, else the query."""
+    part = DATA_PART.search(req.body) if "multipart/" in (req.header("Content-Type") or "") else None
+    if part is not None:
+        try:
+            return "multipart", json.loads(part.group(2))
+        except ValueError:
+            return None
     for where, pairs in (("form", req.form()), ("query", req.params())):
         for k, v in pairs:
             if k.lower() == "data":
@@ -51,6 +63,9 @@ def data_of(req: Request) -> tuple[str, Any] | None:
 
 def with_data(req: Request, where: str, value: Any) -> Request:
     text = json.dumps(value, separators=(",", ":"))
+    if where == "multipart":
+        body = DATA_PART.sub(lambda m: m.group(1) + text.encode() + m.group(3), req.body, count=1)
+        return replace(req, body=body)
     if where == "form":
         return req.with_form([(k, text if k.lower() == "data" else v) for k, v in req.form()])
     return req.with_params([(k, text if k.lower() == "data" else v) for k, v in req.params()])
