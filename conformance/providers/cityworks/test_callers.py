@@ -97,3 +97,16 @@ def test_every_documented_member_of_a_call_reads_back(modern, request_id):
     assert len(shown) >= 20, f"a call reads back few of the members AddToRequest takes: {sorted(shown)}"
     wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
     assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"
+
+
+@pytest.mark.req("CW-API-6")
+def test_a_saved_preference_reads_back_by_its_category_and_name(modern):
+    """UserSave (walker/cityworks) then User asking for that category and name: the value saved, and only what
+    was asked for."""
+    tag = uuid.uuid4().hex[:8]
+    saved = {"Category": f"harness-{tag}", "Element": f"Layer{tag}", "DefaultValue": f"v-{tag}"}
+    reply = modern.call("/Services/Ams/Preferences/UserSave", saved)
+    assert reply.status == 0, reply.envelope.get("Message")
+    asked = {"Categories": [saved["Category"]], "PreferenceNames": [saved["Element"]]}
+    data = modern.call("/Services/Ams/Preferences/User", asked).value["Data"]
+    assert [(p["Category"], p["Element"], p["DefaultValue"]) for p in data] == [tuple(saved.values())], data
