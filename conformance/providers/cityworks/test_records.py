@@ -215,9 +215,13 @@ def test_close_reopen_and_cancel_change_the_state_clients_poll(cw, new_request):
     assert cw.call(f"{SR}/Cancel", {"RequestIds": [rid]}).status == ERROR  # a closed request cannot be canceled
     reopened = cw.call(f"{SR}/Reopen", {"RequestIds": [rid]}).value[0]
     assert reopened["IsClosed"] is False
-    canceled = cw.call(f"{SR}/Cancel", {"RequestIds": [rid]}).value[0]
+    canceled = cw.call(f"{SR}/Cancel", {"RequestIds": [rid], "CancelReason": "Duplicate report"}).value[0]
     assert canceled["Cancel"] is True
     assert cw.call(f"{SR}/Close", {"RequestIds": [rid]}).status == ERROR  # a canceled one cannot be closed
+    uncanceled = cw.call(f"{SR}/Uncancel", {"RequestIds": [rid]}).value[0]
+    assert (
+        uncanceled["Cancel"] is False and rid in cw.call(f"{SR}/Search", {"Canceled": False, "RequestIds": [rid]}).value
+    )
 
 
 @pytest.mark.req("CW-API-5")
@@ -258,6 +262,10 @@ def test_work_orders_create_read_comment_and_close(cw, wo_licence):
     ).value
     assert [c["Comments"] for c in comments[str(wo["WorkOrderSid"])]] == ["one", "two"]
     assert cw.call(f"{WO}/Close", {"WorkOrderIds": [wo["WorkOrderId"]]}).value[0]["IsClosed"] is True
+    assert cw.call(f"{WO}/ReOpen", {"WorkOrderIds": [wo["WorkOrderId"]]}).value[0]["IsClosed"] is False
+    (again,) = cw.call(f"{WO}/ByIds", {"WorkOrderIds": [wo["WorkOrderId"]]}).value
+    assert again["IsClosed"] is False and again["WorkOrderId"] == wo["WorkOrderId"]
+    assert cw.call(f"{WO}/Cancel", {"WorkOrderIds": [wo["WorkOrderId"]]}).value[0]["Cancel"] is True
 
 
 @pytest.mark.req("CW-SUB-2")
@@ -382,3 +390,28 @@ def test_every_documented_member_of_a_work_order_create_reads_back(cw, wo_licenc
     assert len(shown) >= 8, f"a work order reads back few of the members Create takes: {sorted(shown)}"
     wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
     assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"
+
+
+@pytest.mark.req("CW-API-1")
+def test_every_documented_member_of_an_update_reads_back(cw, new_request):
+    """Update changes what it is given: a server that drops a member it documents fails here."""
+    rid = new_request["created"]["RequestId"]
+    tag = uuid.uuid4().hex[:6]
+    sent = every_member(f"{SR}/Update", {"RequestId": rid, "X": -78.64, "Y": 35.79}, tag)
+    assert cw.call(f"{SR}/Update", sent).status == 0
+    read = cw.call(f"{SR}/ById", {"RequestId": rid}).value
+    names = {k: k for k in sent} | {
+        "Address": "ProbAddress",
+        "City": "ProbCity",
+        "State": "ProbState",
+        "Zip": "ProbZip",
+    }
+    # when it was initiated is history, not a field Update changes (the simulator keeps it; inferred)
+    shown = {names[k]: v for k, v in sent.items() if names[k] in read and k not in ("RequestId", "DateTimeInit")}
+    assert len(shown) >= 10, f"a request reads back few of the members Update takes: {sorted(shown)}"
+    wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
+    assert not wrong, f"members that did not read back as updated (sent, read): {wrong}"
+    if not cw.legacy:
+        (first, *_) = cw.call("/Services/Ams/CustomerCall/ByRequestId", {"RequestId": rid}).value
+        wrong = {k: (sent[k], first[c]) for k, c in CALLER_TO_CALL.items() if not same(sent[k], first[c])}
+        assert not wrong, f"caller members that did not read back on the request's first call: {wrong}"
