@@ -415,3 +415,35 @@ def test_every_documented_member_of_an_update_reads_back(cw, new_request):
         (first, *_) = cw.call("/Services/Ams/CustomerCall/ByRequestId", {"RequestId": rid}).value
         wrong = {k: (sent[k], first[c]) for k, c in CALLER_TO_CALL.items() if not same(sent[k], first[c])}
         assert not wrong, f"caller members that did not read back on the request's first call: {wrong}"
+
+
+@pytest.mark.req("CW-API-3")
+def test_each_search_filter_selects_exactly(cw, sr_licence):
+    """Two requests that differ in every filter Search documents: each filter finds its own and not the other."""
+    tag = uuid.uuid4().hex[:8]
+    problems = [p["ProblemSid"] for p in cw.call(f"{SR}/Problems", {"ForPublicOnly": True}).value[:2]]
+    assert len(problems) == 2, "needs two public problem types"
+    made = []
+    for i, problem in enumerate(problems):
+        data = {
+            "ProblemSid": problem,
+            "CallerEmail": f"s{i}-{tag}@example.org",
+            "InitiatedByApp": f"app{i}-{tag}",
+            "OtherSystemId": f"harness-{tag}-{i}",
+        }
+        made.append(cw.call(f"{SR}/Create", data).value)
+    a, b = (m["RequestId"] for m in made)
+    both = [a, b]
+    cw.call(f"{SR}/Cancel", {"RequestIds": [b]})
+    status = {r["RequestId"]: r["Status"] for r in cw.call(f"{SR}/ByIds", {"RequestIds": both}).value}
+    for name, value, expected in (
+        ("CallerEmail", [f"s0-{tag}@example.org"], [a]),
+        ("InitiatedByApp", [f"app1-{tag}"], [b]),
+        ("ProblemSid", [problems[0]], [a]),
+        ("Canceled", True, [b]),
+        ("Status", [status[a]], [r for r in both if status[r] == status[a]]),
+        ("OtherSystemId", [f"harness-{tag}-1"], [b]),
+    ):
+        found = cw.call(f"{SR}/Search", {name: value, "RequestIds": both}).value
+        assert sorted(found) == sorted(expected), f"Search by {name}={value!r} found {found}, expected {expected}"
+    assert cw.call(f"{SR}/Search", {"RequestIds": [a]}).value == [a]

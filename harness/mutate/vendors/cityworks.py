@@ -164,14 +164,14 @@ class Cityworks(Vendor):
 
     def learn(self, req: Request, resp: Response, memo: dict[str, Any]) -> None:
         body = resp.json()
-        if "authenticat" in req.path.lower() and isinstance(body, dict) and body.get("Status") == 0:
+        if _signs_in(req) and isinstance(body, dict) and body.get("Status") == 0:
             value = body.get("Value")
             if isinstance(value, dict) and isinstance(value.get("Token"), str):
                 memo.setdefault("tokens", []).append(value["Token"])
 
     def authorize(self, req: Request, memo: dict[str, Any], missing: bool) -> Request:
         tokens = memo.get("tokens") or []
-        if not tokens or "authenticat" in req.path.lower():
+        if not tokens or _signs_in(req):
             return req
         token = token_of(req)
         if (token is None) != missing or token in tokens:
@@ -252,6 +252,11 @@ class Cityworks(Vendor):
                 )
             )
         return out
+
+
+def _signs_in(req: Request) -> bool:
+    """Authenticate and CityworksOnlineAuthenticate: the calls that take no token and give one."""
+    return req.path.lower().rstrip("/").endswith("authenticate")
 
 
 def _ops(*families: str) -> frozenset[str]:
