@@ -52,35 +52,48 @@ def _excerpt(value: Any) -> str | None:
     return text if len(text) <= EXCERPT else text[:EXCERPT] + f"\n… ({len(text) - EXCERPT} more characters)"
 
 
-def collect(per_simulator: int = 4, timeout_s: float = 3.0) -> list[dict[str, Any]]:
-    """The newest client exchanges of every watched simulator, oldest first."""
+def collect(
+    since: dict[str, int] | None = None, per_simulator: int = 4, timeout_s: float = 3.0
+) -> list[dict[str, Any]]:
+    """The exchanges that explain a failure: those of the failing check (journaled after `since`), the ones
+    that went wrong first (refused, an error status, no answer, a fault), then the rest newest first; without
+    `since`, or when the check made no call, the newest `per_simulator` of each watched simulator."""
     out: list[dict[str, Any]] = []
     for url in list(_watched):
         try:
             if url in _journals:
                 name, journal = _journals[url]
-                entries = [journal.render(e) for e in journal.select(source="client")][-per_simulator:]
+                entries = [journal.render(e) for e in journal.select(source="client")]
             else:
                 name = requests.get(f"{url}/_sim/", timeout=timeout_s).json().get("simulator", url)
                 entries = requests.get(f"{url}/_sim/journal", params={"source": "client"}, timeout=timeout_s).json()[
                     "entries"
-                ][-per_simulator:]
+                ]
         except (requests.RequestException, ValueError, KeyError, AttributeError):
             continue  # not a simulator, or gone: nothing to show
-        for e in entries:
-            query = "&".join(f"{k}={v}" for k, v in (e.get("query") or {}).items())
-            out.append(
-                {
-                    "simulator": name,
-                    "time": e.get("time"),
-                    "method": e.get("method"),
-                    "path": e.get("path") + (f"?{query}" if query else ""),
-                    "status": e.get("status"),
-                    "request": _excerpt(e.get("body")),
-                    "response": _excerpt(e.get("response_body")),
-                }
-            )
-    return out
+        # a simulator watched after the check began is the check's own from its start
+        own = [] if since is None else [e for e in entries if (e.get("id") or 0) > since.get(url, 0)]
+        for e in own[::-1] if own else entries[-per_simulator:]:
+            out.append({"simulator": name, **_exchange(e), "own": bool(own)})
+    # stable: within each rank the order above (the check's own newest first, else the newest last)
+    out.sort(key=lambda e: (not e["own"], not e["wrong"]))
+    return out[: max(per_simulator, 6)] if since else out
+
+
+def _exchange(e: dict[str, Any]) -> dict[str, Any]:
+    query = "&".join(f"{k}={v}" for k, v in (e.get("query") or {}).items())
+    status = e.get("status")
+    return {
+        "time": e.get("time"),
+        "method": e.get("method"),
+        "path": (e.get("path") or "") + (f"?{query}" if query else ""),
+        "status": status if status is not None else "no answer",
+        "wrong": bool(e.get("violations") or e.get("fault") or status is None or status >= 400),
+        "request": _excerpt(e.get("body")),
+        "response": _excerpt(e.get("response_body")),
+        # the caller's trace (W3C traceparent), so the failure joins the gateway's trace and logs
+        "trace_id": e.get("trace_id"),
+    }
 
 
 def marks(timeout_s: float = 3.0) -> dict[str, int]:

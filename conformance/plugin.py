@@ -154,9 +154,15 @@ WRITES = pytest.StashKey[Writes]()  # what the run wrote to its --target(s)
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "req(*ids): the requirement IDs (docs/REQUIREMENTS.md) this check proves")
+    config.addinivalue_line(
+        "markers",
+        "provider_state(name): the library scenario (contracts/scenarios/) the target simulator plays for this "
+        "check, set up before it and dropped after (conformance/providers/states.py)",
+    )
     if config.getoption("req_coverage") and hasattr(config.option, "dist"):
         config.option.dist = "no"  # listing coverage runs nothing: xdist's workers would list nothing
     config.pluginmanager.register(RequirementTracker(config), PLUGIN_NAME)
+    writes.run_id()  # named before xdist starts its workers, which inherit it: one tag for the whole run
     targets = target_urls(config)
     if targets and not config.getoption("req_coverage"):
         config.stash[WRITES] = Writes(targets, read_only=config.getoption("read_only"))
@@ -298,7 +304,7 @@ class RequirementTracker:
         if rep.failed and rep.when in ("setup", "call"):
             # read the simulators' journals now: the fixtures stop them at teardown. Kept on the report,
             # which xdist carries to the controller with its extra attributes.
-            rep.civic_evidence = evidence.collect()
+            rep.civic_evidence = evidence.collect(self.marks)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.checks:  # collected by an xdist worker: what it knew rides on the report
@@ -373,6 +379,7 @@ class RequirementTracker:
             self.checks,
             writes=written.summary() if written is not None else None,
             power=[p for p in map(power.recorded, suites) if p is not None],
+            run_tag=writes.run_tag(),
             seed=self.config.getoption("harness_seed", None),
             command=command,
             started=self.started.isoformat(timespec="seconds"),

@@ -60,6 +60,7 @@ def model(
     scope: str = "all",
     writes: list[dict[str, Any]] | None = None,
     power: list[dict[str, Any]] | None = None,
+    run_tag: str | None = None,
 ) -> dict[str, Any]:
     """`writes`: what the run created or changed at its target(s) (conformance/writes.py); None when it ran
     against the bundled stack only. `power`: the recorded mutation scores of the provider suites that ran
@@ -93,6 +94,7 @@ def model(
             for c in checks.values()
             if c.outcome == "skipped" and is_wanting(c.message)
         ],
+        "run_tag": run_tag,  # what every record the run created carries (conformance/writes.py)
     }
 
 

@@ -6,11 +6,18 @@ never writes; otherwise (OpenGov, the city widget API) POST, PUT, PATCH and DELE
 marked `x-writes: false` (signing in). Every call to a `--target` goes through `Writes.send`: with
 `--read-only` a write is not sent and its check is skipped ("writes to the target"); otherwise each write is
 counted by operation, with the ids the server gave what it created, so the run can list what it left behind
-for the city to find and remove. Calls to a simulator's control plane (`/_sim/`) are not the target's API."""
+for the city to find and remove. Calls to a simulator's control plane (`/_sim/`) are not the target's API.
+
+Every record a check creates carries the run's tag (`tag()`) in the field a city searches by the creating
+system's reference: Cityworks `OtherSystemId` (requests) and `Text1` (work orders), OpenGov `IntegrationID`."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +32,27 @@ CONTRACTS = {"cityworks": "cityworks", "opengov": "opengov", "arcgis": "arcgis-g
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # The key that names what a write made, most specific first (an attachment's answer names its request too).
 ID_KEYS = ("CommentId", "CallId", "Id", "Oid", "WorkOrderId", "RequestId", "link_id", "id")
+
+
+RUN_ENV = "CIVIC_HARNESS_RUN"  # set once by the controlling process, read by its xdist workers
+_serial = itertools.count(1)
+
+
+def run_id() -> str:
+    """This run's name: minute (UTC) and a random suffix, so two runs on one sandbox never share a tag."""
+    if not os.environ.get(RUN_ENV):
+        os.environ[RUN_ENV] = time.strftime("%Y%m%d%H%M", time.gmtime()) + "-" + secrets.token_hex(2)
+    return os.environ[RUN_ENV]
+
+
+def run_tag() -> str:
+    return f"civic-harness-{run_id()}"
+
+
+def tag() -> str:
+    """A unique reference for one created record, starting with the run's tag (≤ 40 characters)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{run_tag()}-{worker}{next(_serial)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,28 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .api import jsonapi, open311, query, routes
+from .api import jsonapi, observe, open311, query, routes
 from .api.bodies import BodyTimeout, body_deadline, body_limit, declared_too_large
-from .appkeys import CATALOG, ENGINE, GEOMETRIES, GUARD, HTTP, JOBS, REPORTS, SETTINGS, SIGN_IN, WIDGET_HTTP
+from .appkeys import (
+    CATALOG,
+    ENGINE,
+    GEOMETRIES,
+    GUARD,
+    HTTP,
+    JOBS,
+    OBSERVER,
+    REPORTS,
+    SCHEDULER,
+    SETTINGS,
+    SIGN_IN,
+    WIDGET_HTTP,
+)
 from .catalog import Catalog
 from .connectors.guard import Guard, GuardedResolver
 from .connectors.http import Http, RetryPolicy
 from .geocache import GeometryCache
+from .observability import GatewayMetrics, Observer, Tracing
+from .observability.tracing import provider_from_environment
 from .portal.auth import SignInGuard
 from .portal.notify import check_subscriptions
 from .settings import Settings
@@ -25,7 +40,7 @@ from .storage import reports
 from .storage.engine import make_engine, migrate
 from .storage.group_commit import GroupCommit
 from .sync.delivery import Delivery
-from .sync.jobs import WIDGETS, Context, Job, scheduler, sync_jobs
+from .sync.jobs import HOLDER, WIDGETS, Context, Job, scheduler, sync_jobs
 from .vendors import Vendors
 
 log = logging.getLogger("civic_harness.gateway")
@@ -50,7 +65,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 async def vendor_http(app: web.Application) -> AsyncIterator[None]:
     """One shared client session for every vendor call."""
     async with aiohttp.ClientSession(headers={"User-Agent": "civic-harness-gateway"}) as session:
-        app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s))
+        observer = app[OBSERVER]
+        app[HTTP] = Http(session, RetryPolicy(timeout_s=app[SETTINGS].vendor_timeout_s), observer=observer)
         vendors = Vendors(app[HTTP])
         settings = app[SETTINGS]
         delivery = Delivery(
@@ -60,6 +76,7 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
             settings.outbox_retry_base_s,
             settings.outbox_claim_s,
             concurrency=settings.outbox_concurrency,
+            observer=observer,
         )
         jobs = sync_jobs()
 
@@ -67,7 +84,7 @@ async def vendor_http(app: web.Application) -> AsyncIterator[None]:
             return await check_subscriptions(app)
 
         jobs[WIDGETS] = Job(widget_notifications, per_integration=False)
-        app[JOBS] = Context(app[ENGINE], settings, vendors, delivery, jobs)
+        app[JOBS] = Context(app[ENGINE], settings, vendors, delivery, jobs, observer)
         yield
 
 
@@ -83,6 +100,7 @@ async def widget_http(app: web.Application) -> AsyncIterator[None]:
 async def background_jobs(app: web.Application) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.create_task(scheduler(app[JOBS], stop)) if app[SETTINGS].scheduler_tick_s > 0 else None
+    app[SCHEDULER] = task
     yield
     if task is not None:
         stop.set()  # let a job under way finish; cancel only one that will not
@@ -126,14 +144,27 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _failure(request, 500, "General service error")
 
 
-def create_app(settings: Settings | None = None) -> web.Application:
+async def tracer(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[OBSERVER].tracing.shutdown()  # the spans still batched are exported before the process ends
+
+
+def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> web.Application:
+    """`tracer_provider`: an OpenTelemetry TracerProvider for this gateway's spans (tests hand one with an
+    in-memory exporter); by default the OTEL_* variables decide, and tracing is off unless they turn it on."""
     settings = settings if settings is not None else Settings.load()
-    # errors outermost (every refusal in the API's format), then the body deadline, then the query as declared
+    provider = tracer_provider if tracer_provider is not None else provider_from_environment()
+    observer = Observer(GatewayMetrics(enabled=settings.metrics, instance=HOLDER), Tracing(provider))
+    # measured outermost (the status the client got), then errors (every refusal in the API's format), then the
+    # body deadline, then the query as declared
     middlewares = [errors, body_deadline, query.by_contract]
+    if settings.metrics or observer.tracing.enabled or observe.log.isEnabledFor(logging.INFO):
+        middlewares.insert(0, observe.observed)  # nothing to measure, trace or log: not a layer more per request
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    app[OBSERVER] = observer
     app[GEOMETRIES] = GeometryCache()
     app[SIGN_IN] = SignInGuard(settings)
-    app.cleanup_ctx.extend([database, vendor_http, widget_http, background_jobs])
+    app.cleanup_ctx.extend([tracer, database, vendor_http, widget_http, background_jobs])
     routes.setup(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -12,6 +13,7 @@ from .catalog import Catalog
 from .connectors.guard import Guard
 from .connectors.http import Http
 from .geocache import GeometryCache
+from .observability import Observer
 from .portal.auth import SignInGuard
 from .settings import Settings
 from .storage.group_commit import GroupCommit
@@ -32,3 +34,6 @@ JOBS: web.AppKey[Context] = web.AppKey("gateway_jobs")
 WIDGET_HTTP = web.AppKey("gateway_widget_http", aiohttp.ClientSession)  # through the SSRF guard's resolver
 GUARD = web.AppKey("gateway_guard", Guard)
 SIGN_IN = web.AppKey("gateway_sign_in", SignInGuard)  # failure limits, the hash bound, the forms' key
+OBSERVER = web.AppKey("gateway_observer", Observer)  # metrics registry and tracer of this application
+# The scheduler's task while it runs (None: the scheduler is off, scheduler_tick_s = 0): readiness asks it.
+SCHEDULER: web.AppKey[asyncio.Task[None] | None] = web.AppKey("gateway_scheduler")

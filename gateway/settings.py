@@ -86,6 +86,12 @@ class Settings:
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     body_min_rate: int = 16 * 1024
+    # Observability (docs/OBSERVABILITY.md): Prometheus metrics at /metrics (off: no /metrics and nothing
+    # counted); log lines as `text` (key=value) or `json`, one per event, at this level and above. Traces are
+    # the OTEL_* variables' (gateway/observability/tracing.py).
+    metrics: bool = True
+    log_format: str = "text"
+    log_level: str = "INFO"
 
     @property
     def max_body_bytes(self) -> int:
@@ -111,6 +117,10 @@ class Settings:
             raise ValueError("password_hashes_at_once is at least 1; password_hash_waiting and hops are not negative")
         if self.header_timeout_s <= 0 or self.body_timeout_s <= 0 or self.body_min_rate < 1:
             raise ValueError("header_timeout_s and body_timeout_s are positive, body_min_rate at least 1 (bytes/s)")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"log_format is text or json, not {self.log_format!r}")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"log_level is debug, info, warning, error or critical, not {self.log_level!r}")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
 

@@ -31,6 +31,8 @@ from typing import Any
 import aiohttp
 from shapely.geometry import mapping
 
+from loadtests.gateway_series import Event, Sample, figures, judge
+from loadtests.sampler import Sampler
 from simulators.cityworks.config import DEFECTS as CW_DEFECTS
 from simulators.kit import city
 from simulators.kit.faults import APPLY_THEN_FAIL, ERROR, MALFORMED, RATE_LIMIT, RESET, TIMEOUT
@@ -66,6 +68,10 @@ class CampaignConfig:
     stall_s: float = 120.0  # the outbox must keep moving: fail when the vendor sees no call for this long
     vendor: str = "cityworks"  # or "opengov"
     vendor_defects: tuple[str, ...] = ()  # simulator defects: prove the checks catch a broken vendor
+    sample_every_s: float = 1.0  # the gateway's /metrics is scraped this often for the timeline
+    # upper bounds on the gateway's figures over the run (loadtests/gateway_series.py FIGURES): a broken one
+    # is a problem like any other
+    gateway_thresholds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +81,9 @@ class Report:
     faults: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # the timeline: the gateway's metrics sampled through the run, and the kills and the faults' window on it
+    samples: list[Sample] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -214,9 +223,9 @@ PROGRESS_EVERY_S = 5.0
 
 
 class Campaign:
-    def __init__(self, config: CampaignConfig, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, config: CampaignConfig, progress: Callable[[int, str], None] | None = None) -> None:
         self.config = config
-        self.progress = progress  # told a line every few seconds while the run goes
+        self.progress = progress  # told (reports accepted, a line) every few seconds while the run goes
         self.rng = random.Random(config.seed)
         self.admin_token = secrets.token_urlsafe(24)
         self.api_key = secrets.token_urlsafe(12)
@@ -229,6 +238,11 @@ class Campaign:
         self.integration = 0
         self._up = asyncio.Event()
         self._up.set()  # set while a gateway process is serving
+        self.sampler: Sampler | None = None
+
+    def _now(self) -> float:
+        """Seconds on the timeline (the sampler's clock)."""
+        return time.monotonic() - self.sampler.started if self.sampler is not None else 0.0
 
     # -- the gateway, through its APIs, riding out restarts -----------------------------------------
 
@@ -334,6 +348,7 @@ class Campaign:
             while await self._vendor_count() - base < mark:  # noqa: ASYNC110 - the count is another server's
                 await asyncio.sleep(0.05)
             self._up.clear()
+            self.report.events.append(Event(f"kill {self.report.counts['gateway kills'] + 1}", self._now()))
             await self.gateway.kill()
             self.report.counts["gateway kills"] += 1
             try:
@@ -353,9 +368,10 @@ class Campaign:
             except Exception:  # the vendor's control plane busy: this line says less, the next one tells
                 at_vendor = -1
             self.progress(
-                f"campaign: {time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
+                len(self.sent),
+                f"{time.monotonic() - started:.0f} s, {len(self.sent)}/{self.config.requests} reports "
                 f"accepted, {at_vendor if at_vendor >= 0 else '?'} at the vendor, "
-                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills"
+                f"{self.report.counts['gateway kills']}/{self.config.kills} gateway kills",
             )
 
     async def _vendor_count(self) -> int:
@@ -509,11 +525,14 @@ class Campaign:
                 vendor = self.side.control
                 self.gateway = GatewayProcess(database, env)
                 await self.gateway.start()
+                gateway = self.gateway
+                self.sampler = Sampler(lambda: gateway.url, config.sample_every_s).start()
                 try:
                     await self._setup()
                     await self.side.login()
                     p = per_kind_probability(config.fault_rate, len(FAULTS))
                     await vendor.add_faults(*({**fault, "probability": p} for fault in FAULTS))
+                    faults_on = self._now()
                     killer = asyncio.create_task(self._killer())
                     ticker = asyncio.create_task(self._tell(started))
                     t0 = time.monotonic()
@@ -529,11 +548,18 @@ class Campaign:
                         self.report.problems.append(f"the gateway did not start again after a kill: {outcome}")
                     self.report.faults = {r["kind"]: r["applied"] for r in await vendor.faults()}
                     await vendor.clear_faults()
+                    self.report.events.append(
+                        Event(f"vendor faults on ({config.fault_rate:.0%})", faults_on, self._now())
+                    )
                     self.report.counts["vendor calls"] = await self._vendor_calls()
                     ticker.cancel()
                     await self._compare(await self._staff_comments())
                 finally:
+                    self.report.samples = await asyncio.to_thread(self.sampler.stop)
                     await self.gateway.stop()
+        if config.gateway_thresholds:
+            found = figures(self.report.samples) if self.report.samples else {}
+            self.report.problems += judge(config.gateway_thresholds, found)
         seconds["total"] = time.monotonic() - started
         return self.report
 
@@ -556,5 +582,5 @@ def _sha(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def run_campaign(config: CampaignConfig, progress: Callable[[str], None] | None = None) -> Report:
+def run_campaign(config: CampaignConfig, progress: Callable[[int, str], None] | None = None) -> Report:
     return asyncio.run(Campaign(config, progress).run())

@@ -15,11 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from shapely.geometry import mapping
 
 from conformance.gateway.client import sign_up
+from contracts.scenario import City, demo_city
 from simulators.arcgis import ArcgisConfig
-from simulators.kit import city
 
 from .sim_control import SimControl
 
@@ -73,17 +72,28 @@ def _locator(simulators: Mapping[str, str]) -> str | None:
 
 
 async def seed_demo_city(
-    gateway: str, admin_token: str, simulators: Mapping[str, str], importer: bool = False, routed: bool = True
+    gateway: str,
+    admin_token: str,
+    simulators: Mapping[str, str],
+    importer: bool = False,
+    routed: bool = True,
+    city: City | None = None,
+    timezones: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Returns what was made, by name. `importer`: the Cityworks agency imports requests entered there.
     `routed=False`: the four services are made by hand and go to no vendor (the load profiles measure the
-    gateway alone; nothing is delivered behind their backs)."""
+    gateway alone; nothing is delivered behind their backs). `city`: a scenario's city (default: the demo city)
+    as the geography. `timezones`: the zone a vendor writes its local dates in, by vendor (a scenario's Cityworks
+    site zone), set on its integration."""
+    zones = dict(timezones or {})
+    city = city or demo_city()
     admin = f"{gateway}/admin/v1"
     headers = {"Authorization": f"Bearer {admin_token}"}
     async with aiohttp.ClientSession(headers=headers) as http:
         form = aiohttp.FormData()
-        form.add_field("name", city.NAME)
-        form.add_field("file", json.dumps(mapping(city.BOUNDARY)).encode(), filename=f"{city.NAME}.geojson")
+        form.add_field("name", city.name)
+        boundary = {"type": "Polygon", "coordinates": [[list(p) for p in city.boundary]]}
+        form.add_field("file", json.dumps(boundary).encode(), filename=f"{city.name}.geojson")
         geography = await _call(http, "POST", f"{admin}/geographies", data=form)
         integrations: dict[str, Any] = {}
         if "cityworks" in simulators:
@@ -100,6 +110,7 @@ async def seed_demo_city(
                     "secret": "harness",
                     "geocoder_url": _locator(simulators),
                     "intervals": INTERVALS if routed else {},
+                    **({"timezone": zones["cityworks"]} if zones.get("cityworks") else {}),
                 },
             )
         if "opengov" in simulators:

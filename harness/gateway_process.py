@@ -21,6 +21,7 @@ FAST = {
     "OUTBOX_CLAIM_S": "1",
     "JOB_LEASE_S": "1",
     "OUTBOX_RETRY_BASE_S": "0.05",
+    "LOG_LEVEL": "WARNING",  # a line per request and job run would drown a test's or a campaign's output
 }
 
 

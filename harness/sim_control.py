@@ -67,6 +67,14 @@ class SimControl:
     async def counts(self) -> dict[str, int]:
         return (await self._call("GET", "counts"))["counts"]
 
+    async def load_scenario(self, document: dict[str, Any], speed: float = 1) -> dict[str, Any]:
+        """Play a scenario (contracts/scenario.schema.json) from now, its timeline `speed` times faster."""
+        return await self._call("POST", "scenario", params={"speed": str(speed)}, json=document)
+
+    async def scenario(self) -> dict[str, Any]:
+        """The scenario being played and each timeline step's state (waiting, triggered, due, done, failed)."""
+        return await self._call("GET", "scenario")
+
     async def reset(self) -> None:
         """Back to the start state: the seeded data as started, no faults, an empty journal."""
         await self._call("POST", "reset")

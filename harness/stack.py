@@ -42,8 +42,10 @@ class Stack:
         ports: Mapping[str, int] | None = None,
         shutdown_timeout: float = 2.0,
         gateway: Any = None,  # gateway.settings.Settings: start the reference gateway too, as "gateway"
+        scenario: Any = None,  # contracts.scenario.Scenario: every simulator plays its part of it
     ) -> None:
         self.wanted = dict(simulators or {})
+        self.scenario = scenario
         self.gateway = gateway
         self.host = host
         self.ports = dict(ports or {})
@@ -70,7 +72,7 @@ class Stack:
         try:
             for name, config in self.wanted.items():
                 spec = load_simulator(name)
-                app = create_app(spec, config)
+                app = create_app(spec, config, scenario=self.scenario)
                 await self._serve(name, app)
             if self.gateway is not None:
                 from gateway.app import create_app as create_gateway

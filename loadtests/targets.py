@@ -8,14 +8,14 @@ import os
 import secrets
 import uuid
 
-from simulators.kit import city
+from contracts.scenario import demo_city
 
 TARGETS: dict[str, str] = json.loads(os.environ.get("CIVIC_HARNESS_LOAD_TARGETS", "{}"))
 API_KEY = os.environ.get("CIVIC_HARNESS_LOAD_API_KEY", "harness-demo-key")
 ADMIN_TOKEN = os.environ.get("CIVIC_HARNESS_LOAD_ADMIN_TOKEN", "")
 VENDOR_USER = os.environ.get("CIVIC_HARNESS_LOAD_VENDOR_USER", "harness")
 VENDOR_PASSWORD = os.environ.get("CIVIC_HARNESS_LOAD_VENDOR_PASSWORD", "harness")
-POINT = {"lat": str(city.SAMPLE_POINT["lat"]), "long": str(city.SAMPLE_POINT["long"])}
+POINT = {k: str(v) for k, v in demo_city().point().items()}  # the library's demo city (contracts/scenarios)
 # A 1x1 PNG: a photo costs its upload, not its size.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"

@@ -8,8 +8,11 @@ A threshold file is TOML:
     "*" = 1500                        # every request name, and the aggregate
     [p99]
     "POST /requests" = 2000
+    [gateway]                         # the gateway's own figures, from its /metrics sampled during the run
+    outbox_lag_p95 = 5                # seconds from a report to its creation at the vendor
+    outbox_oldest_max = 30            # (loadtests/gateway_series.py: FIGURES lists them, each an upper bound)
 
-`p50`, `p95` and `p99` tables are read; options on the command line add to (and override) the file.
+`p50`, `p95`, `p99` and `gateway` tables are read; options on the command line add to (and override) the file.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .gateway_series import FIGURES
+
 PERCENTILES = {"p50": "50%", "p95": "95%", "p99": "99%"}
 AGGREGATED = "Aggregated"
 
@@ -28,19 +33,36 @@ AGGREGATED = "Aggregated"
 class Thresholds:
     fail_ratio: float | None = None
     latency: dict[str, dict[str, float]] = field(default_factory=dict)  # p95 -> request name -> ms
+    gateway: dict[str, float] = field(default_factory=dict)  # a gateway figure -> its upper bound
 
     @classmethod
     def load(cls, path: str | Path) -> Thresholds:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-        unknown = set(data) - {"fail_ratio", *PERCENTILES}
+        unknown = set(data) - {"fail_ratio", "gateway", *PERCENTILES}
         if unknown:
-            raise ValueError(f"unknown thresholds: {', '.join(sorted(unknown))} (fail_ratio, p50, p95, p99)")
+            raise ValueError(f"unknown thresholds: {', '.join(sorted(unknown))} (fail_ratio, p50, p95, p99, gateway)")
         out = cls(fail_ratio=float(data["fail_ratio"]) if "fail_ratio" in data else None)
         for p in PERCENTILES:
             for name, ms in (data.get(p) or {}).items():
                 out.add(p, name, float(ms))
+        for name, limit in (data.get("gateway") or {}).items():
+            out.add_gateway(name, float(limit))
         return out
+
+    def add_gateway(self, name: str, limit: float) -> None:
+        if name not in FIGURES:
+            raise ValueError(f"no gateway figure {name!r}; the figures: {', '.join(FIGURES)}")
+        if limit < 0:
+            raise ValueError(f"gateway {name}: a limit is not negative")
+        self.gateway[name] = limit
+
+    def add_gateway_option(self, text: str) -> None:
+        """`NAME=VALUE` from the command line, e.g. `outbox_lag_p95=5`."""
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise ValueError(f"--gateway-threshold expects NAME=VALUE, got {text!r}")
+        self.add_gateway(name.strip(), float(value))
 
     def add(self, percentile: str, name: str, ms: float) -> None:
         if percentile not in PERCENTILES:

@@ -60,4 +60,4 @@ async def postgres_url() -> AsyncIterator[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow checks first: with two xdist workers, a long check started last would leave one worker idle
     while the other finishes it."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None and item.get_closest_marker("heavy") is None)

@@ -12,6 +12,8 @@ import pytest
 from harness.campaign import FAULTS, CampaignConfig, run_campaign
 from harness.cli import main
 
+from .test_gateway_plots import check_in_chromium, needs_chromium
+
 
 @pytest.mark.slow
 @pytest.mark.req("H-REL-1", "CW-SUB-1", "CW-SUB-2", "CW-COM-1", "CW-ICM-1")
@@ -53,13 +55,31 @@ def test_a_campaign_on_postgresql_holds_too(postgres_url):
     assert report.counts["reports at the vendor exactly once"] == 60 and report.counts["gateway kills"] == 2
 
 
-@pytest.mark.req("H-REL-1")
+@pytest.mark.req("H-REL-1", "H-OBS-4")
 def test_the_campaign_catches_a_vendor_that_reorders_comments():
     report = run_campaign(CampaignConfig(requests=12, kills=1, fault_rate=0.1, vendor_defects=("reorder-comments",)))
     assert not report.ok
     assert all("comments at Cityworks" in p for p in report.problems), report.problems
     assert len(report.problems) == 12  # two comments each, newest first: every report is caught
     assert report.counts["gateway kills"] == 1
+    # the timeline (H-OBS-4): the gateway's metrics through the run, the kill and the faults' window on it
+    assert len(report.samples) >= 2
+    kill, faults = report.events
+    assert kill.label == "kill 1" and kill.end is None
+    assert faults.label == "vendor faults on (10%)" and faults.t < kill.t < faults.end
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-OBS-4")
+@needs_chromium
+def test_the_campaign_page_marks_its_kills_and_renders_in_chromium(tmp_path):
+    plots = tmp_path / "campaign.html"
+    assert main(["campaign", "--requests", "30", "--kills", "2", "--plots", str(plots)]) == 0
+    data = json.loads(plots.with_suffix(".json").read_text())
+    assert [e["label"] for e in data["events"]] == ["kill 1", "kill 2", "vendor faults on (20%)"]
+    assert data["samples"] >= 3 and data["figures"]["outbox_pending_max"] > 0
+    assert data["figures"]["vendor_error_ratio"] > 0  # the faults show in the gateway's own figures
+    check_in_chromium(plots, tmp_path)
 
 
 def test_campaign_options_are_checked(capsys):

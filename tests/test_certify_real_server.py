@@ -135,7 +135,7 @@ def test_certify_refuses_a_bad_front_door_setting(cityworks_23):
 # -- Cityworks ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.req("H-CON-1", "CW-VER-1", "CW-CAT-1")
 # One version of each wire family (2013/2014: the old auth path and envelope; 2015/15.x: the token as a field;
 # 23: the header); test_cityworks_certify.py runs all five against the simulator.

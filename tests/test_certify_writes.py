@@ -4,6 +4,9 @@ checks that would write are skipped. Which calls write is the contracts' to say 
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import requests
 
@@ -48,3 +51,9 @@ def test_read_only_writes_nothing_and_a_write_run_lists_what_it_made():
         made = vendor_writes(url)
         assert made and all(p.endswith("/ServiceRequest/Create") for p in made), made
         assert f"{len(made)} call(s), ids " in listed, (listed, made)
+        # every record it made carries the run's tag, where a city searches by the creating system's reference
+        run_tag = re.search(r"carries the tag (civic-harness-\S+) ", output).group(1)
+        entries = requests.get(f"{url}/_sim/journal", params={"limit": "10000"}, timeout=30).json()["entries"]
+        sent = [json.dumps(e["body"]) for e in entries if e["path"].endswith("/ServiceRequest/Create")]
+        refs = [re.search(r'OtherSystemId\\*": \\*"([^"\\]+)', body) for body in sent]
+        assert refs and all(r and r.group(1).startswith(f"{run_tag}-") for r in refs), (run_tag, sent)

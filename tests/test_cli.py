@@ -59,7 +59,7 @@ def test_a_taken_port_is_a_clear_error():
 
 
 def test_every_subcommand_has_help():
-    for sub in ("sim", "up", "gateway", "conformance", "certify", "load"):
+    for sub in ("sim", "up", "gateway", "conformance", "certify", "load", "capture"):
         result = subprocess.run([*CLI, sub, "--help"], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0 and "usage: civic-harness" in result.stdout
 
@@ -67,7 +67,8 @@ def test_every_subcommand_has_help():
 def test_up_json_prints_one_line_with_every_url_and_a_point_inside_the_city():
     with running("up", "--json") as (_, line):
         summary = json.loads(line)
-        assert set(summary) == {"gateway", "simulators", "admin_token", "sample_point", "services"}
+        assert set(summary) == {"gateway", "simulators", "admin_token", "scenario", "sample_point", "services"}
+        assert summary["scenario"] == "demo-city", "up plays the library's demo city unless told otherwise"
         assert set(summary["simulators"]) == {"cityworks", "opengov", "arcgis", "city-api"}
         for name, url in summary["simulators"].items():
             assert get_json(url + "/_sim/")["simulator"] == name

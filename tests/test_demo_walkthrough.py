@@ -44,6 +44,7 @@ def wait_for(what: str, probe: Callable[[], Any], within_s: float) -> Any:
     raise AssertionError(f"{what}: not within {within_s:.0f} s")
 
 
+@pytest.mark.heavy
 @pytest.mark.req("AGY-5", "CW-SUB-1", "CW-UPD-1")
 def test_a_pothole_reaches_cityworks_and_its_closing_comes_back(up):
     gateway, token, cityworks = up["gateway"], up["admin_token"], up["simulators"]["cityworks"]

@@ -29,7 +29,7 @@ def og_records(og: str, class_name: str, filter: str) -> list[dict]:
     return resp.json()[class_name]
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.req("OG-REQ-1", "OG-RQR-2", "AGY-5", "H-REL-2")
 def test_two_instances_deliver_once_and_never_run_a_job_twice(postgres_url):
     with (

@@ -58,6 +58,7 @@ def test_a_gateway_with_production_timings_is_refused_up_front(tmp_path):
     )
 
 
+@pytest.mark.heavy
 @pytest.mark.req("H-CON-1")
 def test_the_suite_passes_against_a_gateway_under_test(tmp_path):
     with gateway(tmp_path, "--under-test") as url:

@@ -156,8 +156,13 @@ FIRST_PARTY = PACKAGES
         ),
         (
             ("conformance",),
-            lambda m, t: within(t, "gateway", "simulators") and not within(t, "simulators.kit.city"),
-            "the suites reach implementations over HTTP only (the demo city's geometry is shared data)",
+            lambda m, t: within(t, "gateway", "simulators"),
+            "the suites reach implementations over HTTP only (the demo city is a library scenario in contracts/)",
+        ),
+        (
+            ("loadtests",),
+            lambda m, t: within(t, "gateway", "simulators"),
+            "load profiles reach what they load over HTTP (the demo city is a library scenario in contracts/)",
         ),
         (
             PACKAGES,

@@ -92,6 +92,19 @@ def test_a_million_entries_keep_the_journal_at_its_size():
     assert journal.select()[0].path == "/999000"
 
 
+def test_a_binary_body_reads_as_its_type_full_size_and_first_bytes():
+    """Evidence of an attachment: `<image/jpeg, 1 bytes>` said neither the size sent nor what the bytes were."""
+    journal = Journal(body_limit=64)
+    jpeg = bytes.fromhex("ffd8ffe000104a464946") + bytes(5000)
+    entry = journal.start(
+        source="client", method="POST", path="/a", query="", headers=(), content_type="image/jpeg", body=jpeg
+    )
+    journal.finish(entry, status=200, content_type="application/octet-stream", body=b"\x00\x01", started=0.0)
+    shown = journal.render(entry)
+    assert shown["body"] == "<image/jpeg, 5,010 bytes: ff d8 ff e0 00 10 4a 46 49 46 00 00 00 00 00 00 …>"
+    assert shown["response_body"] == "<application/octet-stream, 2 bytes: 00 01>"
+
+
 async def test_bodies_are_truncated_at_the_configured_limit():
     async for sim in start_sim(SimConfig(journal_body_limit=64)):
         async with sim.http.post(f"{sim.url}/api/items", json={"title": "x" * 150}) as resp:

@@ -4,6 +4,7 @@ the exit code follows the thresholds — one that must hold holds, one that cann
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,13 @@ def test_citizens_profile_passes_generous_thresholds_and_fails_an_impossible_one
     run = load(
         "citizens", "--users", "4", "--spawn-rate", "4", "--run-time", "5s", "--thresholds", str(thresholds),
         "--csv", str(tmp_path / "run"), "--html", str(tmp_path / "run.html"),
+        "--gateway-threshold", "outbox_oldest_max=120",
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # beside locust's report, the gateway's own time series (H-OBS-4)
+    series = json.loads((tmp_path / "run.gateway.json").read_text())
+    assert series["samples"] >= 3 and series["thresholds"] == {"outbox_oldest_max": 120} and not series["broken"]
+    assert "<svg" in (tmp_path / "run.gateway.html").read_text()
     rows = {r.name: r for r in read_stats(tmp_path / "run_stats.csv")}
     assert {"GET /services", "POST /requests", "GET /requests"} <= set(rows), sorted(rows)
     assert rows[AGGREGATED].requests > 10 and rows[AGGREGATED].failures == 0
@@ -37,6 +43,19 @@ def test_citizens_profile_passes_generous_thresholds_and_fails_an_impossible_one
     impossible = load("citizens", "--users", "2", "--run-time", "4s", "--p50", "GET /services=0.001")
     assert impossible.returncode == 1, impossible.stdout[-3000:] + impossible.stderr[-3000:]
     assert "THRESHOLD BROKEN  p50 GET /services" in impossible.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-OBS-4")
+def test_a_gateway_threshold_alone_decides_the_exit_code(tmp_path):
+    """Every request threshold holds; the gateway's report-to-vendor latency cannot: exit 1, said why."""
+    run = load(
+        "citizens", "--users", "4", "--spawn-rate", "4", "--run-time", "8s", "--max-fail-ratio", "0.05",
+        "--gateway-threshold", "outbox_lag_p50=0.001", "--plots", str(tmp_path / "gw.html"),
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "THRESHOLD BROKEN  outbox_lag_p50: " in run.stdout
+    assert json.loads((tmp_path / "gw.json").read_text())["broken"][0].startswith("outbox_lag_p50: ")
 
 
 @pytest.mark.req("H-LOAD-1")

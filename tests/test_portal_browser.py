@@ -183,6 +183,16 @@ async def _sign_in(page: Any, gateway: str, email: str, password: str) -> None:
     await page.wait_for_url("**/portal/dashboard")
 
 
+async def _link(admin: Any, gateway: str, widget: int, token: str, number: str, verification: str) -> None:
+    """The citizen (by `token`) links a city account to the widget through the portal API."""
+    async with admin.post(
+        f"{gateway}/portal/v1/widgets/{widget}/links",
+        json={"account_number": number, "verification": verification},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as resp:
+        assert resp.status == 201, await resp.text()
+
+
 async def _shot(page: Any, name: str) -> None:
     """A full-page screenshot (playwright makes the folder)."""
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -288,12 +298,7 @@ async def test_empty_tables_and_charts_say_so(portal):
     await sim(admin, portal["city"], "create-account", account_number="UT-0000-0007", verification="777777")
     bo = {"email": "bo@example.org", "password": "another long password", "name": "Bo"}
     token = (await sign_up(admin, gw, ADMIN, bo))["token"]
-    async with admin.post(
-        f"{gw}/portal/v1/widgets/{util}/links",
-        json={"account_number": "UT-0000-0007", "verification": "777777"},
-        headers={"Authorization": f"Bearer {token}"},
-    ) as resp:
-        assert resp.status == 201, await resp.text()
+    await _link(admin, gw, util, token, "UT-0000-0007", "777777")
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         for width, height in WIDTHS:
@@ -306,6 +311,46 @@ async def test_empty_tables_and_charts_say_so(portal):
             assert any("Bills" in e and "nothing to show yet" in e for e in empty), empty
             assert any("Water use" in e and "no data to chart yet" in e for e in empty), empty
             assert await card.locator("table.block-table").count() == 0 and await card.locator("svg").count() == 0
+            assert await page.evaluate(OVERFLOW) == []
+            await page.close()
+        await browser.close()
+
+
+@pytest.mark.req("H-UI-1", "WID-11")
+async def test_several_accounts_show_grouped_and_a_long_list_in_pages(portal):
+    """A citizen with two linked utility accounts sees each account's items under its own heading, and forty
+    bills come 25 to a page with Previous / Next instead of a 4,000 px card on a phone."""
+    from playwright.async_api import async_playwright
+
+    assert CHROMIUM is not None, "CI installs Chromium: .ci/run"
+    gw, util, admin, city = portal["gateway"], portal["utilities"]["id"], portal["admin"], portal["city"]
+    await sim(admin, city, "create-account", account_number="UT-5555-0099", verification="999999")
+    for n in range(40):
+        period = f"{2023 + n // 12}-{n % 12 + 1:02d}"
+        await sim(admin, city, "issue-bill", account_number="UT-5555-0099", amount="10.00", period=period)
+    token = (await sign_up(admin, gw, ADMIN, {"email": "cy@example.org", "password": "yet another password"}))["token"]
+    for number, code in (("UT-4242-0042", "424242"), ("UT-5555-0099", "999999")):
+        await _link(admin, gw, util, token, number, code)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        for width, height in WIDTHS:
+            page = await browser.new_page(viewport={"width": width, "height": height})
+            await _sign_in(page, gw, "cy@example.org", "yet another password")
+            await page.goto(f"{gw}/portal/dashboard?expand={util}")
+            card = page.locator(f"[data-widget='{util}']")
+            groups = await card.locator("h3.group").all_inner_texts()
+            assert groups == ["Account ••••0042", "Account ••••0099"], groups
+            rows = await card.locator("table.block-table tbody tr").count()
+            assert rows == 1 + 25, "the first account's one bill and a page of the other's 40"
+            assert "Page 1 of 2" in await card.locator("nav.pages").inner_text()
+            assert await page.evaluate(OVERFLOW) == []
+            await _shot(page, f"dashboard-accounts-{width}")
+            await card.locator("nav.pages a[rel=next]").click()
+            await page.wait_for_url("**page=2*")
+            card = page.locator(f"[data-widget='{util}']")
+            assert await card.locator("table.block-table tbody tr").count() == 15
+            assert "Page 2 of 2" in await card.locator("nav.pages").inner_text()
+            assert await card.locator("nav.pages a[rel=next]").count() == 0
             assert await page.evaluate(OVERFLOW) == []
             await page.close()
         await browser.close()

@@ -135,18 +135,44 @@ def test_evidence_reads_an_in_process_journal_without_http():
     journal is read in-process, and forgotten with the check."""
     from conformance import evidence
 
-    class Journal:
-        def select(self, *, source: str, since: int | None = None, limit: int | None = None) -> list[int]:
-            assert source == "client"
-            return [1, 2, 3, 4, 5, 6]
-
-        def render(self, n: int) -> dict:
-            return {"method": "GET", "path": f"/x/{n}", "query": {"a": "1"}, "status": 200, "body": None}
-
-    evidence.watch("http://127.0.0.1:9", journal=Journal(), name="cityworks")
+    evidence.watch("http://127.0.0.1:9", journal=_Journal([200] * 6), name="cityworks")
     try:
         found = evidence.collect(per_simulator=2)
         assert [(e["simulator"], e["path"]) for e in found] == [("cityworks", "/x/5?a=1"), ("cityworks", "/x/6?a=1")]
     finally:
         evidence.forget_function_scoped()
     assert evidence.collect() == []
+
+
+class _Journal:
+    def __init__(self, statuses: list[int | None]) -> None:
+        self.statuses = statuses
+
+    def select(self, *, source: str, since: int | None = None, limit: int | None = None) -> list[int]:
+        assert source == "client"
+        return list(range(1, len(self.statuses) + 1))
+
+    def render(self, n: int) -> dict:
+        return {"id": n, "method": "GET", "path": f"/x/{n}", "query": {"a": "1"}, "status": self.statuses[n - 1]}
+
+
+def test_evidence_shows_the_failing_checks_own_calls_what_went_wrong_first():
+    """The scorecard showed the simulator's newest exchanges, often the previous check's: the evidence is the
+    failing check's own calls (journaled after its mark), refused or unanswered ones first."""
+    from conformance import evidence
+
+    evidence.watch("http://127.0.0.1:9", journal=_Journal([200, 200, 200, 500, 200, None, 201]), name="opengov")
+    try:
+        found = evidence.collect(since={"http://127.0.0.1:9": 3})
+        assert [(e["path"], e["status"], e["wrong"]) for e in found] == [
+            ("/x/6?a=1", "no answer", True),
+            ("/x/4?a=1", 500, True),
+            ("/x/7?a=1", 201, False),
+            ("/x/5?a=1", 200, False),
+        ]
+        assert all(e["own"] for e in found)
+        # a check that made no call: the newest exchanges, marked as not its own
+        found = evidence.collect(since={"http://127.0.0.1:9": 7}, per_simulator=2)
+        assert [(e["path"], e["own"]) for e in found] == [("/x/6?a=1", False), ("/x/7?a=1", False)]
+    finally:
+        evidence.forget_function_scoped()

@@ -112,7 +112,7 @@ def abuse(draw: st.DrawFn, name: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.req("H-REL-4", "H-SIM-3")
 @pytest.mark.parametrize("name", NAMES)
 def test_malformed_requests_get_the_vendor_error_and_never_a_crash(sims, name):

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from shapely.geometry import mapping
 
-from simulators.kit import city
+from contracts.scenario import demo_city
 
 # How a sign-up confirmation mail names its code (contracts/gateway.yaml, schema Mail).
 CONFIRMATION_CODE = re.compile(r"confirmation code: (\S+)")
@@ -77,4 +76,4 @@ async def sign_up(http: aiohttp.ClientSession, url: str, admin_token: str, body:
 
 
 def city_geojson() -> bytes:
-    return json.dumps({"type": "Feature", "properties": {}, "geometry": mapping(city.BOUNDARY)}).encode()
+    return json.dumps({"type": "Feature", "properties": {}, "geometry": demo_city().geometry()}).encode()

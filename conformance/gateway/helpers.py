@@ -11,12 +11,13 @@ from typing import Any
 import aiohttp
 import shapefile
 
+from contracts.scenario import demo_city
 from harness.sim_control import SimControl
-from simulators.kit import city
 
 from .client import Gateway
 
-INSIDE = {"lat": str(city.SAMPLE_POINT["lat"]), "long": str(city.SAMPLE_POINT["long"])}
+SAMPLE_POINT = demo_city().point()
+INSIDE = {k: str(v) for k, v in SAMPLE_POINT.items()}
 # The smallest valid PNG (1x1), standing in for a phone's photo.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"

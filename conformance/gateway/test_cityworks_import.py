@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from simulators.kit import city
+from contracts.scenario import demo_city
 
 from .helpers import deliver_all, sim, submit, synced
 
@@ -27,7 +27,7 @@ async def test_requests_entered_in_cityworks_become_public_once(linked):
     category = (await synced(g))[0]
     ours = await submit(g, category["code"], photo=False)  # the gateway's own request, delivered to Cityworks
     await deliver_all(g)
-    lon, lat = city.SAMPLE_POINT["long"], city.SAMPLE_POINT["lat"]
+    lon, lat = demo_city().point()["long"], demo_city().point()["lat"]
     problem = int(category["vendor_id"])
     inside = await sim(g.http, cw, "create-request", ProblemSid=problem, X=lon, Y=lat, Details="Entered at the desk")
     await sim(g.http, cw, "create-request", ProblemSid=problem, X=-78.9, Y=35.9, Details="Outside the city")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulators.kit import city
+from contracts.scenario import demo_city
 
 from .helpers import (
     INSIDE,
@@ -89,7 +89,7 @@ async def test_answers_and_the_locators_address_reach_the_request(linked):
     record = await sim(g.http, cw, "get-request", RequestId=found["RequestId"])
     assert {"AnswerId": int(large)} in [{"AnswerId": a["AnswerId"]} for a in record["answers"]]
     assert found["ProbAddress"].startswith("1 Civic Center Plaza"), "the locator's address for the point"
-    assert found["SRX"] == pytest.approx(city.SAMPLE_POINT["long"])
+    assert found["SRX"] == pytest.approx(demo_city().point()["long"])
 
 
 @pytest.mark.req("GEO-4")
@@ -100,7 +100,7 @@ async def test_a_geocoder_failure_never_blocks_submission(linked):
     rid = await submit(g, (await synced(g))[0]["code"], photo=False)
     await deliver_all(g)
     (found,) = await vendor_requests(g.http, g.ids["cityworks"], rid)
-    assert found["SRY"] == pytest.approx(city.SAMPLE_POINT["lat"])
+    assert found["SRY"] == pytest.approx(demo_city().point()["lat"])
 
 
 @pytest.mark.req("CW-UPD-1", "CW-ICM-1", "CW-IMG-1")

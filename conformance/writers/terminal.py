@@ -63,6 +63,12 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
         tw.section("written to the target (find and remove these on a shared sandbox)")
         for line in writes.describe(report["writes"]):
             tw.line(line, yellow=True)
+        if report.get("run_tag"):
+            tw.line(
+                f"every record it created carries the tag {report['run_tag']} (Cityworks: OtherSystemId, work "
+                "order Text1; OpenGov: IntegrationID): search for it to find them",
+                yellow=True,
+            )
     noted = [(c["id"], note) for c in report["checks"] for note in c["notes"]]
     if noted:
         tw.section("front door (reported, not judged)")

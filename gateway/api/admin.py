@@ -20,6 +20,7 @@ from ..domain import DomainError, rules, vendor_time
 from ..domain import geography as geo
 from ..domain import questions as qrules
 from ..domain import status as status_rules
+from ..observability.tracing import trace_id_of
 from ..storage import outbox, repo
 from ..storage import schema as t
 from ..vendors import registry
@@ -463,6 +464,7 @@ def _trail_row(row: dict[str, Any]) -> dict[str, Any]:
     return stamp(
         {
             "id": row["id"],
+            "trace_id": trace_id_of(row["traceparent"]),
             "kind": row["kind"],
             "state": state,
             "attempts": row["attempts"],

@@ -26,6 +26,7 @@ from ..domain import DomainError
 from ..domain import open311 as shapes
 from ..domain.media import image_type
 from ..domain.questions import check_answer
+from ..observability.tracing import current_traceparent
 from ..storage import outbox, repo, reports
 from ..storage import schema as t
 from . import xml
@@ -351,6 +352,7 @@ async def create_request(request: web.Request) -> web.Response:
         },
         answers,
         uploads,
+        current_traceparent(),
     )
     stored = await request.app[REPORTS](new)  # committed with whatever other reports arrived meanwhile
     created = {"service_request_id": stored["public_id"], "service_notice": ""}
@@ -576,6 +578,8 @@ async def add_comment(request: web.Request) -> web.Response:
                 "created_at": stamp,
             },
         )
-        await outbox.add(conn, [outbox.new_row(outbox.Kind.ADD_COMMENT, found["id"], comment["id"], stamp)])
+        await outbox.add(
+            conn, [outbox.new_row(outbox.Kind.ADD_COMMENT, found["id"], comment["id"], stamp, current_traceparent())]
+        )
         await repo.update(conn, t.requests, found["id"], {"updated_at": stamp})
     return answer(request, "comments", [comment_record(comment, media_url)], status=201)

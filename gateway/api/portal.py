@@ -621,7 +621,12 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         citizen = await signed_in(request, cookie=True)
     except ApiError:
         raise web.HTTPSeeOther("/portal/sign-in") from None
-    cards = await views.dashboard(request.app, citizen, "dashboard", _expand(request))
+    expand = _expand(request)
+    cards = await views.dashboard(request.app, citizen, "dashboard", expand)
+    if expand is not None:
+        raw = request.query.get("page", "")
+        page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+        cards = [render.paged(card, page) for card in cards]
     me = await _me(request, citizen)
     response = web.Response(content_type="text/html", headers={"Content-Security-Policy": render.CSP})
     sign_out = await request.app[SIGN_IN].form_token(request, response, "sign-out")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import admin as a
+from . import observe
 from . import open311 as o
 from . import portal as p
 from . import widgets_admin as w
@@ -104,3 +105,4 @@ ROUTES = [
 
 def setup(app: web.Application) -> None:
     app.router.add_routes(ROUTES)
+    app.router.add_routes(observe.ROUTES)  # /healthz, /readyz, /metrics

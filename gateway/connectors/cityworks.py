@@ -33,6 +33,11 @@ READS = {
 }
 
 
+def operation_of(path: str) -> str:
+    """A call's name for metrics and spans: its service and method (`ServiceRequest/Create`)."""
+    return "/".join(path.rstrip("/").split("/")[-2:])
+
+
 def family(version: str) -> str:
     if version.startswith("15."):
         return "15"
@@ -122,24 +127,31 @@ class Cityworks:
                 form.add_field(name, content, filename=filename, content_type="application/octet-stream")
             body = form
         url = (base or self.base_url) + path
-        reply = await self.http.request("POST", url, idempotent=read, data=body, headers=headers)
-        if raw and reply.status == 200 and reply.content_type != "application/json":
-            return reply.body
-        if reply.status == 404:
-            raise Rejected(f"Cityworks has no {path} (HTTP 404)", reply.status)
-        if reply.status >= 400:
-            raise Rejected(f"Cityworks answered HTTP {reply.status} to {path}", reply.status)
-        envelope = reply.json()
-        if not isinstance(envelope, dict) or "Status" not in envelope:
-            raise Uncertain(f"Cityworks answered {path} without an envelope")
-        status = envelope["Status"]
-        if status != OK:
-            items = envelope.get("ErrorMessages") or []
-            detail = "; ".join(str(i.get("DisplayText") or i.get("Name") or "") for i in items if isinstance(i, dict))
-            message = envelope.get("Message") or detail or "no message"
-            # A Status 1 envelope with HTTP 200 is an error, never a success.
-            raise Rejected(f"Cityworks {path}: Status {status}: {message}", UNAUTHORIZED if status == 2 else status)
-        return envelope.get("Value")
+        async with self.http.observed("cityworks", operation_of(path)):
+            reply = await self.http.request("POST", url, idempotent=read, data=body, headers=headers)
+            if raw and reply.status == 200 and reply.content_type != "application/json":
+                return reply.body
+            if reply.status == 404:
+                raise Rejected(f"Cityworks has no {path} (HTTP 404)", reply.status)
+            if reply.status >= 400:
+                raise Rejected(f"Cityworks answered HTTP {reply.status} to {path}", reply.status)
+            envelope = reply.json()
+            if not isinstance(envelope, dict) or "Status" not in envelope:
+                raise Uncertain(f"Cityworks answered {path} without an envelope", fault="no_envelope")
+            status = envelope["Status"]
+            if status != OK:
+                items = envelope.get("ErrorMessages") or []
+                detail = "; ".join(
+                    str(i.get("DisplayText") or i.get("Name") or "") for i in items if isinstance(i, dict)
+                )
+                message = envelope.get("Message") or detail or "no message"
+                # A Status 1 envelope with HTTP 200 is an error, never a success.
+                raise Rejected(
+                    f"Cityworks {path}: Status {status}: {message}",
+                    UNAUTHORIZED if status == 2 else status,
+                    fault="envelope",
+                )
+            return envelope.get("Value")
 
     # -- service requests --------------------------------------------------------------------------
 

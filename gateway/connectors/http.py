@@ -5,26 +5,42 @@ backoff and full jitter, 429 Retry-After honoured, and failures sorted by what t
 - `Uncertain`: the call may have taken effect (timeout, reset, 5xx after sending). A write must look its
   effect up at the vendor before trying again.
 - `Unavailable`: the call certainly did not take effect (connection refused, 429, 503 before sending).
+
+Each failure also names its `fault` where it is known (`timeout`, `reset`, `disconnected`, `connect`,
+`http_503`, `malformed_json`, `envelope`, ...): the metrics count vendor calls by it. A connector wraps each
+of its operations in `Http.observed(vendor, operation)`, which times it, counts it by outcome and, with
+tracing on, makes it a client span whose `traceparent` every attempt sends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from ..observability import Observer
+from ..observability.tracing import CLIENT, failed
+
 
 class VendorError(Exception):
     kind = "vendor"
 
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None, fault: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+        # what went wrong, in a word from a small set (a metric label); None where nothing more is known
+        self.fault = (
+            fault if fault is not None else (f"http_{status}" if status is not None and status >= 400 else None)
+        )
 
 
 class Rejected(VendorError):
@@ -50,7 +66,9 @@ class Reply:
         try:
             return json.loads(self.body)
         except (ValueError, RecursionError):  # nested too deeply to parse is malformed too
-            raise Uncertain(f"the vendor answered malformed JSON ({self.body[:60]!r})", self.status) from None
+            raise Uncertain(
+                f"the vendor answered malformed JSON ({self.body[:60]!r})", self.status, fault="malformed_json"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +85,44 @@ class RetryPolicy:
 
 
 class Http:
-    def __init__(self, session: aiohttp.ClientSession, policy: RetryPolicy | None = None, seed: int | None = None):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        policy: RetryPolicy | None = None,
+        seed: int | None = None,
+        observer: Observer | None = None,
+    ):
         self.session = session
         self.policy = policy or RetryPolicy()
         self.rng = random.Random(seed)
+        self.observer = observer or Observer()
+
+    @contextlib.asynccontextmanager
+    async def observed(self, vendor: str, operation: str) -> AsyncIterator[None]:
+        """One vendor operation (its retries included): timed, counted by outcome and fault, and a client span
+        when tracing is on. `operation` is a name, never a URL with ids in it (it is a metric label)."""
+        observer = self.observer
+        started = time.perf_counter()
+        outcome, fault = "ok", None
+        with observer.tracing.span(
+            f"{vendor} {operation}", kind=CLIENT, attributes={"vendor": vendor, "vendor.operation": operation}
+        ) as span:
+            try:
+                yield
+            except VendorError as err:
+                outcome, fault = err.kind, err.fault
+                failed(span, f"{err.kind}: {fault or 'vendor error'}")
+                raise
+            except Exception:
+                outcome = "error"
+                failed(span, "error")
+                raise
+            finally:
+                if span is not None:
+                    span.set_attribute("vendor.outcome", outcome)
+                    if fault:
+                        span.set_attribute("vendor.fault", fault)
+                observer.metrics.vendor_call(vendor, operation, outcome, fault, time.perf_counter() - started)
 
     async def request(
         self,
@@ -99,7 +151,7 @@ class Http:
                     raise
                 last = err
                 continue
-            if reply.status == 429 or (reply.status == 503 and idempotent):
+            if reply.status == 429 or (reply.status == 503 and idempotent):  # fault: http_429 / http_503
                 last = Unavailable(f"HTTP {reply.status} from {method} {url}", reply.status, reply.retry_after)
                 continue
             if reply.status >= 500:
@@ -119,6 +171,9 @@ class Http:
 
     async def _once(self, method, url, data, params, headers, json_body) -> Reply:  # type: ignore[no-untyped-def]
         timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
+        if self.observer.tracing.enabled:  # the vendor sees which trace the call belongs to
+            headers = dict(headers or {})
+            self.observer.tracing.inject(headers)
         try:
             async with self.session.request(
                 method, url, data=data, params=params, headers=headers, json=json_body, timeout=timeout
@@ -126,14 +181,25 @@ class Http:
                 body = await resp.read()
                 return Reply(resp.status, resp.content_type, body, retry_after_seconds(resp.headers.get("Retry-After")))
         except aiohttp.ClientConnectorError as exc:  # never reached the server
-            raise Unavailable(f"cannot connect to {url}: {exc.__class__.__name__}") from None
+            raise Unavailable(f"cannot connect to {url}: {exc.__class__.__name__}", fault="connect") from None
         except (
             TimeoutError,
             aiohttp.ServerDisconnectedError,
             aiohttp.ClientPayloadError,
             aiohttp.ClientOSError,
         ) as exc:
-            raise Uncertain(f"{method} {url}: {exc.__class__.__name__}") from None
+            raise Uncertain(f"{method} {url}: {exc.__class__.__name__}", fault=fault_of(exc)) from None
+
+
+def fault_of(exc: BaseException) -> str:
+    """A transport failure in a word."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "disconnected"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "payload"
+    return "reset"  # ClientOSError: the connection reset or broken mid-exchange
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -3,6 +3,7 @@ filter language, limit/offset paging, `{"Message": ...}` errors with real HTTP s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp
@@ -10,11 +11,17 @@ import aiohttp
 from .http import Http, Rejected, Uncertain
 
 PAGE = 1000
+OID = re.compile(r"/\d+(?=/|$)")
 
 
 def quoted(value: str) -> str:
     """A string for the filter language (double quotes inside escaped by doubling, as the vendor reads them)."""
     return '"' + value.replace('"', '""') + '"'
+
+
+def operation_of(method: str, path: str) -> str:
+    """A call's name for metrics and spans: the method and the path with record ids as `{oid}`."""
+    return f"{method} {OID.sub('/{oid}', path)}"
 
 
 class Opengov:
@@ -36,18 +43,19 @@ class Opengov:
         self.modified_filter = modified_filter
 
     async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
-        reply = await self.http.request(
-            method, f"{self.base}/{path}", idempotent=idempotent, headers=self.headers, **kwargs
-        )
-        if reply.status == 304:
-            return None
-        body = reply.json() if reply.body else None
-        if reply.status >= 400:
-            message = body.get("Message") if isinstance(body, dict) else None
-            raise Rejected(f"OpenGov {method} {path}: HTTP {reply.status}: {message or 'no message'}", reply.status)
-        if body is None:
-            raise Uncertain(f"OpenGov {method} {path}: an empty answer")
-        return body
+        async with self.http.observed("opengov", operation_of(method, path)):
+            reply = await self.http.request(
+                method, f"{self.base}/{path}", idempotent=idempotent, headers=self.headers, **kwargs
+            )
+            if reply.status == 304:
+                return None
+            body = reply.json() if reply.body else None
+            if reply.status >= 400:
+                message = body.get("Message") if isinstance(body, dict) else None
+                raise Rejected(f"OpenGov {method} {path}: HTTP {reply.status}: {message or 'no message'}", reply.status)
+            if body is None:
+                raise Uncertain(f"OpenGov {method} {path}: an empty answer", fault="empty")
+            return body
 
     @staticmethod
     def _records(body: Any, class_name: str) -> list[dict[str, Any]]:

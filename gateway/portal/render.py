@@ -298,10 +298,42 @@ def axis_labels(labels: list[Any], slot: float) -> list[dict[str, Any]]:
     return out
 
 
+EXPANDED_PAGE = 25  # items and table rows on one page of an expanded widget: a long list is pages, not 4,000 px
+
+
+def paged(model: dict[str, Any], page: int) -> dict[str, Any]:
+    """Page `page` (from 1; out of range: the nearest) of an expanded widget's items and table rows; the model
+    says `page` and `pages`. A widget in its dashboard view is already cut to its configured item count."""
+    if model.get("view") != "expanded" or model.get("state") != "ok" or model.get("html") is not None:
+        return model
+    tables = [b for b in model["blocks"] if b["type"] == "table"]
+    longest = max([len(model["items"]), *(len(b.get("rows") or ()) for b in tables)])
+    pages = max(1, -(-longest // EXPANDED_PAGE))
+    page = min(max(page, 1), pages)
+    cut = slice((page - 1) * EXPANDED_PAGE, page * EXPANDED_PAGE)
+    blocks = [{**b, "rows": (b.get("rows") or [])[cut]} if b["type"] == "table" else b for b in model["blocks"]]
+    return {**model, "items": model["items"][cut], "blocks": blocks, "page": page, "pages": pages}
+
+
+def grouped(items: list[dict[str, Any]]) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """Items by their `group` (the city's, e.g. one per linked account), groups in the order they first come;
+    items without a group stay together where they first come."""
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for item in items:
+        groups.setdefault(item.get("group") or None, []).append(item)
+    return list(groups.items())
+
+
 def html_widget(model: dict[str, Any], links: bool = False) -> str:
     """One card; `links` adds its "Show all" / "Show less" links (the dashboard page, not the admin preview)."""
     return TEMPLATES.get_template("widget.html").render(
-        m=model, links=links, value_text=value_text, chart_shapes=chart_shapes, chart_empty=chart_empty, trusted=Markup
+        m=model,
+        links=links,
+        value_text=value_text,
+        chart_shapes=chart_shapes,
+        chart_empty=chart_empty,
+        grouped=grouped,
+        trusted=Markup,
     )
 
 

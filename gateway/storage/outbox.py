@@ -40,8 +40,9 @@ class Record(StrEnum):
 PAYLOAD_KEY = {Kind.CREATE_REQUEST: "public_id", Kind.ADD_COMMENT: "comment_id", Kind.ADD_ATTACHMENT: "media_id"}
 
 
-def new_row(kind: Kind, request_id: int, subject: Any, at: datetime) -> dict[str, Any]:
-    """A row due at once: `subject` is the request's public id, the comment's or the media's id."""
+def new_row(kind: Kind, request_id: int, subject: Any, at: datetime, traceparent: str | None = None) -> dict[str, Any]:
+    """A row due at once: `subject` is the request's public id, the comment's or the media's id;
+    `traceparent` the W3C trace context of the public write that made it (its delivery joins that trace)."""
     return {
         "kind": kind.value,
         "request_id": request_id,
@@ -49,6 +50,7 @@ def new_row(kind: Kind, request_id: int, subject: Any, at: datetime) -> dict[str
         "created_at": at,
         "attempts": 0,
         "next_attempt_at": at,
+        "traceparent": traceparent,
     }
 
 
@@ -92,6 +94,20 @@ async def pending_subjects(conn: Any) -> set[tuple[str, int, str]]:
     """(kind, request id, payload) of every pending row: what is already on its way."""
     rows = await repo.many(conn, sa.select(o.c.kind, o.c.request_id, o.c.payload).where(PENDING))
     return {(r["kind"], r["request_id"], r["payload"]) for r in rows}
+
+
+async def figures(conn: Any) -> tuple[dict[tuple[str, str], int], float]:
+    """(undelivered rows by (state, kind) — pending or dead —, age in seconds of the oldest pending row or 0):
+    what the metrics show. Only rows not delivered are counted (the pending index holds them), so a scrape
+    costs what the backlog holds, not the outbox's whole history; delivered rows are a counter's business."""
+    state = sa.case((o.c.dead_at.is_not(None), "dead"), else_="pending")
+    counted = await conn.execute(
+        sa.select(state, o.c.kind, sa.func.count()).where(o.c.delivered_at.is_(None)).group_by(state, o.c.kind)
+    )
+    rows = {(str(s), str(k)): int(n) for s, k, n in counted}
+    oldest = await conn.scalar(sa.select(sa.func.min(o.c.created_at)).where(PENDING))
+    age = (repo.now() - repo.aware(oldest)).total_seconds() if oldest is not None else 0.0
+    return rows, max(0.0, age)
 
 
 # -- one delivery attempt --------------------------------------------------------------------------

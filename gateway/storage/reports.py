@@ -18,6 +18,7 @@ class NewRequest:
     request: dict[str, Any]
     answers: dict[int, str]
     uploads: Sequence[dict[str, Any]]
+    traceparent: str | None = None  # the report's trace, carried by its outbox row to the delivery
 
 
 async def create_requests(conn: AsyncConnection, new: Sequence[NewRequest]) -> list[dict[str, Any]]:
@@ -34,6 +35,9 @@ async def create_requests(conn: AsyncConnection, new: Sequence[NewRequest]) -> l
     media = [{**u, "request_id": s["id"]} for n, s in zip(new, stored, strict=True) for u in n.uploads]
     if media:
         await conn.execute(t.media.insert(), media)
-    rows = [outbox.new_row(outbox.Kind.CREATE_REQUEST, s["id"], s["public_id"], s["requested_at"]) for s in stored]
+    rows = [
+        outbox.new_row(outbox.Kind.CREATE_REQUEST, s["id"], s["public_id"], s["requested_at"], n.traceparent)
+        for n, s in zip(new, stored, strict=True)
+    ]
     await outbox.add(conn, rows)
     return stored

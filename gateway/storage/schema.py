@@ -209,6 +209,8 @@ outbox = sa.Table(
     sa.Column("delivered_at", Stamp, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("dead_at", Stamp, nullable=True),  # the vendor refused it for good; kept for the admin to see
+    # W3C traceparent of the public write that made the row: its delivery and vendor calls join that trace
+    sa.Column("traceparent", sa.String(55), nullable=True),
     sa.Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
 )
 

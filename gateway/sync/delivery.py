@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.geocoder import Geocoder
 from ..connectors.http import Http, Rejected, VendorError
+from ..observability import Observer
+from ..observability.logs import event
 from ..storage import outbox, repo
 from ..storage import schema as t
 from ..storage.group_commit import GroupCommit
@@ -29,6 +32,7 @@ from .questions import answers_of
 
 MAX_ATTEMPTS = 10
 BATCH = 100
+log = logging.getLogger("civic_harness.gateway.delivery")
 
 
 @dataclass(slots=True)
@@ -68,8 +72,10 @@ class Delivery:
         claim_s: float = 120.0,
         rng: random.Random | None = None,
         concurrency: int = 8,
+        observer: Observer | None = None,
     ) -> None:
         self.engine, self.http, self.vendors = engine, http, vendors
+        self.observer = observer or http.observer
         self.retry_base_s, self.claim_s, self.concurrency = retry_base_s, claim_s, concurrency
         self.rng = rng or random.Random()
         # Claims and finishes of the rows in flight, committed together (one transaction each, not per row).
@@ -125,6 +131,21 @@ class Delivery:
         return [claimed.get(r["id"]) for r in rows]
 
     async def _deliver(self, row: dict[str, Any], facts: Facts) -> str:
+        """One attempt at one row, as a span in the trace of the public write that made the row."""
+        tracing, metrics = self.observer.tracing, self.observer.metrics
+        attributes = {"outbox.row": row["id"], "outbox.kind": row["kind"]}
+        with tracing.span(
+            f"outbox deliver {row['kind']}", parent=row.get("traceparent"), attributes=attributes
+        ) as span:
+            outcome = await self._attempt(row, facts)
+            if span is not None:
+                span.set_attribute("outbox.outcome", outcome)
+        metrics.delivery(row["kind"], outcome)
+        if outcome == "delivered" and row["kind"] == Kind.CREATE_REQUEST:
+            metrics.reached_vendor((repo.now() - repo.aware(row["created_at"])).total_seconds())
+        return outcome
+
+    async def _attempt(self, row: dict[str, Any], facts: Facts) -> str:
         attempts = await self._claims(row)
         if attempts is None:
             return "retry"  # another instance has it
@@ -245,8 +266,10 @@ class Delivery:
         r = t.requests
         now = repo.now()
         await outbox.link(conn, [rec for f in finishes for rec in f.records])
-        follow = [
-            outbox.new_row(kind, f.row["request_id"], subject, now) for f in finishes for kind, subject in f.follow
+        follow = [  # a photo's row joins the trace of the row that queued it
+            outbox.new_row(kind, f.row["request_id"], subject, now, f.row.get("traceparent"))
+            for f in finishes
+            for kind, subject in f.follow
         ]
         await outbox.add(conn, follow)
         # Bound names differ from the columns': SQLAlchemy keeps a column's own name for its SET value.
@@ -279,4 +302,15 @@ class Delivery:
             retry_at = repo.now() + timedelta(seconds=retry_delay(attempts, self.retry_base_s, self.rng))
         async with self.engine.begin() as conn:
             await outbox.fail(conn, row["id"], f"{err.kind}: {err.message}", retry_at)
-        return "retry" if retry_at else "dead"
+        outcome = "retry" if retry_at else "dead"
+        event(  # a retry is the outbox doing its work; a dead letter needs someone to look
+            log,
+            logging.INFO if retry_at else logging.WARNING,
+            f"outbox.{outcome}",
+            row=row["id"],
+            kind=row["kind"],
+            attempt=attempts,
+            error=err.kind,
+            fault=err.fault,
+        )
+        return outcome

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..connectors.http import VendorError
+from ..observability import Observer
+from ..observability.logs import event
 from ..settings import Settings
 from ..storage import repo
 from ..storage import schema as t
@@ -55,6 +57,7 @@ class Context:
     vendors: Vendors
     delivery: Delivery
     jobs: dict[str, Job] = field(default_factory=dict)
+    observer: Observer = field(default_factory=Observer)
 
 
 async def _deliver(ctx: Context, _integration: dict[str, Any] | None) -> dict[str, int]:
@@ -142,6 +145,7 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
             log.exception("job %s failed", key)
             errors.append(f"internal error: {err.__class__.__name__}")
             status = "failed"
+        finished = repo.now()
         async with engine.begin() as conn:
             done = await repo.update(
                 conn,
@@ -151,9 +155,15 @@ async def run_job(ctx: Context, job: str, integration: dict[str, Any] | None, tr
                     "status": status,
                     "counts": json.dumps(counts),
                     "errors": json.dumps(errors),
-                    "finished_at": repo.now(),
+                    "finished_at": finished,
                 },
             )
+        seconds = (finished - started).total_seconds()
+        ctx.observer.metrics.job_run(job, status, len(errors), seconds)
+        # a run that found nothing to do (delivery every tick, mostly) is not worth a line at INFO
+        level = logging.WARNING if status != "ok" else logging.INFO if any(counts.values()) else logging.DEBUG
+        event(log, level, "job.run", job=key, trigger=trigger, status=status, ms=round(seconds * 1000, 1),
+              errors=len(errors) or None)  # fmt: skip
         return run_out(done or run)
     finally:
         heartbeat.cancel()

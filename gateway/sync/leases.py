@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -46,3 +47,10 @@ async def renew(engine: AsyncEngine, job: str, holder: str, ttl_s: float) -> boo
             .values(expires_at=repo.now() + timedelta(seconds=ttl_s))
         )
     return result.rowcount == 1
+
+
+async def holders(conn: Any) -> list[tuple[str, str]]:
+    """(job key, holder) of every lease not yet lapsed."""
+    leases = t.job_leases
+    rows = await conn.execute(sa.select(leases.c.job, leases.c.holder).where(leases.c.expires_at >= repo.now()))
+    return [(str(job), str(holder)) for job, holder in rows]

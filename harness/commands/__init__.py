@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import campaign, certify, conformance, gateway, load, mutate, sim, up
+from . import campaign, capture, certify, conformance, gateway, load, mutate, sim, up
 
-COMMANDS: dict[str, ModuleType] = {m.NAME: m for m in (sim, up, gateway, conformance, certify, mutate, load, campaign)}
+COMMANDS: dict[str, ModuleType] = {
+    m.NAME: m for m in (sim, up, gateway, conformance, certify, mutate, load, campaign, capture)
+}

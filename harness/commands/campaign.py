@@ -12,7 +12,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from loadtests.gateway_series import FIGURES
+from loadtests.sampler import write
+from loadtests.thresholds import Thresholds
+
 from ..campaign import SIDES, CampaignConfig, Report, run_campaign
+from ..progress import Shown
 
 NAME = "campaign"
 HELP = "reports through the gateway under vendor faults and gateway kills, then nothing lost"
@@ -39,6 +44,20 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     )
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument(
+        "--plots",
+        metavar="FILE",
+        help="the gateway's time series through the run (kills and the faults' window marked) as an HTML page, "
+        "its data beside it as .json",
+    )
+    p.add_argument(
+        "--gateway-threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"an upper bound on a figure of the gateway's metrics over the run: {', '.join(FIGURES)}",
+    )
+    p.add_argument("--sample-every", type=float, default=1.0, metavar="S", help="seconds between scrapes (default 1)")
+    p.add_argument(
         "--vendor-defect",
         action="append",
         default=[],
@@ -52,6 +71,16 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         print(
             "civic-harness: --requests >= 1, 0 <= --fault-rate < 1, --kills >= 0, --photo-every >= 1", file=sys.stderr
         )
+        return 2
+    limits = Thresholds()
+    try:
+        for option in args.gateway_threshold:
+            limits.add_gateway_option(option)
+    except ValueError as exc:
+        print(f"civic-harness: {exc}", file=sys.stderr)
+        return 2
+    if args.sample_every <= 0:
+        print("civic-harness: --sample-every is positive", file=sys.stderr)
         return 2
     known = SIDES[args.vendor].defects
     unknown = sorted(set(args.vendor_defect) - set(known))
@@ -70,10 +99,17 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         stall_s=args.stall,
         vendor=args.vendor,
         vendor_defects=tuple(args.vendor_defect),
+        sample_every_s=args.sample_every,
+        gateway_thresholds=limits.gateway,
     )
-    report = run_campaign(config, progress=lambda line: print(line, flush=True))
+    with Shown("campaign", config.requests) as shown:
+        report = run_campaign(config, progress=shown.update)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")
+    if args.plots:
+        title = f"civic-harness campaign: {config.vendor}, {config.requests} reports, {config.kills} kills"
+        write(args.plots, title, report.samples, limits.gateway, report.events, config.sample_every_s)
+        print(f"the gateway's time series: {args.plots} (data: {Path(args.plots).with_suffix('.json')})")
     show(report, Console())
     return 0 if report.ok else 1
 

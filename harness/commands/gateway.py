@@ -40,6 +40,10 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         settings = dataclasses.replace(settings, database_url=args.database_url)
     if args.under_test:
         settings = dataclasses.replace(settings, **UNDER_TEST)
+    from gateway.observability.logs import configure
+
+    # one structured line per event on stderr, the configured secrets never in one
+    configure(settings.log_format, settings.log_level, secrets=(settings.admin_token, *settings.api_keys))
     generated = "CIVIC_HARNESS_ADMIN_TOKEN" not in os.environ and not args.config
 
     async def announce(s: Stack) -> None:

@@ -2,7 +2,12 @@
 city set up) or given URLs, judged by thresholds that decide the exit code: 0 within every threshold, 1 a
 threshold broken, 2 usage error or a run that could not happen. Locust writes its own CSV and HTML reports;
 `--workers N` runs locust's master and N workers on this machine (the same profiles run on many machines
-with locust's distributed mode: see the README)."""
+with locust's distributed mode: see the README).
+
+While locust runs, the gateway's /metrics is sampled (`--sample-every`), and beside locust's report goes a page
+of the gateway's own time series — reports taken per second, outbox depth and oldest age, report-to-vendor
+latency, vendor errors by kind — with its data as JSON; thresholds on the gateway's figures
+(`--gateway-threshold outbox_lag_p95=5`, or a `[gateway]` table) decide the exit code with the others."""
 
 from __future__ import annotations
 
@@ -19,7 +24,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from loadtests import gateway_series
+from loadtests.sampler import Sampler, write
 from loadtests.thresholds import Thresholds, judge, read_stats
+
+from ..progress import Shown, seconds
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROFILES = {"citizens": "citizens.py", "vendor-api": "vendor_api.py", "vendor_api": "vendor_api.py", "sync": "sync.py"}
@@ -44,8 +53,22 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
         p.add_argument(
             f"--{percentile}", action="append", default=[], metavar="NAME=MS", help=f"{percentile} limit per request"
         )
+    p.add_argument(
+        "--gateway-threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"an upper bound on a figure of the gateway's metrics: {', '.join(gateway_series.FIGURES)}",
+    )
     p.add_argument("--csv", metavar="PREFIX", help="locust's CSV statistics (PREFIX_stats.csv, ...)")
     p.add_argument("--html", metavar="FILE", help="locust's HTML report")
+    p.add_argument(
+        "--plots",
+        metavar="FILE",
+        help="the gateway's time series as an HTML page, its data beside it as .json "
+        "(default: beside --html as NAME.gateway.html, else PREFIX_gateway.html beside --csv)",
+    )
+    p.add_argument("--sample-every", type=float, default=1.0, metavar="S", help="seconds between scrapes (default 1)")
     p.add_argument("--backlog", type=int, default=20_000, help="sync: service requests already in Cityworks")
 
 
@@ -56,7 +79,21 @@ def thresholds_from(args: argparse.Namespace) -> Thresholds:
     for percentile in ("p50", "p95", "p99"):
         for option in getattr(args, percentile):
             thresholds.add_option(percentile, option)
+    for option in args.gateway_threshold:
+        thresholds.add_gateway_option(option)
     return thresholds
+
+
+def plots_path(args: argparse.Namespace) -> Path | None:
+    """Where the gateway's page goes: as asked, else beside locust's report, else beside its CSV files."""
+    if args.plots:
+        return Path(args.plots)
+    if args.html:
+        html = Path(args.html)
+        return html.with_name(html.stem + ".gateway.html")
+    if args.csv:
+        return Path(f"{args.csv}_gateway.html")
+    return None
 
 
 def free_port() -> int:
@@ -76,8 +113,11 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     except (ValueError, OSError) as exc:
         print(f"civic-harness: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.users < 1 or args.workers < 0:
-        print("civic-harness: --users is at least 1, --workers at least 0", file=sys.stderr)
+    if args.users < 1 or args.workers < 0 or args.sample_every <= 0:
+        print("civic-harness: --users is at least 1, --workers at least 0, --sample-every positive", file=sys.stderr)
+        return EXIT_USAGE
+    if thresholds.gateway and targets and "gateway" not in targets:
+        print("civic-harness: gateway thresholds need a gateway (--target gateway=URL)", file=sys.stderr)
         return EXIT_USAGE
     with tempfile.TemporaryDirectory(prefix="civic-harness-load-") as scratch:
         env = {**os.environ, "CIVIC_HARNESS_LOAD_BACKLOG": str(args.backlog)}
@@ -89,9 +129,11 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
             env.update(credentials)
         env["CIVIC_HARNESS_LOAD_TARGETS"] = json.dumps(targets)
         prefix = args.csv or str(Path(scratch) / "load")
+        sampler = Sampler(targets["gateway"], args.sample_every).start() if "gateway" in targets else None
         try:
             code = locust(LOADTESTS / profile, args, prefix, env)
         finally:
+            samples = sampler.stop() if sampler is not None else []
             if stack is not None:
                 stack.close()
         stats = Path(f"{prefix}_stats.csv")
@@ -99,6 +141,7 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
             print(f"civic-harness: locust did not complete (exit {code})", file=sys.stderr)
             return EXIT_USAGE
         broken = judge(thresholds, read_stats(stats))
+        broken += gateway_judged(args, thresholds, samples, sampler)
     for line in broken:
         print(f"THRESHOLD BROKEN  {line}")
     if broken:
@@ -108,6 +151,26 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     return EXIT_OK
 
 
+def gateway_judged(
+    args: argparse.Namespace, thresholds: Thresholds, samples: list[Any], sampler: Sampler | None
+) -> list[str]:
+    """The gateway's page and JSON where asked for, and the gateway thresholds it broke."""
+    if sampler is None:
+        return []
+    if not samples:
+        print(f"civic-harness load: the gateway's /metrics could not be read ({sampler.failures} tries)")
+    target = plots_path(args)
+    title = f"civic-harness load {args.profile}: {args.users} users, {args.run_time}"
+    if target is not None:
+        data = write(target, title, samples, thresholds.gateway, interval_s=args.sample_every)
+        print(f"civic-harness load: the gateway's time series: {target} (data: {target.with_suffix('.json')})")
+        return list(data["broken"]) if thresholds.gateway else []
+    if not thresholds.gateway:
+        return []
+    found = gateway_series.figures(samples) if samples else {}
+    return gateway_series.judge(thresholds.gateway, found) if samples else ["the gateway's metrics were not sampled"]
+
+
 def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str]) -> int:
     common = [sys.executable, "-m", "locust", "-f", str(path)]
     run = ["--headless", "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.run_time]
@@ -115,7 +178,7 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
     if args.html:
         run += ["--html", args.html]
     if not args.workers:
-        return watched(subprocess.Popen([*common, *run], env=env), prefix)
+        return watched(subprocess.Popen([*common, *run], env=env), prefix, args.run_time)
     port = free_port()
     master = subprocess.Popen(
         [
@@ -140,7 +203,7 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
         for _ in range(args.workers)
     ]
     try:
-        return watched(master, prefix)
+        return watched(master, prefix, args.run_time)
     finally:
         for w in workers:
             try:
@@ -149,30 +212,28 @@ def locust(path: Path, args: argparse.Namespace, prefix: str, env: dict[str, str
                 w.kill()
 
 
-PROGRESS_EVERY_S = 5.0
-
-
-def watched(proc: subprocess.Popen, prefix: str) -> int:
-    """Wait for locust, printing a line of progress every few seconds from the stats it writes as it runs
-    (`--only-summary` keeps its own table for the end): minutes of silence read as a hang, in CI logs too."""
+def watched(proc: subprocess.Popen, prefix: str, run_time: str = "") -> int:
+    """Wait for locust, showing progress from the stats it writes as it runs (`--only-summary` keeps its own
+    table for the end): a bar on a terminal, a line every few seconds in a log. Minutes of silence read as a
+    hang."""
     started = time.monotonic()
-    while True:
-        try:
-            return proc.wait(timeout=PROGRESS_EVERY_S)
-        except subprocess.TimeoutExpired:
-            pass
-        rows = {r.name: r for r in read_stats(f"{prefix}_stats.csv")} if Path(f"{prefix}_stats.csv").exists() else {}
-        total = rows.get("Aggregated")
-        elapsed = time.monotonic() - started
-        if total is None:
-            print(f"civic-harness load: {elapsed:.0f} s, starting", flush=True)
-        else:
-            rate = total.requests / elapsed if elapsed else 0.0
-            print(
-                f"civic-harness load: {elapsed:.0f} s, {total.requests:,} requests ({rate:,.0f}/s), "
-                f"{total.failures:,} failed",
-                flush=True,
-            )
+    with Shown("civic-harness load", seconds(run_time)) as shown:
+        while True:
+            try:
+                return proc.wait(timeout=shown.every_s)
+            except subprocess.TimeoutExpired:
+                pass
+            stats = Path(f"{prefix}_stats.csv")
+            total = {r.name: r for r in read_stats(str(stats))}.get("Aggregated") if stats.exists() else None
+            elapsed = time.monotonic() - started
+            if total is None:
+                shown.update(elapsed, f"{elapsed:.0f} s, starting")
+            else:
+                rate = total.requests / elapsed if elapsed else 0.0
+                shown.update(
+                    elapsed,
+                    f"{elapsed:.0f} s, {total.requests:,} requests ({rate:,.0f}/s), {total.failures:,} failed",
+                )
 
 
 def bundled_stack(scratch: Path) -> tuple[Any, dict[str, str], dict[str, str]]:

@@ -51,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
     p.add_argument("--seed", type=int, default=0, help="seed for the generated data (default 0)")
+    p.add_argument(
+        "--scenario",
+        metavar="FILE|DIR|NAME",
+        help="play a scenario: a file, a directory of files (one city), or a library name such as demo-city "
+        "(contracts/scenarios/); its section of this vendor replaces the generated data, its timeline starts "
+        "with the simulator, and /_sim/reset returns to its start",
+    )
     p.add_argument("--no-strict", dest="strict", action="store_false", help="accept requests that break the contract")
     p.add_argument(
         "--no-response-validation",
@@ -97,15 +104,23 @@ def sim_config(spec: SimulatorSpec, args: argparse.Namespace) -> SimConfig:
 
 
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
+    from contracts.scenario import ScenarioError, load
+
     spec = load_simulator(args.name)
     try:
         config = sim_config(spec, args)
+        scenario = load(args.scenario) if args.scenario else None
+    except ScenarioError as exc:
+        return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     except ValueError as exc:  # options that each parse but do not fit together
         return complain(str(exc))
-    stack = Stack({args.name: config}, host=args.host, ports={args.name: args.port})
+    stack = Stack({args.name: config}, host=args.host, ports={args.name: args.port}, scenario=scenario)
 
     async def announce(s: Stack) -> None:
         print(f"listening on {s.url(args.name)}", flush=True)
 
-    asyncio.run(serve(stack, announce))
+    try:
+        asyncio.run(serve(stack, announce))
+    except ScenarioError as exc:  # what only the simulator can judge (its actions, sizes, options)
+        return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     return 0

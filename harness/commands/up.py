@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simulators.kit import city as demo_city
+from contracts.scenario import demo_city
 
 from ..registry import built_simulators, load_simulator
 from ..stack import Stack
@@ -23,6 +23,13 @@ HELP = "every bundled simulator and the gateway on free ports, with a demo city"
 def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--scenario",
+        metavar="DIR|FILE|NAME",
+        help="play a city's scenario: a directory of scenario files (e.g. one captured per vendor), one file, or a "
+        "library name (default: demo-city); each simulator takes its vendor's section and timeline steps, and the "
+        "gateway's geography is the scenario's city",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON line with the URLs, then keep serving")
     p.add_argument("--database-url", help="the gateway's database (default: a fresh SQLite file, removed at exit)")
     p.add_argument(
@@ -46,6 +53,7 @@ def routes(made: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
+    from contracts.scenario import ScenarioError, load
     from gateway.settings import Settings
 
     from ..democity import DEMO_API_KEY, DEMO_CITIZEN, INTERVALS, seed_demo_city
@@ -56,22 +64,29 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         options["arcgis"] = {"addresses": args.arcgis_addresses}
     try:
         configs = {name: load_simulator(name).config_type(seed=args.seed, **options.get(name, {})) for name in names}
+        scenario = load(args.scenario or "demo-city")
+    except ScenarioError as exc:
+        return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     except ValueError as exc:  # e.g. an address file that cannot be read, named with its line
         return complain(str(exc))
+    city = scenario.city or demo_city()  # a scenario of vendors alone plays in the demo city
+    sample_point = city.point()
     with tempfile.TemporaryDirectory(prefix="civic-harness-") as scratch:
         database = args.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
         settings = Settings(database_url=database, api_keys=(DEMO_API_KEY,))
-        stack = Stack(configs, host=args.host, gateway=settings)
+        stack = Stack(configs, host=args.host, gateway=settings, scenario=scenario)
 
         async def announce(s: Stack) -> None:
             simulators = {n: u for n, u in s.urls.items() if n != "gateway"}
-            made = await seed_demo_city(s.url("gateway"), settings.admin_token, simulators)
+            zones = {v: z for v in ("cityworks",) if (z := (scenario.section(v) or {}).get("timezone"))}
+            made = await seed_demo_city(s.url("gateway"), settings.admin_token, simulators, city=city, timezones=zones)
             services = routes(made)
             summary = {
                 "gateway": s.url("gateway"),
                 "simulators": simulators,
                 "admin_token": settings.admin_token,
-                "sample_point": demo_city.SAMPLE_POINT,
+                "scenario": scenario.name,
+                "sample_point": sample_point,
                 "services": services,
             }
             if args.json:
@@ -92,8 +107,11 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
                 f"vendor's changes come back at the next status poll (every {INTERVALS['status_poll']} s). Follow one: "
                 "GET /admin/v1/requests/{service_request_id}"
             )
-            print(f"sample point inside {demo_city.NAME}: {demo_city.SAMPLE_POINT}")
+            print(f"scenario: {scenario.name}; sample point inside {city.name}: {sample_point}")
             print("serving until interrupted (Ctrl-C)", flush=True)
 
-        asyncio.run(serve(stack, announce))
+        try:
+            asyncio.run(serve(stack, announce))
+        except ScenarioError as exc:  # what only a simulator can judge (its actions, sizes, options)
+            return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     return 0

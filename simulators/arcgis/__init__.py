@@ -16,6 +16,7 @@ from .addresses import load
 from .config import ArcgisConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES
+from .scenario import SUPPORT as SCENARIO_SUPPORT
 from .seed import seed_state
 from .state import GeocoderState
 from .world import warm
@@ -47,6 +48,7 @@ SPEC = SimulatorSpec(
     config_from_args=config_from_args,
     description="ArcGIS REST GeocodeServer: reverseGeocode, findAddressCandidates and suggest",
     cleanup_ctx=(warm_up,),
+    scenario=SCENARIO_SUPPORT,
 )
 
 

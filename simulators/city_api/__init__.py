@@ -11,6 +11,7 @@ from .actions import ACTIONS
 from .config import WIDGETS, CityApiConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES, guard
+from .scenario import SUPPORT as SCENARIO_SUPPORT
 from .seed import seed_state
 from .state import CityState
 
@@ -28,6 +29,7 @@ SPEC = SimulatorSpec(
     description="City widget API (contracts/city-widget.yaml): six widgets at /{widget}/v1/, HMAC-signed calls",
     mount="/{widget}",
     guard=guard,
+    scenario=SCENARIO_SUPPORT,
 )
 create_app = functools.partial(kit_create_app, SPEC)  # create_app(seed=1, ...)
 

@@ -11,6 +11,7 @@ from .actions import ACTIONS
 from .config import VERSIONS, CityworksConfig, add_arguments, config_from_args, family
 from .dialect import make_dialect
 from .routes import ROUTES
+from .scenario import SUPPORT as SCENARIO_SUPPORT
 from .seed import seed_state
 from .state import CityworksState
 
@@ -33,6 +34,7 @@ SPEC = SimulatorSpec(
     config_from_args=config_from_args,
     description="Cityworks REST services (Citizen Engagement / service requests and Work Order Basic)",
     available=serves,
+    scenario=SCENARIO_SUPPORT,
 )
 
 

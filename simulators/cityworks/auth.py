@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from simulators.kit.clock import Clock
+
 from .config import CityworksConfig
 from .dialect import (
     CityworksError,
@@ -39,12 +41,13 @@ class TokenSigner:
     ones look; the signature makes them unforgeable. The key lives with the backend, so a reset
     invalidates every token issued before it (clients must log in again, as after a server restart)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()  # the site's clock: a scenario's clock step moves expiry with it
         self._key = secrets.token_bytes(32)
         self._verified: dict[str, TokenClaims] = {}  # a session cache, as the real server keeps one
 
     def issue(self, login: str, employee_sid: int, ttl_s: float, kind: str = "site") -> str:
-        issued = time.time()
+        issued = self.clock.time()
         claims = {
             "EmployeeSid": employee_sid,
             "Expires": round(issued + ttl_s, 3),
@@ -59,7 +62,7 @@ class TokenSigner:
     def verify(self, token: str) -> TokenClaims | None:
         claims = self._verified.get(token)
         if claims is not None:
-            return claims if claims.expires >= time.time() else None
+            return claims if claims.expires >= self.clock.time() else None
         claims = self._check(token)
         if claims is not None:
             if len(self._verified) >= 10_000:
@@ -73,7 +76,7 @@ class TokenSigner:
             signature = claims.pop("Signature")
             if not isinstance(signature, str) or not hmac.compare_digest(signature, self._sign(claims)):
                 return None
-            if claims["Expires"] < time.time():
+            if claims["Expires"] < self.clock.time():
                 return None
             return TokenClaims(claims["LoginName"], claims["EmployeeSid"], claims["Expires"], claims["Kind"])
         except (ValueError, KeyError, TypeError, AttributeError):

@@ -6,6 +6,7 @@ import argparse
 import functools
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit import SimConfig
 from simulators.kit.spec import check_defects
@@ -53,9 +54,16 @@ class CityworksConfig(SimConfig):
     # Whether Create checks an answer's value against its AnswerFormat (NUMERIC a number, DATE a date, one answer
     # per question) is not known from public sources: a switch (inferred); off = store any value, as text.
     check_answer_values: bool = False
+    # The site's time zone (IANA): Cityworks writes its local time without an offset. UTC by default, which
+    # is what a gateway reads when its integration sets no zone.
+    timezone: str = "UTC"
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}; an IANA name such as America/New_York") from None
         if self.version not in VERSIONS:
             raise ValueError(f"unknown Cityworks version {self.version!r}; one of {', '.join(VERSIONS)}")
         check_defects(self.defects, DEFECTS)
@@ -89,6 +97,11 @@ def _licences(text: str) -> frozenset[str]:
 
 def add_arguments(group: Any) -> None:
     group.add_argument("--version", default="23", choices=VERSIONS, help="Cityworks version to speak (default 23)")
+    group.add_argument(
+        "--timezone",
+        default="UTC",
+        help="the site's time zone (IANA name): dates are written in its local time without an offset (default UTC)",
+    )
     group.add_argument(
         "--licences",
         "--licence",
@@ -143,5 +156,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "token_ttl_s": args.token_ttl,
         "parameter_precedence": args.parameter_precedence,
         "check_answer_values": args.check_answer_values,
+        "timezone": args.timezone,
         "defects": frozenset(args.defect),
     }

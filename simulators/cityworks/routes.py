@@ -130,7 +130,7 @@ def template_qa(c: Call) -> Any:
 
 @rpc("Ams/ServiceRequest/Statuses")
 def statuses(c: Call) -> Any:
-    return [dict(s) for s in STATUSES]
+    return [dict(s) for s in c.state.statuses]
 
 
 @rpc("Ams/ServiceRequest/Create")
@@ -391,7 +391,7 @@ def wo_cancel(c: Call) -> Any:
 
 @rpc("Ams/WorkOrder/Statuses")
 def wo_statuses(c: Call) -> Any:
-    return [dict(s) for s in STATUSES if s["Code"] not in ("WOCREATE", "REFERRED")]
+    return [dict(s) for s in STATUSES if s["Code"] not in ("WOCREATE", "REFERRED")]  # work orders' own
 
 
 # -- dispatch ----------------------------------------------------------------------------------

@@ -123,7 +123,8 @@ def _seed(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> None:
         state.add_template(str(101 + n), description + suffix, entity, "MAINT", public=rng.random() < 0.7)
 
     problem_sids = list(state.problems)
-    points = demo_city.random_points(rng, sizes["requests"])
+    mixed = sizes["requests"]
+    points = demo_city.random_points(rng, mixed + sizes.get("open_requests", 0))
     for n, (lon, lat) in enumerate(points):
         if not problem_sids:
             break
@@ -145,7 +146,7 @@ def _seed(state: CityworksState, seed: int, sizes: Mapping[str, int]) -> None:
                 "State": demo_city.STATE,
                 "Zip": demo_city.POSTAL_CODES[n % len(demo_city.POSTAL_CODES)],
                 "Details": s.pick("sentence"),
-                "Status": STATUS_MIX[rng.randrange(len(STATUS_MIX))],
+                "Status": STATUS_MIX[rng.randrange(len(STATUS_MIX))] if n < mixed else "OPEN",
                 "InitiatedByApp": APPS[rng.randrange(len(APPS))],
                 "CallerFirstName": first,
                 "CallerLastName": last,

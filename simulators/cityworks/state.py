@@ -14,8 +14,11 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from simulators.kit.clock import Clock
 
 from .auth import TokenSigner
 from .config import CityworksConfig
@@ -118,12 +121,9 @@ CALL_SERVICE = "Ams/CustomerCall"
 SITE_WKID = 4326
 
 
-def now() -> str:
-    return cw_date(datetime.now(UTC).replace(tzinfo=None))
-
-
-def normalise_date(text: Any, field: str, service: str) -> str:
-    """Accept `YYYY-MM-DD`, `...Thh:mm:ss`, fractions and `Z`; compare as the canonical text."""
+def normalise_date(text: Any, field: str, service: str, zone: tzinfo = UTC) -> str:
+    """Accept `YYYY-MM-DD`, `...Thh:mm:ss`, fractions and `Z`; compare as the canonical text, in the site's
+    local time (a date with an offset is moved into the site's zone)."""
     if not isinstance(text, str):
         raise InvalidField(f"{field} must be a date", service)
     try:
@@ -131,7 +131,7 @@ def normalise_date(text: Any, field: str, service: str) -> str:
     except ValueError:
         raise InvalidField(f"{field}: {text!r} is not a date", service) from None
     if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
+        when = when.astimezone(zone).replace(tzinfo=None)
     return cw_date(when)
 
 
@@ -146,11 +146,19 @@ class CityworksState:
         "templates": 15,
         "work_orders": 40,
         "comments": 100,
+        "open_requests": 0,  # more requests after `requests`, every one OPEN (a large city's backlog)
     }
 
     def __init__(self, config: CityworksConfig) -> None:
         self.config = config
-        self.signer = TokenSigner()
+        # The site's clock and zone: Cityworks writes its local time without an offset. A scenario may move the
+        # clock (a step's `clock`) and set the zone (its section's `timezone`).
+        self.clock = Clock()
+        self.zone: tzinfo = ZoneInfo(config.timezone)
+        # The site's request statuses (Ams/ServiceRequest/Statuses); a scenario may list a city's own.
+        self.statuses: list[dict[str, str]] = [dict(s) for s in STATUSES]
+        self.status_codes: frozenset[str] = STATUS_CODES
+        self.signer = TokenSigner(self.clock)
         self.employees: dict[str, Employee] = {}
         for sid, (login, password) in enumerate(config.users, start=1001):
             first, _, last = login.partition(".")
@@ -241,6 +249,44 @@ class CityworksState:
             },
         }
 
+    def configuration(self) -> Any:
+        """The catalogue a client reads, without the ids a server assigns (`/_sim/state`'s configuration
+        digest): problem types in ProblemSid order with their public flag and QA (a branch as the number of
+        the question it leads to), templates by id."""
+        problems = []
+        for sid in sorted(self.problems):
+            qa = self.qa[sid]
+            number = {q["QuestionId"]: n for n, q in enumerate(qa["Questions"], start=1)}
+            questions = [
+                {
+                    "text": q["Question"],
+                    "answers": [
+                        [a["Answer"], a["AnswerFormat"], number.get(a["NextQuestionId"], 0)]
+                        for a in qa["Answers"]
+                        if a["QuestionId"] == q["QuestionId"]
+                    ],
+                }
+                for q in qa["Questions"]
+            ]
+            p = self.problems[sid]
+            problems.append([p["ProblemCode"], p["Description"], sid in self.public_problems, questions])
+        templates = [
+            [t["WOTemplateId"], t["Description"], t["ApplyToEntity"], tid in self.public_templates]
+            for tid, t in sorted(self.templates.items())
+        ]
+        return {
+            "problems": problems,
+            "templates": templates,
+            "statuses": [[s["Code"], s["CodeDesc"]] for s in self.statuses],
+        }
+
+    def now(self) -> str:
+        """The site's local time now, as Cityworks writes it."""
+        return cw_date(self.clock.now().astimezone(self.zone).replace(tzinfo=None))
+
+    def date(self, text: Any, field: str, service: str) -> str:
+        return normalise_date(text, field, service, self.zone)
+
     # -- employees ----------------------------------------------------------------------------------
 
     def employee(self, login: str) -> Employee | None:
@@ -319,11 +365,11 @@ class CityworksState:
             raise InvalidField(f"ProblemSid {problem_sid} not found", SR_SERVICE)
         answers = self._check_answers(problem_sid, data.get("Answers") or [])
         status = data.get("Status") or "OPEN"
-        if status not in STATUS_CODES:
+        if status not in self.status_codes:
             raise InvalidField(f"Status {status!r} is not defined", SR_SERVICE)
         rid = next(self._ids["sr"])
         init = when or (
-            normalise_date(data["DateTimeInit"], "DateTimeInit", SR_SERVICE) if data.get("DateTimeInit") else now()
+            self.date(data["DateTimeInit"], "DateTimeInit", SR_SERVICE) if data.get("DateTimeInit") else self.now()
         )
         sr: dict[str, Any] = {
             "RequestId": rid,
@@ -431,7 +477,7 @@ class CityworksState:
             if data.get(f"Num{n}") is not None:
                 sr[f"Num{n}"] = float(data[f"Num{n}"])
             if data.get(f"Date{n}"):
-                sr[f"Date{n}"] = normalise_date(data[f"Date{n}"], f"Date{n}", SR_SERVICE)
+                sr[f"Date{n}"] = self.date(data[f"Date{n}"], f"Date{n}", SR_SERVICE)
         for f in ("SubmitTo", "DispatchTo", "ReqCategory", "Resolution"):
             if data.get(f) is not None:
                 sr[f] = str(data[f])
@@ -467,7 +513,7 @@ class CityworksState:
         return dict(sr)
 
     def _set_status(self, sr: dict[str, Any], status: str) -> None:
-        if status not in STATUS_CODES:
+        if status not in self.status_codes:
             raise InvalidField(f"Status {status!r} is not defined", SR_SERVICE)
         self._by_status[sr["Status"]].discard(sr["RequestId"])
         sr["Status"] = status
@@ -486,7 +532,7 @@ class CityworksState:
                 raise StatusCantBeClosed(f"{sr['RequestId']} is canceled", SR_SERVICE)
         for sr in srs:
             if not sr["IsClosed"]:
-                sr.update(IsClosed=True, DateTimeClosed=now())
+                sr.update(IsClosed=True, DateTimeClosed=self.now())
                 self._set_status(sr, "CLOSED")
         return [dict(sr) for sr in srs]
 
@@ -505,7 +551,7 @@ class CityworksState:
                 raise StatusCantBeCanceled(f"{sr['RequestId']} is closed", SR_SERVICE)
         for sr in srs:
             if not sr["Cancel"]:
-                sr.update(Cancel=True, DateCancelled=now(), Resolution=reason or sr["Resolution"])
+                sr.update(Cancel=True, DateCancelled=self.now(), Resolution=reason or sr["Resolution"])
                 self._set_status(sr, "CANCEL")
         return [dict(sr) for sr in srs]
 
@@ -537,12 +583,12 @@ class CityworksState:
         begin, end = q.get("DateTimeInitBegin"), q.get("DateTimeInitEnd")
         if begin or end:
             lo = (
-                bisect.bisect_left(self._init_order, (normalise_date(begin, "DateTimeInitBegin", SR_SERVICE), 0))
+                bisect.bisect_left(self._init_order, (self.date(begin, "DateTimeInitBegin", SR_SERVICE), 0))
                 if begin
                 else 0
             )
             hi = (
-                bisect.bisect_right(self._init_order, (normalise_date(end, "DateTimeInitEnd", SR_SERVICE), 1 << 62))
+                bisect.bisect_right(self._init_order, (self.date(end, "DateTimeInitEnd", SR_SERVICE), 1 << 62))
                 if end
                 else len(self._init_order)
             )
@@ -587,7 +633,7 @@ class CityworksState:
         self._activity(activity_type, sid)
         if not isinstance(text, str) or not text.strip():
             raise RequiredFields("Comments is required")
-        stamp = now() if when is None else normalise_date(when, "DateCreated", "Ams/Comment")
+        stamp = self.now() if when is None else self.date(when, "DateCreated", "Ams/Comment")
         comment = {
             "CommentId": next(self._ids["comment"]),
             "ActivityId": sid,
@@ -638,9 +684,9 @@ class CityworksState:
             "RequestId": sr["RequestId"],
             "EmployeeSid": taker["EmployeeSid"],
             "Employee": taker["FullName"],
-            "DateTimeCall": normalise_date(data["DateTimeCall"], "DateTimeCall", CALL_SERVICE)
+            "DateTimeCall": self.date(data["DateTimeCall"], "DateTimeCall", CALL_SERVICE)
             if data.get("DateTimeCall")
-            else now(),
+            else self.now(),
         }
         for f in CALL_TEXT_FIELDS:
             if data.get(f) is not None:
@@ -650,7 +696,7 @@ class CityworksState:
                 call[f] = bool(data[f])
         for f in CALL_DATES:
             if data.get(f):
-                call[f] = normalise_date(data[f], f, CALL_SERVICE)
+                call[f] = self.date(data[f], f, CALL_SERVICE)
         for wire, field in CALL_POINT.items():
             if data.get(wire) is not None:
                 call[field] = float(data[wire])
@@ -727,7 +773,7 @@ class CityworksState:
             else "File",
             "Comments": comments,
             "Title": title or filename,
-            "DateTimeAttached": now(),
+            "DateTimeAttached": self.now(),
             "FileSize": len(content),
         }
         if activity_type == ACTIVITY_SR:
@@ -797,7 +843,7 @@ class CityworksState:
             raise InvalidField(f"WOTemplateId {data['WOTemplateId']} not found", WO_SERVICE)
         sid = next(self._ids["wo"])
         wo_id = str(100_000 + sid)
-        init = when or now()
+        init = when or self.now()
         wo: dict[str, Any] = {
             "WorkOrderId": wo_id,
             "WorkOrderSid": sid,
@@ -835,11 +881,9 @@ class CityworksState:
 
     def search_work_orders(self, q: Mapping[str, Any]) -> list[str]:
         begin = (
-            normalise_date(q["InitiateDateBegin"], "InitiateDateBegin", WO_SERVICE)
-            if q.get("InitiateDateBegin")
-            else None
+            self.date(q["InitiateDateBegin"], "InitiateDateBegin", WO_SERVICE) if q.get("InitiateDateBegin") else None
         )
-        end = normalise_date(q["InitiateDateEnd"], "InitiateDateEnd", WO_SERVICE) if q.get("InitiateDateEnd") else None
+        end = self.date(q["InitiateDateEnd"], "InitiateDateEnd", WO_SERVICE) if q.get("InitiateDateEnd") else None
         statuses = set(_as_list(q["Status"])) if q.get("Status") else None
         templates = {str(t) for t in _as_list(q["WOTemplateId"])} if q.get("WOTemplateId") else None
         text1 = set(_as_list(q["Text1"])) if q.get("Text1") else None
@@ -867,7 +911,7 @@ class CityworksState:
                 raise StatusCantBeClosed("work order is canceled", WO_SERVICE)
         for wo in wos:
             if not wo["IsClosed"]:
-                wo.update(IsClosed=True, Status="CLOSED", DateWOClosed=now(), Stage="Closed")
+                wo.update(IsClosed=True, Status="CLOSED", DateWOClosed=self.now(), Stage="Closed")
         return [dict(w) for w in wos]
 
     def reopen_work_orders(self, ids: list[Any]) -> list[dict[str, Any]]:

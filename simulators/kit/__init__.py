@@ -4,7 +4,7 @@ from .app import create_app
 from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, OPERATION, SPEC, VALIDATOR, backend
 from .contract import ContractValidator, Operation, Violation
 from .seeding import Seeder, canonical_digest, make_rng
-from .spec import Action, ActionError, Backend, Dialect, SimConfig, SimulatorSpec
+from .spec import Action, ActionError, Backend, Dialect, ScenarioSupport, SimConfig, SimulatorSpec
 
 __all__ = [
     "BACKEND",
@@ -20,6 +20,7 @@ __all__ = [
     "ContractValidator",
     "Dialect",
     "Operation",
+    "ScenarioSupport",
     "Seeder",
     "SimConfig",
     "SimulatorSpec",

@@ -29,6 +29,20 @@ class BackendSlot:
 
 
 BACKEND = web.AppKey("sim_backend", BackendSlot)
+
+
+class ScenarioSlot:
+    """The scenario a simulator plays (None: plain seeded data) and its running timeline."""
+
+    __slots__ = ("scenario", "speed", "timeline")
+
+    def __init__(self, scenario: Any = None, speed: float = 1.0) -> None:
+        self.scenario = scenario  # contracts.scenario.Scenario | None
+        self.speed = speed  # the timeline runs this much faster than its file says
+        self.timeline: Any = None  # timeline.Timeline | None
+
+
+SCENARIO = web.AppKey("sim_scenario", ScenarioSlot)
 # Per-request: the matched contract operation (set by the pipeline), for handlers that care.
 OPERATION = web.RequestKey("sim_operation", Operation | None)
 

@@ -1,5 +1,6 @@
 """The demo city every simulator seeds its records in, so their coordinates agree with each other and with
-the gateway's demo geography. A fictional city placed on real coordinates (WGS84, lon/lat)."""
+the gateway's demo geography: the library's demo-city scenario (contracts/scenarios/demo-city.yaml), as
+shapely geometry. A fictional city placed on real coordinates (WGS84, lon/lat)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,20 @@ import random
 import shapely
 from shapely.geometry import Point, Polygon
 
-NAME = "Harnessville"
-STATE = "NC"
-STATE_NAME = "North Carolina"
-COUNTY = "Harness County"
-POSTAL_CODES = ("27601", "27603", "27604", "27605", "27607", "27608", "27610")
-# An irregular outline (not a box) so point-in-polygon checks are meaningful near the edges.
-BOUNDARY = Polygon(
-    [
-        (-78.700, 35.740),
-        (-78.600, 35.735),
-        (-78.560, 35.770),
-        (-78.590, 35.830),
-        (-78.660, 35.845),
-        (-78.710, 35.800),
-        (-78.700, 35.740),
-    ]
-)
+from contracts.scenario import demo_city
+
+_CITY = demo_city()
+NAME = _CITY.name
+STATE = _CITY.state
+STATE_NAME = _CITY.state_name
+COUNTY = _CITY.county
+POSTAL_CODES = _CITY.postal_codes
+BOUNDARY = Polygon(_CITY.boundary)
 shapely.prepare(BOUNDARY)
 CENTER = BOUNDARY.representative_point()
-SAMPLE_POINT = {"lat": round(CENTER.y, 6), "long": round(CENTER.x, 6)}
+SAMPLE_POINT = (
+    dict(_CITY.sample_point) if _CITY.sample_point else {"lat": round(CENTER.y, 6), "long": round(CENTER.x, 6)}
+)
 
 
 def contains(lon: float, lat: float) -> bool:

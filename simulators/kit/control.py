@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema_rs
 from aiohttp import web
 
-from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SPEC, VALIDATOR
+from .appkeys import BACKEND, CONFIG, FAULTS, JOURNAL, SCENARIO, SPEC, VALIDATOR
 from .faults import FaultSpecError, parse_rule
 from .lenient import loads
 from .seeding import canonical_digest
@@ -89,28 +89,24 @@ async def info(request: web.Request) -> web.Response:
             "seed_sizes": dict(app[BACKEND].current.seed_sizes),
             "actions": [a.name for a in spec.actions],
             "journal": dict(app[JOURNAL].stats()),
+            "scenario": scenario.name if (scenario := app[SCENARIO].scenario) is not None else None,
         }
     )
 
 
 async def state(request: web.Request) -> web.Response:
+    """Counts and a digest of everything; where the backend tells its configuration apart from its records
+    (`configuration()`), a digest of that alone: what a captured scenario must reproduce."""
     backend = request.app[BACKEND].current
-    return web.json_response({"counts": dict(backend.counts()), "digest": canonical_digest(backend.snapshot())})
+    body = {"counts": dict(backend.counts()), "digest": canonical_digest(backend.snapshot())}
+    if hasattr(backend, "configuration"):
+        body["configuration_digest"] = canonical_digest(backend.configuration())
+    return web.json_response(body)
 
 
 async def counts(request: web.Request) -> web.Response:
     """Record counts alone: cheap enough to poll while a load runs (the digest reads the whole state)."""
     return web.json_response({"counts": dict(request.app[BACKEND].current.counts())})
-
-
-async def reset(request: web.Request) -> web.Response:
-    """Back to the state the simulator started in: seeded data, no faults, an empty journal."""
-    app = request.app
-    config = app[CONFIG]
-    await rebuild(app, config.seed, {})
-    app[FAULTS].clear()
-    app[JOURNAL].clear()
-    return web.json_response({"reset": True, "seed": config.seed, "counts": dict(app[BACKEND].current.counts())})
 
 
 async def seed(request: web.Request) -> web.Response:
@@ -305,7 +301,6 @@ CONTROL_ROUTES = [
     web.get("/_sim/", info),
     web.get("/_sim/state", state),
     web.get("/_sim/counts", counts),
-    web.post("/_sim/reset", reset),
     web.post("/_sim/seed", seed),
     web.get("/_sim/journal", get_journal),
     web.delete("/_sim/journal", clear_journal),

@@ -9,9 +9,10 @@ freed, cold, when the entry falls off the ring ten thousand calls later (tuples 
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,20 @@ class Entry:
 
 
 HEADER_SEP = "\n"  # no header name or value holds a line break: the HTTP parser refuses them
+# W3C Trace Context: version-traceid-parentid-flags; the trace id joins this exchange to the caller's trace
+TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def trace_of(pairs: Iterable[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """(traceparent, trace id) of a request's headers; (None, None) without a well-formed one."""
+    for name, value in pairs:
+        if name.lower() == "traceparent":
+            value = value.strip().lower()
+            found = TRACEPARENT.match(value)
+            if found is not None and set(found.group(1)) != {"0"}:
+                return value, found.group(1)
+            return None, None
+    return None, None
 
 
 def header_pairs(text: str) -> list[tuple[str, str]]:
@@ -69,6 +84,8 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self.total = 0  # every entry ever recorded, including those that fell off the ring
+        # Told of every finished entry (a scenario's timeline watching what the client does); None: nobody.
+        self.listener: Callable[[Entry], None] | None = None
 
     def start(
         self,
@@ -112,6 +129,8 @@ class Journal:
         entry.duration_ms = (time.perf_counter() - started) * 1000  # rounded when read: round() costs per call
         self._entries.append(entry)
         self.total += 1
+        if self.listener is not None:
+            self.listener(entry)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -153,6 +172,8 @@ class Journal:
     def render(self, entry: Entry) -> dict[str, Any]:
         """The JSON shape of one entry, secrets masked."""
         keys = self.secret_keys
+        headers = header_pairs(entry.headers)
+        traceparent, trace_id = trace_of(headers)
         return {
             "id": entry.id,
             "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
@@ -161,12 +182,14 @@ class Journal:
             "path": entry.path,
             "operation": entry.operation,
             "query": mask_query(query_pairs(entry.query), keys),
-            "headers": mask_headers(header_pairs(entry.headers), keys),
-            "body": mask_body(entry.body, entry.content_type, keys),
+            "headers": mask_headers(headers, keys),
+            "traceparent": traceparent,
+            "trace_id": trace_id,
+            "body": mask_body(entry.body, entry.content_type, keys, entry.body_size),
             "body_size": entry.body_size,
             "body_truncated": entry.body_size > len(entry.body),
             "status": entry.status,
-            "response_body": mask_body(entry.response_body, entry.response_content_type, keys),
+            "response_body": mask_body(entry.response_body, entry.response_content_type, keys, entry.response_size),
             "response_size": entry.response_size,
             "response_truncated": entry.response_size > len(entry.response_body),
             "duration_ms": round(entry.duration_ms, 3),

@@ -61,8 +61,10 @@ def mask_json(value: Any, keys: frozenset[str]) -> Any:
     return value
 
 
-def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
-    """A body as JSON-able text or structure, with every secret replaced. Binary stays opaque."""
+def mask_body(body: bytes, content_type: str, keys: frozenset[str], size: int | None = None) -> Any:
+    """A body as JSON-able text or structure, with every secret replaced. Binary stays opaque: its type, its
+    full size (`size`: the journal keeps only the first bytes) and its first bytes in hex, which name most
+    formats (ff d8 ff: a JPEG) and show a body cut short or replaced by text."""
     if not body:
         return None
     ct = content_type.split(";", 1)[0].strip().lower()
@@ -70,9 +72,9 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
         try:  # the pipeline journals a multipart body as a JSON summary of its fields
             return mask_json(loads(body), keys)
         except ValueError:
-            return f"<{ct}, {len(body)} bytes>"
+            return _opaque(ct, body, size)
     if not _is_text(ct):
-        return f"<{ct or 'binary'}, {len(body)} bytes>"
+        return _opaque(ct or "binary", body, size)
     text = body.decode("utf-8", errors="replace")
     if ct == "application/x-www-form-urlencoded":
         return mask_query(parse_qsl(text, keep_blank_values=True), keys)
@@ -82,6 +84,11 @@ def mask_body(body: bytes, content_type: str, keys: frozenset[str]) -> Any:
         except ValueError:
             pass  # truncated or lenient JSON: fall back to masking the text
     return _mask_text(text, keys)
+
+
+def _opaque(ct: str, body: bytes, size: int | None) -> str:
+    head = body[:16].hex(" ") + (" …" if len(body) > 16 else "")
+    return f"<{ct}, {size if size is not None else len(body):,} bytes: {head}>"
 
 
 def _is_text(ct: str) -> bool:

@@ -118,6 +118,25 @@ class Dialect:
 
 
 @dataclass(frozen=True, slots=True)
+class ScenarioSupport:
+    """How a simulator reads its section of a scenario (contracts/scenario.py) and plays its timeline."""
+
+    # (backend, section) -> the section's listed configuration and records added to a fresh backend
+    apply: Callable[[Any, Mapping[str, Any]], None]
+    # (section) -> SimConfig fields the section sets (users, class names); applied when the simulator starts
+    config_from: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # (backend, fields) -> the action target naming the newest record whose fields match (kit.scenario.matches),
+    # e.g. {"RequestId": 7}, or None: a step's `when: {created: ...}`, asked after each of the client's creates
+    find_created: Callable[[Any, Mapping[str, Any]], dict[str, Any] | None] | None = None
+    # operationIds that create the records `find_created` looks for, lower case
+    creates: frozenset[str] = frozenset()
+    # operationIds whose answered calls count as a client's poll (a step's `after: {polls: N}`), lower case
+    polls: frozenset[str] = frozenset()
+    # (backend) -> every token or session issued so far stops working: a step's `expire_sessions`
+    expire_sessions: Callable[[Any], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SimulatorSpec:
     name: str
     contract: str | Path
@@ -145,6 +164,8 @@ class SimulatorSpec:
     # (request, operation, raw body) -> a refusal, or None to go on. Runs before the contract checks, as a
     # server's authentication does: an unsigned request is refused for that, whatever else is wrong with it.
     guard: Callable[[web.Request, Operation, bytes], web.StreamResponse | None] | None = None
+    # How it reads a scenario's section and plays its timeline; None: only the timeline's faults and actions.
+    scenario: ScenarioSupport | None = None
 
     def dialect_for(self, config: SimConfig) -> Dialect:
         return self.dialect if isinstance(self.dialect, Dialect) else self.dialect(config)

@@ -11,6 +11,7 @@ from .actions import ACTIONS
 from .config import OpengovConfig, add_arguments, config_from_args
 from .dialect import DIALECT
 from .routes import ROUTES
+from .scenario import SUPPORT as SCENARIO_SUPPORT
 from .seed import seed_state
 from .state import OpengovState
 
@@ -26,6 +27,7 @@ SPEC = SimulatorSpec(
     add_arguments=add_arguments,
     config_from_args=config_from_args,
     description="OpenGov EAM (Cartegraph) REST API: requests, request issues, requesters, comments, tasks",
+    scenario=SCENARIO_SUPPORT,
 )
 create_app = functools.partial(kit_create_app, SPEC)  # create_app(seed=1, ...)
 

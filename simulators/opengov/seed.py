@@ -90,10 +90,11 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
 
     active = [i for i in issues if not i["InactiveField"]] or issues
     requests = []
-    for lon, lat in demo_city.random_points(rng, sizes["requests"]):
+    mixed = sizes["requests"]
+    for n, (lon, lat) in enumerate(demo_city.random_points(rng, mixed + sizes.get("open_requests", 0))):
         issue = active[rng.randrange(len(active))] if active else {"IssueField": ""}
         requester = requesters[rng.randrange(len(requesters))] if requesters else None
-        closed = rng.random() < 0.3
+        closed = rng.random() < 0.3 if n < mixed else False
         (request,) = state.create(
             "cgRequestsClass",
             [
@@ -116,8 +117,10 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
         requests.append(request)
     stamped("cgRequestsClass", requests)
 
+    stored_requests = state.records["cgRequestsClass"]
     for _ in range(sizes["comments"] if requests else 0):
         parent = requests[rng.randrange(len(requests))]
+        before = stored_requests[parent["Oid"]]["cgLastModifiedField"]
         created = state.create(
             state.config.comment_class,
             [
@@ -131,3 +134,6 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
             parent=("cgRequestsClass", parent["Oid"]),
         )
         stamped(state.config.comment_class, created)
+        # The comment moved its parent's modification time to the wall clock; seeded data keeps seeded dates.
+        comment_date = state.records[state.class_def(state.config.comment_class).name][created[0]["Oid"]]
+        stored_requests[parent["Oid"]]["cgLastModifiedField"] = max(before, comment_date["EntryDateField"])

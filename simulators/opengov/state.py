@@ -170,7 +170,14 @@ def coerce(kind: str, field: str, value: Any) -> Any:
 
 
 class OpengovState:
-    seed_sizes: Mapping[str, int] = {"request_issues": 60, "requests": 300, "requesters": 100, "comments": 150}
+    # open_requests: more requests after `requests`, every one open (a large city's backlog)
+    seed_sizes: Mapping[str, int] = {
+        "request_issues": 60,
+        "requests": 300,
+        "requesters": 100,
+        "comments": 150,
+        "open_requests": 0,
+    }
 
     def __init__(self, config: OpengovConfig) -> None:
         self.config = config
@@ -194,6 +201,20 @@ class OpengovState:
         return {"records": self.records, "files": {k: len(v) for k, v in self.files.items()}}
 
     # -- classes -------------------------------------------------------------------------------------
+
+    def configuration(self) -> Any:
+        """What a client configures itself from, without the ids a server assigns (`/_sim/state`'s configuration
+        digest): the class and field names and the request issues in Oid order."""
+        config = self.config
+        issues = [
+            {k: v for k, v in r.items() if k not in SYSTEM}
+            for _, r in sorted(self.records[self.class_def("cgRequestIssuesClass").name].items())
+        ]
+        return {
+            "classes": [config.requester_class, config.comment_class, config.integration_id_field],
+            "custom_fields": list(config.custom_fields),
+            "issues": issues,
+        }
 
     def class_def(self, name: str) -> ClassDef:
         found = self.defs.get(name.lower())

@@ -16,6 +16,7 @@ EXAMPLES = 8  # per operation and phase, on top of the coverage phase's boundary
 SEED = 22  # a fixed seed keeps CI reproducible; the long runs take fresh ones
 
 
+@pytest.mark.slow
 @pytest.mark.req("H-REL-3")
 @pytest.mark.parametrize("api", list(APIS))
 def test_the_gateway_answers_by_its_contract_with_every_check(tmp_path, api):

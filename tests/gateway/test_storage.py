@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from gateway.appkeys import ENGINE
 from gateway.storage import schema as t
 from gateway.storage.engine import make_engine, migrate
+from gateway.storage.health import head_revision
 
 from .conftest import API_KEY, start_gateway
 from .test_open311 import INSIDE
@@ -31,7 +32,7 @@ async def test_migrations_build_exactly_the_schema(database_url):
         async with engine.connect() as conn:
             assert await conn.run_sync(diff) == []
             version = await conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
-        assert version == "0006"
+        assert version == head_revision() == "0007"
     finally:
         await engine.dispose()
 

@@ -47,9 +47,10 @@ def _lonlat(text: str) -> tuple[float, float]:
 
 
 def _default_point() -> tuple[float, float]:
-    from simulators.kit import city  # the demo city's point, which the bundled simulators share
+    from contracts.scenario import demo_city  # the demo city's point, which the bundled simulators share
 
-    return city.SAMPLE_POINT["long"], city.SAMPLE_POINT["lat"]
+    point = demo_city().point()
+    return point["long"], point["lat"]
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,10 @@ class CityworksClient:
         data = {"LoginName": login or self.login, "Password": password if password is not None else self._password}
         return self.call(self.auth_path, {**data, **extra}, auth="none")
 
+    def forget_token(self) -> None:
+        """Sign in again at the next call (the server started afresh, e.g. a provider state was played)."""
+        self._token = None
+
     @property
     def token(self) -> str:
         if self._token is None:

@@ -11,7 +11,9 @@ import requests
 
 from conformance import evidence
 from conformance.targets import simulator_at, target_urls
+from contracts.scenario import Scenario
 
+from ..states import playing, state_named
 from .client import CityworksClient, family
 
 NAME = "cityworks"
@@ -92,6 +94,19 @@ def needs_control(cw_target: Target) -> Target:
     if not cw_target.control:
         pytest.skip("needs the simulator control plane (/_sim/) to arrange data; not available on this target")
     return cw_target
+
+
+@pytest.fixture
+def provider_state(request: pytest.FixtureRequest, cw_target: Target, cw: CityworksClient) -> Iterator[Scenario]:
+    """The library scenario the check's `provider_state` mark names, played for the check. Playing one starts
+    the site afresh (its tokens too), so the suite's client signs in again before and after."""
+    name = state_named(request.node)
+    if name is None:
+        raise pytest.UsageError(f"{request.node.nodeid} asks for provider_state but names none (mark it)")
+    with playing(cw_target.url, name, cw_target.control) as scenario:
+        cw.forget_token()
+        yield scenario
+    cw.forget_token()
 
 
 def needs_licence(target: Target, licence: str) -> None:

@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from conformance import writes
+
 from .conftest import needs_licence
 
 CALLS = "/Services/Ams/CustomerCall"
@@ -27,7 +29,7 @@ def modern(cw):
 def request_id(modern, cw_target) -> int:
     needs_licence(cw_target, "sr")
     problem = modern.call(f"{SR}/Problems", {"ForPublicOnly": True}).value[0]["ProblemSid"]
-    data = {"ProblemSid": problem, "Details": "Caller test", "OtherSystemId": f"harness-{uuid.uuid4()}"}
+    data = {"ProblemSid": problem, "Details": "Caller test", "OtherSystemId": writes.tag()}
     return modern.call(f"{SR}/Create", data).value["RequestId"]
 
 

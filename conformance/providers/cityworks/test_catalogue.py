@@ -24,15 +24,17 @@ def test_public_problems_are_a_subset_of_all_problems(cw, cw_target):
         assert p == every[p["ProblemSid"]]
 
 
-@pytest.mark.req("CW-CAT-1")
-def test_a_problem_hidden_from_the_public_is_not_offered(cw, needs_control):
-    needs_licence(needs_control, "sr")
-    hidden = needs_control.action("add-problem", ProblemCode="INTERNAL", Description="Internal only", public=False)
-    shown = needs_control.action("add-problem", ProblemCode="PUBLICNEW", Description="New public type", public=True)
-    public = {p["ProblemSid"] for p in cw.call(PROBLEMS, {"ForPublicOnly": True}).value}
-    every = {p["ProblemSid"] for p in cw.call(PROBLEMS, {}).value}
-    assert hidden["ProblemSid"] in every and hidden["ProblemSid"] not in public
-    assert shown["ProblemSid"] in public
+@pytest.mark.req("CW-CAT-1", "H-SCN-6")
+@pytest.mark.provider_state("cityworks-hidden-catalogue")
+def test_a_problem_hidden_from_the_public_is_not_offered(cw, cw_target, provider_state):
+    needs_licence(cw_target, "sr")
+    listed = provider_state.section("cityworks")["problems"]
+    public = {p["ProblemCode"] for p in cw.call(PROBLEMS, {"ForPublicOnly": True}).value}
+    every = {p["ProblemCode"] for p in cw.call(PROBLEMS, {}).value}
+    for problem in listed:
+        code = problem["ProblemCode"]
+        assert code in every, f"provider state {provider_state.name}: {code} is not on the site"
+        assert (code in public) == problem["public"], f"provider state {provider_state.name}: {code} public?"
 
 
 @pytest.mark.req("CW-CAT-1")
@@ -50,13 +52,15 @@ def test_the_problems_the_site_hides_are_not_offered(cw, cw_target):
         assert sid not in public, f"problem type {sid} is kept from the public but ForPublicOnly offers it"
 
 
-@pytest.mark.req("CW-CAT-1")
-def test_a_template_hidden_from_the_public_is_not_offered(cw, needs_control):
-    needs_licence(needs_control, "wo")
-    hidden = needs_control.action("add-template", Description="Internal crew task", EntityType="STREET", public=False)
+@pytest.mark.req("CW-CAT-1", "H-SCN-6")
+@pytest.mark.provider_state("cityworks-hidden-catalogue")
+def test_a_template_hidden_from_the_public_is_not_offered(cw, cw_target, provider_state):
+    needs_licence(cw_target, "wo")
     public = {t["WOTemplateId"] for t in cw.call(TEMPLATES, {"ForPublicOnly": True}).value}
     every = {t["WOTemplateId"] for t in cw.call(TEMPLATES, {}).value}
-    assert hidden["WOTemplateId"] in every and hidden["WOTemplateId"] not in public
+    for template in provider_state.section("cityworks")["templates"]:
+        tid = template["WOTemplateId"]
+        assert tid in every and (tid in public) == template["public"], f"provider state {provider_state.name}: {tid}"
     assert public <= every
 
 

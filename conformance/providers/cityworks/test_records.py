@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conformance import writes
 from contracts import load_contract
 
 from .conftest import needs_licence
@@ -41,7 +42,7 @@ def wo_licence(cw_target):
 @pytest.fixture
 def new_request(cw, sr_licence) -> dict:
     problem_sid, answers = public_problem_with_answers(cw)
-    ref = f"harness-{uuid.uuid4()}"
+    ref = writes.tag()
     data = {
         "ProblemSid": problem_sid,
         "X": -78.6375,
@@ -100,7 +101,7 @@ def test_answers_arrive_with_the_request(cw, new_request):
 )
 def test_a_bad_create_is_an_error_envelope_and_creates_nothing(cw, sr_licence, data):
     before = cw.call(f"{SR}/Search", {}).value
-    reply = cw.call(f"{SR}/Create", data)
+    reply = cw.call(f"{SR}/Create", {**data, "OtherSystemId": writes.tag()})  # found if wrongly created
     assert reply.http_status == 200 and reply.status == ERROR and reply.envelope["Value"] is None
     if not cw.legacy:
         item = reply.envelope["ErrorMessages"][0]
@@ -117,7 +118,12 @@ def test_an_answer_of_another_problem_is_refused(cw, sr_licence):
         pytest.skip("needs two problem types with answers")
     first, second = with_answers[:2]
     reply = cw.call(
-        f"{SR}/Create", {"ProblemSid": first["ProblemSid"], "Answers": [{"AnswerId": second["Answers"][0]["AnswerId"]}]}
+        f"{SR}/Create",
+        {
+            "ProblemSid": first["ProblemSid"],
+            "Answers": [{"AnswerId": second["Answers"][0]["AnswerId"]}],
+            "OtherSystemId": writes.tag(),
+        },
     )
     assert reply.status == ERROR
 
@@ -248,6 +254,7 @@ def test_work_orders_create_read_comment_and_close(cw, wo_licence):
             "Y": 35.78,
             "Address": "5 Oak Ave",
             "InitiatedByApp": "civic-harness",
+            "Text1": writes.tag(),
         },
     ).value
     (wo,) = created
@@ -272,7 +279,8 @@ def test_work_orders_create_read_comment_and_close(cw, wo_licence):
 def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
     template = cw.call(f"{WO}/Templates", {}).value[0]
     (wo,) = cw.call(
-        f"{WO}/Create", {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"]}
+        f"{WO}/Create",
+        {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"], "Text1": writes.tag()},
     ).value
     content = os.urandom(50_000)
     files = {"file": ("crew.png", content, "image/png")}
@@ -287,7 +295,7 @@ def test_work_order_attachments_come_back_byte_for_byte(cw, wo_licence):
 
 @pytest.mark.req("CW-API-1", "CW-API-5")
 def test_a_work_order_without_a_template_is_refused(cw, wo_licence):
-    reply = cw.call(f"{WO}/Create", {"EntityType": "STREET"})
+    reply = cw.call(f"{WO}/Create", {"EntityType": "STREET", "Text1": writes.tag()})
     assert reply.status == ERROR
 
 
@@ -354,7 +362,7 @@ def test_every_documented_member_of_a_create_reads_back(cw, new_request):
     """A server that drops a member it documents on Create (a caller's phone, Text5, a date) fails here."""
     tag = uuid.uuid4().hex[:6]
     base = {k: new_request["sent"][k] for k in ("ProblemSid", "X", "Y")}
-    sent = every_member(f"{SR}/Create", {**base, "OtherSystemId": f"harness-{tag}"}, tag)
+    sent = every_member(f"{SR}/Create", {**base, "OtherSystemId": writes.tag()}, tag)
     created = cw.call(f"{SR}/Create", sent).value
     read = cw.call(f"{SR}/ById", {"RequestId": created["RequestId"]}).value
     # the request's location reads back as its Prob* fields (the SDK's RequestBase)
@@ -380,7 +388,13 @@ def test_every_documented_member_of_a_create_reads_back(cw, new_request):
 def test_every_documented_member_of_a_work_order_create_reads_back(cw, wo_licence):
     tag = uuid.uuid4().hex[:6]
     template = cw.call(f"{WO}/Templates", {}).value[0]
-    given = {"EntityType": template["ApplyToEntity"], "WOTemplateId": template["WOTemplateId"], "X": -78.63, "Y": 35.78}
+    given = {
+        "EntityType": template["ApplyToEntity"],
+        "WOTemplateId": template["WOTemplateId"],
+        "X": -78.63,
+        "Y": 35.78,
+        "Text1": writes.tag(),  # the run's tag, as every work order it creates carries
+    }
     sent = every_member(f"{WO}/Create", given, tag)
     (wo,) = cw.call(f"{WO}/Create", sent).value
     read = cw.call(f"{WO}/ById", {"WorkOrderId": wo["WorkOrderId"]}).value
@@ -397,7 +411,8 @@ def test_every_documented_member_of_an_update_reads_back(cw, new_request):
     """Update changes what it is given: a server that drops a member it documents fails here."""
     rid = new_request["created"]["RequestId"]
     tag = uuid.uuid4().hex[:6]
-    sent = every_member(f"{SR}/Update", {"RequestId": rid, "X": -78.64, "Y": 35.79}, tag)
+    given = {"RequestId": rid, "X": -78.64, "Y": 35.79, "OtherSystemId": new_request["sent"]["OtherSystemId"]}
+    sent = every_member(f"{SR}/Update", given, tag)
     assert cw.call(f"{SR}/Update", sent).status == 0
     read = cw.call(f"{SR}/ById", {"RequestId": rid}).value
     names = {k: k for k in sent} | {
@@ -423,13 +438,13 @@ def test_each_search_filter_selects_exactly(cw, sr_licence):
     tag = uuid.uuid4().hex[:8]
     problems = [p["ProblemSid"] for p in cw.call(f"{SR}/Problems", {"ForPublicOnly": True}).value[:2]]
     assert len(problems) == 2, "needs two public problem types"
-    made = []
+    made, refs = [], [writes.tag(), writes.tag()]
     for i, problem in enumerate(problems):
         data = {
             "ProblemSid": problem,
             "CallerEmail": f"s{i}-{tag}@example.org",
             "InitiatedByApp": f"app{i}-{tag}",
-            "OtherSystemId": f"harness-{tag}-{i}",
+            "OtherSystemId": refs[i],
         }
         made.append(cw.call(f"{SR}/Create", data).value)
     a, b = (m["RequestId"] for m in made)
@@ -442,7 +457,7 @@ def test_each_search_filter_selects_exactly(cw, sr_licence):
         ("ProblemSid", [problems[0]], [a]),
         ("Canceled", True, [b]),
         ("Status", [status[a]], [r for r in both if status[r] == status[a]]),
-        ("OtherSystemId", [f"harness-{tag}-1"], [b]),
+        ("OtherSystemId", [refs[1]], [b]),
     ):
         found = cw.call(f"{SR}/Search", {name: value, "RequestIds": both}).value
         assert sorted(found) == sorted(expected), f"Search by {name}={value!r} found {found}, expected {expected}"

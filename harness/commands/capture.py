@@ -1,0 +1,63 @@
+"""`civic-harness capture VENDOR --url URL -o FILE`: a scenario of what a real (sandbox) server holds, read with
+read-only calls, personal data scrubbed; prints what it read."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import requests
+import yaml
+
+from .common import complain
+
+NAME = "capture"
+HELP = "write a scenario of a vendor server's configuration and records (read-only calls, personal data scrubbed)"
+EPILOG = """\
+Reads only: Cityworks sign-in, problem types, QA, templates, request search and reads, comments; OpenGov GETs.
+Then edit the file and play it: civic-harness sim cityworks --scenario FILE, or up --scenario DIR.
+"""
+PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD", "opengov": "CIVIC_HARNESS_OG_PASSWORD"}
+
+
+def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
+    p.add_argument("vendor", choices=sorted(PASSWORD_ENV), help="the vendor API to read")
+    p.add_argument("--url", required=True, help="the site root (Cityworks: the part before /Services)")
+    p.add_argument("--username", default="harness")
+    p.add_argument(
+        "--password", help="password (better: CIVIC_HARNESS_CW_PASSWORD / CIVIC_HARNESS_OG_PASSWORD; never echoed)"
+    )
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the scenario file to write (YAML)")
+    p.add_argument("--name", help="the scenario's name (default: captured-VENDOR)")
+    p.add_argument(
+        "--max-records", type=int, default=1000, metavar="N", help="records read at most (0: configuration only)"
+    )
+
+
+def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
+    from contracts.scenario import ScenarioError, check
+
+    from ..capture import cityworks, opengov
+
+    module = {"cityworks": cityworks, "opengov": opengov}[args.vendor]
+    password = args.password or os.environ.get(PASSWORD_ENV[args.vendor]) or "harness"
+    if args.max_records < 0:
+        return complain("--max-records: 0 or more")
+    try:
+        section, read = module.capture(args.url, args.username, password, args.max_records)
+    except module.CaptureError as exc:
+        return complain(str(exc))
+    except requests.RequestException as exc:
+        return complain(f"cannot read {args.url}: {type(exc).__name__}")
+    document = {"version": 1, "name": args.name or f"captured-{args.vendor}", "vendors": {args.vendor: section}}
+    try:
+        check(document, args.output)  # what is written can be played
+    except ScenarioError as exc:
+        return complain(f"the capture does not make a valid scenario: {'; '.join(exc.problems[:5])}")
+    Path(args.output).write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    calls = read.pop("calls", 0)
+    counts = ", ".join(f"{n} {what}" for what, n in read.items())
+    print(f"read {counts or 'nothing'} in {calls} read-only calls; wrote {args.output}")
+    return 0

@@ -1,0 +1,83 @@
+"""A scenario's OpenGov section (contracts/scenario.schema.json `$defs/opengov`): users, the server's class and
+field names, request issues, requesters and requests with their comments; and what a timeline needs: the
+request a client created, the calls that read records back, sessions expiring."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulators.kit.scenario import matches
+from simulators.kit.seeding import EPOCH
+from simulators.kit.spec import ScenarioSupport
+
+from .shapes import point_shape
+from .state import OpengovState
+
+ISSUES, REQUESTS = "cgRequestIssuesClass", "cgRequestsClass"
+# Listed records carry a fixed date, not the wall clock, so the same file gives the same state.
+LISTED_DATE = EPOCH.replace(tzinfo=None).isoformat(timespec="milliseconds")
+POLLS = frozenset(op.lower() for op in ("listRecords", "getRecord", "listChildren"))
+CLASS_SETTINGS = ("requester_class", "comment_class", "integration_id_field")
+
+
+def apply(state: OpengovState, section: Mapping[str, Any]) -> None:
+    user = next(iter(state.users.values()))[0]
+    config = state.config
+    for cls, records in (
+        (ISSUES, section.get("issues", ())),
+        (config.requester_class, section.get("requesters", ())),
+    ):
+        for record in records:
+            _dated(state, cls, state.create(cls, [dict(record)], user))
+    for listed in section.get("requests", ()):
+        fields = {k: v for k, v in listed.items() if k not in ("lat", "long", "comments")}
+        if "lat" in listed and "long" in listed:
+            fields["CgShape"] = point_shape(listed["lat"], listed["long"])
+        (request,) = state.create(REQUESTS, [fields], user)
+        _dated(state, REQUESTS, [request])
+        for comment in listed.get("comments", ()):
+            item = {"CommentField": comment["text"], "PublicField": comment.get("public", True), "AuthorField": user}
+            created = state.create(config.comment_class, [item], user, parent=(REQUESTS, request["Oid"]))
+            _dated(state, config.comment_class, created)
+        state.records[REQUESTS][request["Oid"]]["cgLastModifiedField"] = LISTED_DATE
+
+
+def _dated(state: OpengovState, class_name: str, records: list[dict[str, Any]]) -> None:
+    stored = state.records[state.class_def(class_name).name]
+    for r in records:
+        stored[r["Oid"]]["EntryDateField"] = stored[r["Oid"]]["cgLastModifiedField"] = LISTED_DATE
+
+
+def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if section.get("users"):
+        out["users"] = tuple((u["login"], u["password"]) for u in section["users"])
+    classes = section.get("classes") or {}
+    out.update({k: classes[k] for k in CLASS_SETTINGS if k in classes})
+    if "custom_fields" in classes:
+        out["custom_fields"] = tuple(classes["custom_fields"])
+    return out
+
+
+def find_created(state: OpengovState, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The newest request with these fields (asked after each client create, so it is the one just made)."""
+    records = state.records[REQUESTS]
+    for oid in reversed(records):
+        if matches(records[oid], fields):
+            return {"Oid": oid}
+    return None
+
+
+def expire_sessions(state: OpengovState) -> None:
+    state.sessions.clear()
+
+
+SUPPORT = ScenarioSupport(
+    apply=apply,
+    config_from=config_from,
+    find_created=find_created,
+    creates=frozenset(("createrecords",)),
+    polls=POLLS,
+    expire_sessions=expire_sessions,
+)

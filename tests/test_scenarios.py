@@ -1,0 +1,395 @@
+"""Scenarios: the file (contracts/scenario.schema.json, contracts/scenario.py), a simulator playing one (its
+section, its timeline, reset to its start, the same state from the same file and seed), and the library."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+import jsonschema
+import pytest
+import yaml
+
+from conformance.requirements import load as requirement_catalogue
+from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
+from harness.cli import main
+from harness.stack import Stack
+from simulators.cityworks import CityworksConfig
+from simulators.kit import city as kit_city
+from simulators.opengov import OpengovConfig
+from tests.test_cityworks_sim import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMALL_CITY = """
+version: 1
+name: small-city
+seed: 3
+vendors:
+  cityworks:
+    users: [{login: harness, password: harness}]
+    statuses: [{Code: OPEN}, {Code: DISPATCHED, CodeDesc: Crew dispatched}, {Code: CLOSED}, {Code: CANCEL}]
+    problems:
+      - ProblemCode: POT
+        Description: Pothole
+        questions:
+          - text: Blocking traffic?
+            answers: [{text: "Yes", format: "YES", next: 3}, {text: "No", format: "NO"}]
+          - text: How big?
+            answers: [{format: FREETEXT}]
+          - text: Anything else?
+            answers: [{format: FREETEXT}]
+      - {ProblemCode: INTERNAL, Description: Internal only, public: false}
+    templates: [{WOTemplateId: "201", Description: Patch, ApplyToEntity: STREET}]
+    requests:
+      - {ProblemCode: POT, Address: 1 Main St, OtherSystemId: listed-1, comments: ["To SCF: seen"]}
+timeline:
+  - name: crew closes the client's request
+    vendor: cityworks
+    when: {created: {OtherSystemId: "scf-*"}}
+    after: {polls: 2}
+    action: close-request
+  - name: crew comments on it
+    vendor: cityworks
+    when: {created: {OtherSystemId: "scf-*"}}
+    after: {polls: 1}
+    action: add-comment
+    payload: {text: crew dispatched, to_scf: true}
+"""
+
+
+# -- the file ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("H-SCN-1")
+@pytest.mark.parametrize("name", sorted(library()))
+def test_every_library_scenario_validates_against_the_schema(name):
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    document = yaml.safe_load(library()[name].read_text())
+    jsonschema.Draft202012Validator(schema).validate(document)  # a second, independent validator agrees
+    scenario = load(name)
+    assert scenario.name == name
+    unknown = set(scenario.requirements) - set(requirement_catalogue())
+    assert not unknown, f"{name} names requirements the catalogue lacks: {unknown}"
+
+
+@pytest.mark.req("H-SCN-1")
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("version: 2\nname: x\n", "$.version: 2 is not a version this reader knows (1)"),
+        ("name: x\n", '$: "version" is a required property'),
+        ("version: 1\nname: X Y\n", "$.name:"),
+        ("version: 1\nname: x\ntimeline: [{vendor: cityworks, at: 3x, action: close-request}]\n", "$.timeline[0].at:"),
+        (
+            "version: 1\nname: x\ntimeline: [{vendor: cityworks, at: 3s}]\n",
+            "$.timeline[0]: give exactly one of action, fault, expire_sessions and clock",
+        ),
+        (
+            "version: 1\nname: x\ntimeline: [{vendor: cityworks, at: 3s, when: {created: {A: 1}}, action: x}]\n",
+            "$.timeline[0]: give exactly one of at (a time) and when (what the client did)",
+        ),
+        (
+            "version: 1\nname: x\nvendors: {cityworks: {problems: [{ProblemCode: P}]}}\n",
+            "$.vendors.cityworks.problems[0]:",
+        ),
+        (
+            "version: 1\nname: x\ncity: {name: c, boundary: [[0, 0], [1, 0], [1, 1], [0, 1]]}\n",
+            "$.city.boundary: a closed ring",
+        ),
+        ("version: 1\nname: [unclosed\n", "$: not YAML (line"),
+        ("- a list\n", "$: a scenario is a mapping"),
+    ],
+)
+def test_a_malformed_scenario_is_refused_with_the_json_path_of_each_problem(text, problem):
+    with pytest.raises(ScenarioError) as caught:
+        loads(text)
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_durations():
+    assert parse_duration("30s") == 30 and parse_duration("2m") == 120 and parse_duration("1h30m") == 5400
+    assert parse_duration("500ms") == 0.5 and parse_duration(7) == 7.0
+    assert parse_duration("-1h", signed=True) == -3600
+    for bad in ("", "3x", "1h 30m", "-5s", True):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+@pytest.mark.req("H-SCN-4")
+def test_the_demo_city_is_the_library_scenario_the_kit_reads():
+    city = demo_city()
+    assert (city.name, city.point()) == (kit_city.NAME, kit_city.SAMPLE_POINT)
+    assert list(kit_city.BOUNDARY.exterior.coords) == list(city.boundary)
+    assert kit_city.contains(city.point()["long"], city.point()["lat"])
+
+
+def test_a_directory_is_one_city_and_a_vendor_may_not_repeat(tmp_path):
+    (tmp_path / "cityworks.yaml").write_text("version: 1\nname: mine\nvendors: {cityworks: {generate: {}}}\n")
+    (tmp_path / "opengov.yaml").write_text(
+        "version: 1\nname: mine-og\nvendors: {opengov: {generate: {}}}\n"
+        "timeline: [{vendor: opengov, at: 1s, expire_sessions: true}]\n"
+    )
+    merged = load(tmp_path)
+    assert set(merged.vendors) == {"cityworks", "opengov"} and len(merged.timeline) == 1
+    (tmp_path / "again.yaml").write_text("version: 1\nname: again\nvendors: {opengov: {generate: {}}}\n")
+    with pytest.raises(ScenarioError, match=r"\$\.vendors\.opengov: in both"):
+        load(tmp_path)
+
+
+# -- a simulator playing one -------------------------------------------------------------------------
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: str) -> tuple[int, dict]:
+    async with http.post(f"{url}/_sim/scenario", data=body, headers={"Content-Type": "application/yaml"}) as resp:
+        return resp.status, await resp.json()
+
+
+async def _get(http: aiohttp.ClientSession, url: str, path: str) -> dict:
+    async with http.get(f"{url}/_sim/{path}") as resp:
+        assert resp.status == 200
+        return await resp.json()
+
+
+@pytest.mark.req("H-SCN-1", "H-SCN-2")
+async def test_a_scenario_the_simulator_cannot_play_is_refused_whole_and_changes_nothing():
+    async with Stack({"cityworks": CityworksConfig(seed=1)}) as stack, aiohttp.ClientSession() as http:
+        url = stack.url("cityworks")
+        before = await _get(http, url, "state")
+        journal = (await _get(http, url, "journal"))["total"]
+        bad = SMALL_CITY + (
+            "  - {vendor: cityworks, at: 1s, action: close-everything}\n"
+            "  - {vendor: cityworks, at: 1s, fault: {kind: eror}}\n"
+        )
+        bad = bad.replace("generate: {}", "generate: {potholes: 3}")
+        status, body = await _post(http, url, bad)
+        assert status == 422 and body["error"]["code"] == "invalid_scenario"
+        assert any(p.startswith("$.timeline[2].action: cityworks has no action") for p in body["error"]["details"])
+        assert any(p.startswith("$.timeline[3].fault: kind") for p in body["error"]["details"])
+        listed = "version: 1\nname: x\nvendors: {cityworks: {problems: [{ProblemCode: P, Description: P}], %s}}"
+        status, body = await _post(http, url, listed % "requests: [{ProblemCode: P}, {ProblemCode: Q}]")
+        assert status == 422 and body["error"]["details"] == [
+            "$.vendors.cityworks.requests[1].ProblemCode: no problem type 'Q'"
+        ]
+        branching = "questions: [{text: A, answers: [{format: 'YES', next: 1}]}]"
+        status, body = await _post(http, url, listed.replace("Description: P", f"Description: P, {branching}") % "")
+        assert status == 422 and body["error"]["details"][0].startswith(
+            "$.vendors.cityworks.problems[0].questions[0].answers[0].next: 1 must name a later question"
+        )
+        status, body = await _post(http, url, "version: 1\nname: x\nvendors: {cityworks: {generate: {potholes: 3}}}")
+        assert status == 422 and body["error"]["details"][0].startswith("$.vendors.cityworks.generate.potholes")
+        status, body = await _post(
+            http, url, "version: 1\nname: x\nvendors: {cityworks: {users: [{login: other, password: p}]}}"
+        )
+        assert status == 422 and "users" in body["error"]["message"]  # a setting only a restart can change
+        assert await _get(http, url, "state") == before
+        assert (await _get(http, url, "journal"))["total"] == journal
+        assert (await _get(http, url, "scenario"))["scenario"] is None
+
+
+@pytest.mark.req("H-SCN-2")
+async def test_the_same_file_and_seed_give_the_same_state_and_reset_returns_to_the_start():
+    scenario = loads(SMALL_CITY)
+    configs = {"cityworks": CityworksConfig(seed=0)}
+    async with (
+        Stack(configs, scenario=scenario) as a,
+        Stack(configs, scenario=scenario) as b,
+        aiohttp.ClientSession() as http,
+    ):
+        first = await _get(http, a.url("cityworks"), "state")
+        assert first == await _get(http, b.url("cityworks"), "state")
+        assert first["counts"]["problems"] == 2 and first["counts"]["public_problems"] == 1
+        assert first["counts"]["requests"] == 1 and first["counts"]["comments"] == 1
+        async with http.post(f"{a.url('cityworks')}/_sim/actions/close-request", json={"RequestId": 1}) as r:
+            assert r.status == 200
+        assert (await _get(http, a.url("cityworks"), "state")) != first
+        async with http.post(f"{a.url('cityworks')}/_sim/reset") as r:
+            assert (await r.json())["scenario"] == "small-city"
+        assert await _get(http, a.url("cityworks"), "state") == first
+        qa = (await _get(http, a.url("cityworks"), "state"))["counts"]
+        assert qa["templates"] == 1
+
+
+@pytest.mark.req("H-SCN-2", "H-SCN-4")
+async def test_the_demo_city_scenario_is_the_seeded_demo_data():
+    configs = {"cityworks": CityworksConfig(seed=5), "opengov": OpengovConfig(seed=5)}
+    async with (
+        Stack(configs) as plain,
+        Stack(configs, scenario=load("demo-city")) as played,
+        aiohttp.ClientSession() as http,
+    ):
+        for name in configs:
+            assert await _get(http, plain.url(name), "state") == await _get(http, played.url(name), "state")
+
+
+@pytest.mark.req("H-SCN-3")
+async def test_a_step_keyed_to_what_the_client_did_fires_after_its_polls():
+    async with (
+        Stack({"cityworks": CityworksConfig(seed=0)}, scenario=loads(SMALL_CITY)) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("cityworks")
+        cw = Client(http, url)
+        await cw.login()
+        statuses = (await cw.call("Ams/ServiceRequest/Statuses", {}))["Value"]
+        assert [s["Code"] for s in statuses] == ["OPEN", "DISPATCHED", "CLOSED", "CANCEL"], "the city's own statuses"
+        problems = (await cw.call("Ams/ServiceRequest/Problems", {}))["Value"]
+        await cw.call("Ams/ServiceRequest/Create", {"ProblemSid": problems[0]["ProblemSid"], "OtherSystemId": "other"})
+        steps = (await _get(http, url, "scenario"))["steps"]
+        assert [s["state"] for s in steps] == ["waiting", "waiting"], "a request not matching the step's fields"
+        created = await cw.call(
+            "Ams/ServiceRequest/Create", {"ProblemSid": problems[0]["ProblemSid"], "OtherSystemId": "scf-9"}
+        )
+        rid = created["Value"]["RequestId"]
+        steps = (await _get(http, url, "scenario"))["steps"]
+        assert [s["state"] for s in steps] == ["triggered", "triggered"]
+
+        async def poll() -> dict:
+            return (await cw.call("Ams/ServiceRequest/ByIds", {"RequestIds": [rid]}))["Value"][0]
+
+        assert (await poll())["Status"] != "CLOSED"  # poll 1: the comment step fires after it
+        comments = (await cw.call("Ams/ServiceRequest/Comments", {"RequestId": rid}))["Value"]
+        assert "To SCF: crew dispatched" in [c["Comments"] for c in comments]
+        assert (await poll())["Status"] != "CLOSED"  # poll 2: the close fires after it
+        assert (await poll())["Status"] == "CLOSED"  # poll 3 sees it
+        steps = (await _get(http, url, "scenario"))["steps"]
+        assert [s["state"] for s in steps] == ["done", "done"] and steps[0]["target"] == {"RequestId": rid}
+        operator = (await _get(http, url, "journal?source=operator"))["entries"]
+        assert [e["operation"] for e in operator] == ["action:add-comment", "action:close-request"]
+
+
+@pytest.mark.req("H-SCN-3")
+async def test_timed_steps_open_a_fault_window_and_expire_the_sessions():
+    scenario = loads(
+        """
+version: 1
+name: window
+timeline:
+  - name: maintenance
+    vendor: cityworks
+    at: 1s
+    fault: {kind: error, status: 503, path: /Services/Ams/ServiceRequest/Problems}
+    for: 1s
+  - {name: tokens expire, vendor: cityworks, at: 3s, expire_sessions: true}
+"""
+    )
+    async with (
+        Stack({"cityworks": CityworksConfig(seed=0)}, scenario=scenario) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("cityworks")
+        cw = Client(http, url)
+        await cw.login()
+        form = {"data": json.dumps({"ForPublicOnly": True})}
+        headers = {"Authorization": f"cityworks {cw.token}"}
+        problems = f"{url}/Services/Ams/ServiceRequest/Problems"
+
+        async def status() -> tuple[int, int]:
+            async with http.post(problems, data=form, headers=headers) as resp:
+                return resp.status, (await resp.json()).get("Status", -1)
+
+        async def until(ready) -> None:
+            for _ in range(200):
+                if ready(await _get(http, url, "scenario"), await _get(http, url, "faults")):
+                    return
+                await asyncio.sleep(0.02)
+            raise AssertionError("the timeline did not move")
+
+        assert await status() == (200, 0)
+        await until(lambda sc, _: sc["steps"][0]["state"] == "done")
+        assert (await status())[0] == 503  # the maintenance window
+        await until(lambda _, faults: not faults["faults"])
+        assert await status() == (200, 0)  # the window closed; the token still works
+        await until(lambda sc, _: sc["steps"][1]["state"] == "done")
+        assert (await status())[1] != 0  # the token no longer works: Unauthorized in the envelope
+        steps = (await _get(http, url, "scenario"))["steps"]
+        assert [s["state"] for s in steps] == ["done", "done"]
+
+
+@pytest.mark.req("H-SCN-2")
+def test_sim_refuses_a_scenario_it_cannot_play_with_the_path(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nname: bad\ntimeline: [{vendor: cityworks, at: 1s, action: close-everything}]\n")
+    assert main(["sim", "cityworks", "--scenario", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err
+    assert "Traceback" not in err
+    assert main(["sim", "cityworks", "--scenario", "no-such-scenario"]) == 2
+    assert "no library scenario of that name (library: " in capsys.readouterr().err
+
+
+@pytest.mark.req("H-SCN-4")
+async def test_a_scenario_check_failure_names_the_scenario_and_the_step():
+    from conformance.gateway.scenarios import play
+
+    async with Stack({"cityworks": CityworksConfig(seed=0)}) as stack, aiohttp.ClientSession() as http:
+        played = await play(http, stack.url("cityworks"), "dst-change")
+        with pytest.raises(AssertionError) as caught:  # no client ever created a request: the step waits
+            await played.reached("crew note after spring forward", timeout_s=0.2)
+    assert str(caught.value).startswith(
+        "scenario dst-change, timeline[3] 'crew note after spring forward' (action add-comment): never reached done"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.req("H-SCN-2", "H-SCN-4")
+async def test_the_large_city_is_generated_at_size_and_the_same_each_time():
+    scenario = load("large-city")
+    configs = {"cityworks": CityworksConfig(seed=0), "opengov": OpengovConfig(seed=0)}
+    async with Stack(configs, scenario=scenario) as a, aiohttp.ClientSession() as http:
+        for name in configs:
+            state = await _get(http, a.url(name), "state")
+            if name == "cityworks":
+                assert state["counts"]["problems"] == 2000 and state["counts"]["requests"] == 55_000
+            else:
+                assert state["counts"]["cgRequestIssuesClass"] == 2000 and state["counts"]["cgRequestsClass"] == 55_000
+            async with http.post(f"{a.url(name)}/_sim/reset") as resp:
+                assert resp.status == 200
+            assert await _get(http, a.url(name), "state") == state, f"{name}: reset returns to the same large city"
+
+
+@pytest.mark.req("H-SCN-3")
+async def test_a_clock_step_moves_the_sites_local_time_across_the_change():
+    scenario = loads(
+        """
+version: 1
+name: clock
+vendors: {cityworks: {timezone: America/New_York, problems: [{ProblemCode: P, Description: P}],
+                      requests: [{ProblemCode: P}]}}
+timeline:
+  - {name: set, vendor: cityworks, at: 0s, clock: {set: "2026-03-08T01:59:30"}}
+  - {name: jump, vendor: cityworks, at: 0.1s, clock: {jump: 1m}}
+"""
+    )
+    async with (
+        Stack({"cityworks": CityworksConfig(seed=0)}, scenario=scenario) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("cityworks")
+        for _ in range(100):
+            if [s["state"] for s in (await _get(http, url, "scenario"))["steps"]] == ["done", "done"]:
+                break
+            await asyncio.sleep(0.02)
+        async with http.post(f"{url}/_sim/actions/add-comment", json={"RequestId": 1, "text": "x"}) as resp:
+            written = (await resp.json())["result"]["DateCreated"]
+        assert written.startswith("2026-03-08T03:00:3"), f"01:59:30 EST plus a minute is 03:00:30 EDT, got {written}"
+        refused = "version: 1\nname: x\ntimeline: [{vendor: opengov, at: 1s, clock: {jump: 1h}}]\n"
+    async with Stack({"opengov": OpengovConfig(seed=0)}) as og, aiohttp.ClientSession() as http:
+        status, body = await _post(http, og.url("opengov"), refused)
+        assert status == 422 and body["error"]["details"] == [
+            "$.timeline[0].clock: the opengov simulator keeps no clock of its own"
+        ]
+
+
+@pytest.mark.req("H-SCN-2")
+def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path, capsys):
+    (tmp_path / "cityworks.yaml").write_text(
+        "version: 1\nname: mine\ntimeline: [{name: crew, vendor: cityworks, at: 1s, action: close-everything}]\n"
+    )
+    assert main(["up", "--scenario", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err
+    assert "Traceback" not in err
