@@ -106,9 +106,16 @@ def test_a_saved_preference_reads_back_by_its_category_and_name(modern):
     """UserSave (walker/cityworks) then User asking for that category and name: the value saved, and only what
     was asked for."""
     tag = uuid.uuid4().hex[:8]
-    saved = {"Category": f"harness-{tag}", "Element": f"Layer{tag}", "DefaultValue": f"v-{tag}"}
-    reply = modern.call("/Services/Ams/Preferences/UserSave", saved)
-    assert reply.status == 0, reply.envelope.get("Message")
-    asked = {"Categories": [saved["Category"]], "PreferenceNames": [saved["Element"]]}
+    # three preferences, each sharing its category or its name with the one asked for
+    prefs = [
+        (f"harness-{tag}", f"Layer{tag}", "a"),
+        (f"harness-{tag}", f"Other{tag}", "b"),
+        (f"h2-{tag}", f"Layer{tag}", "c"),
+    ]
+    for category, element, value in prefs:
+        saved = {"Category": category, "Element": element, "DefaultValue": value}
+        reply = modern.call("/Services/Ams/Preferences/UserSave", saved)
+        assert reply.status == 0, reply.envelope.get("Message")
+    asked = {"Categories": [prefs[0][0]], "PreferenceNames": [prefs[0][1]]}
     data = modern.call("/Services/Ams/Preferences/User", asked).value["Data"]
-    assert [(p["Category"], p["Element"], p["DefaultValue"]) for p in data] == [tuple(saved.values())], data
+    assert [(p["Category"], p["Element"], p["DefaultValue"]) for p in data] == [prefs[0]], data

@@ -462,3 +462,42 @@ def test_each_search_filter_selects_exactly(cw, sr_licence):
         found = cw.call(f"{SR}/Search", {name: value, "RequestIds": both}).value
         assert sorted(found) == sorted(expected), f"Search by {name}={value!r} found {found}, expected {expected}"
     assert cw.call(f"{SR}/Search", {"RequestIds": [a]}).value == [a]
+
+
+@pytest.mark.req("CW-API-3")
+def test_each_work_order_search_filter_selects_exactly(cw, wo_licence):
+    templates = cw.call(f"{WO}/Templates", {}).value[:2]
+    assert len(templates) == 2, "needs two work order templates"
+    made = []
+    for template in templates:
+        data = {
+            "EntityType": template["ApplyToEntity"],
+            "WOTemplateId": template["WOTemplateId"],
+            "Text1": writes.tag(),
+        }
+        (wo,) = cw.call(f"{WO}/Create", data).value
+        made.append((wo, data))
+    (a, a_sent), (b, b_sent) = made
+    ids = [str(a["WorkOrderId"]), str(b["WorkOrderId"])]
+    cw.call(f"{WO}/Close", {"WorkOrderIds": [b["WorkOrderId"]]})
+    read = {
+        str(w["WorkOrderId"]): w
+        for w in cw.call(f"{WO}/ByIds", {"WorkOrderIds": [a["WorkOrderId"], b["WorkOrderId"]]}).value
+    }
+
+    def search(**data: Any) -> list[str]:
+        found = [str(i) for i in cw.call(f"{WO}/Search", data).value]
+        return [i for i in found if i in ids]
+
+    assert search(Text1=[a_sent["Text1"]]) == [ids[0]]
+    assert search(Text1=[b_sent["Text1"]], WOTemplateId=[b_sent["WOTemplateId"]]) == [ids[1]]
+    if a_sent["WOTemplateId"] != b_sent["WOTemplateId"]:
+        assert search(WOTemplateId=[a_sent["WOTemplateId"]], Text1=[a_sent["Text1"], b_sent["Text1"]]) == [ids[0]]
+    assert search(Closed=True, Text1=[a_sent["Text1"], b_sent["Text1"]]) == [ids[1]]
+    status_a = read[ids[0]]["Status"]
+    expected = [i for i in ids if read[i]["Status"] == status_a]
+    assert search(Status=[status_a], Text1=[a_sent["Text1"], b_sent["Text1"]]) == expected
+    assert len(cw.call(f"{WO}/Search", {"MaxResults": 1}).value) == 1
+    later = "2999-01-01T00:00:00"
+    assert search(InitiateDateBegin=later, Text1=[a_sent["Text1"]]) == []
+    assert search(InitiateDateEnd="2000-01-01T00:00:00", Text1=[a_sent["Text1"]]) == []
