@@ -34,8 +34,11 @@ def describe(record: dict[str, Any]) -> str:
 
     sample = f", a sample of {record['sample']} generated" if record.get("sample") else ""
     version = f" {record['version']}" if record.get("version") else ""
+    every = t["all"]
+    judged = every["mutations"] - every.get("unobservable", 0) - every.get("void", 0)
     return (
-        f"{record['suite']}{version}: {pct('all')} of {t['all']['mutations']} mutations killed (generated "
-        f"{pct('generated')}, written {pct('written')}; {len(record.get('survivors', []))} survivor(s){sample}), "
+        f"{record['suite']}{version}: {pct('all')} of {judged} mutations killed (generated {pct('generated')}, "
+        f"written {pct('written')}; {len(record.get('survivors', []))} survivor(s), "
+        f"{every.get('unobservable', 0)} declared unobservable{sample}), "
         f"recorded {record['date'][:10]} with civic-harness {record['harness']}"
     )
