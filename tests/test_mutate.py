@@ -164,6 +164,10 @@ def test_the_score_leaves_out_declared_survivors_and_counts_the_rest(tmp_path):
     assert report["totals"]["written"]["score"] == 100.0
     assert [r["id"] for r in report["survivors"]] == ["drop:discover:Library"]
     assert report["unobservable"][0]["why"] == "a role the test user lacks"
+    only_2013 = [{"id": "ignore:*:CallerCity", "why": "no CustomerCall", "versions": ["2013", "15"]}]
+    assert score.why_unobservable("ignore:x:CallerCity", only_2013, "2013") == "no CustomerCall"
+    assert score.why_unobservable("ignore:x:CallerCity", only_2013, "15.4") == "no CustomerCall"
+    assert score.why_unobservable("ignore:x:CallerCity", only_2013, "23") is None
     assert {r["id"]: r["score"] for r in report["requirements"]}["OG-API-7"] == 0.0
     (tmp_path / "bad.toml").write_text('[[mutation]]\nid = "x"\n')
     with pytest.raises(ValueError, match="needs an id and a why"):
@@ -173,9 +177,10 @@ def test_the_score_leaves_out_declared_survivors_and_counts_the_rest(tmp_path):
 def test_every_suites_declared_survivors_name_mutations_of_its_catalogue():
     for name in ("cityworks", "opengov", "arcgis", "city-api"):
         path = ROOT / "conformance" / "providers" / name.replace("-", "_") / "unobservable.toml"
-        ids = {m.id for version in _versions(name) for m in catalogue(vendor(name), version)}
+        ids = {(m.id, version) for version in _versions(name) for m in catalogue(vendor(name), version)}
         for entry in score.declared(path):
-            assert any(score.why_unobservable(i, [entry]) for i in ids), f"{path.name}: {entry['id']} names nothing"
+            named = any(score.why_unobservable(i, [entry], version) for i, version in ids)
+            assert named, f"{path.name}: {entry['id']} names nothing"
 
 
 def _versions(name: str) -> list[str | None]:

@@ -17,8 +17,9 @@ FORMAT = "civic-harness-mutation/1"
 UNOBSERVABLE = "unobservable"
 
 
-def declared(path: Path) -> list[dict[str, str]]:
-    """The suite's declared survivors: `[[mutation]] id = "glob"  why = "..."`."""
+def declared(path: Path) -> list[dict[str, Any]]:
+    """The suite's declared survivors: `[[mutation]] id = "glob"  why = "..."`, and `versions = [...]` where the
+    reason holds on some versions only (Cityworks families: "2013", "15" for 15.x, ...)."""
     if not path.exists():
         return []
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutation", [])
@@ -28,8 +29,17 @@ def declared(path: Path) -> list[dict[str, str]]:
     return entries
 
 
-def why_unobservable(mutation_id: str, entries: Sequence[dict[str, str]]) -> str | None:
-    return next((e["why"] for e in entries if fnmatch.fnmatchcase(mutation_id, e["id"])), None)
+def _on(version: str | None, versions: Sequence[str] | None) -> bool:
+    if not versions:
+        return True
+    return version is not None and any(version == v or version.startswith(f"{v}.") for v in versions)
+
+
+def why_unobservable(mutation_id: str, entries: Sequence[dict[str, Any]], version: str | None = None) -> str | None:
+    return next(
+        (e["why"] for e in entries if fnmatch.fnmatchcase(mutation_id, e["id"]) and _on(version, e.get("versions"))),
+        None,
+    )
 
 
 def percent(killed: int, total: int) -> float | None:
@@ -45,13 +55,13 @@ def _tally(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def model(
-    run: dict[str, Any], entries: Sequence[dict[str, str]], *, date: str, harness: str, command: str
+    run: dict[str, Any], entries: Sequence[dict[str, Any]], *, date: str, harness: str, command: str
 ) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for m, result in run["mutations"]:
         m: Mutation  # type: ignore[no-redef]
         outcome = result["outcome"]
-        why = why_unobservable(m.id, entries) if outcome in (SURVIVED, NOT_REACHED) else None
+        why = why_unobservable(m.id, entries, run["version"]) if outcome in (SURVIVED, NOT_REACHED) else None
         rows.append(
             {
                 "id": m.id,

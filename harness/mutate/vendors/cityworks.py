@@ -75,10 +75,19 @@ def token_of(req: Request) -> str | None:
     auth = req.header("Authorization") or ""
     if auth.lower().startswith("cityworks "):
         return auth.split(" ", 1)[1].strip()
+    part = TOKEN_VALUE.search(req.body) if "multipart/" in (req.header("Content-Type") or "") else None
+    if part is not None:
+        return part.group(1).decode("latin-1")
     return next((v for k, v in [*req.form(), *req.params()] if k.lower() == "token"), None)
 
 
+TOKEN_VALUE = re.compile(rb'name="token"\r\n\r\n(.*?)\r\n--', re.DOTALL)
+TOKEN_PART = re.compile(rb'--[^\r\n]+\r\nContent-Disposition: form-data; name="token"\r\n\r\n.*?\r\n(?=--)', re.DOTALL)
+
+
 def without_token(req: Request) -> Request:
+    if "multipart/" in (req.header("Content-Type") or ""):  # an upload's token part
+        req = replace(req, body=TOKEN_PART.sub(b"", req.body, count=1))
     req = req.with_header("Authorization", None)
     req = req.with_params([(k, v) for k, v in req.params() if k.lower() != "token"])
     return req.with_form([(k, v) for k, v in req.form() if k.lower() != "token"]) if req.is_form() else req
