@@ -378,7 +378,7 @@ class RequirementTracker:
             results,
             self.checks,
             writes=written.summary() if written is not None else None,
-            power=[p for p in map(power.recorded, suites) if p is not None],
+            power=[p for p in (power.recorded(s, self._vendor_version(s)) for s in suites) if p is not None],
             run_tag=writes.run_tag(),
             seed=self.config.getoption("harness_seed", None),
             command=command,
@@ -386,6 +386,10 @@ class RequirementTracker:
             duration_s=time.monotonic() - self.clock,
             scope=scope,
         )
+
+    def _vendor_version(self, suite: str) -> str | None:
+        """The version a provider suite certified (Cityworks' --cw-version), for its recorded mutation score."""
+        return self.config.getoption("cw_version", None) if suite == "providers/cityworks" else None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         json_path, html_path = self.config.getoption("report_json"), self.config.getoption("report_html")

@@ -12,9 +12,11 @@ from .suites import ROOT
 FILE = "mutation-score.json"
 
 
-def recorded(suite: str) -> dict[str, Any] | None:
-    """The recorded score of `suite` (`providers/opengov`), None when there is none."""
-    path = ROOT / suite / FILE
+def recorded(suite: str, version: str | None = None) -> dict[str, Any] | None:
+    """The recorded score of `suite` (`providers/opengov`) for `version` when one was recorded for it, else the
+    suite's default one; None when there is none."""
+    own = ROOT / suite / f"mutation-score-{version}.json"
+    path = own if version and own.is_file() else ROOT / suite / FILE
     if not path.is_file():
         return None
     try:

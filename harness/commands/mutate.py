@@ -37,7 +37,11 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     p.add_argument("--only", action="append", default=[], metavar="PREFIX", help="mutations whose id starts so")
     p.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, help="certify --examples in each trial")
     p.add_argument("--fail-under", type=float, metavar="PERCENT", help="exit 1 when the score is lower")
-    p.add_argument("--record", action="store_true", help="write the score to the suite's mutation-score.json")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="write the score beside the suite: mutation-score.json (mutation-score-VERSION.json for another version)",
+    )
     p.add_argument("--list", action="store_true", help="list the catalogue and run nothing")
     p.add_argument("--json", metavar="FILE", help="the run as JSON (civic-harness-mutation/1)")
     p.add_argument("--html", metavar="FILE", help="the run as a self-contained HTML page")
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     if args.html:
         html.write_mutation(args.html, report)
     if args.record:
-        path = folder / "mutation-score.json"
+        own = args.version and args.version != v.default_version()
+        path = folder / (f"mutation-score-{args.version}.json" if own else "mutation-score.json")
         path.write_text(json.dumps(score.record(report), indent=2) + "\n", encoding="utf-8")
         print(f"recorded: {path}")
     written = report["totals"]["written"]
