@@ -327,3 +327,16 @@ def test_certify_says_which_checks_want_test_accounts_and_how_to_run_them():
     assert "a test account to link; give certify --account NUMBER:VERIFICATION" in output
     assert verdicts["WID-API-5"] == "SKIPPED"
     assert "the suite's power" in output
+
+
+def test_the_recorded_power_is_the_certified_versions_when_there_is_one(tmp_path, monkeypatch):
+    from conformance import power
+
+    suite = tmp_path / "providers" / "cityworks"
+    suite.mkdir(parents=True)
+    for name, version in (("mutation-score.json", "23"), ("mutation-score-2013.json", "2013")):
+        (suite / name).write_text(json.dumps({"suite": "cityworks", "version": version, "totals": {}}))
+    monkeypatch.setattr(power, "ROOT", tmp_path)
+    assert power.recorded("providers/cityworks", "2013")["version"] == "2013"
+    assert power.recorded("providers/cityworks", "15.4")["version"] == "23"  # none for 15.4: the suite's own
+    assert power.recorded("providers/opengov") is None
