@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import Phase
 
-from . import evidence, frontdoor, report, requirements, writers, writes
+from . import evidence, frontdoor, power, report, requirements, writers, writes
 from .report import suite_of
 from .scorecard import Verdict, verdicts
 from .targets import target_urls
@@ -373,10 +373,12 @@ class RequirementTracker:
         results = [v for v in results if not (excluded and v.requirement.id.startswith(excluded))]
         command = self.config.getoption("report_command") or shlex.join(["pytest", *sys.argv[1:]])
         written = self.config.stash.get(WRITES, None)
+        suites = sorted({c.suite for c in self.checks.values() if c.suite.startswith("providers/")})
         return report.model(
             results,
             self.checks,
             writes=written.summary() if written is not None else None,
+            power=[p for p in (power.recorded(s, self._vendor_version(s)) for s in suites) if p is not None],
             run_tag=writes.run_tag(),
             seed=self.config.getoption("harness_seed", None),
             command=command,
@@ -384,6 +386,10 @@ class RequirementTracker:
             duration_s=time.monotonic() - self.clock,
             scope=scope,
         )
+
+    def _vendor_version(self, suite: str) -> str | None:
+        """The version a provider suite certified (Cityworks' --cw-version), for its recorded mutation score."""
+        return self.config.getoption("cw_version", None) if suite == "providers/cityworks" else None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         json_path, html_path = self.config.getoption("report_json"), self.config.getoption("report_html")

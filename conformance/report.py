@@ -11,6 +11,7 @@ from typing import Any
 
 from .requirements import Requirement
 from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals
+from .wanting import is_wanting
 
 FORMAT = "civic-harness-report/1"
 MAX_DETAIL = 12_000
@@ -58,10 +59,12 @@ def model(
     duration_s: float,
     scope: str = "all",
     writes: list[dict[str, Any]] | None = None,
+    power: list[dict[str, Any]] | None = None,
     run_tag: str | None = None,
 ) -> dict[str, Any]:
     """`writes`: what the run created or changed at its target(s) (conformance/writes.py); None when it ran
-    against the bundled stack only."""
+    against the bundled stack only. `power`: the recorded mutation scores of the provider suites that ran
+    (conformance/power.py)."""
     counts = totals(verdicts)
     return {
         "format": FORMAT,
@@ -84,6 +87,13 @@ def model(
         "requirements": [_requirement(v, checks) for v in verdicts],
         "checks": [asdict(c) for c in checks.values()],
         "writes": writes,
+        "power": power or [],
+        # checks skipped until the target's owner gives what they need (conformance/wanting.py)
+        "wanting": [
+            {"check": c.id, "requirements": c.requirements, "message": c.message}
+            for c in checks.values()
+            if c.outcome == "skipped" and is_wanting(c.message)
+        ],
         "run_tag": run_tag,  # what every record the run created carries (conformance/writes.py)
     }
 

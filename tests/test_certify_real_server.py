@@ -1,5 +1,5 @@
 """`civic-harness certify` as it meets a vendor's real server: each simulator behind a plain reverse proxy
-that hides `/_sim` (tests/vendor_proxy.py). The suites must pass — checks that need the control plane
+that hides `/_sim` (harness/mutate/proxy.py). The suites must pass — checks that need the control plane
 SKIPPED, never PASS —, and still fail, naming the right IDs, against the simulators' wrong modes. In front of
 Cityworks and OpenGov the proxy also answers like IIS with its default request limits: generated calls beyond
 them are refused with IIS's page, which the suites report as the front door's doing, not the API's."""
@@ -16,10 +16,10 @@ from aiohttp import web
 from conformance import frontdoor
 from conformance.targets import simulator_at
 from contracts.front_door import IIS, Limits
+from harness.mutate.proxy import ThreadedApp, behind_proxy
 from simulators.kit.frontdoor import IIS_404_PAGE as IIS_NOT_FOUND
 
 from .certify_runner import certify, simulator
-from .vendor_proxy import ThreadedApp, behind_proxy
 
 # generated calls per operation and mode (the cheapest run that still fuzzes), the same calls every run, and
 # the skip reasons shown

@@ -1,4 +1,5 @@
-"""The report as a self-contained HTML scorecard (templates/scorecard.html; works offline, phone layout)."""
+"""The report as a self-contained HTML scorecard (templates/scorecard.html; works offline, phone layout); a
+mutation run's report (civic-harness mutate) as templates/mutation.html, in the same style."""
 
 from __future__ import annotations
 
@@ -22,3 +23,7 @@ def render(report: Mapping[str, Any]) -> str:
 
 def write(path: str | Path, report: Mapping[str, Any]) -> None:
     Path(path).write_text(render(report), encoding="utf-8")
+
+
+def write_mutation(path: str | Path, report: Mapping[str, Any]) -> None:
+    Path(path).write_text(_TEMPLATES.get_template("mutation.html").render(r=report), encoding="utf-8")

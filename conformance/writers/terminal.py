@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import frontdoor, writes
+from .. import frontdoor, power, writes
 from ..report import suite_of
 from ..scorecard import FAIL, NOT_COVERED, PASS, SKIPPED
 
@@ -44,6 +44,21 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
         f"{totals['not_covered']} not covered (gaps, not passes) of {totals['requirements']} requirement IDs"
         + (" in this suite's scope" if report["scope"] == "covered" else "")
     )
+    wanting = report.get("wanting") or []
+    if wanting:
+        tw.section("skipped for want of input (give it to run them)")
+        by_reason: dict[str, list[dict[str, Any]]] = {}
+        for w in wanting:
+            by_reason.setdefault(w["message"], []).append(w)
+        for message, items in by_reason.items():
+            ids = ", ".join(sorted({rid for w in items for rid in w["requirements"]})) or "no ID"
+            tw.line(f"{ids}: {len(items)} check(s) {message}", yellow=True)
+    if report.get("power") is not None and any(suite_of(c["id"]).startswith("providers/") for c in report["checks"]):
+        tw.section("the suite's power (mutation score of its last recorded run)")
+        for record in report["power"]:
+            tw.line(power.describe(record))
+        if not report["power"]:
+            tw.line("no mutation score recorded for this suite (civic-harness mutate NAME --record)", yellow=True)
     if report.get("writes"):
         tw.section("written to the target (find and remove these on a shared sandbox)")
         for line in writes.describe(report["writes"]):

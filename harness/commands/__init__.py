@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import campaign, capture, certify, conformance, gateway, load, proxy, sim, up, verify_traffic
+from . import campaign, capture, certify, conformance, gateway, load, mutate, proxy, sim, up, verify_traffic
 
 COMMANDS: dict[str, ModuleType] = {
-    m.NAME: m for m in (sim, up, gateway, conformance, certify, load, campaign, capture, proxy, verify_traffic)
+    m.NAME: m for m in (sim, up, gateway, conformance, certify, mutate, load, campaign, capture, proxy, verify_traffic)
 }

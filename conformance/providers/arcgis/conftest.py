@@ -11,6 +11,7 @@ import requests
 
 from conformance import evidence
 from conformance.targets import target_urls
+from conformance.wanting import wanting
 
 NAME = "arcgis"
 TIMEOUT_S = 30
@@ -76,7 +77,7 @@ def customer_server(geo_target: Geocoder) -> Iterator[Geocoder]:
     own ArcGIS Server, or the target itself when it was given with a token."""
     if not geo_target.bundled:
         if not geo_target.token:
-            pytest.skip("give --geo-token to certify a server that requires tokens")
+            pytest.skip(wanting("a token, to certify a server that requires one", "--token TOKEN", "--geo-token"))
         yield geo_target
         return
     from harness.bundled import simulator_config

@@ -60,5 +60,8 @@ def test_operation_answers_by_the_contract(geo_target, geo_schema, front_door, r
             return
         assert response.status_code < 500
         case.validate_response(response, checks=CHECKS)
+        body = response.json() if "json" in response.headers.get("Content-Type", "") else None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):  # GEO-API-2: bad input is code 400
+            assert body["error"].get("code") == 400, f"an error object with code {body['error'].get('code')}"
 
     run()

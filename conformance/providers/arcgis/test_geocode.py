@@ -53,6 +53,22 @@ def test_out_sr_web_mercator(geo_target):
     assert metres((lon, lat), (wgs["x"], wgs["y"])) < 1
 
 
+@pytest.mark.req("GEO-API-4")
+def test_candidates_are_found_by_address_fields_and_honour_out_sr(geo_target):
+    address = geo_target.json("reverseGeocode", location=xy(geo_target.point))["address"]
+    fields = {"address": address["Address"], "city": address["City"], "postal": address["Postal"]}
+    body = geo_target.json("findAddressCandidates", outFields="*", maxLocations=5, **fields)
+    assert body["candidates"], f"no candidate for {fields}"
+    assert (
+        body["candidates"][0]["attributes"]
+        .get("Match_addr", body["candidates"][0]["address"])
+        .startswith(address["Address"])
+    ), body["candidates"][0]
+    merc = geo_target.json("findAddressCandidates", maxLocations=1, outSR="102100", **fields)
+    assert merc["spatialReference"].get("latestWkid", merc["spatialReference"]["wkid"]) in (3857, 102100)
+    assert abs(merc["candidates"][0]["location"]["x"]) > 180, "outSR=102100 answered degrees, not metres"
+
+
 @pytest.mark.req("GEO-API-1")
 def test_pretty_json_is_the_same_answer(geo_target):
     plain = geo_target.call("reverseGeocode", location=xy(geo_target.point))
@@ -114,6 +130,22 @@ def test_a_customer_server_wants_its_token(customer_server):
 
 
 @pytest.mark.req("GEO-API-3")
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("operation", ["", "reverseGeocode", "findAddressCandidates", "suggest"])
+def test_every_operation_of_a_customer_server_wants_its_token(customer_server, operation, method):
+    params = {
+        "": {},
+        "reverseGeocode": {"location": xy(customer_server.point)},
+        "findAddressCandidates": {"SingleLine": "1 Main St"},
+        "suggest": {"text": "1 Main"},
+    }[operation]
+    missing = customer_server.call(operation, method, with_token=False, **params).json()
+    assert missing.get("error", {}).get("code") == 499, f"{operation or 'the service'} without a token: {missing}"
+    wrong = customer_server.call(operation, method, token="not-the-token", **params).json()
+    assert wrong.get("error", {}).get("code") == 498, f"{operation or 'the service'} with a wrong token: {wrong}"
+
+
+@pytest.mark.req("GEO-API-3")
 def test_the_service_description_answers_under_the_service_path(customer_server):
     body = customer_server.json("")
     assert "ReverseGeocode" in body["capabilities"] and body["spatialReference"]["wkid"] == 4326
@@ -140,6 +172,21 @@ def test_a_suggestion_leads_find_address_candidates_to_its_address(geo_target):
     )
     missing = geo_target.json("suggest")
     assert missing["error"]["code"] == 400 and "suggestions" not in missing
+
+
+@pytest.mark.req("GEO-API-5")
+def test_suggest_keeps_to_max_suggestions_and_the_search_extent(geo_target):
+    if "Suggest" not in geo_target.json("").get("capabilities", ""):
+        pytest.skip("this locator serves no suggest (published without suggestions)")
+    typed = geo_target.json("reverseGeocode", location=xy(geo_target.point))["address"]["Address"][:2]
+    near = xy(geo_target.point)
+    plenty = geo_target.json("suggest", text=typed, location=near)["suggestions"]
+    if len(plenty) > 1:
+        assert len(geo_target.json("suggest", text=typed, location=near, maxSuggestions=1)["suggestions"]) == 1
+    lon, lat = geo_target.far_point
+    far = f"{lon - 0.5},{lat - 0.5},{lon + 0.5},{lat + 0.5}"
+    outside = geo_target.json("suggest", text=typed, location=near, searchExtent=far)["suggestions"]
+    assert plenty and outside == [], f"searchExtent {far} (no address there) still suggested {outside[:2]}"
 
 
 @pytest.mark.req("GEO-API-5")

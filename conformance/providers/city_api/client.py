@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from conformance import answers
 from contracts.widget_signing import sign
 
 TIMEOUT_S = 30
@@ -106,6 +107,7 @@ def link_account(endpoint: WidgetEndpoint, user: str, which: int = 0) -> dict[st
         "POST", "/v1/links", json={"user": user, "account_number": number, "verification": verification}
     )
     assert resp.status_code in (200, 201), f"linking a test account answered {resp.status_code}: {resp.text[:300]}"
+    assert answers.problems("city-widget", "createLink", resp) == []
     return resp.json()
 
 
@@ -117,12 +119,16 @@ def content_params(endpoint: WidgetEndpoint, user: str, view: str) -> dict[str, 
         if endpoint.property_params is None:
             import pytest
 
-            pytest.skip("a property-dependent widget needs --wid-property or --wid-address")
+            from conformance.wanting import wanting
+
+            pytest.skip(wanting("a parcel the widget knows", "--property ID or --address TEXT", "--wid-property"))
         params.update(endpoint.property_params)
     if info["linking"]["account"] or info["linking"]["external"]:
         if not endpoint.accounts:
             import pytest
 
-            pytest.skip("a widget that links accounts needs a test account (--wid-account)")
+            from conformance.wanting import wanting
+
+            pytest.skip(wanting("a test account to link", "--account NUMBER:VERIFICATION", "--wid-account"))
         link_account(endpoint, user)
     return params

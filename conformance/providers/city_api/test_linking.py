@@ -10,6 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from conformance import answers
+from conformance.wanting import wanting
+
 from .client import TIMEOUT_S, error_code, link_account
 from .conftest import needs
 
@@ -17,6 +20,7 @@ from .conftest import needs
 def links(endpoint, user):
     resp = endpoint.call("GET", "/v1/links", params={"user": user})
     assert resp.status_code == 200, resp.text[:300]
+    assert answers.problems("city-widget", "listLinks", resp) == []
     return resp.json()["links"]
 
 
@@ -27,7 +31,8 @@ def content(endpoint, user, **params):
 def needs_accounts(endpoint, n: int) -> None:
     needs(endpoint, "account")
     if len(endpoint.accounts) < n:
-        pytest.skip(f"needs {n} test account(s): --wid-account NUMBER:VERIFICATION")
+        what = "a test account to link" if n == 1 else f"{n} test accounts, to show citizens are kept apart"
+        pytest.skip(wanting(what, "--account NUMBER:VERIFICATION" + f" ({n} times)" * (n > 1), "--wid-account"))
 
 
 @pytest.mark.req("WID-API-3")
@@ -48,6 +53,7 @@ def test_link_lifecycle(endpoint, user):
         "POST", "/v1/links", json={"user": user, "account_number": number, "verification": verification}
     )
     assert made.status_code == 201, made.text[:300]
+    assert answers.problems("city-widget", "createLink", made) == []
     link = made.json()
     assert number not in made.text, "the full account number is echoed back"
     assert link["account"]["masked_number"].endswith(number[-4:])

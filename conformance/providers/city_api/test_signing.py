@@ -25,19 +25,30 @@ def test_a_signed_request_is_served(endpoint):
     assert resp.status_code == 200, resp.text[:300]
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "kwargs"),
-    [
-        ("GET", PROBE, {}),
-        ("GET", "/v1/content", {"params": {"view": "dashboard", "user": "u-unsigned"}}),
-        ("GET", "/v1/links", {"params": {"user": "u-unsigned"}}),
-        # Even a body the contract would reject: authentication comes first.
-        ("POST", "/v1/links", {"json": {}}),
-    ],
-    ids=["widget", "content", "links", "bad-body"],
-)
+# Every signed operation of the contract, with input it would otherwise serve (or, for a body the contract
+# would reject, refuse later: authentication comes first).
+SIGNED = [
+    ("GET", PROBE, {}),
+    ("GET", "/v1/content", {"params": {"view": "dashboard", "user": "u-unsigned"}}),
+    ("GET", "/v1/links", {"params": {"user": "u-unsigned"}}),
+    ("POST", "/v1/links", {"json": {}}),
+    ("POST", "/v1/links", {"json": {"user": "u-unsigned", "account_number": "1", "verification": "1"}}),
+    ("DELETE", "/v1/links/no-such-link", {"params": {"user": "u-unsigned"}}),
+    ("POST", "/v1/external-links", {"json": {"user": "u-unsigned", "return_url": "https://portal.example/back"}}),
+    ("POST", "/v1/external-links/complete", {"json": {"user": "u-unsigned", "code": "c-unsigned"}}),
+]
+SIGNED_IDS = ["widget", "content", "links", "bad-body", "link", "unlink", "external-start", "external-complete"]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), SIGNED, ids=SIGNED_IDS)
 def test_unsigned_requests_are_refused(endpoint, method, path, kwargs):
     refused(endpoint.call(method, path, auth=False, **kwargs), "missing_signature")
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), SIGNED, ids=SIGNED_IDS)
+def test_every_operation_refuses_the_wrong_secret(endpoint, method, path, kwargs):
+    wrong = WidgetAuth(endpoint.key_id, endpoint.secret + "-wrong")
+    refused(endpoint.call(method, path, auth=wrong, **kwargs), "bad_signature")
 
 
 @pytest.mark.parametrize("dropped", [KEY_ID, TIMESTAMP, NONCE, SIGNATURE])

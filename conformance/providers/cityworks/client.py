@@ -6,10 +6,12 @@ It deliberately knows nothing of the simulator: the suite certifies any Citywork
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+
+from conformance import answers
 
 TIMEOUT_S = 30
 NEW_AUTH = "/Services/General/Authentication/Authenticate"
@@ -31,10 +33,14 @@ class Reply:
     content_type: str
     body: Any  # the decoded envelope, or text / bytes for anything else
     raw: bytes
+    problems: list[str] = field(default_factory=list)  # what the contract does not document about the answer
 
     @property
     def envelope(self) -> dict[str, Any]:
         assert isinstance(self.body, dict), f"expected a JSON envelope, got {self.content_type}: {self.raw[:200]!r}"
+        # every envelope a check reads is one its operation documents (CW-API-5): a field left out or of another
+        # type fails whichever check read it
+        assert not self.problems, f"an answer outside the contract: {self.problems}"
         return self.body
 
     @property
@@ -120,4 +126,10 @@ class CityworksClient:
                 body = resp.text  # a broken body stays visible as text; `.envelope` then fails clearly
         elif ctype.startswith("text/"):
             body = resp.text
-        return Reply(resp.status_code, ctype, body, resp.content)
+        operation = answers.operation_at("cityworks", method, path)
+        found = answers.problems("cityworks", operation, resp) if operation and isinstance(body, dict) else []
+        # from 2015 on every envelope has the message lists (the contract's anyOf also admits 2013's shape)
+        modern = operation and not self.legacy and answers.extension("cityworks", operation, "x-envelope") != "obsolete"
+        if modern and isinstance(body, dict) and "Status" in body:
+            found += [f"{operation}: the envelope lacks {k}" for k in ENVELOPE_KEYS if k not in body]
+        return Reply(resp.status_code, ctype, body, resp.content, found)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+
+from contracts import load_contract
 
 from .client import ENVELOPE_KEYS, NEW_AUTH, OLD_AUTH
 
 UNAUTHORIZED, INVALID_CREDENTIALS = 2, 3
+CONTRACT = load_contract("cityworks")
+# every operation that takes a token (all but signing in), as the contract lists them
+SECURED = [
+    path
+    for path, item in CONTRACT["paths"].items()
+    if "post" in item and item["post"].get("security", CONTRACT.get("security"))
+]
 
 
 @pytest.mark.req("CW-VER-1")
@@ -112,3 +123,48 @@ def test_cityworks_online_token_works_as_the_password(cw, probe):
     )
     token = cw.authenticate(password=online.value["Token"]).value["Token"]
     assert cw.call(probe, {}, token=token).status == 0
+
+
+def _resolve(node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = CONTRACT
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def valid_data(spec: dict[str, Any]) -> Any:
+    """`data` an operation accepts: its documented example, else its required members with a value each."""
+    content = _resolve(spec.get("requestBody", {})).get("content", {})
+    form = content.get("application/x-www-form-urlencoded") or content.get("multipart/form-data") or {}
+    example = form.get("example", {}).get("data")
+    if isinstance(example, str):
+        return json.loads(example)
+    schema = _resolve(_resolve(form.get("schema", {})).get("properties", {}).get("data", {}).get("contentSchema", {}))
+    sample = {"integer": 1, "number": 1, "string": "x", "boolean": True, "array": [1], "object": {}}
+    out = {}
+    for name in schema.get("required", []):
+        kind = _resolve(schema.get("properties", {}).get(name, {})).get("type", "integer")
+        out[name] = sample.get(kind if isinstance(kind, str) else kind[0], 1)
+    return out
+
+
+@pytest.mark.req("CW-VER-2")
+@pytest.mark.parametrize("path", SECURED)
+def test_every_operation_refuses_a_missing_or_forged_token(cw, cw_target, path):
+    """A site that checks the token on the calls a client makes first but not on every one fails here."""
+    spec = CONTRACT["paths"][path]["post"]
+    if spec.get("x-versions") and cw.family not in spec["x-versions"]:
+        pytest.skip(f"{path} is not served by Cityworks {cw.version}")
+    if spec.get("x-licence") and spec["x-licence"] not in cw_target.licences:
+        pytest.skip(f"the target is not licensed for {spec['x-licence']}")
+    data = valid_data(spec)  # valid arguments: a server may check them before the token
+    content = _resolve(spec.get("requestBody", {})).get("content", {})
+    files = {"file": ("photo.jpg", b"\xff\xd8\xff", "image/jpeg")} if "multipart/form-data" in content else None
+    for reply in (
+        cw.call(path, data, auth="none", files=files),
+        cw.call(path, data, token="not-a-token", files=files),
+    ):
+        assert reply.http_status == 200 and reply.status == UNAUTHORIZED, f"{path}: {reply.raw[:200]!r}"
+        assert reply.envelope["Value"] in (None, [], {})

@@ -82,3 +82,40 @@ def test_a_call_to_an_unknown_request_is_refused(modern, cw_target):
     item = reply.envelope["ErrorMessages"][0]
     assert item["Code"] == INVALID_REQUEST_ID and item["MessageType"] == 2, item
     assert modern.call(f"{CALLS}/ByRequestId", {"RequestId": unknown}).status == ERROR
+
+
+@pytest.mark.req("CW-API-6")
+def test_every_documented_member_of_a_call_reads_back(modern, request_id):
+    from .test_records import every_member, same
+
+    tag = uuid.uuid4().hex[:6]
+    sent = every_member(f"{CALLS}/AddToRequest", {"RequestId": request_id}, tag)
+    sent |= {"CustCallback": True, "CustContact": True, "IsFollowUpCall": True, "IsResident": True}
+    added = modern.call(f"{CALLS}/AddToRequest", sent)
+    assert added.status == 0, added.envelope.get("Message")
+    calls = modern.call(f"{CALLS}/ByRequestId", {"RequestId": request_id}).value
+    read = calls[-1]
+    shown = {k: v for k, v in sent.items() if k in read and k != "RequestId"}
+    assert len(shown) >= 20, f"a call reads back few of the members AddToRequest takes: {sorted(shown)}"
+    wrong = {k: (v, read[k]) for k, v in shown.items() if not same(v, read[k])}
+    assert not wrong, f"members that did not read back as sent (sent, read): {wrong}"
+
+
+@pytest.mark.req("CW-API-6")
+def test_a_saved_preference_reads_back_by_its_category_and_name(modern):
+    """UserSave (walker/cityworks) then User asking for that category and name: the value saved, and only what
+    was asked for."""
+    tag = uuid.uuid4().hex[:8]
+    # three preferences, each sharing its category or its name with the one asked for
+    prefs = [
+        (f"harness-{tag}", f"Layer{tag}", "a"),
+        (f"harness-{tag}", f"Other{tag}", "b"),
+        (f"h2-{tag}", f"Layer{tag}", "c"),
+    ]
+    for category, element, value in prefs:
+        saved = {"Category": category, "Element": element, "DefaultValue": value}
+        reply = modern.call("/Services/Ams/Preferences/UserSave", saved)
+        assert reply.status == 0, reply.envelope.get("Message")
+    asked = {"Categories": [prefs[0][0]], "PreferenceNames": [prefs[0][1]]}
+    data = modern.call("/Services/Ams/Preferences/User", asked).value["Data"]
+    assert [(p["Category"], p["Element"], p["DefaultValue"]) for p in data] == [prefs[0]], data

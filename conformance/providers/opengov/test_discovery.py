@@ -53,5 +53,9 @@ def test_the_request_class_meta_names_its_type_and_children(og):
     assert meta["BOType"] == 4  # CAMP-11: 4 is a request
     children = {c.lower() for c in meta["Children"]}
     assert {og.comment_class.lower(), "cgrequests_cgattachmentsclass"} <= children
+    chosen = og.call("GET", "meta/Classes", params={"classNames": f"{REQUESTS},{ISSUES}"})
+    assert chosen.status_code == 200, chosen.text[:300]
+    named = {o["ClassName"].lower() for o in objects(chosen.json()) if "BOType" in o and "ClassName" in o}
+    assert named == {REQUESTS.lower(), ISSUES.lower()}, f"classNames={REQUESTS},{ISSUES} answered {sorted(named)}"
     unknown = og.call("GET", "meta/Classes/cgNoSuchClassAtAllClass")
     assert 400 <= unknown.status_code < 500 and isinstance(unknown.json()["Message"], str)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 
 import pytest
 import requests
@@ -26,6 +27,18 @@ def test_paging_reaches_every_request_issue_exactly_once(og):
         seen += [r["Oid"] for r in page]
     assert len(seen) == total == len(set(seen)) and seen == sorted(seen)
     assert {"InactiveField", "IssueField"} <= set(first[0])
+
+
+@pytest.mark.req("OG-API-1")
+def test_fields_chooses_the_fields_that_come_back(og):
+    """Integrations page whole classes with `fields` (WF-OG-21): a server that ignores it sends every field."""
+    every, _ = og.records(ISSUES, limit=3)
+    chosen, _ = og.records(ISSUES, fields="IssueField", limit=3)
+    assert len(every[0]) > 2, "a request issue has more fields than its Oid and IssueField"
+    assert [r["Oid"] for r in chosen] == [r["Oid"] for r in every]
+    for row in chosen:
+        assert {k.lower() for k in row} <= {"oid", "issuefield"}, f"fields=IssueField answered {sorted(row)}"
+        assert "IssueField" in row
 
 
 @pytest.mark.req("OG-API-1", "OG-API-3")
@@ -84,6 +97,8 @@ def test_requesters_are_found_by_email_and_names_and_duplicates_show(og):
 def test_an_update_is_found_by_a_modified_since_filter(og):
     (created,) = og.create(REQUESTS, {"IssueField": "Graffiti", "IntegrationIDField": writes.tag()})
     since = created["cgLastModifiedField"]
+    # ISO 8601, as integrations read it (gateway/domain/vendor_time.py) and as the filter takes it back
+    assert isinstance(since, str) and datetime.fromisoformat(since.replace("Z", "+00:00")), since
     resp = og.call("PUT", f"classes/{REQUESTS}", json={REQUESTS: [{"Oid": created["Oid"], "StatusField": "Closed"}]})
     assert resp.status_code == 200
     changed, _ = og.records(
@@ -123,6 +138,59 @@ def test_comments_are_children_in_order_with_their_public_flag(og):
     assert resp.status_code == 200
     listed = resp.json()[og.comment_class]
     assert [(c["CommentField"], c["PublicField"] in (True, 1, "True", "true")) for c in listed] == sent
+
+
+@pytest.mark.req("OG-API-6")
+def test_a_raw_upload_is_named_by_its_file_name(og):
+    """The raw-body upload has no part to name the file: `fileName` is its only name."""
+    (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    name = f"scf-{uuid.uuid4().hex[:8]}.jpg"
+    upload = og.call(
+        "POST",
+        f"attachments/{REQUESTS}/{request['Oid']}/cgRequests_cgAttachmentsClass",
+        params={"fileName": name},
+        data=b"\xff\xd8\xff raw photo",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert upload.status_code in (200, 201), upload.text[:300]
+    assert upload.json()["cgRequests_cgAttachmentsClass"][0]["FileNameField"] == name
+
+
+@pytest.mark.req("OG-API-4", "OG-API-3")
+def test_children_are_filtered_sorted_and_paged_like_any_class(og):
+    (request,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    path = f"classes/{REQUESTS}/{request['Oid']}/{og.comment_class}"
+    for text, public in [("one", True), ("two", False), ("three", True), ("four", True)]:
+        og.create(og.comment_class, {"CommentField": text, "PublicField": public}, path=path)
+
+    def listed(**params):
+        resp = og.call("GET", path, params=params)
+        assert resp.status_code == 200, resp.text[:300]
+        return resp.json()[og.comment_class], resp.json()["_metadata"]
+
+    every, meta = listed()
+    assert [c["CommentField"] for c in every] == ["one", "two", "three", "four"] and meta["totalCount"] == 4
+    public, _ = listed(filter="(([Public] is equal to true))")
+    assert [c["CommentField"] for c in public] == ["one", "three", "four"]
+    assert [c["CommentField"] for c in listed(sort="Oid:dsc")[0]] == ["four", "three", "two", "one"]
+    page, meta = listed(limit=2, offset=1)
+    assert [c["CommentField"] for c in page] == ["two", "three"] and (meta["limit"], meta["offset"]) == (2, 1)
+    narrow, _ = listed(fields="CommentField")
+    assert all({k.lower() for k in c} <= {"oid", "commentfield"} for c in narrow), narrow[0]
+    lean, _ = listed(ignoreNullFields="true")
+    assert all(v is not None for c in lean for v in c.values()), "ignoreNullFields=true still listed empty fields"
+    assert any(v is None for c in every for v in c.values()) or lean == every
+
+
+@pytest.mark.req("OG-API-1")
+def test_ignore_null_fields_leaves_empty_fields_out(og):
+    (created,) = og.create(REQUESTS, {"IssueField": "Pothole"})
+    query = f"(([Oid] is equal to {created['Oid']}))"
+    (full,), _ = og.records(REQUESTS, filter=query)
+    (lean,), _ = og.records(REQUESTS, filter=query, ignoreNullFields="true")
+    empty = {k for k, v in full.items() if v is None}
+    assert empty, "a new request has fields nobody set"
+    assert not empty & set(lean) and lean["IssueField"] == "Pothole"
 
 
 @pytest.mark.req("OG-API-6")

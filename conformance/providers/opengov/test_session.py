@@ -49,6 +49,18 @@ def test_the_signed_in_user_is_the_same_by_basic_and_by_cookie(og):
 
 
 @pytest.mark.req("OG-API-8")
+def test_the_user_name_key_is_read_in_either_spelling(og):
+    """VG sends `userName`, the vendor's documentation `username` (contracts/opengov.yaml, authenticate)."""
+    for key in ("userName", "username"):
+        browser = requests.Session()
+        resp = browser.post(
+            f"{og.url}/api/v1/authenticate", json={key: og.login, "password": og.password}, timeout=TIMEOUT_S
+        )
+        assert resp.status_code == 200 and resp.json()["LogOnStatus"] == 0, f"{key}: {resp.text[:300]}"
+        assert browser.get(f"{og.url}/api/v1/user", timeout=TIMEOUT_S).status_code == 200
+
+
+@pytest.mark.req("OG-API-8")
 def test_session_info_shows_a_cookie_only_while_signed_in(og):
     before = session_info(og, requests.Session())
     assert before is None or not before.get("Cookie")

@@ -1,11 +1,12 @@
-"""A plain reverse proxy in front of a simulator, so the suites meet it as they would a vendor's real server.
+"""A reverse proxy in front of a simulator, so the suites meet it as they would a vendor's real server.
 
 A real vendor has no `/_sim` control plane: the proxy answers every `/_sim` path as a plain web server
 answers a path it does not have (404, HTML) and forwards everything else byte for byte — method, raw path
 and query, headers, body — and the answer back the same way. Given front-door limits (contracts/front_door.py),
 it also answers like IIS's request filtering: a call over `maxQueryString`, `maxUrl` or `maxAllowedContentLength`
 gets IIS's own remote-client 404 page (the 404.15 / 404.14 / 404.13 sub-statuses never reach the wire) and never reaches
-the simulator. This is the tests' stand-in for a real deployment, not package code.
+the simulator. Given a `Tap` (tap.py), every call and answer passes through it: `civic-harness mutate` turns
+the simulator into a server with one defect that way. The project's tests certify through the plain proxy.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from yarl import URL
 
 from contracts.front_door import Limits
 from simulators.kit.frontdoor import refusal
+
+from .exchange import Request, Response
+from .tap import Tap
 
 LOOPBACK = "127.0.0.1"
 BIG = 1024 * 1024  # request line and header limits: oversized calls must reach the front door's own rules
@@ -60,7 +64,7 @@ def _iis_not_found() -> web.Response:
     return answer
 
 
-def create_proxy(upstream: str, front_door: Limits | None = None) -> web.Application:
+def create_proxy(upstream: str, front_door: Limits | None = None, tap: Tap | None = None) -> web.Application:
     origin = upstream.rstrip("/")
     session_key = web.AppKey("session", aiohttp.ClientSession)
 
@@ -81,22 +85,31 @@ def create_proxy(upstream: str, front_door: Limits | None = None) -> web.Applica
         body = await request.read()
         if front_door is not None and refuses(front_door, raw_path, len(body)):
             return _iis_not_found()  # a chunked body over the limit
-        headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP)
-        url = URL(origin + raw_path, encoded=True)  # as sent: no re-quoting, no dot-segment folding
+        sent = Request(
+            request.method,
+            raw_path.split("?", 1)[0],
+            request.rel_url.raw_query_string,
+            tuple((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP),
+            body,
+            tap.operation(request.method, request.path) if tap is not None else None,
+        )
+        call = tap.request(sent) if tap is not None else sent
+        url = URL(origin + call.path + (f"?{call.query}" if call.query else ""), encoded=True)  # no re-quoting
         try:
             async with request.app[session_key].request(
-                request.method,
+                call.method,
                 url,
-                headers=headers,
-                data=body if body or request.can_read_body else None,
+                headers=CIMultiDict(call.headers),
+                data=call.body if call.body or request.can_read_body else None,
                 allow_redirects=False,
                 skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
             ) as upstream_resp:
                 content = await upstream_resp.read()
-                back = CIMultiDict((k, v) for k, v in upstream_resp.headers.items() if k.lower() not in HOP_BY_HOP)
-                return web.Response(
-                    status=upstream_resp.status, reason=upstream_resp.reason, headers=back, body=content
-                )
+                back = tuple((k, v) for k, v in upstream_resp.headers.items() if k.lower() not in HOP_BY_HOP)
+                answer = Response(upstream_resp.status, back, content)
+                if tap is not None:
+                    answer = tap.response(call, sent, answer)
+                return web.Response(status=answer.status, headers=CIMultiDict(answer.headers), body=answer.body)
         except (TimeoutError, aiohttp.ClientError):
             return web.Response(
                 status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"
@@ -144,7 +157,7 @@ class ThreadedApp:
 
 
 @contextmanager
-def behind_proxy(upstream: str, front_door: Limits | None = None) -> Iterator[str]:
-    """The URL of a plain reverse proxy in front of `upstream` (with IIS's limits when given)."""
-    with ThreadedApp(create_proxy(upstream, front_door)) as proxy:
+def behind_proxy(upstream: str, front_door: Limits | None = None, tap: Tap | None = None) -> Iterator[str]:
+    """The URL of a reverse proxy in front of `upstream` (with IIS's limits when given, through `tap` if given)."""
+    with ThreadedApp(create_proxy(upstream, front_door, tap)) as proxy:
         yield proxy.url
