@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema_rs
 import requests
 
-from contracts import load_contract
+from contracts import deref, load_contract
 
 
 @functools.cache
@@ -24,19 +24,10 @@ def _operations(contract: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _resolve(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = doc
-        for part in node["$ref"][2:].split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 @functools.cache
 def _validator(contract: str, operation: str, status: str) -> Any:
     doc = load_contract(contract)
-    answer = _resolve(doc, (_operations(contract)[operation].get("responses") or {})[status])
+    answer = deref(doc, (_operations(contract)[operation].get("responses") or {})[status])
     for media, content in (answer.get("content") or {}).items():
         if "json" in media and "schema" in content:
             return jsonschema_rs.Draft202012Validator({**content["schema"], "components": doc["components"]})

@@ -40,5 +40,18 @@ def load_contract(name: str | Path) -> dict[str, Any]:
     return _load(contract_path(name).resolve())
 
 
+def deref(document: dict[str, Any], node: Any) -> Any:
+    """`node` with its local `$ref`s followed (at this node only; JSON Pointer escapes read)."""
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $refs are supported, got {ref!r}")
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
 def bundled_contracts() -> list[Path]:
     return sorted(CONTRACTS_DIR.glob("*.yaml"))

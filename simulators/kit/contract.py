@@ -15,6 +15,8 @@ from typing import Any
 import jsonschema_rs
 from aiohttp import web
 
+from contracts import deref
+
 from .lenient import loads
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -119,15 +121,7 @@ class ContractValidator:
 
     def resolve(self, node: Any) -> Any:
         """Follow local `$ref`s (only at this node) so a parameter's type can be read."""
-        while isinstance(node, dict) and "$ref" in node:
-            ref = node["$ref"]
-            if not ref.startswith("#/"):
-                raise ValueError(f"only local $refs are supported, got {ref!r}")
-            target: Any = self.document
-            for part in ref[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            node = target
-        return node
+        return deref(self.document, node)
 
     def _build_operations(self) -> list[Operation]:
         ops: list[Operation] = []

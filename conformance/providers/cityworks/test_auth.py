@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contracts import load_contract
+from contracts import deref, load_contract
 
 from .client import ENVELOPE_KEYS, NEW_AUTH, OLD_AUTH
 
@@ -126,12 +126,7 @@ def test_cityworks_online_token_works_as_the_password(cw, probe):
 
 
 def _resolve(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = CONTRACT
-        for part in node["$ref"][2:].split("/"):
-            target = target[part]
-        node = target
-    return node
+    return deref(CONTRACT, node)
 
 
 def valid_data(spec: dict[str, Any]) -> Any:

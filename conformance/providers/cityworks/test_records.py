@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conformance import writes
-from contracts import load_contract
+from contracts import deref, load_contract
 
 from .conftest import needs_licence
 
@@ -320,12 +320,7 @@ def _members(path: str) -> dict[str, Any]:
     doc = load_contract("cityworks")
 
     def resolve(node: Any) -> Any:
-        while isinstance(node, dict) and "$ref" in node:
-            target: Any = doc
-            for part in node["$ref"][2:].split("/"):
-                target = target[part]
-            node = target
-        return node
+        return deref(doc, node)
 
     body = resolve(doc["paths"][path]["post"]["requestBody"])["content"]["application/x-www-form-urlencoded"]
     data = resolve(resolve(body["schema"])["properties"]["data"]["contentSchema"])
