@@ -162,3 +162,15 @@ def test_a_given_sqlite_database_becomes_one_file_per_worker(tmp_path):
 
     with worker_database(f"sqlite:///{tmp_path / 'gw.db'}", "gw1") as url:
         assert url == f"sqlite:///{tmp_path / 'gw-gw1.db'}"
+
+
+@pytest.mark.req("H-OBS-3")
+def test_up_takes_the_gateways_log_settings_and_refuses_a_bad_one(monkeypatch, capsys):
+    """`up` writes the gateway's structured lines as `gateway` does (CIVIC_HARNESS_LOG_FORMAT / _LOG_LEVEL); a
+    value it cannot use is one sentence and exit 2, before anything starts."""
+    from harness.cli import main
+
+    monkeypatch.setenv("CIVIC_HARNESS_LOG_FORMAT", "jsn")
+    assert main(["up"]) == 2
+    err = capsys.readouterr().err
+    assert "log_format is text or json, not 'jsn'" in err and "Traceback" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,7 @@ def routes(made: dict[str, Any]) -> list[dict[str, str]]:
 
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     from contracts.scenario import ScenarioError, load
+    from gateway.observability.logs import configure
     from gateway.settings import Settings
 
     from ..democity import DEMO_API_KEY, DEMO_CITIZEN, INTERVALS, seed_demo_city
@@ -73,7 +75,16 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     sample_point = city.point()
     with tempfile.TemporaryDirectory(prefix="civic-harness-") as scratch:
         database = args.database_url or f"sqlite:///{Path(scratch) / 'gateway.db'}"
-        settings = Settings(database_url=database, api_keys=(DEMO_API_KEY,))
+        try:  # the gateway's log lines as `gateway` writes them; warnings and worse unless asked (a demo's terminal)
+            settings = Settings(
+                database_url=database,
+                api_keys=(DEMO_API_KEY,),
+                log_format=os.environ.get("CIVIC_HARNESS_LOG_FORMAT", "text"),
+                log_level=os.environ.get("CIVIC_HARNESS_LOG_LEVEL", "WARNING"),
+            )
+        except ValueError as exc:
+            return complain(str(exc))
+        configure(settings.log_format, settings.log_level, secrets=(settings.admin_token, DEMO_API_KEY))
         stack = Stack(configs, host=args.host, gateway=settings, scenario=scenario)
 
         async def announce(s: Stack) -> None:
