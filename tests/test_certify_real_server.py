@@ -198,8 +198,8 @@ def test_without_the_front_door_setting_the_same_run_would_fail_cityworks():
             "licences",
             {"CW-MODE-1"},
         ),
-        # the legacy envelope lacks ErrorMessages, which the bad-create checks read too
-        ({"legacy_envelope": True}, [], "envelope", {"CW-VER-1", "CW-API-1", "CW-API-5"}),
+        # the legacy envelope lacks ErrorMessages, which the bad-create and unknown-QA checks read too
+        ({"legacy_envelope": True}, [], "envelope", {"CW-VER-1", "CW-API-1", "CW-API-5", "CW-QA-1"}),
         ({"accept_token_param_on_23": True}, [], "scheme", {"CW-VER-2"}),
     ],
     ids=["comment-order+attachments+any-token", "licences", "envelope", "token-param-on-23"],
