@@ -340,3 +340,23 @@ def test_the_recorded_power_is_the_certified_versions_when_there_is_one(tmp_path
     assert power.recorded("providers/cityworks", "2013")["version"] == "2013"
     assert power.recorded("providers/cityworks", "15.4")["version"] == "23"  # none for 15.4: the suite's own
     assert power.recorded("providers/opengov") is None
+
+
+@pytest.mark.req("H-CON-3")
+def test_a_survivors_exchange_never_shows_a_credential():
+    """The report lists the exchange a mutation changed: a token in the query, a password inside Cityworks'
+    `data` form member and a token in a JSON answer are masked, as the simulators' journal masks them."""
+    from harness.mutate.exchange import Request, Response
+    from harness.mutate.tap import describe
+
+    form = (("Content-Type", "application/x-www-form-urlencoded"),)
+    original = Request(
+        "POST", "/Services/Ams/WorkOrder/Templates", "token=eyJSECRETTOKEN&data=%7B%7D", form,
+        b"data=%7B%22LoginName%22%3A%22svc%22%2C%22Password%22%3A%22hunter2hunter2%22%7D",
+    )  # fmt: skip
+    sent = Request(original.method, original.path, "token=eyJSECRETTOKEN", form, b"data=%7B%7D")
+    answer = Response(200, (("Content-Type", "application/json"),), b'{"Status":0,"Value":{"Token":"eyJANSWERTOKEN"}}')
+    shown = json.dumps(describe("check", original, sent, answer, Response(200, answer.headers, b'{"Status":0}')))
+    for secret in ("eyJSECRETTOKEN", "hunter2hunter2", "eyJANSWERTOKEN"):
+        assert secret not in shown, (secret, shown)
+    assert "WorkOrder/Templates" in shown and "LoginName" in shown, shown

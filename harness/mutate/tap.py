@@ -4,12 +4,15 @@ changed (the report's evidence)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from contracts import load_contract
 from simulators.kit.contract import ContractValidator
+from simulators.kit.secrets import mask_body, mask_query
 
 from .exchange import Request, Response, excerpt
 from .mutation import Mutation
@@ -70,22 +73,35 @@ class Tap:
 
 
 def describe(check: str | None, original: Request, sent: Request, resp: Response, out: Response) -> dict[str, Any]:
-    """One changed exchange as the report shows it: the call, and what the mutation did to it."""
-    target = original.path + (f"?{original.query}" if original.query else "")
+    """One changed exchange as the report shows it: the call, and what the mutation did to it, with every
+    credential (tokens, passwords, signatures in a query, a form, JSON or a header) masked by the kit's rules."""
     entry: dict[str, Any] = {
         "check": check,
         "operation": original.operation,
-        "call": f"{original.method} {target}"[:300],
+        "call": f"{original.method} {_target(original)}"[:300],
     }
     if sent != original:
-        entry["request_sent"] = f"{sent.method} {sent.path}" + (f"?{sent.query}" if sent.query else "")
+        entry["request_sent"] = f"{sent.method} {_target(sent)}"
         if sent.body != original.body:
-            entry["request_body_before"] = excerpt(original.body)
-            entry["request_body_after"] = excerpt(sent.body)
+            entry["request_body_before"] = _body(original.body, original.header("Content-Type"))
+            entry["request_body_after"] = _body(sent.body, sent.header("Content-Type"))
         changed = sorted({k for k, _ in {*sent.headers} ^ {*original.headers}})
         if changed:
             entry["request_headers_changed"] = changed
     if out != resp:
-        entry["answer_before"] = f"{resp.status} {excerpt(resp.body)}"
-        entry["answer_after"] = f"{out.status} {excerpt(out.body)}"
+        entry["answer_before"] = f"{resp.status} {_body(resp.body, resp.header('Content-Type'))}"
+        entry["answer_after"] = f"{out.status} {_body(out.body, out.header('Content-Type'))}"
     return entry
+
+
+def _target(request: Request) -> str:
+    if not request.query:
+        return request.path
+    masked = mask_query(request.params(), frozenset())
+    return f"{request.path}?{urlencode(masked, doseq=True, safe='*')}"
+
+
+def _body(body: bytes, content_type: str | None) -> str:
+    shown = mask_body(body, content_type or "", frozenset(), len(body))
+    text = shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
+    return excerpt(text.encode()) if shown is not None else ""
