@@ -77,7 +77,7 @@ def collect(
             out.append({"simulator": name, **_exchange(e), "own": bool(own)})
     # stable: within each rank the order above (the check's own newest first, else the newest last)
     out.sort(key=lambda e: (not e["own"], not e["wrong"]))
-    return out[: max(per_simulator, 6)] if since else out
+    return out[: max(per_simulator, 6)] if since is not None else out
 
 
 def _exchange(e: dict[str, Any]) -> dict[str, Any]:

@@ -171,6 +171,9 @@ def test_evidence_shows_the_failing_checks_own_calls_what_went_wrong_first():
             ("/x/5?a=1", 200, False),
         ]
         assert all(e["own"] for e in found)
+        # a simulator first watched during the check (no mark): all its calls are the check's, at most six shown
+        found = evidence.collect(since={})
+        assert len(found) == 6 and [e["status"] for e in found[:2]] == ["no answer", 500], found
         # a check that made no call: the newest exchanges, marked as not its own
         found = evidence.collect(since={"http://127.0.0.1:9": 7}, per_simulator=2)
         assert [(e["path"], e["own"]) for e in found] == [("/x/6?a=1", False), ("/x/7?a=1", False)]
