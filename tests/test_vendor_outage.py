@@ -7,9 +7,12 @@ once the vendor is back the backlog drains: every report at the vendor once, its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -129,3 +132,26 @@ async def test_an_hour_long_vendor_outage_backs_off_kills_nothing_and_drains_in_
         assert not (await g.ok("GET", "/outbox?state=dead"))["items"]
         for public_id, comments in sent.items():
             assert await cityworks_holds(control, http, cw, public_id) == [comments], public_id
+
+
+@contextlib.asynccontextmanager
+async def a_report_at_a_cityworks_gateway(tmp_path: Any, **options: Any) -> AsyncIterator[tuple[Any, ...]]:
+    """A gateway on SQLite (scheduler off) linked to a Cityworks 23 simulator, with one report filed through
+    Open311: (stack, http, gateway client, Cityworks URL, its control plane, the report's public id)."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'gw.db'}",
+        admin_token=TOKEN,
+        api_keys=(KEY,),
+        scheduler_tick_s=0,
+        outbox_retry_base_s=0.001,
+        **options,
+    )
+    sims = {"cityworks": simulator_config("cityworks", version="23", seed=3)}
+    async with Stack(sims, gateway=settings) as stack, aiohttp.ClientSession() as http:
+        g, cw = Gateway(stack.url("gateway"), http, TOKEN, KEY), stack.url("cityworks")
+        code = await link_cityworks(g, cw)
+        status, _, body = await g.open311(
+            "POST", "/requests.json", data={"api_key": KEY, "service_code": code, **INSIDE}
+        )
+        assert status == 201, body
+        yield stack, http, g, cw, SimControl(http, cw), json.loads(body)[0]["service_request_id"]

@@ -6,40 +6,18 @@ after a stall held one instance's delivery past its claim while the other instan
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from conformance.gateway.client import Gateway
-from conformance.gateway.helpers import INSIDE
 from gateway.appkeys import ENGINE
-from gateway.settings import Settings
 from gateway.storage import schema as t
-from harness.bundled import simulator_config
-from harness.sim_control import SimControl
-from harness.stack import Stack
-from tests.test_vendor_outage import KEY, TOKEN, link_cityworks
+from tests.test_vendor_outage import a_report_at_a_cityworks_gateway
 
 
 @pytest.mark.req("H-REL-1", "CW-SUB-1")
 async def test_a_delivery_whose_claim_lapsed_makes_no_vendor_write(tmp_path):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'gw.db'}",
-        admin_token=TOKEN,
-        api_keys=(KEY,),
-        scheduler_tick_s=0,
-        outbox_claim_s=0.2,  # the row is this delivery's for 0.2 s
-        outbox_retry_base_s=0.001,
-    )
-    sims = {"cityworks": simulator_config("cityworks", version="23", seed=3)}
-    async with Stack(sims, gateway=settings) as stack, aiohttp.ClientSession() as http:
-        g, cw = Gateway(stack.url("gateway"), http, TOKEN, KEY), stack.url("cityworks")
-        control = SimControl(http, cw)
-        code = await link_cityworks(g, cw)
-        status, _, body = await g.open311(
-            "POST", "/requests.json", data={"api_key": KEY, "service_code": code, **INSIDE}
-        )
-        assert status == 201, body
+    # the row is this delivery's for 0.2 s
+    async with a_report_at_a_cityworks_gateway(tmp_path, outbox_claim_s=0.2) as (stack, _, g, _, control, _):
         async with stack.app("gateway")[ENGINE].begin() as conn:  # a second try: it looks the request up first
             await conn.execute(t.outbox.update().values(attempts=1))
         # The lookup answers after the claim's hold is over.

@@ -7,39 +7,14 @@ itself."""
 
 from __future__ import annotations
 
-import json
-
-import aiohttp
 import pytest
 
-from conformance.gateway.client import Gateway
-from conformance.gateway.helpers import INSIDE
-from gateway.settings import Settings
-from harness.bundled import simulator_config
-from harness.sim_control import SimControl
-from harness.stack import Stack
-from tests.test_vendor_outage import KEY, TOKEN, cityworks_holds, link_cityworks
+from tests.test_vendor_outage import KEY, a_report_at_a_cityworks_gateway, cityworks_holds
 
 
 @pytest.mark.req("H-REL-1", "CW-COM-1")
 async def test_a_comment_retried_is_not_taken_for_an_earlier_one_with_the_same_text(tmp_path):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'gw.db'}",
-        admin_token=TOKEN,
-        api_keys=(KEY,),
-        scheduler_tick_s=0,
-        outbox_retry_base_s=0.001,
-    )
-    sims = {"cityworks": simulator_config("cityworks", version="23", seed=3)}
-    async with Stack(sims, gateway=settings) as stack, aiohttp.ClientSession() as http:
-        g, cw = Gateway(stack.url("gateway"), http, TOKEN, KEY), stack.url("cityworks")
-        control = SimControl(http, cw)
-        code = await link_cityworks(g, cw)
-        status, _, body = await g.open311(
-            "POST", "/requests.json", data={"api_key": KEY, "service_code": code, **INSIDE}
-        )
-        assert status == 201, body
-        public_id = json.loads(body)[0]["service_request_id"]
+    async with a_report_at_a_cityworks_gateway(tmp_path) as (_, http, g, cw, control, public_id):
 
         async def say(text: str) -> None:
             form = {"api_key": KEY, "description": text}
