@@ -74,6 +74,8 @@ class Step:
     name: str
     at_s: float | None = None  # time since the scenario started
     created: Mapping[str, Any] | None = None  # or: the client created a record with these fields
+    listed: Mapping[str, Any] | None = None  # or: the client read a page of a listing with these values
+    page: int = 1  # with `listed`: its Nth such page (counted from the scenario's start)
     after_polls: int = 0
     poll: str | None = None
     after_s: float = 0.0
@@ -232,6 +234,13 @@ def _step_problems(timeline: Any) -> list[str]:
                 except ValueError as exc:
                     problems.append(f"{where}.{key}: {exc}")
         after = raw.get("after")
+        when = raw.get("when")
+        if isinstance(when, dict) and len({"created", "listed"} & set(when)) != 1:
+            problems.append(f"{where}.when: give exactly one of created (a record) and listed (a page of a listing)")
+        elif isinstance(when, dict) and "page" in when and "listed" not in when:
+            problems.append(f"{where}.when: page counts pages of a listing: give it with listed")
+        if isinstance(when, dict) and "listed" in when and isinstance(after, dict) and {"polls", "poll"} & set(after):
+            problems.append(f"{where}.after: a listed page is its own moment: give when.page, not after.polls")
         if isinstance(after, dict) and "seconds" in after:
             try:
                 parse_duration(after["seconds"])
@@ -286,7 +295,9 @@ def _step(index: int, raw: Mapping[str, Any]) -> Step:
         vendor=raw["vendor"],
         name=raw.get("name", f"step {index + 1}"),
         at_s=parse_duration(raw["at"]) if "at" in raw else None,
-        created=dict(when["created"]) if when else None,
+        created=dict(when["created"]) if when and "created" in when else None,
+        listed=dict(when["listed"]) if when and "listed" in when else None,
+        page=when.get("page", 1) if when else 1,
         after_polls=after.get("polls", 0),
         poll=after.get("poll"),
         after_s=parse_duration(after["seconds"]) if "seconds" in after else 0.0,
