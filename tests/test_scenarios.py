@@ -318,7 +318,7 @@ async def test_a_step_on_a_page_of_a_listing_fires_before_the_client_reads_the_n
         await page(0, filter="([Oid] is greater than 0)")  # another listing (a filter): not counted
         assert (await step())["state"] == "waiting" and (await step())["pages"] == 1
         second = await page(2)  # page 2 is answered as it was, then the step fires on its first record
-        assert [(r["Oid"], r["InactiveField"]) for r in second["cgRequestIssuesClass"]] == [(3, None), (4, None)]
+        assert [(r["Oid"], r["InactiveField"]) for r in second["cgRequestIssuesClass"]] == [(3, False), (4, False)]
         done = await step()
         assert done["state"] == "done" and done["target"] == {"Oid": 3} and done["pages"] == 2
         assert done["when"] == {"listed": {"class": "cgRequestIssuesClass", "filter": ""}, "page": 2}
