@@ -14,6 +14,7 @@ import pytest
 import requests
 import yaml
 
+from contracts.scenario import loads
 from contracts.widget_signing import sign
 from harness.capture import scrub
 from harness.cli import main
@@ -92,6 +93,10 @@ def test_scrubbing_is_deterministic_and_keeps_the_public_prefix():
     assert scrub.free_text("  To SCF: call me at 919-555-1234").startswith("  To SCF: Text ")
     assert "919" not in scrub.free_text("call me at 919-555-1234")
     assert scrub.free_text("") == ""
+    assert scrub.name(scrub.name("Ana Diaz")) == scrub.name("Ana Diaz"), "a stand-in stays: re-capture is a fixpoint"
+    assert scrub.account_number("lnk_a", "0042").endswith("-0042")
+    assert scrub.account_number("lnk_a", "0042") != scrub.account_number("lnk_b", "0042")
+    assert scrub.verification("lnk_a") == scrub.verification("lnk_a") != scrub.verification("lnk_b")
 
 
 # -- the city widget API: no listing call, so what a signed client sees ------------------------------------------
@@ -224,3 +229,44 @@ async def test_city_api_capture_refuses_a_wrong_secret_without_quoting_it(tmp_pa
     code = await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "--secret", SECRET, "-o", str(out)])
     said = capsys.readouterr().err
     assert code == 2 and f"cannot read {url}: ConnectionError" in said and len(said.strip().splitlines()) == 1, said
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_keeps_the_citys_own_html_and_the_widgets_it_offers(tmp_path, capsys, monkeypatch):
+    offered = ("utilities", "programs", "engagement")
+    secrets = tuple((w, SECRET) for w in offered)
+    own = '<div class="ours"><p>Our <b>own</b> page</p><a href="https://city.example/meet">Meet</a></div>'
+    out = tmp_path / "city.yaml"
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", SECRET)
+    async with Stack({"city-api": CityApiConfig(seed=1, widgets=offered, secrets=secrets)}) as source:
+        url = source.url("city-api")
+        html = await asyncio.to_thread(requests.post, f"{url}/_sim/actions/set-html", json={"html": own}, timeout=30)
+        assert html.status_code == 200
+        before = await asyncio.to_thread(requests.get, f"{url}/_sim/state", timeout=30)
+        assert await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "-o", str(out)]) == 0
+        assert capsys.readouterr().out.startswith("read 3 widgets, 30 listings, 1 engagement HTML fragments in ")
+        engagement = await asyncio.to_thread(_signed, url, "GET", "/engagement/v1/content?view=expanded")
+    text = out.read_text()
+    section = yaml.safe_load(text)["vendors"]["city-api"]
+    assert section["widgets"] == list(offered) and section["engagement_html"] == own
+    assert list(section["listings"]) == ["programs"]
+
+    # Another set of widgets is a start-up setting: the file is played from the start.
+    async with (
+        Stack({"city-api": CityApiConfig(seed=2, secrets=secrets)}, scenario=loads(text)) as target,
+        aiohttp.ClientSession() as http,
+    ):
+        loaded_url = target.url("city-api")
+        loaded = await _get(http, loaded_url, "state")
+        assert loaded["configuration_digest"] == before.json()["configuration_digest"]
+        again = await asyncio.to_thread(_signed, loaded_url, "GET", "/engagement/v1/content?view=expanded")
+        assert again.json()["version"] == engagement.json()["version"] and again.json()["html"] == own
+        assert (await asyncio.to_thread(_signed, loaded_url, "GET", "/jobs/v1/widget")).status_code == 404
+        bad = "version: 1\nname: x\nvendors: {city-api: {widgets: [utilities, programs, engagement], %s}}"
+        async with http.post(
+            f"{loaded_url}/_sim/scenario", data=bad % "links: [{user: u1, account_number: NO-1}]"
+        ) as r:
+            assert r.status == 422
+            assert (await r.json())["error"]["details"] == [
+                "$.vendors.city-api.links[0].account_number: no account 'NO-1'"
+            ]
