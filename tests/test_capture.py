@@ -270,3 +270,12 @@ async def test_city_api_capture_keeps_the_citys_own_html_and_the_widgets_it_offe
             assert (await r.json())["error"]["details"] == [
                 "$.vendors.city-api.links[0].account_number: no account 'NO-1'"
             ]
+
+
+def test_city_api_content_of_another_shape_is_one_sentence_not_a_traceback():
+    from harness.capture import city_api, city_api_content
+
+    rows = {"blocks": [{"type": "table", "title": "Open positions", "columns": [], "rows": [{"title": "Clerk"}]}]}
+    with pytest.raises(city_api.CaptureError, match=r"^the jobs widget's content cannot be read back .*'apply'"):
+        city_api._read_back("jobs", city_api_content.jobs, rows)
+    assert city_api_content.engagement({"html": "<p>Our own page</p>"}) is None, "kept as the city's own HTML"

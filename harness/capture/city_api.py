@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,17 @@ class Reader:
         return self.get(widget, "content", view="expanded", **params)
 
 
+def _read_back(widget: str, reader: Callable[[dict[str, Any]], Any], body: dict[str, Any]) -> Any:
+    """Content turned back into records, or one sentence: content shaped otherwise than the contract's rows,
+    items and charts as the simulator writes them cannot be read back."""
+    try:
+        return reader(body)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise CaptureError(
+            f"the {widget} widget's content cannot be read back into records ({type(exc).__name__}: {exc})"
+        ) from None
+
+
 def capture(
     base: str, key_id: str | None, secret: str, properties: list[str], users: list[str]
 ) -> tuple[dict[str, Any], Counter[str]]:
@@ -90,13 +102,13 @@ def capture(
     for widget in (w for w in LISTINGS if w in offered):
         body = r.content(widget)[1]
         if widget == "engagement":
-            records = parse.engagement(body)
+            records = _read_back(widget, parse.engagement, body)
             if records is None:  # not the simulator's fragment: kept as the city's own HTML
                 section["engagement_html"] = body.get("html") or ""
                 read["engagement HTML fragments"] += 1
                 continue
         else:
-            records = getattr(parse, widget)(body)
+            records = _read_back(widget, getattr(parse, widget), body)
         listings[widget] = records
         read["listings"] += len(records)
     if listings:
@@ -112,7 +124,9 @@ def capture(
         if "utilities" not in offered:
             raise CaptureError("the city offers no utilities widget, so --user has nothing to read")
         for link in r.get("utilities", "links", user=user)[1].get("links") or []:
-            account = parse.account(r.content("utilities", user=user, link_id=link["link_id"])[1])
+            account = _read_back(
+                "utilities", parse.account, r.content("utilities", user=user, link_id=link["link_id"])[1]
+            )
             last_four = link["account"]["masked_number"][-4:]
             account = {
                 "number": scrub.account_number(link["link_id"], last_four),
@@ -148,7 +162,7 @@ def _property(r: Reader, offered: list[str], wanted: str) -> dict[str, Any] | No
     for name in ("property_id", "address"):
         status, body = r.content("property-taxes", **{name: wanted})
         if status == 200:
-            return parse.property_record(body)
+            return _read_back("property-taxes", parse.property_record, body)
     return None
 
 
@@ -162,6 +176,6 @@ def _parcel_of(r: Reader, offered: list[str], label: str, found: dict[str, dict[
     status, body = r.content("property-taxes", address=address)
     if status != 200:
         return None
-    prop = parse.property_record(body)
+    prop = _read_back("property-taxes", parse.property_record, body)
     found.setdefault(prop["parcel_id"], prop)
     return prop["parcel_id"]
