@@ -119,7 +119,24 @@ def capture(
         if prop is None:
             raise CaptureError(f"the city has no property {wanted!r} (by parcel id or address)")
         found.setdefault(prop["parcel_id"], prop)
-    accounts, links = [], []
+    accounts, links = _linked_accounts(r, offered, users, found)
+    if found:
+        section["properties"] = list(found.values())
+        read["properties"] = len(found)
+    if accounts:
+        section["accounts"], section["links"] = accounts, links
+        read["accounts (numbers and PINs are stand-ins)"] = len(accounts)
+    read["calls"] = r.calls
+    return section, read
+
+
+def _linked_accounts(
+    r: Reader, offered: list[str], users: list[str], found: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(accounts, links) of the accounts these citizens have linked: what content shows, with stand-ins for the
+    number and PIN (digests of the link id, which the file keeps) and the holder scrubbed."""
+    accounts: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     for user in users:
         if "utilities" not in offered:
             raise CaptureError("the city offers no utilities widget, so --user has nothing to read")
@@ -145,14 +162,7 @@ def capture(
                     "linked_at": link["linked_at"],
                 }
             )
-    if found:
-        section["properties"] = list(found.values())
-        read["properties"] = len(found)
-    if accounts:
-        section["accounts"], section["links"] = accounts, links
-        read["accounts (numbers and PINs are stand-ins)"] = len(accounts)
-    read["calls"] = r.calls
-    return section, read
+    return accounts, links
 
 
 def _property(r: Reader, offered: list[str], wanted: str) -> dict[str, Any] | None:
