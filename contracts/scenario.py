@@ -196,6 +196,7 @@ def check(document: Any, source: str = "scenario") -> Scenario:
             continue
         problems.append(f"{where}: {error.message}")
     problems += _city_problems(document.get("city"))
+    problems += _city_api_problems(document.get("vendors"))
     if problems:
         raise ScenarioError(sorted(set(problems), key=problems.index), source)
     return Scenario(
@@ -272,6 +273,37 @@ def _city_problems(city: Any) -> list[str]:
     if ring[0] != ring[-1]:
         return ["$.city.boundary: a closed ring: the last point repeats the first"]
     return []
+
+
+def _city_api_problems(vendors: Any) -> list[str]:
+    """What the city API section's schema cannot say: ids unique within each listing, link ids unique, and one
+    engagement source (its listings or the city's own HTML, not both)."""
+    section = vendors.get("city-api") if isinstance(vendors, dict) else None
+    if not isinstance(section, dict):
+        return []
+    where = "$.vendors.city-api"
+    problems = []
+    listings = section.get("listings") if isinstance(section.get("listings"), dict) else {}
+    for widget, listing in listings.items():
+        problems += _duplicates(listing, "id", f"{where}.listings.{widget}")
+    problems += _duplicates(section.get("links"), "link_id", f"{where}.links")
+    problems += _duplicates(section.get("accounts"), "number", f"{where}.accounts")
+    if "engagement_html" in section and listings.get("engagement"):
+        problems.append(f"{where}.engagement_html: give the engagement widget's HTML or its listings, not both")
+    return problems
+
+
+def _duplicates(records: Any, key: str, where: str) -> list[str]:
+    seen: dict[Any, int] = {}
+    problems = []
+    for i, record in enumerate(records if isinstance(records, list) else ()):
+        value = record.get(key) if isinstance(record, dict) else None
+        if value is None:
+            continue
+        if value in seen:
+            problems.append(f"{where}[{i}].{key}: {value!r} is also {key} of [{seen[value]}]")
+        seen.setdefault(value, i)
+    return problems
 
 
 def _city(raw: Mapping[str, Any]) -> City:

@@ -119,6 +119,19 @@ def test_every_library_scenario_validates_against_the_schema(name):
             "$.timeline[0].when.page:",
         ),
         ("version: 1\nname: x\nvendors: {opengov: {page_limit: 0}}\n", "$.vendors.opengov.page_limit:"),
+            "version: 1\nname: x\nvendors: {city-api: {listings: {jobs: [%s, %s]}}}\n"
+            % (("{id: J1, title: T, department: D, salary: S, closes: '2026-02-01'}",) * 2),
+            "$.vendors.city-api.listings.jobs[1].id: 'J1' is also id of [0]",
+        ),
+        (
+            "version: 1\nname: x\nvendors: {city-api: {engagement_html: <p>x</p>, listings: {engagement: "
+            "[{id: E1, title: T, place: P, date: '2026-02-01'}]}}}\n",
+            "$.vendors.city-api.engagement_html: give the engagement widget's HTML or its listings, not both",
+        ),
+        (
+            "version: 1\nname: x\nvendors: {city-api: {widgets: [utilities, parking]}}\n",
+            "$.vendors.city-api.widgets[1]:",
+        ),
         ("version: 1\nname: [unclosed\n", "$: not YAML (line"),
         ("- a list\n", "$: a scenario is a mapping"),
     ],
