@@ -119,6 +119,7 @@ def test_every_library_scenario_validates_against_the_schema(name):
             "$.timeline[0].when.page:",
         ),
         ("version: 1\nname: x\nvendors: {opengov: {page_limit: 0}}\n", "$.vendors.opengov.page_limit:"),
+        (
             "version: 1\nname: x\nvendors: {city-api: {listings: {jobs: [%s, %s]}}}\n"
             % (("{id: J1, title: T, department: D, salary: S, closes: '2026-02-01'}",) * 2),
             "$.vendors.city-api.listings.jobs[1].id: 'J1' is also id of [0]",
