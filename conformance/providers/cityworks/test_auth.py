@@ -14,6 +14,8 @@ from contracts import deref, load_contract
 from .client import ENVELOPE_KEYS, NEW_AUTH, OLD_AUTH
 
 UNAUTHORIZED, INVALID_CREDENTIALS = 2, 3
+# The path an older client (Raleigh's) signed in at on 2013/2014 sites, beside Services/Authentication/Authenticate.
+OLDER_CLIENT_AUTH = "/Services/AMS/Authentication/Authenticate"
 CONTRACT = load_contract("cityworks")
 # every operation that takes a token (all but signing in), as the contract lists them
 SECURED = [
@@ -31,6 +33,27 @@ def test_authenticate_lives_where_this_version_has_it(cw, probe):
     other = NEW_AUTH if cw.legacy else OLD_AUTH
     wrong = cw.call(other, {"LoginName": cw.login, "Password": "x"}, auth="none")
     assert wrong.http_status == 404, f"{other} should not exist on a {cw.version} server"
+
+
+@pytest.mark.req("CW-VER-1", "CW-VER-2")
+def test_the_older_clients_sign_in_path_signs_in_as_the_other_does(cw, probe):
+    """2013/2014: a site that answers the older client's path must sign in there exactly as at its own: a token
+    that works, the invalid-credentials answer for a wrong password or login, Expires honoured."""
+    if not cw.legacy:
+        pytest.skip(f"{OLDER_CLIENT_AUTH} is a 2013/2014 path")
+    good = cw.call(OLDER_CLIENT_AUTH, {"LoginName": cw.login, "Password": cw._password}, auth="none")
+    if good.http_status == 404:
+        pytest.skip(f"this site does not answer {OLDER_CLIENT_AUTH} (only some 2013/2014 sites did)")
+    assert cw.call(probe, {}, token=good.value["Token"]).status == 0, "its token does not work"
+    for login, password in ((cw.login, "wrong-password"), ("no-such-login-xyz", cw._password)):
+        bad = cw.call(OLDER_CLIENT_AUTH, {"LoginName": login, "Password": password}, auth="none")
+        assert bad.status == INVALID_CREDENTIALS, f"{login}/wrong credentials: Status {bad.status}"
+        assert bad.envelope["Value"] in (None, {}), "a token for wrong credentials"
+    soon = (datetime.now(UTC) + timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    brief = cw.call(OLDER_CLIENT_AUTH, {"LoginName": cw.login, "Password": cw._password, "Expires": soon}, auth="none")
+    token = brief.value["Token"]
+    time.sleep(5)
+    assert cw.call(probe, {}, token=token).status == UNAUTHORIZED, "Expires is not honoured"
 
 
 @pytest.mark.req("CW-VER-1")
