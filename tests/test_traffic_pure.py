@@ -73,8 +73,16 @@ def test_personal_data_inside_a_cityworks_data_field_is_redacted():
     ((_, redacted),) = masking.pairs([("data", data)])
     value = json.loads(redacted)
     assert value["Details"] == "Tree" and value["Password"] == "***"
-    assert value["CallerFirstName"].startswith("firstname-") and value["CallerHomePhone"].startswith("phone-")
+    assert value["CallerFirstName"].startswith("name-") and value["CallerHomePhone"].startswith("phone-")
     assert value == json.loads(masking.pairs([("data", data)])[0][1]), "the same value, the same pseudonym"
+
+
+def test_an_opengov_requesters_name_on_a_request_is_redacted_and_its_oid_kept():
+    masking = Masking(frozenset(), b"k" * 32)
+    body = {"cgRequestsClass": [{"RequesterField": "Ana User", "RequesterOidField": 5, "DescriptionField": "Hole"}]}
+    (record,) = json.loads(masking.text(json.dumps(body)))["cgRequestsClass"]
+    assert record["RequesterField"].startswith("name-") and record["RequesterOidField"] == 5
+    assert record["DescriptionField"] == "Hole"
 
 
 def test_redacted_traffic_is_judged_alike():

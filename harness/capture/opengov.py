@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from simulators.kit.secrets import personal_kind
+
 from . import scrub
 
 TIMEOUT_S = 30
@@ -30,11 +32,6 @@ ISSUE_FIELDS = (
     "InactiveField",
     "InternalRequestCategoryField",
     "ResponseField",
-)
-NAMES, EMAILS, PHONES = (
-    ("FirstNameField", "LastNameField", "RequesterField"),
-    ("EmailField",),
-    ("PrimaryPhoneField", "SecondaryPhoneField"),
 )
 FREE_TEXT = ("DescriptionField", "ResponseNotesField", "CommentsField", "CommentField")
 REQUEST_KEPT = (
@@ -139,12 +136,9 @@ def _scrubbed(record: dict[str, Any]) -> dict[str, Any]:
     for key, value in record.items():
         if key in SYSTEM or value in (None, ""):
             continue
-        if key in NAMES:
-            out[key] = scrub.name(value)
-        elif key in EMAILS:
-            out[key] = scrub.email(value)
-        elif key in PHONES:
-            out[key] = scrub.phone(value)
+        kind = personal_kind(key) if isinstance(value, str) else None
+        if kind is not None:
+            out[key] = scrub.BY_KIND[kind](value)
         elif isinstance(value, str) and key not in ("CityField", "StateField", "ZipCodeField"):
             out[key] = scrub.free_text(value)
         else:

@@ -54,3 +54,7 @@ def account_number(key: str, last_four: str) -> str:
 def verification(key: str) -> str:
     """A stand-in for a verification value (PIN) a capture never learns."""
     return f"standin-{_tag('verification', key)}"
+
+
+# A stand-in for each kind of personal field (simulators/kit/secrets.py `personal_kind` says which a field is).
+BY_KIND = {"name": name, "email": email, "phone": phone}

@@ -21,13 +21,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from simulators.kit.contract import media_type
-from simulators.kit.secrets import MASK, is_secret, is_text_type, mask_json, mask_text
+from simulators.kit.secrets import MASK, is_secret, is_text_type, mask_json, mask_text, personal_kind
 
 from . import forms
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# Member and field names that hold a person's data, by what they contain (lower case, no separators).
-PERSONAL = ("firstname", "lastname", "fullname", "callername", "phone", "email", "mobile")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +51,7 @@ class Masking:
         return f"person-{digest}@redacted.invalid" if kind == "email" else f"{kind}-{digest}"
 
     def _personal(self, name: str, value: str) -> str:
-        key = name.lower().replace("_", "").replace("-", "")
-        kind = next((k for k in PERSONAL if k in key), None)
+        kind = personal_kind(name)
         if kind is None or not value:
             return self.text(value)
         return self.pseudonym(value, "email" if kind == "email" or "@" in value else kind)

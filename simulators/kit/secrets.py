@@ -30,6 +30,28 @@ DEFAULT_SECRET_KEYS = frozenset(
 )
 
 
+# Field names that hold a person's data, by what the name contains (lower case, separators dropped), and the kind
+# of stand-in each gets. One list for every tool that takes people out of what it keeps: the recording proxy's
+# redaction (harness/traffic/masking.py) and capture's scrubbing (harness/capture/).
+PERSONAL = (
+    ("email", "email"),
+    ("firstname", "name"),
+    ("lastname", "name"),
+    ("fullname", "name"),
+    ("callername", "name"),
+    ("requester", "name"),
+    ("phone", "phone"),
+    ("mobile", "phone"),
+)
+
+
+def personal_kind(name: str) -> str | None:
+    """`name`, `email` or `phone` for a field that holds a person's data (`CallerFirstName`, `EmailField`,
+    `RequesterField`, `caller_home_phone`), else None."""
+    key = name.lower().replace("_", "").replace("-", "")
+    return next((kind for part, kind in PERSONAL if part in key), None)
+
+
 def is_secret(key: str, keys: frozenset[str]) -> bool:
     k = key.lower()
     return k in DEFAULT_SECRET_KEYS or k in keys
