@@ -17,9 +17,9 @@ from conformance.requirements import load as requirement_catalogue
 from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
 from harness.cli import main
 from harness.stack import Stack
+from simulators.arcgis import ArcgisConfig
 from simulators.cityworks import CityworksConfig
 from simulators.kit import city as kit_city
-from simulators.arcgis import ArcgisConfig
 from simulators.opengov import OpengovConfig
 from tests.test_cityworks_sim import Client
 
@@ -416,7 +416,7 @@ timeline:
     ):
         url = stack.url("opengov")
         for _ in range(100):
-            if [s["state"] for s in (await _get(http, url, "scenario"))["steps"]][0] == "done":
+            if (await _get(http, url, "scenario"))["steps"][0]["state"] == "done":
                 break
             await asyncio.sleep(0.02)
         before = await _og_create(http, url, "Pothole")
