@@ -88,9 +88,10 @@ class CityState:
         """The Content for one call, `version` included (a digest of everything else)."""
         user = params.get("user")
         if widget == "property-taxes":
-            body = content.property_taxes(self.property_of(params), view)
+            body = content.property_taxes(self.property_of(params), view, self.config.defects)
         elif widget == "utilities":
-            body = content.utilities(self.linked_accounts(widget, user, params.get("link_id")), view)
+            linked = self.linked_accounts(widget, user, params.get("link_id"))
+            body = content.utilities(linked, view, self.config.defects)
         elif widget == "engagement":
             body = content.engagement(self.listings["engagement"], view, self.html_override)
         else:
