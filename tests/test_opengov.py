@@ -87,7 +87,13 @@ def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, 
 
 
 @pytest.mark.parametrize(
-    "bad", [{"requester_class": "Requesters"}, {"integration_id_field": "IntegrationID"}, {"defects": frozenset({"x"})}]
+    "bad",
+    [
+        {"requester_class": "Requesters"},
+        {"integration_id_field": "IntegrationID"},
+        {"defects": frozenset({"x"})},
+        {"timezone": "Nowhere/Land"},
+    ],
 )
 def test_bad_configuration_is_refused(bad):
     with pytest.raises(ValueError):
