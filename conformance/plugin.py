@@ -96,6 +96,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "simulator's control plane this is how the suite knows what ForPublicOnly must leave out",
     )
     targets.addoption(
+        "--cw-hidden-templates",
+        default="",
+        metavar="ID,...",
+        help="work-order templates the Cityworks target keeps from the public (WOTemplateIds): on a server without "
+        "the simulator's control plane this is how the suite knows what ForPublicOnly must leave out",
+    )
+    targets.addoption(
         "--geo-service-path",
         default="/arcgis/rest/services/World/GeocodeServer",
         help="the locator path on the ArcGIS target (a city server: /server/rest/services/Folder/Name/GeocodeServer)",

@@ -74,6 +74,8 @@ class Step:
     name: str
     at_s: float | None = None  # time since the scenario started
     created: Mapping[str, Any] | None = None  # or: the client created a record with these fields
+    listed: Mapping[str, Any] | None = None  # or: the client read a page of a listing with these values
+    page: int = 1  # with `listed`: its Nth such page (counted from the scenario's start)
     after_polls: int = 0
     poll: str | None = None
     after_s: float = 0.0
@@ -194,6 +196,7 @@ def check(document: Any, source: str = "scenario") -> Scenario:
             continue
         problems.append(f"{where}: {error.message}")
     problems += _city_problems(document.get("city"))
+    problems += _city_api_problems(document.get("vendors"))
     if problems:
         raise ScenarioError(sorted(set(problems), key=problems.index), source)
     return Scenario(
@@ -232,6 +235,13 @@ def _step_problems(timeline: Any) -> list[str]:
                 except ValueError as exc:
                     problems.append(f"{where}.{key}: {exc}")
         after = raw.get("after")
+        when = raw.get("when")
+        if isinstance(when, dict) and len({"created", "listed"} & set(when)) != 1:
+            problems.append(f"{where}.when: give exactly one of created (a record) and listed (a page of a listing)")
+        elif isinstance(when, dict) and "page" in when and "listed" not in when:
+            problems.append(f"{where}.when: page counts pages of a listing: give it with listed")
+        if isinstance(when, dict) and "listed" in when and isinstance(after, dict) and {"polls", "poll"} & set(after):
+            problems.append(f"{where}.after: a listed page is its own moment: give when.page, not after.polls")
         if isinstance(after, dict) and "seconds" in after:
             try:
                 parse_duration(after["seconds"])
@@ -265,6 +275,37 @@ def _city_problems(city: Any) -> list[str]:
     return []
 
 
+def _city_api_problems(vendors: Any) -> list[str]:
+    """What the city API section's schema cannot say: ids unique within each listing, link ids unique, and one
+    engagement source (its listings or the city's own HTML, not both)."""
+    section = vendors.get("city-api") if isinstance(vendors, dict) else None
+    if not isinstance(section, dict):
+        return []
+    where = "$.vendors.city-api"
+    problems = []
+    listings = section.get("listings") if isinstance(section.get("listings"), dict) else {}
+    for widget, listing in listings.items():
+        problems += _duplicates(listing, "id", f"{where}.listings.{widget}")
+    problems += _duplicates(section.get("links"), "link_id", f"{where}.links")
+    problems += _duplicates(section.get("accounts"), "number", f"{where}.accounts")
+    if "engagement_html" in section and listings.get("engagement"):
+        problems.append(f"{where}.engagement_html: give the engagement widget's HTML or its listings, not both")
+    return problems
+
+
+def _duplicates(records: Any, key: str, where: str) -> list[str]:
+    seen: dict[Any, int] = {}
+    problems = []
+    for i, record in enumerate(records if isinstance(records, list) else ()):
+        value = record.get(key) if isinstance(record, dict) else None
+        if value is None:
+            continue
+        if value in seen:
+            problems.append(f"{where}[{i}].{key}: {value!r} is also {key} of [{seen[value]}]")
+        seen.setdefault(value, i)
+    return problems
+
+
 def _city(raw: Mapping[str, Any]) -> City:
     return City(
         name=raw["name"],
@@ -286,7 +327,9 @@ def _step(index: int, raw: Mapping[str, Any]) -> Step:
         vendor=raw["vendor"],
         name=raw.get("name", f"step {index + 1}"),
         at_s=parse_duration(raw["at"]) if "at" in raw else None,
-        created=dict(when["created"]) if when else None,
+        created=dict(when["created"]) if when and "created" in when else None,
+        listed=dict(when["listed"]) if when and "listed" in when else None,
+        page=when.get("page", 1) if when else 1,
         after_polls=after.get("polls", 0),
         poll=after.get("poll"),
         after_s=parse_duration(after["seconds"]) if "seconds" in after else 0.0,

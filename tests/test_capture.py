@@ -5,14 +5,22 @@ Captured from a simulator seeded one way and loaded into one seeded another, the
 from __future__ import annotations
 
 import asyncio
+import json
+import time
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+import requests
 import yaml
 
+from contracts.scenario import loads
+from contracts.widget_signing import sign
 from harness.capture import scrub
 from harness.cli import main
 from harness.stack import Stack
+from simulators.city_api import WIDGETS, CityApiConfig, CityState
+from simulators.city_api.seed import seed_state
 from simulators.cityworks import CityworksConfig
 from simulators.opengov import OpengovConfig
 
@@ -85,3 +93,189 @@ def test_scrubbing_is_deterministic_and_keeps_the_public_prefix():
     assert scrub.free_text("  To SCF: call me at 919-555-1234").startswith("  To SCF: Text ")
     assert "919" not in scrub.free_text("call me at 919-555-1234")
     assert scrub.free_text("") == ""
+    assert scrub.name(scrub.name("Ana Diaz")) == scrub.name("Ana Diaz"), "a stand-in stays: re-capture is a fixpoint"
+    assert scrub.account_number("lnk_a", "0042").endswith("-0042")
+    assert scrub.account_number("lnk_a", "0042") != scrub.account_number("lnk_b", "0042")
+    assert scrub.verification("lnk_a") == scrub.verification("lnk_a") != scrub.verification("lnk_b")
+
+
+# -- the city widget API: no listing call, so what a signed client sees ------------------------------------------
+
+CITY_READS = {"describeWidget", "getContent", "listLinks"}
+SECRET = "capture-test-secret-5b1e"
+CITIZEN = "citizen-7"
+
+
+def _signed(base: str, method: str, target: str, payload: dict | None = None) -> requests.Response:
+    """One call signed with the widget's own key id (the path's first segment), as a portal makes it."""
+    body = json.dumps(payload).encode() if payload is not None else b""
+    headers = sign(target.split("/")[1], SECRET, method, target, body, time.time())
+    if payload is not None:
+        headers["Content-Type"] = "application/json"
+    return requests.request(method, base + target, data=body or None, headers=headers, timeout=30)
+
+
+def _city_set_up(url: str) -> tuple[list[str], dict[str, str]]:
+    """Properties to capture (City Hall by address, two by parcel id) and a citizen who linked two accounts, one
+    at a parcel not asked for (its property is read through its service address). -> (properties, {number: holder})."""
+    seeded = CityState(CityApiConfig(seed=1))
+    seed_state(seeded, 1, CityState.seed_sizes)
+    parcels = list(seeded.properties)
+    holders = {"UT-CAP-0001": "Ana Diaz", "UT-CAP-0002": "Bo Li"}
+    for (number, holder), parcel in zip(holders.items(), (parcels[1], parcels[3]), strict=True):
+        usage = [["2025-11", 4100], ["2025-12", 3900]]
+        act = {"account_number": number, "verification": "2468", "holder": holder, "parcel_id": parcel, "usage": usage}
+        assert requests.post(f"{url}/_sim/actions/create-account", json=act, timeout=30).status_code == 200
+        for _ in range(2):
+            bill = requests.post(f"{url}/_sim/actions/issue-bill", json={"account_number": number}, timeout=30)
+            assert bill.status_code == 200
+        link = {"user": CITIZEN, "account_number": number, "verification": "2468"}
+        assert _signed(url, "POST", "/utilities/v1/links", link).status_code == 201
+    paid = requests.post(f"{url}/_sim/actions/record-payment", json={"account_number": "UT-CAP-0001"}, timeout=30)
+    assert paid.status_code == 200
+    return ["1 Civic Center Plaza", parcels[1], parcels[2]], holders
+
+
+def _capture(url: str, out, properties: list[str], *extra: str) -> int:
+    asked = [a for p in properties[:2] for a in ("--property", p)]
+    listed = out.with_suffix(".txt")
+    listed.write_text(f"# one a line\n{properties[2]}\n")
+    args = ["capture", "city-api", "--url", url, *asked, "--properties-file", str(listed), "--user", CITIZEN]
+    return main([*args, "-o", str(out), *extra])
+
+
+def _content_calls(entries: list[dict]) -> list[str]:
+    return [
+        e["path"] + "?" + urlencode(e["query"])
+        for e in entries
+        if e["operation"] == "getContent" and e["status"] == 200
+    ]
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_round_trips_and_only_reads(tmp_path, capsys, monkeypatch):
+    secrets = tuple((w, SECRET) for w in WIDGETS)
+    out, again = tmp_path / "city.yaml", tmp_path / "again.yaml"
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", SECRET)  # the secret as an operator passes it
+    async with (
+        Stack({"city-api": CityApiConfig(seed=1, secrets=secrets)}) as source,
+        Stack({"city-api": CityApiConfig(seed=2, secrets=secrets)}) as target,
+        aiohttp.ClientSession() as http,
+    ):
+        url, loaded_url = source.url("city-api"), target.url("city-api")
+        properties, holders = await asyncio.to_thread(_city_set_up, url)
+        before = await _get(http, url, "state")
+        mark = max(e["id"] for e in (await _get(http, url, "journal?limit=10000"))["entries"])
+        assert await asyncio.to_thread(_capture, url, out, properties) == 0
+        printed = capsys.readouterr().out
+        assert printed.startswith(
+            "read 6 widgets, 71 listings, 4 properties, 2 accounts (numbers and PINs are stand-ins)"
+        )
+        assert printed.rstrip().endswith(f"read-only calls; wrote {out}"), printed
+
+        entries = [e for e in (await _get(http, url, "journal?limit=10000"))["entries"] if e["id"] > mark]
+        assert {e["operation"] for e in entries} <= CITY_READS, "capture never writes"
+        assert {e["method"] for e in entries} == {"GET"}
+        assert await _get(http, url, "state") == before, "the captured server is unchanged"
+
+        text = out.read_text()
+        assert SECRET not in text and "2468" not in text, "no secret, no verification value"
+        for number, holder in holders.items():
+            assert number not in text and holder not in text, "account numbers and holders are stand-ins"
+        document = yaml.safe_load(text)["vendors"]["city-api"]
+        assert [a["number"][-4:] for a in document["accounts"]] == ["0001", "0002"], "the last four are kept"
+
+        assert (await _get(http, loaded_url, "state"))["configuration_digest"] != before["configuration_digest"]
+        async with http.post(
+            f"{loaded_url}/_sim/scenario", data=text, headers={"Content-Type": "application/yaml"}
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        assert (await _get(http, loaded_url, "state"))["configuration_digest"] == before["configuration_digest"]
+
+        # Every content call the capture made answers the same from both: the same version, except where the
+        # capture wrote stand-ins (utilities: the account number and holder, swapped back here).
+        swap = {a["holder"]: holders[n] for a, n in zip(document["accounts"], holders, strict=True)}
+        swap.update({a["number"]: n for a, n in zip(document["accounts"], holders, strict=True)})
+        calls = _content_calls(entries)
+        assert len(calls) == 4 + 4 + 2, calls  # listings, properties (one by its service address), linked accounts
+        for call in calls:
+            original = await asyncio.to_thread(_signed, url, "GET", call)
+            loaded = await asyncio.to_thread(_signed, loaded_url, "GET", call)
+            assert original.status_code == loaded.status_code == 200, (call, loaded.text[:300])
+            if call.startswith("/utilities/"):
+                body = json.dumps(loaded.json())
+                for stand_in, real in swap.items():
+                    body = body.replace(stand_in, real)
+                assert {**json.loads(body), "version": ""} == {**original.json(), "version": ""}, call
+            else:
+                assert loaded.json()["version"] == original.json()["version"], call
+
+        assert await asyncio.to_thread(_capture, loaded_url, again, properties) == 0
+        assert again.read_text() == text, "capturing the loaded simulator writes the same file"
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_refuses_a_wrong_secret_without_quoting_it(tmp_path, capsys):
+    out = tmp_path / "city.yaml"
+    async with Stack({"city-api": CityApiConfig(seed=1, secrets=tuple((w, SECRET) for w in WIDGETS))}) as source:
+        url = source.url("city-api")
+        wrong = "not-the-secret-9f3a"
+        code = await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "--secret", wrong, "-o", str(out)])
+        said = capsys.readouterr()
+        assert code == 2 and not out.exists()
+        assert "401" in said.err and wrong not in said.err + said.out and SECRET not in said.err + said.out
+        assert len(said.err.strip().splitlines()) == 1, said.err
+    # the server is gone now: unreachable, one sentence
+    code = await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "--secret", SECRET, "-o", str(out)])
+    said = capsys.readouterr().err
+    assert code == 2 and f"cannot read {url}: ConnectionError" in said and len(said.strip().splitlines()) == 1, said
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_keeps_the_citys_own_html_and_the_widgets_it_offers(tmp_path, capsys, monkeypatch):
+    offered = ("utilities", "programs", "engagement")
+    secrets = tuple((w, SECRET) for w in offered)
+    own = '<div class="ours"><p>Our <b>own</b> page</p><a href="https://city.example/meet">Meet</a></div>'
+    out = tmp_path / "city.yaml"
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", SECRET)
+    async with Stack({"city-api": CityApiConfig(seed=1, widgets=offered, secrets=secrets)}) as source:
+        url = source.url("city-api")
+        html = await asyncio.to_thread(requests.post, f"{url}/_sim/actions/set-html", json={"html": own}, timeout=30)
+        assert html.status_code == 200
+        before = await asyncio.to_thread(requests.get, f"{url}/_sim/state", timeout=30)
+        assert await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "-o", str(out)]) == 0
+        assert capsys.readouterr().out.startswith("read 3 widgets, 30 listings, 1 engagement HTML fragments in ")
+        engagement = await asyncio.to_thread(_signed, url, "GET", "/engagement/v1/content?view=expanded")
+    text = out.read_text()
+    section = yaml.safe_load(text)["vendors"]["city-api"]
+    assert section["widgets"] == list(offered) and section["engagement_html"] == own
+    assert list(section["listings"]) == ["programs"]
+
+    # Another set of widgets is a start-up setting: the file is played from the start.
+    async with (
+        Stack({"city-api": CityApiConfig(seed=2, secrets=secrets)}, scenario=loads(text)) as target,
+        aiohttp.ClientSession() as http,
+    ):
+        loaded_url = target.url("city-api")
+        loaded = await _get(http, loaded_url, "state")
+        assert loaded["configuration_digest"] == before.json()["configuration_digest"]
+        again = await asyncio.to_thread(_signed, loaded_url, "GET", "/engagement/v1/content?view=expanded")
+        assert again.json()["version"] == engagement.json()["version"] and again.json()["html"] == own
+        assert (await asyncio.to_thread(_signed, loaded_url, "GET", "/jobs/v1/widget")).status_code == 404
+        bad = "version: 1\nname: x\nvendors: {city-api: {widgets: [utilities, programs, engagement], %s}}"
+        async with http.post(
+            f"{loaded_url}/_sim/scenario", data=bad % "links: [{user: u1, account_number: NO-1}]"
+        ) as r:
+            assert r.status == 422
+            assert (await r.json())["error"]["details"] == [
+                "$.vendors.city-api.links[0].account_number: no account 'NO-1'"
+            ]
+
+
+def test_city_api_content_of_another_shape_is_one_sentence_not_a_traceback():
+    from harness.capture import city_api, city_api_content
+
+    rows = {"blocks": [{"type": "table", "title": "Open positions", "columns": [], "rows": [{"title": "Clerk"}]}]}
+    with pytest.raises(city_api.CaptureError, match=r"^the jobs widget's content cannot be read back .*'apply'"):
+        city_api._read_back("jobs", city_api_content.jobs, rows)
+    assert city_api_content.engagement({"html": "<p>Our own page</p>"}) is None, "kept as the city's own HTML"

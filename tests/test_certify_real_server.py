@@ -236,6 +236,19 @@ def test_an_ignored_public_flag_fails_behind_iis_given_the_sites_hidden_problems
     assert "is kept from the public but ForPublicOnly offers it" in output
 
 
+@pytest.mark.req("H-CON-1", "CW-CAT-1")
+def test_an_ignored_public_flag_on_templates_fails_behind_iis_given_the_sites_hidden_templates():
+    for defects, verdict in ((frozenset(), "PASS"), (frozenset({"ignore-public-flag"}), "FAIL")):
+        with simulator("cityworks", version="23", defects=defects) as sim, behind_proxy(sim, IIS) as url:
+            made = requests.post(f"{sim}/_sim/actions/add-template", json={"Description": "Crew only", "public": False},
+                                 timeout=30)  # fmt: skip
+            assert made.status_code == 200, made.text
+            hidden = str(made.json()["result"]["WOTemplateId"])
+            code, output, verdicts = certify("cityworks", url, "--hidden-templates", hidden, "-k", "templates", "-rs")
+        assert verdicts["CW-CAT-1"] == verdict and code == (verdict == "FAIL"), output[-3000:]
+    assert f"template {hidden} is kept from the public but ForPublicOnly offers it" in output
+
+
 # -- OpenGov, ArcGIS, the city widget API --------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ EXPECTED = {
     "CW-QA-2", "CW-QA-3", "CW-QA-4", "CW-SUB-1", "CW-SUB-2", "CW-COM-1", "CW-ICM-1", "CW-UPD-1", "CW-IMG-1",
     "CW-VER-1", "CW-VER-2", "CW-COM-2", "AGY-4", "CW-IMP-1", "OG-CAT-1", "OG-REQ-1", "GEO-1", "GEO-2", "OG-RQR-1",
     "OG-RQR-2", "OG-COM-1", "OG-UPD-1", "OG-UPD-2", "OG-UPD-3", "OG-COM-2", "OG-REQ-2", "CW-MODE-1", "H-SCN-4",
-    *(f"WID-{n}" for n in range(1, 17)),
+    "OG-PAGE-1", *(f"WID-{n}" for n in range(1, 17)),
 }  # fmt: skip
 
 

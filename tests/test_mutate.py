@@ -360,3 +360,24 @@ def test_a_survivors_exchange_never_shows_a_credential():
     for secret in ("eyJSECRETTOKEN", "hunter2hunter2", "eyJANSWERTOKEN"):
         assert secret not in shown, (secret, shown)
     assert "WorkOrder/Templates" in shown and "LoginName" in shown, shown
+
+
+def test_a_survivor_that_changed_nothing_reads_never_triggered(capsys):
+    """A survivor whose operation was called but never in the case it alters is a different gap from one no
+    check reaches: the summary names which."""
+    from harness.commands.mutate import print_summary
+
+    tally = {"score": 50.0, "killed": 1, "preflight": 0, "survived": 1, "not reached": 1, "unobservable": 0,
+             "void": 0, "mutations": 3}  # fmt: skip
+    survivor = {"changes": [], "operations": ["Validate"], "description": "answers an error as success"}
+    report = {
+        "suite": "cityworks", "duration_s": 1, "void": [],
+        "totals": {"all": tally, "generated": tally, "written": tally},
+        "survivors": [
+            {**survivor, "id": "error-as-success:Validate", "outcome": "survived"},
+            {**survivor, "id": "no-auth:Validate", "outcome": "not reached"},
+        ],
+    }  # fmt: skip
+    print_summary(report)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "SURVIVED" in line]
+    assert "never triggered" in lines[0] and "no check calls Validate" in lines[1], lines

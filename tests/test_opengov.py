@@ -106,3 +106,13 @@ def test_a_citys_custom_fields_are_accepted_and_others_refused():
     assert created["WardField"] == "3"
     with pytest.raises(Exception, match="Unknown field"):
         state.create("cgRequestsClass", [{"SourceField": "app"}], "api")
+
+
+def test_a_yes_no_field_left_out_is_false_and_filters_as_false():
+    """A request issue created without InactiveField is active: `[Inactive] is equal to false` (the catalogue's
+    own filter) lists it, as it would a site's new issue."""
+    state = OpengovState(OpengovConfig())
+    (issue,) = state.create("cgRequestIssuesClass", [{"IssueField": "Graffiti", "PublicField": True}], "api")
+    assert issue["InactiveField"] is False
+    listed = state.list("cgRequestIssuesClass", filter_text="(([Inactive] is equal to false))")
+    assert issue["Oid"] in {r["Oid"] for r in listed}

@@ -102,6 +102,39 @@ def test_every_library_scenario_validates_against_the_schema(name):
             "version: 1\nname: x\ncity: {name: c, boundary: [[0, 0], [1, 0], [1, 1], [0, 1]]}\n",
             "$.city.boundary: a closed ring",
         ),
+        (
+            "version: 1\nname: x\ntimeline: [{vendor: opengov, when: {created: {A: 1}, listed: {class: C}}, "
+            "action: x}]\n",
+            "$.timeline[0].when: give exactly one of created (a record) and listed (a page of a listing)",
+        ),
+        (
+            "version: 1\nname: x\ntimeline: [{vendor: opengov, when: {created: {A: 1}, page: 2}, action: x}]\n",
+            "$.timeline[0].when: page counts pages of a listing: give it with listed",
+        ),
+        (
+            "version: 1\nname: x\ntimeline: [{vendor: opengov, when: {listed: {class: C}}, after: {polls: 1}, "
+            "action: x}]\n",
+            "$.timeline[0].after: a listed page is its own moment",
+        ),
+        (
+            "version: 1\nname: x\ntimeline: [{vendor: opengov, when: {listed: {class: C}, page: 0}, action: x}]\n",
+            "$.timeline[0].when.page:",
+        ),
+        ("version: 1\nname: x\nvendors: {opengov: {page_limit: 0}}\n", "$.vendors.opengov.page_limit:"),
+        (
+            "version: 1\nname: x\nvendors: {city-api: {listings: {jobs: [%s, %s]}}}\n"
+            % (("{id: J1, title: T, department: D, salary: S, closes: '2026-02-01'}",) * 2),
+            "$.vendors.city-api.listings.jobs[1].id: 'J1' is also id of [0]",
+        ),
+        (
+            "version: 1\nname: x\nvendors: {city-api: {engagement_html: <p>x</p>, listings: {engagement: "
+            "[{id: E1, title: T, place: P, date: '2026-02-01'}]}}}\n",
+            "$.vendors.city-api.engagement_html: give the engagement widget's HTML or its listings, not both",
+        ),
+        (
+            "version: 1\nname: x\nvendors: {city-api: {widgets: [utilities, parking]}}\n",
+            "$.vendors.city-api.widgets[1]:",
+        ),
         ("version: 1\nname: [unclosed\n", "$: not YAML (line"),
         ("- a list\n", "$: a scenario is a mapping"),
     ],
@@ -261,6 +294,70 @@ async def test_a_step_keyed_to_what_the_client_did_fires_after_its_polls():
         assert [s["state"] for s in steps] == ["done", "done"] and steps[0]["target"] == {"RequestId": rid}
         operator = (await _get(http, url, "journal?source=operator"))["entries"]
         assert [e["operation"] for e in operator] == ["action:add-comment", "action:close-request"]
+
+
+PAGED_CITY = """
+version: 1
+name: paged-city
+vendors:
+  opengov:
+    page_limit: 2
+    issues: [{IssueField: A}, {IssueField: B}, {IssueField: C}, {IssueField: D}, {IssueField: E}]
+timeline:
+  - name: the first record of page 2 is retired
+    vendor: opengov
+    when: {listed: {class: cgRequestIssuesClass, filter: ""}, page: 2}
+    action: retire-issue
+"""
+
+
+@pytest.mark.req("H-SCN-3", "OG-PAGE-1")
+async def test_a_step_on_a_page_of_a_listing_fires_before_the_client_reads_the_next():
+    configs = {"opengov": OpengovConfig(seed=0)}
+    async with Stack(configs, scenario=loads(PAGED_CITY)) as stack, aiohttp.ClientSession() as http:
+        url = stack.url("opengov")
+        auth = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
+
+        async def page(offset: int, **more: str) -> dict:
+            params = {"limit": "1000", "offset": str(offset), **more}
+            async with http.get(f"{url}/api/v1/classes/cgRequestIssuesClass", params=params, headers=auth) as r:
+                assert r.status == 200
+                return await r.json()
+
+        async def step() -> dict:
+            return (await _get(http, url, "scenario"))["steps"][0]
+
+        first = await page(0)
+        # the server's page limit: two records, whatever limit asks, and _metadata says so
+        assert [r["Oid"] for r in first["cgRequestIssuesClass"]] == [1, 2]
+        assert first["_metadata"] == {"totalCount": 5, "offset": 0, "limit": 2}
+        await page(0, filter="([Oid] is greater than 0)")  # another listing (a filter): not counted
+        assert (await step())["state"] == "waiting" and (await step())["pages"] == 1
+        second = await page(2)  # page 2 is answered as it was, then the step fires on its first record
+        assert [(r["Oid"], r["InactiveField"]) for r in second["cgRequestIssuesClass"]] == [(3, False), (4, False)]
+        done = await step()
+        assert done["state"] == "done" and done["target"] == {"Oid": 3} and done["pages"] == 2
+        assert done["when"] == {"listed": {"class": "cgRequestIssuesClass", "filter": ""}, "page": 2}
+        third = await page(4)
+        assert [r["Oid"] for r in third["cgRequestIssuesClass"]] == [5]
+        again = await page(2)
+        assert [(r["Oid"], r["InactiveField"]) for r in again["cgRequestIssuesClass"]] == [(3, True), (4, False)]
+        operator = (await _get(http, url, "journal?source=operator"))["entries"]
+        assert [e["operation"] for e in operator] == ["action:retire-issue"]
+
+
+@pytest.mark.req("H-SCN-1", "H-SCN-3")
+async def test_a_simulator_that_pages_no_listing_refuses_a_listed_step():
+    async with Stack({"cityworks": CityworksConfig(seed=0)}) as stack, aiohttp.ClientSession() as http:
+        text = "version: 1\nname: x\ntimeline: [{vendor: cityworks, when: {listed: {a: b}}, action: close-request}]"
+        status, body = await _post(http, stack.url("cityworks"), text)
+        assert status == 422
+        assert body["error"]["details"] == ["$.timeline[0].when.listed: the cityworks simulator pages no listing"]
+    async with Stack({"opengov": OpengovConfig(seed=0)}) as stack, aiohttp.ClientSession() as http:
+        status, body = await _post(
+            http, stack.url("opengov"), "version: 1\nname: x\nvendors: {opengov: {page_limit: 2}}"
+        )
+        assert status == 422 and "page_limit" in body["error"]["message"]  # a setting only a restart can change
 
 
 @pytest.mark.req("H-SCN-3")

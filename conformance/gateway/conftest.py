@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -166,11 +167,19 @@ async def linked(gw: Gateway, sims: dict[str, str], request: pytest.FixtureReque
 @pytest.fixture
 async def og_linked(gw: Gateway) -> AsyncIterator[Gateway]:
     """An OpenGov integration to fresh OpenGov and ArcGIS simulators, an agency over the demo city."""
+    async with link_opengov(gw) as linked:
+        yield linked
+
+
+@contextlib.asynccontextmanager
+async def link_opengov(gw: Gateway, scenario: Any = None) -> AsyncIterator[Gateway]:
+    """og_linked, with the OpenGov simulator playing a scenario (contracts.scenario.Scenario) from its start
+    when one is given: its records, its settings (a page limit) and its timeline."""
     from harness.bundled import simulator_config
     from harness.stack import Stack
 
     configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
-    async with Stack(configs) as stack:
+    async with Stack(configs, scenario=scenario) as stack:
         og, arcgis = (
             evidence.watch(stack.url(name), journal=stack.journal(name), name=name) for name in ("opengov", "arcgis")
         )

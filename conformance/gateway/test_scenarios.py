@@ -1,8 +1,10 @@
 """The scenario library's timelines (contracts/scenarios/), each played on the simulator the gateway is linked
-to: at Cityworks a maintenance window, a token lapsing mid-batch and comments across the daylight-saving
-changes; at OpenGov a request closed after the server's clock fell back (the large city is played in
-tests/test_scenarios.py, marked slow). Each check names the requirements it exercises; a failure names the
-scenario and the timeline step (`Played.says`)."""
+to: on Cityworks a maintenance window, a token lapsing mid-batch and comments across the daylight-saving changes;
+on OpenGov other users writing between the pages of the gateway's catalogue sync, import and poll, and a request
+closed after the server's clock fell back (the large city is played in tests/test_scenarios.py, marked slow).
+Cityworks is not paged (Search answers every id, then ByIds in batches), so paging-reorder is OpenGov's alone.
+Each check names the requirements it exercises; a failure names the scenario and the timeline step
+(`Played.says`)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,13 @@ from datetime import datetime
 
 import pytest
 
+from contracts.scenario import library_scenario
 from harness.sim_control import SimControl
 
-from .helpers import deliver_all, submit, synced, vendor_requests
-from .scenarios import play
+from .conftest import link_opengov
+from .helpers import deliver_all, sim, submit, synced, vendor_requests
+from .scenarios import Played, play
+from .test_opengov_delivery import AUTH, og_request, post
 from .test_polling import AUTH_PATHS
 from .test_vendor_reading import public_record
 
@@ -153,3 +158,110 @@ async def test_opengov_dst_change_the_poll_misses_no_status_change(og_linked):
         "closed at OpenGov after its clock fell back (written 01:01 EST, after 01:58 EDT), still open here after "
         "the next poll: the poll asked for changes since a time the vendor's text had already passed",
     )
+
+
+OFFERED = "(([Inactive] is equal to false) AND ([Public] is equal to true))"  # what the catalogue offers
+
+
+@pytest.fixture
+async def og_paging(gw):
+    """An OpenGov integration to a simulator playing paging-reorder from its start: five records a page, and
+    other users writing between the client's pages."""
+    async with link_opengov(gw, library_scenario("paging-reorder")) as g:
+        yield g
+
+
+@pytest.mark.req("AGY-4", "OG-CAT-1", "OG-REQ-2", "OG-UPD-1", "OG-PAGE-1", "H-SCN-4")
+async def test_paging_under_concurrent_writes_misses_nothing_and_counts_nothing_twice(og_paging):
+    """The catalogue sync, the request import and the status poll each page through OpenGov while the timeline
+    writes between their pages; each must end with every record that matched throughout, once."""
+    g = og_paging
+    og = g.ids["opengov"]
+    played = Played(library_scenario("paging-reorder"), SimControl(g.http, og))
+    integration = g.ids["integration"]
+
+    # The catalogue: an issue on page 1 retired, one added, an old one restored before the offset.
+    run = await g.run("category_sync", integration_id=integration)
+    assert run["status"] == "ok", run
+    retire, add, restore = (
+        "an issue on the first page is retired",
+        "a new issue is added mid-sync",
+        "an old issue is restored mid-sync",
+    )
+    retired = (await played.reached(retire))["target"]["Oid"]
+    listed = played.scenario.section("opengov")["issues"]  # Oids 1, 2, ... in the order listed
+    offered = {n for n, i in enumerate(listed, 1) if i.get("PublicField") and i.get("InactiveField") is False}
+    throughout = offered - {retired}  # public and active before the sync and after it
+    vendor_ids = [int(c["vendor_id"]) for c in await synced(g) if c["active"]]
+    missing = sorted(throughout - set(vendor_ids))
+    assert not missing, played.says(retire, f"issues {missing}, offered throughout the sync, never became categories")
+    twice = sorted({v for v in vendor_ids if vendor_ids.count(v) > 1})
+    assert not twice, played.says(restore, f"issues {twice} became two categories each")
+    for step in (add, restore):  # the sync is over: a step that has not fired never will
+        await played.reached(step, timeout_s=1)
+    again = await g.run("category_sync", integration_id=integration)
+    assert again["status"] == "ok", again
+    upstream = sorted(r["Oid"] for r in await og_all(g, "cgRequestIssuesClass", OFFERED))
+    now = sorted(int(c["vendor_id"]) for c in await synced(g) if c["active"])
+    assert now == upstream, played.says(restore, f"after a second sync the catalogue is {now}, OpenGov's {upstream}")
+
+    # The import: a request on its first page deleted.
+    await g.ok("PATCH", f"/agencies/{g.ids['agency']}", json={"importer_enabled": True})
+    before = await public_requests(g)
+    imported = await g.run("import", integration_id=integration)
+    assert imported["status"] == "ok", imported
+    step = "a request on the import's first page is deleted"
+    deleted = (await played.reached(step))["target"]["Oid"]
+    new = [r["description"] for rid, r in (await public_requests(g)).items() if rid not in before]
+    left = {f"Phoned in {oid - 14}" for oid in range(15, 27) if oid != deleted}  # the requests still at OpenGov
+    missing = sorted(left - set(new), key=len)
+    assert not missing, played.says(step, f"never imported: {missing}")
+    twice = sorted({d for d in new if new.count(d) > 1})
+    assert not twice, played.says(step, f"imported twice: {twice}")
+
+    # The poll: its first incremental read pages the closed requests by modification; a crew note on the
+    # first page moves that request to the end of that order.
+    code = next(c["code"] for c in await synced(g) if c["active"])
+    rids = [await post(g, code) for _ in range(8)]
+    await deliver_all(g)
+    first = await g.run("status_poll", integration_id=integration)  # full: sets the cursor
+    assert first["status"] == "ok", first
+    oids = {rid: (await og_request(g, rid))[0]["Oid"] for rid in rids}
+    for rid in rids:
+        await sim(g.http, og, "close-request", Oid=oids[rid])
+    step = "a crew note moves a request the poll has read"
+    second = await g.run("status_poll", integration_id=integration)
+    assert second["status"] == "ok", second
+    assert (await played.steps())[step]["state"] == "done", played.says(
+        step, f"the poll read no page of requests modified since its cursor: {second}"
+    )
+    still_open = [rid for rid in rids if (await public_record(g, rid))["status"] != "closed"]
+    assert not still_open, played.says(step, f"closed at OpenGov before the poll, still open after it: {still_open}")
+    target = (await played.reached(step))["target"]["Oid"]
+    noted = next(rid for rid in rids if oids[rid] == target)
+    await g.run("status_poll", integration_id=integration)
+    _, _, text = await g.open311("GET", f"/requests/{noted}/comments.json")
+    notes = [c["description"] for c in json.loads(text)].count("Crew on site.")
+    assert notes == 1, played.says(step, f"the crew note is on the public request {notes} times")
+
+
+async def og_all(g, class_name: str, filter: str) -> list[dict]:
+    """Every matching record, read at rest (nothing writes meanwhile) page by page: the server may answer fewer
+    than `limit` asks."""
+    out: list[dict] = []
+    while True:
+        async with g.http.get(
+            f"{g.ids['opengov']}/api/v1/classes/{class_name}",
+            params={"filter": filter, "limit": "1000", "offset": str(len(out)), "sort": "Oid:asc"},
+            headers=AUTH,
+        ) as resp:
+            body = await resp.json()
+            assert resp.status == 200, body
+        out += body[class_name]
+        if not body[class_name] or len(out) >= body["_metadata"]["totalCount"]:
+            return out
+
+
+async def public_requests(g) -> dict[str, dict]:
+    _, _, text = await g.open311("GET", "/requests.json", params={"page_size": "1000"})
+    return {r["service_request_id"]: r for r in json.loads(text)}

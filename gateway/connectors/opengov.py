@@ -1,5 +1,6 @@
 """OpenGov Enterprise Asset Management (formerly Cartegraph): class-keyed REST with HTTP Basic, the bracketed
-filter language, limit/offset paging, `{"Message": ...}` errors with real HTTP statuses."""
+filter language, lists paged on Oid (the vendor's limit/offset paging only cuts pages), `{"Message": ...}` errors
+with real HTTP statuses."""
 
 from __future__ import annotations
 
@@ -68,19 +69,30 @@ class Opengov:
         body = await self._call("GET", f"classes/{class_name}", idempotent=True, params=params)
         return self._records(body, class_name), body.get("_metadata", {})
 
-    async def all_records(
-        self, class_name: str, filter: str | None = None, sort: str = "Oid:asc"
-    ) -> list[dict[str, Any]]:
-        """Every matching record, paging by limit/offset until a page comes back short (AGY-4)."""
+    async def all_records(self, class_name: str, filter: str | None = None) -> list[dict[str, Any]]:
+        """Every matching record, each once, paged on Oid to exhaustion (AGY-4, OG-PAGE-1).
+
+        Not by offset: other users write between the pages (an issue retired, a request deleted, a record
+        modified), and every such write shifts an offset window, so a record slides back onto a page already
+        read and is never seen, or another is read twice. Oid never changes: each page asks for the records
+        after the last Oid read, in Oid order, so every record that matches throughout is read exactly once
+        (one written meanwhile is read in its new state, or by the next run). The end: a page holding no more
+        than the server says are left (`totalCount`), or fewer than a page holds (`_metadata.limit`, for a
+        server that caps `limit`).
+        """
         out: list[dict[str, Any]] = []
+        after: int | None = None
         while True:
-            params: dict[str, Any] = {"limit": PAGE, "offset": len(out), "sort": sort}
-            if filter:
-                params["filter"] = filter
-            page, _ = await self.records(class_name, **params)
+            clauses = [c for c in (filter, f"([Oid] is greater than {after})" if after is not None else None) if c]
+            params: dict[str, Any] = {"limit": PAGE, "sort": "Oid:asc"}
+            if clauses:
+                params["filter"] = clauses[0] if len(clauses) == 1 else f"({' AND '.join(clauses)})"
+            page, meta = await self.records(class_name, **params)
             out += page
-            if len(page) < PAGE:
+            total, holds = meta.get("totalCount"), min(PAGE, int(meta.get("limit") or PAGE))
+            if not page or (len(page) >= total if isinstance(total, int) else len(page) < holds):
                 return out
+            after = int(page[-1]["Oid"])
 
     async def get(self, class_name: str, oid: int) -> dict[str, Any] | None:
         try:
@@ -99,9 +111,11 @@ class Opengov:
         return self._records(body, class_name)[0]
 
     async def modified_since(self, class_name: str, since: str) -> list[dict[str, Any]]:
-        """Records modified at or after a vendor timestamp, oldest change first (an incremental poll)."""
+        """Records modified at or after a vendor timestamp (an incremental poll), in Oid order: sorted by the
+        modification time, a record modified while the poll pages would jump to the end and push one unread
+        record back onto a page already read (OG-PAGE-1)."""
         clause = f"(([{self.modified_filter}] is greater than or equal to {quoted(since)}))"
-        return await self.all_records(class_name, clause, sort="cgLastModifiedField:asc")
+        return await self.all_records(class_name, clause)
 
     async def by_oids(self, class_name: str, oids: list[int]) -> list[dict[str, Any]]:
         """Many records by Oid in one call (the `in (...)` form of the filter language)."""

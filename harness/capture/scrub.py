@@ -8,6 +8,7 @@ import hashlib
 import re
 
 SCF = re.compile(r"^(\s*To SCF:\s*)")  # Cityworks' public prefix: semantics, kept
+NAME_STAND_IN = re.compile(r"^Person [0-9a-f]{8}$")  # what name() writes: kept, so a re-capture is a fixpoint
 
 
 def _tag(kind: str, value: str) -> str:
@@ -16,6 +17,8 @@ def _tag(kind: str, value: str) -> str:
 
 def name(value: object) -> str:
     text = "" if value is None else str(value)
+    if NAME_STAND_IN.match(text):
+        return text
     return f"Person {_tag('name', text)}" if text.strip() else text
 
 
@@ -40,3 +43,14 @@ def free_text(value: object) -> str:
     prefix = SCF.match(text)
     kept = prefix.group(1) if prefix else ""
     return f"{kept}Text {_tag('text', text)}."
+
+
+def account_number(key: str, last_four: str) -> str:
+    """A stand-in for an account number a capture never sees whole: a digest of what identifies the account
+    to the capture (its link), then the last four characters the city shows."""
+    return f"STANDIN-{_tag('account', key)[:6]}-{last_four}"
+
+
+def verification(key: str) -> str:
+    """A stand-in for a verification value (PIN) a capture never learns."""
+    return f"standin-{_tag('verification', key)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,18 +17,34 @@ from .common import complain
 NAME = "capture"
 HELP = "write a scenario of a vendor server's configuration and records (read-only calls, personal data scrubbed)"
 EPILOG = """\
-Reads only: Cityworks sign-in, problem types, QA, templates, request search and reads, comments; OpenGov GETs.
+Reads only: Cityworks sign-in, problem types, QA, templates, request search and reads, comments; OpenGov GETs;
+city API signed GETs (widgets offered, listing content, --property through property-taxes, --user's links and
+their content). A city API capture cannot see account numbers and PINs whole: it writes stand-ins.
 Then edit the file and play it: civic-harness sim cityworks --scenario FILE, or up --scenario DIR.
 """
 PASSWORD_ENV = {"cityworks": "CIVIC_HARNESS_CW_PASSWORD", "opengov": "CIVIC_HARNESS_OG_PASSWORD"}
+SECRET_ENV = "CIVIC_HARNESS_WID_SECRET"  # as the city API provider suite takes it
+VENDORS = (*PASSWORD_ENV, "city-api")
 
 
 def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
-    p.add_argument("vendor", choices=sorted(PASSWORD_ENV), help="the vendor API to read")
-    p.add_argument("--url", required=True, help="the site root (Cityworks: the part before /Services)")
+    p.add_argument("vendor", choices=sorted(VENDORS), help="the vendor API to read")
+    p.add_argument(
+        "--url", required=True, help="the site root (Cityworks: the part before /Services; city API: before /{widget})"
+    )
     p.add_argument("--username", default="harness")
     p.add_argument(
         "--password", help="password (better: CIVIC_HARNESS_CW_PASSWORD / CIVIC_HARNESS_OG_PASSWORD; never echoed)"
+    )
+    city = p.add_argument_group("city-api")
+    city.add_argument("--key-id", help="the signing key id (default: each widget's own id, as the contract says)")
+    city.add_argument("--secret", help=f"the signing secret (better: {SECRET_ENV}; never echoed)")
+    city.add_argument(
+        "--property", action="append", default=[], metavar="PARCEL_OR_ADDRESS", help="a property to read (repeatable)"
+    )
+    city.add_argument("--properties-file", metavar="FILE", help="properties to read, one parcel id or address a line")
+    city.add_argument(
+        "--user", action="append", default=[], metavar="CITIZEN", help="a citizen whose linked accounts to read"
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the scenario file to write (YAML)")
     p.add_argument("--name", help="the scenario's name (default: captured-VENDOR)")
@@ -39,14 +56,17 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     from contracts.scenario import ScenarioError, check
 
-    from ..capture import cityworks, opengov
+    from ..capture import city_api, cityworks, opengov
 
-    module = {"cityworks": cityworks, "opengov": opengov}[args.vendor]
-    password = args.password or os.environ.get(PASSWORD_ENV[args.vendor]) or "harness"
+    module = {"cityworks": cityworks, "opengov": opengov, "city-api": city_api}[args.vendor]
     if args.max_records < 0:
         return complain("--max-records: 0 or more")
     try:
-        section, read = module.capture(args.url, args.username, password, args.max_records)
+        if module is city_api:
+            section, read = _city_api(args)
+        else:
+            password = args.password or os.environ.get(PASSWORD_ENV[args.vendor]) or "harness"
+            section, read = module.capture(args.url, args.username, password, args.max_records)
     except module.CaptureError as exc:
         return complain(str(exc))
     except requests.RequestException as exc:
@@ -61,3 +81,19 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
     counts = ", ".join(f"{n} {what}" for what, n in read.items())
     print(f"read {counts or 'nothing'} in {calls} read-only calls; wrote {args.output}")
     return 0
+
+
+def _city_api(args: argparse.Namespace) -> tuple[dict, Counter[str]]:
+    from simulators.city_api.config import DEFAULT_SECRET
+
+    from ..capture import city_api
+
+    secret = args.secret or os.environ.get(SECRET_ENV) or DEFAULT_SECRET
+    properties = list(args.property)
+    if args.properties_file:
+        try:
+            lines = Path(args.properties_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise city_api.CaptureError(f"cannot read --properties-file {args.properties_file}: {exc}") from None
+        properties += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return city_api.capture(args.url, args.key_id, secret, properties, list(dict.fromkeys(args.user)))

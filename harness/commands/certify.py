@@ -60,6 +60,12 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
         help="Cityworks: problem types the site keeps from the public, so ForPublicOnly can be checked on a real "
         "server (the simulator's control plane adds its own)",
     )
+    p.add_argument(
+        "--hidden-templates",
+        metavar="ID,...",
+        help="Cityworks: work-order templates the site keeps from the public (WOTemplateIds), so ForPublicOnly on "
+        "templates can be checked on a real server (the simulator's control plane adds its own)",
+    )
     p.add_argument("--service-path", help="ArcGIS: the locator's path, e.g. /arcgis/rest/services/World/GeocodeServer")
     p.add_argument("--token", help="ArcGIS: a token, when the server requires one")
     p.add_argument(

@@ -121,7 +121,12 @@ def print_summary(report: dict) -> None:
             f"{t['unobservable']} unobservable, {t['void']} void, of {t['mutations']}"
         )
     for r in report["survivors"]:
-        where = r["changes"][0]["call"] if r["changes"] else "no check calls " + ", ".join(r["operations"][:3])
+        if r["changes"]:
+            where = r["changes"][0]["call"]
+        elif r["outcome"] == "not reached":
+            where = "no check calls " + ", ".join(r["operations"][:3])
+        else:  # called, but never in the case the defect changes (e.g. no error for error-as-success to turn)
+            where = "never triggered: no check made a call this defect changes"
         print(f"  SURVIVED {r['id']} ({r['outcome']}): {r['description']}; {where}")
     for r in report["void"]:
         print(f"  VOID {r['id']}: {'; '.join(r['errors'])[:300]}")

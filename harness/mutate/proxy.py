@@ -24,6 +24,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from contracts.front_door import Limits
+from harness.proxy.forward import inbound_headers, outbound_headers, raw_text
 from simulators.kit.frontdoor import refusal
 
 from .exchange import Request, Response
@@ -31,20 +32,9 @@ from .tap import Tap
 
 LOOPBACK = "127.0.0.1"
 BIG = 1024 * 1024  # request line and header limits: oversized calls must reach the front door's own rules
-HOP_BY_HOP = frozenset(
-    h.lower()
-    for h in (
-        "Connection",
-        "Keep-Alive",
-        "Proxy-Authenticate",
-        "Proxy-Authorization",
-        "TE",
-        "Trailer",
-        "Transfer-Encoding",
-        "Upgrade",
-        "Content-Length",  # recomputed from the bytes forwarded, which are the same bytes
-    )
-)
+# Which headers travel is the recording proxy's rule (harness/proxy/forward.py, RFC 9110 7.6.1), one place for
+# both proxies. This one buffers to rewrite, so Content-Length is recomputed from the bytes it forwards.
+RECOMPUTED = "Content-Length"
 PLAIN_NOT_FOUND = (
     "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n"
     "</body>\r\n</html>\r\n"
@@ -89,7 +79,7 @@ def create_proxy(upstream: str, front_door: Limits | None = None, tap: Tap | Non
             request.method,
             raw_path.split("?", 1)[0],
             request.rel_url.raw_query_string,
-            tuple((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP),
+            _without_length(outbound_headers(raw_text(request.raw_headers)).items()),
             body,
             tap.operation(request.method, request.path) if tap is not None else None,
         )
@@ -105,7 +95,7 @@ def create_proxy(upstream: str, front_door: Limits | None = None, tap: Tap | Non
                 skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
             ) as upstream_resp:
                 content = await upstream_resp.read()
-                back = tuple((k, v) for k, v in upstream_resp.headers.items() if k.lower() not in HOP_BY_HOP)
+                back = _without_length(inbound_headers(raw_text(upstream_resp.raw_headers)).items())
                 answer = Response(upstream_resp.status, back, content)
                 if tap is not None:
                     answer = tap.response(call, sent, answer)
@@ -119,6 +109,10 @@ def create_proxy(upstream: str, front_door: Limits | None = None, tap: Tap | Non
     app.cleanup_ctx.append(client)
     app.router.add_route("*", "/{tail:.*}", forward)
     return app
+
+
+def _without_length(pairs: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in pairs if k.lower() != RECOMPUTED.lower())
 
 
 class ThreadedApp:

@@ -1,7 +1,7 @@
 """The forwarding core: one client request passed to the upstream and its answer passed back, streamed, with
 what the client would have seen without a proxy in between. No recording and no judging here: a `Tap` sees
-the bytes as they pass (the recording proxy keeps them; a mutating proxy could reuse `forward` with a tap of
-its own).
+the bytes as they pass (the recording proxy keeps them). The mutating proxy (harness/mutate/proxy.py) buffers
+each exchange to rewrite it, so it has its own loop, but which headers travel is decided here for both.
 
 What the client sees when the upstream gives no answer is our choice, made once here: the proxy never invents
 an HTTP answer the upstream did not give (no 502 or 504 of its own, which a client would take for the vendor's).
@@ -159,7 +159,7 @@ async def forward(
     tap = tap or Tap()
     # As sent: no re-quoting, no dot-segment folding; an upstream with a path of its own gets it in front.
     url = URL(str(upstream).rstrip("/") + request.raw_path, encoded=True)
-    received = _text(request.raw_headers)
+    received = raw_text(request.raw_headers)
     tap.request_started(received)
     headers = outbound_headers(received)
     data: Any = None
@@ -181,7 +181,7 @@ async def forward(
                 skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
                 auto_decompress=False,
             ) as upstream_answer:
-                back = inbound_headers(_text(upstream_answer.raw_headers))
+                back = inbound_headers(raw_text(upstream_answer.raw_headers))
                 tap.response_started(upstream_answer.status, upstream_answer.reason or "", back.items())
                 declared = upstream_answer.content_length
                 if declared is not None and declared <= SMALL and request.method != "HEAD":
@@ -216,7 +216,7 @@ async def forward(
     return answer
 
 
-def _text(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+def raw_text(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     """Header pairs as they crossed the wire (HTTP/1.1 header bytes are Latin-1), names in their own case."""
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
 

@@ -82,20 +82,20 @@ class CityState:
             "links": list(self.links.values()),
         }
 
+    def configuration(self) -> Any:
+        """What any signed client reads of the city, without a citizen or a property (`/_sim/state`'s
+        configuration digest, what a captured scenario must reproduce): the widgets offered and each offered
+        listing widget's expanded content. Content, not records: a program's kind shows only as counts."""
+        return {
+            "widgets": list(self.config.widgets),
+            "listings": {w: self.body(w, "expanded", {}) for w in self.listings if w in self.config.widgets},
+        }
+
     # -- content -----------------------------------------------------------------------------------
 
     def content(self, widget: str, view: str, params: Mapping[str, str]) -> dict[str, Any]:
         """The Content for one call, `version` included (a digest of everything else)."""
-        user = params.get("user")
-        if widget == "property-taxes":
-            body = content.property_taxes(self.property_of(params), view, self.config.defects)
-        elif widget == "utilities":
-            linked = self.linked_accounts(widget, user, params.get("link_id"))
-            body = content.utilities(linked, view, self.config.defects)
-        elif widget == "engagement":
-            body = content.engagement(self.listings["engagement"], view, self.html_override)
-        else:
-            body = getattr(content, widget)(self.listings[widget], view)
+        body = self.body(widget, view, params)
         version = "c-" + canonical_digest(body)[:24]
         if "unstable-etag" in self.config.defects:
             self._answers += 1
@@ -103,6 +103,18 @@ class CityState:
         elif "static-etag" in self.config.defects:
             version = f"c-static-{widget}-{view}"
         return {**body, "version": version}
+
+    def body(self, widget: str, view: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """The Content for one call without its `version`."""
+        user = params.get("user")
+        if widget == "property-taxes":
+            return content.property_taxes(self.property_of(params), view, self.config.defects)
+        if widget == "utilities":
+            linked = self.linked_accounts(widget, user, params.get("link_id"))
+            return content.utilities(linked, view, self.config.defects)
+        if widget == "engagement":
+            return content.engagement(self.listings["engagement"], view, self.html_override)
+        return getattr(content, widget)(self.listings[widget], view)
 
     def property_of(self, params: Mapping[str, str]) -> dict[str, Any]:
         parcel, address = params.get("property_id"), params.get("address")

@@ -93,6 +93,8 @@ def _step_problems(spec: SimulatorSpec, operations: Mapping[str, str], step: Ste
                 problems.append(f"{where}.fault.operation: {rule.operation!r} is no operationId of {spec.name}")
     if step.created is not None and (support is None or support.find_created is None):
         problems.append(f"{where}.when: the {spec.name} simulator cannot watch for created records")
+    if step.listed is not None and (support is None or support.page_read is None):
+        problems.append(f"{where}.when.listed: the {spec.name} simulator pages no listing")
     if step.poll is not None and step.poll.lower() not in operations:
         problems.append(f"{where}.after.poll: {step.poll!r} is no operationId of {spec.name}")
     if step.after_polls and step.poll is None and (support is None or not support.polls):

@@ -134,6 +134,14 @@ class ScenarioSupport:
     polls: frozenset[str] = frozenset()
     # (backend) -> every token or session issued so far stops working: a step's `expire_sessions`
     expire_sessions: Callable[[Any], None] | None = None
+    # (backend, operation, path, query pairs) -> the page an answered client call read: the listing's values a
+    # step's `when: {listed: ...}` is matched against (OpenGov: class, filter, sort) and the records on the page
+    # as action targets ([{"Oid": 7}, ...]); None for a call that lists nothing. Asked right after the call's
+    # answer is made, before anything else changes the backend, so it sees the page the client got.
+    page_read: (
+        Callable[[Any, str, str, Sequence[tuple[str, str]]], tuple[Mapping[str, Any], list[dict[str, Any]]] | None]
+        | None
+    ) = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ and never implements them a second time.
 Time-keyed steps are timers on the event loop, counted from when the scenario started (loaded or reset).
 Client-keyed steps watch the journal: each finished client call is shown to the pending steps (the journal's
 listener, set only while such steps wait, so a simulator without them pays nothing), in the event loop, after
-the handler's effect and before the answer goes out — "after 2 polls" means the third poll sees the change.
+the handler's effect and before the answer goes out — "after 2 polls" means the third poll sees the change,
+and a step on page 1 of a listing changes the records before the client asks for page 2 (other users writing
+while a client pages: the window a limit/offset client reads shifts under it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 from contracts.scenario import Step
 
 from .faults import FaultSet
-from .journal import Entry, Journal
+from .journal import Entry, Journal, query_pairs
+from .scenario import matches
 from .spec import ActionError, SimulatorSpec
 
 log = logging.getLogger("civic_harness.simulators")
@@ -35,6 +38,7 @@ class StepRun:
     state: str = WAITING
     target: dict[str, Any] | None = None
     polls: int = 0
+    pages: int = 0  # a `listed` step's matching pages read so far
     fired_at: float | None = None
     outcome: Any = None
 
@@ -51,6 +55,8 @@ class StepRun:
             out["at_s"] = step.at_s
         if step.created is not None:
             out.update(when=dict(step.created), polls=self.polls, after_polls=step.after_polls)
+        if step.listed is not None:
+            out.update(when={"listed": dict(step.listed), "page": step.page}, pages=self.pages)
         if self.target is not None:
             out["target"] = self.target
         if self.fired_at is not None:
@@ -87,7 +93,7 @@ class Timeline:
         for run in self.steps:
             if run.step.at_s is not None:
                 self._timers.append(loop.call_later(run.step.at_s / self.speed, self._fire, run))
-        if any(run.step.created is not None for run in self.steps):
+        if any(run.step.created is not None or run.step.listed is not None for run in self.steps):
             self.journal.listener = self._saw
 
     def stop(self) -> None:
@@ -112,9 +118,16 @@ class Timeline:
         if entry.source != "client":
             return
         try:
+            page: Any = None  # the page the call read, asked once for all the steps that wait on one
             for run in self.steps:
-                if run.step.created is not None and run.state in (WAITING, TRIGGERED):
+                if run.state not in (WAITING, TRIGGERED):
+                    continue
+                if run.step.created is not None:
                     self._advance(run, entry)
+                elif run.step.listed is not None:
+                    page = self._page_of(entry) if page is None else page
+                    if page:
+                        self._turn(run, *page)
         except Exception:  # a timeline bug must never break the vendor call it watched
             log.exception("simulator %s: the scenario timeline failed on a client call", self.spec.name)
 
@@ -141,6 +154,33 @@ class Timeline:
                 self._timers.append(later)
             else:
                 self._fire(run)
+
+    def _page_of(self, entry: Entry) -> tuple[Any, ...]:
+        """(listing values, records on the page) of an answered client call; () when it read no page."""
+        support = self.spec.scenario
+        if support is None or support.page_read is None or entry.operation is None:
+            return ()
+        if entry.status is None or not 200 <= entry.status < 300:
+            return ()
+        found = support.page_read(self.backend(), entry.operation, entry.path, list(query_pairs(entry.query)))
+        return found or ()
+
+    def _turn(self, run: StepRun, listing: dict[str, Any], records: list[dict[str, Any]]) -> None:
+        """A page of a listing was read: the step's page (the Nth matching one) fires it, on the page's first
+        record, before the client can ask for the next page."""
+        assert run.step.listed is not None
+        if not matches(listing, run.step.listed):
+            return
+        run.pages += 1
+        if run.pages < run.step.page:
+            return
+        run.target = dict(records[0]) if records else None
+        run.state = DUE
+        if run.step.after_s:
+            later = asyncio.get_running_loop().call_later(run.step.after_s / self.speed, self._fire, run)
+            self._timers.append(later)
+        else:
+            self._fire(run)
 
     def _is_poll(self, step: Step, operation: str | None) -> bool:
         if operation is None:

@@ -41,6 +41,10 @@ def close_request(state: OpengovState, p: dict[str, Any]) -> Any:
     )[0][0]
 
 
+def delete_request(state: OpengovState, p: dict[str, Any]) -> Any:
+    return {"DeletedRecordCount": state.delete(REQUESTS, p["Oid"])}
+
+
 def set_fields(state: OpengovState, p: dict[str, Any]) -> Any:
     cls = p.pop("class", REQUESTS)
     return state.update(cls, [p])[0][0]
@@ -89,6 +93,12 @@ ACTIONS = (
         "Create a request directly in OpenGov (any request fields; lat/long become the shape).",
     ),
     Action("close-request", _vendor(close_request), _schema({"Oid": OID}, ["Oid"]), "Close a request."),
+    Action(
+        "delete-request",
+        _vendor(delete_request),
+        _schema({"Oid": OID}, ["Oid"]),
+        "Delete a request (one entered twice, or by mistake).",
+    ),
     Action(
         "set-fields",
         _vendor(set_fields),

@@ -34,6 +34,10 @@ class OpengovConfig(SimConfig):
     # A city's own text fields on requests (Cartegraph lets each city add fields; names end in Field).
     custom_fields: tuple[str, ...] = ("SourceField", "NeighborhoodField")
     default_limit: int = 1000
+    # The most records one list answer holds, whatever `limit` asks; `_metadata.limit` then says how many it
+    # holds. Whether the real server caps `limit` is not known (vendor notes: DR caps its own pulls, CA passed
+    # 10000): inferred, off by default. A scenario sets it low to page a small city in many pages.
+    page_limit: int | None = None
     session_ttl_s: int = 3600
     # The status of a create (and an upload). Cartegraph's status list names 201 Created, but caRtegraph, which
     # Pittsburgh runs in production, treats anything but 200 as a failed create (WF-OG-16): 200 by default,
@@ -58,6 +62,8 @@ class OpengovConfig(SimConfig):
             raise ValueError("custom field names are identifiers ending in 'Field'")
         if self.create_status not in (200, 201):
             raise ValueError(f"create_status must be 200 or 201, got {self.create_status}")
+        if self.page_limit is not None and self.page_limit < 1:
+            raise ValueError(f"page_limit must be at least 1, got {self.page_limit}")
         if not self.integration_id_field.endswith("Field"):
             raise ValueError("field names end in 'Field'")
 
@@ -87,6 +93,12 @@ def add_arguments(group: Any) -> None:
         help="the server's time zone (IANA name, inferred): dates are its local time without an offset (default UTC)",
     )
     group.add_argument(
+        "--page-limit",
+        type=int,
+        default=None,
+        help="the most records one list answer holds, whatever limit asks (inferred; default: no cap)",
+    )
+    group.add_argument(
         "--defect", action="append", default=[], choices=sorted(DEFECTS), help="a deliberately wrong mode"
     )
 
@@ -99,6 +111,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "child_touches_parent": not args.child_keeps_parent_date,
         "create_status": args.create_status,
         "timezone": args.timezone,
+        "page_limit": args.page_limit,
         "defects": frozenset(args.defect),
         **({"custom_fields": tuple(args.custom_fields)} if args.custom_fields else {}),
     }

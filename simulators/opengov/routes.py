@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -64,8 +65,8 @@ def wrapped_items(body: Any, class_name: str) -> list[Any]:
     raise OpengovError(400, f'The body must be {{"{class_name}": [ ... ]}} with at least one record.')
 
 
-def int_param(request: web.Request, name: str, default: int, upper: int) -> int:
-    raw = request.query.get(name)
+def int_param(query: Mapping[str, str], name: str, default: int, upper: int) -> int:
+    raw = query.get(name)
     if raw is None:
         return default
     try:
@@ -77,12 +78,24 @@ def int_param(request: web.Request, name: str, default: int, upper: int) -> int:
     return value
 
 
+def window(
+    state: OpengovState, class_name: str, query: Mapping[str, str], parent: tuple[str, int] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, int]:
+    """(every matching row, the rows this call answers, offset, limit): the listing in its order and the window
+    `limit`/`offset` cut from it, `limit` at most the server's page limit. A timeline step on a page reads the
+    same window (simulators/opengov/scenario.py)."""
+    cls = state.class_def(class_name)
+    rows = state.list(cls.name, filter_text=query.get("filter"), sort=query.get("sort"), parent=parent)
+    limit = int_param(query, "limit", state.config.default_limit, MAX_LIMIT)
+    if state.config.page_limit is not None:
+        limit = min(limit, state.config.page_limit)
+    offset = int_param(query, "offset", 0, 10**9)
+    return rows, rows[offset : offset + limit], offset, limit
+
+
 def page(request: web.Request, state: OpengovState, class_name: str, parent: tuple[str, int] | None) -> web.Response:
     cls = state.class_def(class_name)
-    rows = state.list(cls.name, filter_text=request.query.get("filter"), sort=request.query.get("sort"), parent=parent)
-    limit = int_param(request, "limit", state.config.default_limit, MAX_LIMIT)
-    offset = int_param(request, "offset", 0, 10**9)
-    chosen = rows[offset : offset + limit]
+    rows, chosen, offset, limit = window(state, cls.name, request.query, parent)
     wanted = [f.strip() for f in request.query.get("fields", "").split(",") if f.strip()]
     if wanted:
         lower = {w.lower() for w in wanted} | {"oid"}

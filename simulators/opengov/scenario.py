@@ -1,10 +1,11 @@
 """A scenario's OpenGov section (contracts/scenario.schema.json `$defs/opengov`): users, the server's class and
-field names, its time zone, request issues, requesters and requests with their comments; and what a timeline needs: the
-request a client created, the calls that read records back, sessions expiring."""
+field names, its time zone, request issues, requesters and requests with their comments, the server's page
+limit; and what a timeline needs: the request a client created, the calls that read records back, the page of
+a listing a client just read, sessions expiring."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,8 @@ from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
 from simulators.kit.spec import ScenarioSupport
 
+from .dialect import OpengovError
+from .routes import window
 from .shapes import point_shape
 from .state import OpengovState
 
@@ -63,7 +66,31 @@ def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
     out.update({k: classes[k] for k in CLASS_SETTINGS if k in classes})
     if "custom_fields" in classes:
         out["custom_fields"] = tuple(classes["custom_fields"])
+    if "page_limit" in section:
+        out["page_limit"] = section["page_limit"]
     return out
+
+
+def page_read(
+    state: OpengovState, operation: str, path: str, query: Sequence[tuple[str, str]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """A `classes/{class}` list call: its class (as the server names it), filter ("" for none) and sort, and
+    the Oids on the page it answered, cut again from the same listing (the backend has not changed since)."""
+    if operation.lower() != "listrecords":
+        return None
+    segments = [s for s in path.split("/") if s]
+    if len(segments) < 4:
+        return None
+    params: dict[str, str] = {}
+    for name, value in query:
+        params.setdefault(name, value)  # the first of a repeated parameter, as aiohttp's request.query.get
+    try:
+        cls = state.class_def(segments[3])
+        _, chosen, _, _ = window(state, cls.name, params, None)
+    except OpengovError:
+        return None
+    listing = {"class": cls.name, "filter": params.get("filter", ""), "sort": params.get("sort", "")}
+    return listing, [{"Oid": r["Oid"]} for r in chosen]
 
 
 def find_created(state: OpengovState, fields: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -86,4 +113,5 @@ SUPPORT = ScenarioSupport(
     creates=frozenset(("createrecords",)),
     polls=POLLS,
     expire_sessions=expire_sessions,
+    page_read=page_read,
 )

@@ -290,7 +290,9 @@ class OpengovState:
                 "Oid": oid,
                 "IDField": fields.pop("IDField", None)
                 or (f"{cls.id_prefix}{next(self._ids):06d}" if cls.id_prefix else None),
-                **{f: None for f in cls.fields},
+                # A Boolean field left out is false, not null (a yes/no field has no third state in the
+                # vendor's forms; inferred: no public client creates a record without one and reads it back).
+                **{f: (False if kind == BOOL else None) for f, kind in cls.fields.items()},
                 **fields,
                 "EntryDateField": stamp,
                 "cgLastModifiedField": stamp,

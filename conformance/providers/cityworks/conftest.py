@@ -28,6 +28,7 @@ class Target:
     bundled: bool
     control: bool  # whether the server has the simulator control plane (/_sim/)
     hidden_problems: tuple[int, ...] = ()  # problem types the site keeps from the public (--cw-hidden-problems)
+    hidden_templates: tuple[str, ...] = ()  # work-order templates it keeps from the public (--cw-hidden-templates)
 
     @property
     def family(self) -> str:
@@ -56,11 +57,13 @@ def cw_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         hidden = tuple(int(p) for p in config.getoption("cw_hidden_problems").split(",") if p.strip())
     except ValueError:
         raise pytest.UsageError("--cw-hidden-problems expects ProblemSids: 12,15") from None
+    hidden_templates = tuple(t.strip() for t in config.getoption("cw_hidden_templates").split(",") if t.strip())
     url = target_urls(config).get(NAME)
     if url is not None:
         evidence.watch_if_simulator(url)
         control = simulator_at(f"{url}/_sim/", NAME)
-        yield Target(url, version, licences, login, password, bundled=False, control=control, hidden_problems=hidden)
+        yield Target(url, version, licences, login, password, bundled=False, control=control, hidden_problems=hidden,
+                     hidden_templates=hidden_templates)  # fmt: skip
         return
     from harness.bundled import simulator_config
     from harness.stack import ThreadedStack

@@ -125,6 +125,21 @@ def test_cityworks_online_token_works_as_the_password(cw, probe):
     assert cw.call(probe, {}, token=token).status == 0
 
 
+@pytest.mark.req("CW-VER-1")
+def test_cityworks_online_refuses_a_wrong_password(cw, probe):
+    """A wrong password gets no Online token. Which error status the real service gives is not documented, so
+    any error envelope passes; a token or a success does not."""
+    if cw.legacy:
+        pytest.skip("Cityworks Online login is not part of 2013/2014")
+    online = cw.call(
+        "/Services/General/Authentication/CityworksOnlineAuthenticate",
+        {"LoginName": cw.login, "Password": "wrong-password"},
+        auth="none",
+    )
+    assert online.status != 0, "CityworksOnlineAuthenticate answered a wrong password with success"
+    assert not (online.envelope.get("Value") or {}).get("Token"), "a token for a wrong password"
+
+
 def _resolve(node: Any) -> Any:
     return deref(CONTRACT, node)
 

@@ -65,6 +65,25 @@ def test_a_template_hidden_from_the_public_is_not_offered(cw, cw_target, provide
 
 
 @pytest.mark.req("CW-CAT-1")
+def test_the_templates_the_site_hides_are_not_offered(cw, cw_target):
+    """As for problem types: on a real server the site names the templates it keeps from the public."""
+    needs_licence(cw_target, "wo")
+    if not cw_target.hidden_templates:
+        pytest.skip(
+            wanting(
+                "work-order templates the site keeps from the public",
+                "--hidden-templates ID,...",
+                "--cw-hidden-templates",
+            )
+        )
+    public = {str(t["WOTemplateId"]) for t in cw.call(TEMPLATES, {"ForPublicOnly": True}).value}
+    every = {str(t["WOTemplateId"]) for t in cw.call(TEMPLATES, {}).value}
+    for tid in cw_target.hidden_templates:
+        assert tid in every, f"template {tid} (--hidden-templates) is not on this site"
+        assert tid not in public, f"template {tid} is kept from the public but ForPublicOnly offers it"
+
+
+@pytest.mark.req("CW-CAT-1")
 def test_templates_filter_by_entity_type(cw, cw_target):
     needs_licence(cw_target, "wo")
     every = cw.call(TEMPLATES, {}).value

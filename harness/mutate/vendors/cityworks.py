@@ -137,7 +137,11 @@ class Cityworks(Vendor):
         resp = requests.post(f"{sim_url}/_sim/actions/add-problem", json=action, timeout=30)
         resp.raise_for_status()
         hidden = str(resp.json()["result"]["ProblemSid"])  # what a site's administrator tells certify
-        return ["--version", version or "23", "--hidden-problems", hidden]
+        action = {"Description": "Staff only", "public": False}
+        resp = requests.post(f"{sim_url}/_sim/actions/add-template", json=action, timeout=30)
+        resp.raise_for_status()
+        template = str(resp.json()["result"]["WOTemplateId"])
+        return ["--version", version or "23", "--hidden-problems", hidden, "--hidden-templates", template]
 
     # -- the envelope -------------------------------------------------------------------------------------
 
