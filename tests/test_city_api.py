@@ -114,6 +114,25 @@ def test_content_rules_a_schema_cannot_say():
     assert content_problems({**base}, "dashboard") == [("$.view", "asked for the dashboard view, got 'expanded'")]
 
 
+def test_utility_content_never_shows_a_full_account_number():
+    """The portal shows accounts masked (••••0042): a full number in an item key reached every page's HTML."""
+    import json
+
+    from simulators.city_api import content
+
+    bill = {"period": "2026-01", "amount": "84.17", "due": "2099-02-15", "paid": False}
+    accounts = [
+        {"number": f"UT-77310{n}0042", "holder": "A", "autopay": n == 1, "bills": [bill], "usage": [["2026-01", 3]]}
+        for n in (1, 2)
+    ]  # the same last four: keys stay unique
+    for view in ("dashboard", "expanded"):
+        body = content.utilities(accounts, view)
+        shown = json.dumps(body, ensure_ascii=False)
+        assert "UT-7731" not in shown and "••••0042" in shown, shown
+        keys = [i["key"] for i in body["items"]]
+        assert len(keys) == len(set(keys)), keys
+
+
 # -- the simulator ---------------------------------------------------------------------------------
 
 
