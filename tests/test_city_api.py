@@ -236,12 +236,12 @@ def test_the_sign_in_page_escapes_what_it_shows():
 SECRET = ("--secret", "harness-widget-secret")
 
 
-@pytest.mark.req("H-CON-1", "WID-API-1", "WID-API-2", "WID-API-3", "WID-API-4", "WID-API-5", "WID-API-7")
+@pytest.mark.req("H-CON-1", "WID-API-1", "WID-API-2", "WID-API-3", "WID-API-4", "WID-API-5", "WID-API-7", "WID-API-8")
 def test_the_suite_passes_against_a_linked_account_widget():
     with simulator("city-api", seed=5) as url:
         code, output, verdicts = certify("city-api", f"{url}/utilities", *SECRET)
     assert code == 0, output[-3000:]
-    for n in (1, 2, 3, 4, 5, 7):
+    for n in (1, 2, 3, 4, 5, 7, 8):
         assert verdicts[f"WID-API-{n}"] == "PASS", output[-3000:]
     assert verdicts["WID-API-6"] == "SKIPPED"  # utilities does not depend on the property
 
@@ -252,7 +252,7 @@ def test_the_suite_passes_against_a_property_dependent_widget_and_an_html_widget
         args = ("--secret", "rotated-secret", "--address", "1 Civic Center Plaza")
         code, output, verdicts = certify("city-api", f"{url}/property-taxes", *args)
         assert code == 0, output[-3000:]
-        assert verdicts["WID-API-6"] == verdicts["WID-API-2"] == "PASS"
+        assert verdicts["WID-API-6"] == verdicts["WID-API-2"] == verdicts["WID-API-8"] == "PASS"
         code, output, verdicts = certify("city-api", f"{url}/engagement", *SECRET, "-k", "content or changes")
         assert code == 0, output[-3000:]
         assert verdicts["WID-API-5"] == "PASS"
@@ -283,6 +283,17 @@ def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, 
         code, output, verdicts = certify("city-api", f"{url}/utilities", *SECRET, "-k", select)
     assert code == 1, output[-3000:]
     assert verdicts[failing] == "FAIL", output[-3000:]
+
+
+@pytest.mark.req("H-CON-1", "H-SCN-6")
+@pytest.mark.parametrize("defect, widget", [("ignore-due-dates", "property-taxes"), ("no-autopay-text", "utilities")])
+def test_the_provider_state_checks_fail_against_wrong_modes(defect, widget):
+    """Records only a city could set up (a delinquent parcel, an account on autopay): the checks play the
+    provider state city-api-bill-standing and catch a widget that misreports them."""
+    with simulator("city-api", defects=frozenset({defect})) as url:
+        code, output, verdicts = certify("city-api", f"{url}/{widget}", *SECRET, "-k", "standing")
+    assert code == 1 and verdicts["WID-API-8"] == "FAIL", output[-3000:]
+    assert "provider state city-api-bill-standing" in output
 
 
 @pytest.mark.req("H-CON-1", "H-SIM-2")

@@ -75,6 +75,9 @@ def test_the_suite_passes_against_the_simulator():
         ("ignore-sort", "sorting", "OG-API-3"),
         ("signout-keeps-session", "sign_out", "OG-API-8"),
         ("discover-all-library", "discover", "OG-API-7"),
+        # checks that need a provider state (a library scenario the simulator plays for them)
+        ("ignore-filter", "retired_or_hidden", "OG-API-1"),
+        ("case-sensitive-text", "any_capitals", "OG-API-2"),
     ],
 )
 def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, failing):
@@ -84,7 +87,13 @@ def test_the_suite_fails_with_the_right_ids_against_wrong_modes(defect, select, 
 
 
 @pytest.mark.parametrize(
-    "bad", [{"requester_class": "Requesters"}, {"integration_id_field": "IntegrationID"}, {"defects": frozenset({"x"})}]
+    "bad",
+    [
+        {"requester_class": "Requesters"},
+        {"integration_id_field": "IntegrationID"},
+        {"defects": frozenset({"x"})},
+        {"timezone": "Nowhere/Land"},
+    ],
 )
 def test_bad_configuration_is_refused(bad):
     with pytest.raises(ValueError):

@@ -40,7 +40,7 @@ def test_the_catalogue_is_the_repository_copy_with_every_section():
     assert {"CW-API-1", "CW-API-5"} <= set(reqs) and reqs["CW-API-5"].section.startswith("Vendor APIs")
     assert {"WID-API-1", "WID-API-7"} <= set(reqs) and reqs["WID-API-1"].section.startswith("Vendor APIs")
     assert {"H-REL-1", "H-REL-4"} <= set(reqs)
-    assert len(reqs) == 116
+    assert len(reqs) == 119
 
 
 def test_unknown_requirement_ids_stop_the_run(pytester):

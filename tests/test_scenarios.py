@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import aiohttp
@@ -16,6 +17,7 @@ from conformance.requirements import load as requirement_catalogue
 from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
 from harness.cli import main
 from harness.stack import Stack
+from simulators.arcgis import ArcgisConfig
 from simulators.cityworks import CityworksConfig
 from simulators.kit import city as kit_city
 from simulators.opengov import OpengovConfig
@@ -473,12 +475,57 @@ timeline:
         async with http.post(f"{url}/_sim/actions/add-comment", json={"RequestId": 1, "text": "x"}) as resp:
             written = (await resp.json())["result"]["DateCreated"]
         assert written.startswith("2026-03-08T03:00:3"), f"01:59:30 EST plus a minute is 03:00:30 EDT, got {written}"
-        refused = "version: 1\nname: x\ntimeline: [{vendor: opengov, at: 1s, clock: {jump: 1h}}]\n"
-    async with Stack({"opengov": OpengovConfig(seed=0)}) as og, aiohttp.ClientSession() as http:
-        status, body = await _post(http, og.url("opengov"), refused)
+        refused = "version: 1\nname: x\ntimeline: [{vendor: arcgis, at: 1s, clock: {jump: 1h}}]\n"
+    async with Stack({"arcgis": ArcgisConfig(seed=0)}) as geo, aiohttp.ClientSession() as http:
+        status, body = await _post(http, geo.url("arcgis"), refused)
         assert status == 422 and body["error"]["details"] == [
-            "$.timeline[0].clock: the opengov simulator keeps no clock of its own"
+            "$.timeline[0].clock: the arcgis simulator keeps no clock of its own"
         ]
+
+
+OG_AUTH = {"Authorization": aiohttp.encode_basic_auth("harness", "harness")}
+
+
+async def _og_create(http: aiohttp.ClientSession, url: str, issue: str) -> dict:
+    body = {"cgRequestsClass": [{"IssueField": issue}]}
+    async with http.post(f"{url}/api/v1/classes/cgRequestsClass", json=body, headers=OG_AUTH) as resp:
+        assert resp.status == 200, await resp.text()
+        return (await resp.json())["cgRequestsClass"][0]
+
+
+@pytest.mark.req("H-SCN-3", "H-SCN-7")
+async def test_an_opengov_clock_step_moves_its_local_time_across_the_fall_back_change():
+    """The OpenGov server writes its local time without an offset, to the millisecond, as before; a clock step
+    moves it, and a request modified after the clock fell back reads as earlier text than one before."""
+    scenario = loads(
+        """
+version: 1
+name: og-clock
+vendors: {opengov: {timezone: America/New_York, issues: [{IssueField: Pothole}]}}
+timeline:
+  - {name: set, vendor: opengov, at: 0s, clock: {set: "2026-11-01T01:59:30"}}
+  - {name: fall back, vendor: opengov, when: {created: {IssueField: Pothole}}, clock: {jump: 1m}}
+"""
+    )
+    async with (
+        Stack({"opengov": OpengovConfig(seed=0)}, scenario=scenario) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("opengov")
+        for _ in range(100):
+            if (await _get(http, url, "scenario"))["steps"][0]["state"] == "done":
+                break
+            await asyncio.sleep(0.02)
+        before = await _og_create(http, url, "Pothole")
+        assert re.fullmatch(r"2026-11-01T01:59:3\d\.\d{3}", before["EntryDateField"]), before["EntryDateField"]
+        for _ in range(100):
+            if [s["state"] for s in (await _get(http, url, "scenario"))["steps"]] == ["done", "done"]:
+                break
+            await asyncio.sleep(0.02)
+        after = await _og_create(http, url, "Pothole")
+        # 01:59:3x EDT and a minute is 01:00:3x EST: the text goes back, the moment on
+        assert re.fullmatch(r"2026-11-01T01:00:3\d\.\d{3}", after["EntryDateField"]), after["EntryDateField"]
+        assert after["cgLastModifiedField"] == after["EntryDateField"]
 
 
 @pytest.mark.req("H-SCN-2")

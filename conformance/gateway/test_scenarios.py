@@ -1,9 +1,10 @@
 """The scenario library's timelines (contracts/scenarios/), each played on the simulator the gateway is linked
 to: on Cityworks a maintenance window, a token lapsing mid-batch and comments across the daylight-saving changes;
-on OpenGov other users writing between the pages of the gateway's catalogue sync, import and poll (the large
-city is played in tests/test_scenarios.py, marked slow). Cityworks is not paged (Search answers every id, then
-ByIds in batches), so paging-reorder is OpenGov's alone. Each check names the requirements it exercises;
-a failure names the scenario and the timeline step (`Played.says`)."""
+on OpenGov other users writing between the pages of the gateway's catalogue sync, import and poll, and a request
+closed after the server's clock fell back (the large city is played in tests/test_scenarios.py, marked slow).
+Cityworks is not paged (Search answers every id, then ByIds in batches), so paging-reorder is OpenGov's alone.
+Each check names the requirements it exercises; a failure names the scenario and the timeline step
+(`Played.says`)."""
 
 from __future__ import annotations
 
@@ -114,6 +115,48 @@ async def test_dst_change_comments_keep_their_true_moments(linked):
     listed = [c["description"] for c in json.loads(body)]
     assert listed.index("Crew on site.") < listed.index("Patched."), played.says(
         "crew note after spring forward", f"out of order: {listed}"
+    )
+
+
+@pytest.mark.req("OG-UPD-1", "H-SCN-3", "H-SCN-4", "H-SCN-7")
+async def test_opengov_dst_change_the_poll_misses_no_status_change(og_linked):
+    """The OpenGov server's clock falls back between two status changes of the client's request: the close is
+    written as earlier text (01:01) than the change before it (01:58). The poll reads by modification time
+    (OG-UPD-1) with an overlap; with the integration set to the city's zone it must still see the close, on
+    an incremental poll (a full read would hide a miss)."""
+    g = og_linked
+    og = g.ids["opengov"]
+    played = await play(g.http, og, "opengov-dst-change")
+    section = played.scenario.section("opengov")
+    assert section is not None
+    await g.ok("PATCH", f"/integrations/{g.ids['integration']}", json={"timezone": section["timezone"]})
+    await played.reached("the night of the change")
+    await g.run("category_sync", integration_id=g.ids["integration"])
+    rid = await submit(g, (await synced(g))[0]["code"], photo=False)
+    await deliver_all(g)
+
+    async def poll() -> dict:
+        run = await g.run("status_poll", integration_id=g.ids["integration"])
+        assert run["status"] == "ok", run
+        return run["counts"]
+
+    async def status() -> str:
+        return (await public_record(g, rid))["status"]
+
+    await poll()  # the first read is a full one; the crew's change follows it
+    await played.reached("crew starts work before fall back")
+    await poll()  # incremental: sees the crew's change; the clock falls back and the request is closed after it
+    assert await status() == "open", played.says("crew starts work before fall back", "closed before the close")
+    await played.reached("clocks fall back")
+    await played.reached("request closed in the repeated hour")
+    counts = await poll()
+    assert counts.get("full") == 0, played.says(
+        "request closed in the repeated hour", f"the poll after the change read everything, proving nothing: {counts}"
+    )
+    assert await status() == "closed", played.says(
+        "request closed in the repeated hour",
+        "closed at OpenGov after its clock fell back (written 01:01 EST, after 01:58 EDT), still open here after "
+        "the next poll: the poll asked for changes since a time the vendor's text had already passed",
     )
 
 

@@ -15,6 +15,7 @@ DEFECTS = {
     "ignore-outsr": "outSR is ignored: locations always come back in WGS84",
     "ignore-token": "a server that requires a token answers without one",
     "refuse-magic-keys": "findAddressCandidates refuses the magicKeys its own suggest gave",
+    "street-interpolated": "findAddressCandidates places an address on its street, ~33 m from the address point",
 }
 
 

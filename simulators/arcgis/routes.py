@@ -27,6 +27,9 @@ EMPTY = dict.fromkeys(
 )
 
 
+STREET_OFFSET_DEG = 0.0003  # the street-interpolated wrong mode: a candidate this far north of its address point
+
+
 def to_mercator(lon: float, lat: float) -> tuple[float, float]:
     return math.radians(lon) * R, math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * R
 
@@ -178,7 +181,10 @@ def find_candidates(p: dict[str, Any], state: GeocoderState) -> dict[str, Any]:
             return {"spatialReference": sr, "candidates": [candidate(100, found, sr, wanted)]}
         if state.config.unknown_magic_key == "error":
             raise bad_input("'magicKey' is not a key this service issued")
-    candidates = [candidate(score, a, sr, wanted) for score, a in state.find(text, max(1, min(limit, 50)))]
+    found_all = state.find(text, max(1, min(limit, 50)))
+    if "street-interpolated" in state.config.defects:  # as if interpolated along the street, ~33 m off the point
+        found_all = [(score, {**a, "lat": a["lat"] + STREET_OFFSET_DEG}) for score, a in found_all]
+    candidates = [candidate(score, a, sr, wanted) for score, a in found_all]
     return {"spatialReference": sr, "candidates": candidates}
 
 

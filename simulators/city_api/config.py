@@ -24,6 +24,8 @@ DEFECTS = {
     "leak-other-links": "content shows every linked account, whoever linked it",
     "unstable-etag": "the ETag changes on every answer, so nothing ever reads as unchanged",
     "static-etag": "the ETag never changes, so a new bill goes unnoticed",
+    "ignore-due-dates": "a bill past its due date shows as due: a delinquent property or a past-due account looks fine",
+    "no-autopay-text": "an account on autopay is not said to be",
 }
 
 

@@ -118,13 +118,13 @@ def _formatted(widget: str, view: str, title: str, items: list, blocks: list, te
 # -- property taxes (property dependent) -------------------------------------------------------------
 
 
-def property_taxes(prop: dict[str, Any], view: str) -> dict[str, Any]:
+def property_taxes(prop: dict[str, Any], view: str, defects: frozenset[str] = frozenset()) -> dict[str, Any]:
     bills = prop["bills"]
     balance = sum(Decimal(b["amount"]) - Decimal(b["paid"]) for b in bills)
     latest = bills[-1]
     if balance == 0:
         state = status("paid", "Paid in full", "ok")
-    elif latest["due"] < TODAY.isoformat():
+    elif latest["due"] < TODAY.isoformat() and "ignore-due-dates" not in defects:
         state = status("delinquent", "Past due", "critical")
     else:
         state = status("due", "Due", "warning")
@@ -179,7 +179,7 @@ def property_taxes(prop: dict[str, Any], view: str) -> dict[str, Any]:
 # -- utilities (linked accounts) ---------------------------------------------------------------------
 
 
-def utilities(accounts: list[dict[str, Any]], view: str) -> dict[str, Any]:
+def utilities(accounts: list[dict[str, Any]], view: str, defects: frozenset[str] = frozenset()) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
     texts: list[str] = []
@@ -191,7 +191,7 @@ def utilities(accounts: list[dict[str, Any]], view: str) -> dict[str, Any]:
         due = min((b["due"] for b in open_bills), default=None)
         if not open_bills:
             state = status("paid", "Paid", "ok")
-        elif due is not None and due < TODAY.isoformat():
+        elif due is not None and due < TODAY.isoformat() and "ignore-due-dates" not in defects:
             state = status("past_due", "Past due", "critical")
         else:
             state = status("due", "Due", "warning")
@@ -199,7 +199,7 @@ def utilities(accounts: list[dict[str, Any]], view: str) -> dict[str, Any]:
         if due is not None:
             items.append(item(f"{key}.due", "Due date", "date", due, group))
         items.append(item(f"{key}.status", "Status", "status", state, group))
-        if account["autopay"]:
+        if account["autopay"] and "no-autopay-text" not in defects:
             texts.append(f"Autopay is on for account {masked(account['number'])}.")
         if view == "expanded":
             items.append(item(f"{key}.holder", "Account holder", "text", account["holder"], group))

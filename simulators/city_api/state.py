@@ -108,9 +108,10 @@ class CityState:
         """The Content for one call without its `version`."""
         user = params.get("user")
         if widget == "property-taxes":
-            return content.property_taxes(self.property_of(params), view)
+            return content.property_taxes(self.property_of(params), view, self.config.defects)
         if widget == "utilities":
-            return content.utilities(self.linked_accounts(widget, user, params.get("link_id")), view)
+            linked = self.linked_accounts(widget, user, params.get("link_id"))
+            return content.utilities(linked, view, self.config.defects)
         if widget == "engagement":
             return content.engagement(self.listings["engagement"], view, self.html_override)
         return getattr(content, widget)(self.listings[widget], view)

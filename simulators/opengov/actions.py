@@ -36,10 +36,8 @@ def create_request(state: OpengovState, p: dict[str, Any]) -> Any:
 
 
 def close_request(state: OpengovState, p: dict[str, Any]) -> Any:
-    from .state import now
-
     return state.update(
-        REQUESTS, [{"Oid": p["Oid"], "StatusField": "Closed", "CompletedField": True, "CloseDateField": now()}]
+        REQUESTS, [{"Oid": p["Oid"], "StatusField": "Closed", "CompletedField": True, "CloseDateField": state.now()}]
     )[0][0]
 
 

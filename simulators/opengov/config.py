@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit import SimConfig
 from simulators.kit.spec import check_defects
@@ -16,6 +17,7 @@ DEFECTS = {
     "ignore-sort": "sort= is ignored: records come back in Oid order",
     "signout-keeps-session": "authenticate/signout answers 200 but the session stays open",
     "discover-all-library": "discover lists every class under Library",
+    "case-sensitive-text": "filters compare text case-sensitively (a binary collation): Ada@X.org is not ada@x.org",
 }
 
 
@@ -41,9 +43,17 @@ class OpengovConfig(SimConfig):
     # Pittsburgh runs in production, treats anything but 200 as a failed create (WF-OG-16): 200 by default,
     # 201 as the other reading (inferred either way).
     create_status: int = 200
+    # The server's time zone (IANA), inferred: no public source shows which zone a hosted server writes in. Its
+    # dates carry no offset, "local server time" (vendor-notes: a client localizes them as US/Eastern). UTC
+    # by default, which is what a gateway reads when its integration sets no zone.
+    timezone: str = "UTC"
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}; an IANA name such as America/New_York") from None
         check_defects(self.defects, DEFECTS)
         for name in (self.requester_class, self.comment_class):
             if not name.endswith("Class"):
@@ -78,6 +88,11 @@ def add_arguments(group: Any) -> None:
         help="status of a create or upload: 200 (caRtegraph in production needs it) or 201 (the docs list it)",
     )
     group.add_argument(
+        "--timezone",
+        default="UTC",
+        help="the server's time zone (IANA name, inferred): dates are its local time without an offset (default UTC)",
+    )
+    group.add_argument(
         "--page-limit",
         type=int,
         default=None,
@@ -95,6 +110,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "integration_id_field": args.integration_id_field,
         "child_touches_parent": not args.child_keeps_parent_date,
         "create_status": args.create_status,
+        "timezone": args.timezone,
         "page_limit": args.page_limit,
         "defects": frozenset(args.defect),
         **({"custom_fields": tuple(args.custom_fields)} if args.custom_fields else {}),

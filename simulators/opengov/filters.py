@@ -265,8 +265,8 @@ def _as_bool(value: Any) -> bool | None:
     return None
 
 
-def _compare(left: Any, right: Any) -> int | None:
-    """-1, 0, 1, or None when the two cannot be compared."""
+def _compare(left: Any, right: Any, binary: bool = False) -> int | None:
+    """-1, 0, 1, or None when the two cannot be compared; `binary`: text compared as it is (a wrong mode)."""
     if isinstance(left, dict) and "Amount" in left:  # quantity fields: {"Amount": 3, ...}
         left = left["Amount"]
     if left is None or right is None:
@@ -285,21 +285,22 @@ def _compare(left: Any, right: Any) -> int | None:
     da, db = _as_date(left), _as_date(right)
     if da is not None and db is not None:
         return (da > db) - (da < db)
-    a, b = str(left).casefold(), str(right).casefold()
+    a, b = (str(left), str(right)) if binary else (str(left).casefold(), str(right).casefold())
     return (a > b) - (a < b)
 
 
-def matches(node: Node, record: dict[str, Any]) -> bool:
+def matches(node: Node, record: dict[str, Any], binary: bool = False) -> bool:
+    """Whether the record passes the filter; `binary`: text compares case-sensitively (a wrong mode)."""
     if isinstance(node, And):
-        return all(matches(p, record) for p in node.parts)
+        return all(matches(p, record, binary) for p in node.parts)
     if isinstance(node, Or):
-        return any(matches(p, record) for p in node.parts)
+        return any(matches(p, record, binary) for p in node.parts)
     if isinstance(node, Not):
-        return not matches(node.part, record)
+        return not matches(node.part, record, binary)
     value = field_value(record, node.path)
     op = node.op
     if op in ("in", "not in"):
-        found = any(_compare(value, v) == 0 for v in node.value)
+        found = any(_compare(value, v, binary) == 0 for v in node.value)
         return found if op == "in" else not found
     if op in ("contains", "not contains"):
         inside = value is not None and str(node.value).casefold() in str(value).casefold()
@@ -307,10 +308,10 @@ def matches(node: Node, record: dict[str, Any]) -> bool:
     if op == "<>":
         if node.value == "" and value is None:
             return False  # [Field] is not equal to "" means "has a value"
-        return _compare(value, node.value) != 0
+        return _compare(value, node.value, binary) != 0
     if op == "=" and node.value == "" and value is None:
         return True
-    result = _compare(value, node.value)
+    result = _compare(value, node.value, binary)
     if result is None:
         return False
     return {"=": result == 0, ">": result > 0, ">=": result >= 0, "<": result < 0, "<=": result <= 0}[op]

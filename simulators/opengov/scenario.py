@@ -1,12 +1,13 @@
 """A scenario's OpenGov section (contracts/scenario.schema.json `$defs/opengov`): users, the server's class and
-field names, request issues, requesters and requests with their comments, the server's page limit; and what a
-timeline needs: the request a client created, the calls that read records back, the page of a listing a client
-just read, sessions expiring."""
+field names, its time zone, request issues, requesters and requests with their comments, the server's page
+limit; and what a timeline needs: the request a client created, the calls that read records back, the page of
+a listing a client just read, sessions expiring."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
@@ -25,6 +26,11 @@ CLASS_SETTINGS = ("requester_class", "comment_class", "integration_id_field")
 
 
 def apply(state: OpengovState, section: Mapping[str, Any]) -> None:
+    if "timezone" in section:  # the server's zone (inferred): its clock's local time is what it writes
+        try:
+            state.zone = ZoneInfo(section["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {section['timezone']!r}") from None
     user = next(iter(state.users.values()))[0]
     config = state.config
     for cls, records in (

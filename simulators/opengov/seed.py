@@ -9,6 +9,7 @@ from simulators.kit import Seeder
 from simulators.kit import city as demo_city
 
 from .shapes import point_shape
+from .state import local_text
 
 if TYPE_CHECKING:
     from .state import OpengovState
@@ -44,7 +45,7 @@ def seed_state(state: OpengovState, seed: int, sizes: Mapping[str, int]) -> None
     s = Seeder(seed)
     rng = s.rng
     user = next(iter(state.users.values()))[0]
-    stamp = lambda: (s.timestamp(days_back=720)).replace(tzinfo=None).isoformat(timespec="milliseconds")  # noqa: E731
+    stamp = lambda: local_text(s.timestamp(days_back=720), state.zone)  # noqa: E731
 
     def stamped(class_name: str, records: list[dict]) -> None:
         stored = state.records[state.class_def(class_name).name]

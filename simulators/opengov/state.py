@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 import mimetypes
 import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from simulators.kit.clock import Clock
 
 from . import filters
 from .config import OpengovConfig
@@ -132,8 +134,9 @@ def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
     return {d.name.lower(): d for d in defs}
 
 
-def now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+def local_text(moment: datetime, zone: tzinfo) -> str:
+    """An aware moment as the server writes dates: ISO 8601 in its zone without an offset, to the millisecond."""
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
 def coerce(kind: str, field: str, value: Any) -> Any:
@@ -191,6 +194,15 @@ class OpengovState:
         self.users = {login.lower(): (login, password) for login, password in config.users}
         # Paging a query re-asks it per page: answers are kept until the next write (any class).
         self._query_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        # The server's clock and zone: it writes EntryDate and cgLastModified (and the dates the UI sets) in its
+        # local time without an offset (vendor-notes: "local server time", inferred). A scenario may move the
+        # clock (a step's `clock`) and set the zone (its section's `timezone`); sessions expire by the clock.
+        self.clock = Clock()
+        self.zone: tzinfo = ZoneInfo(config.timezone)
+
+    def now(self) -> str:
+        """The server's local time, as it writes dates."""
+        return local_text(self.clock.now(), self.zone)
 
     # -- kit protocol ------------------------------------------------------------------------------
 
@@ -272,7 +284,7 @@ class OpengovState:
         self._query_cache.clear()
         created = []
         for fields in prepared:
-            stamp = now()
+            stamp = self.now()
             oid = next(self._oids)
             record = {
                 "Oid": oid,
@@ -323,7 +335,7 @@ class OpengovState:
         for record, fields in changes:
             if any(record.get(k) != v for k, v in fields.items()):
                 record.update(fields)
-                record["cgLastModifiedField"] = now()
+                record["cgLastModifiedField"] = self.now()
                 modified += 1
         return [dict(r) for r, _ in changes], modified
 
@@ -386,7 +398,8 @@ class OpengovState:
                 tree = filters.parse(filter_text)
             except filters.FilterError as exc:
                 raise OpengovError(400, f"The filter is invalid: {exc}") from None
-            rows = [r for r in rows if filters.matches(tree, r)]
+            binary = "case-sensitive-text" in self.config.defects
+            rows = [r for r in rows if filters.matches(tree, r, binary)]
         rows = list(rows)
         order = [] if "ignore-sort" in self.config.defects else parse_sort(sort, cls)
         for key, descending in reversed(order):
@@ -446,19 +459,19 @@ class OpengovState:
         if known is None or not isinstance(password, str) or not secrets.compare_digest(password, known[1]):
             raise OpengovError(401, "The user name or password is incorrect.")
         cookie = secrets.token_urlsafe(24)
-        self.sessions[cookie] = (known[0], time.time() + self.config.session_ttl_s)
+        self.sessions[cookie] = (known[0], self.clock.time() + self.config.session_ttl_s)
         return cookie
 
     def session_user(self, cookie: str) -> str | None:
         found = self.sessions.get(cookie) if cookie else None
-        if found is None or found[1] < time.time():
+        if found is None or found[1] < self.clock.time():
             return None
         return found[0]
 
     def session_left(self, cookie: str) -> int:
         """Whole seconds the session has left; 0 for none, an ended or an expired one."""
         found = self.sessions.get(cookie) if cookie else None
-        return max(0, int(found[1] - time.time())) if found is not None else 0
+        return max(0, int(found[1] - self.clock.time())) if found is not None else 0
 
     def logout(self, cookie: str) -> None:
         self.sessions.pop(cookie, None)

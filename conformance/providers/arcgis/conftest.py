@@ -10,8 +10,10 @@ import pytest
 import requests
 
 from conformance import evidence
-from conformance.targets import target_urls
+from conformance.targets import simulator_at, target_urls
 from conformance.wanting import wanting
+
+from ..states import state_fixture
 
 NAME = "arcgis"
 TIMEOUT_S = 30
@@ -25,6 +27,7 @@ class Geocoder:
     point: tuple[float, float]  # lon, lat with an address near
     far_point: tuple[float, float]  # lon, lat with none
     bundled: bool
+    control: bool = False  # whether the server has the simulator control plane (/_sim/)
 
     def call(self, operation: str, method: str = "GET", with_token: bool = True, **params: Any) -> requests.Response:
         params = {"f": "json", **params}
@@ -62,13 +65,15 @@ def geo_target(request: pytest.FixtureRequest) -> Iterator[Geocoder]:
     url = target_urls(config).get(NAME)
     if url is not None:
         evidence.watch_if_simulator(url)
-        yield Geocoder(url, path, token, point, far, bundled=False)
+        control = simulator_at(f"{url}/_sim/", NAME)
+        yield Geocoder(url, path, token, point, far, bundled=False, control=control)
         return
     from harness.bundled import simulator_config
     from harness.stack import ThreadedStack
 
     with ThreadedStack({NAME: simulator_config(NAME, seed=config.getoption("harness_seed"))}) as stack:
-        yield Geocoder(evidence.watch(stack.urls[NAME], "session"), path, token, point, far, bundled=True)
+        url = evidence.watch(stack.urls[NAME], "session")
+        yield Geocoder(url, path, token, point, far, bundled=True, control=True)
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +93,7 @@ def customer_server(geo_target: Geocoder) -> Iterator[Geocoder]:
         path = "/server/rest/services/Locators/City/GeocodeServer"
         url = evidence.watch(stack.urls[NAME])
         yield Geocoder(url, path, "t0ken", geo_target.point, geo_target.far_point, bundled=True)
+
+
+# The library scenario the check's `provider_state` mark names, played for the check (conformance/providers/states.py).
+provider_state = state_fixture("geo_target", control=lambda g: f"{g.url}/_sim" if g.control else None)

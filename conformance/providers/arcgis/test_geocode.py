@@ -197,3 +197,25 @@ def test_the_service_root_and_operations_take_a_trailing_slash(geo_target):
     url = f"{geo_target.url}{geo_target.service_path}/reverseGeocode/"
     body = requests.get(url, params={**params, "location": xy(geo_target.point)}, timeout=30).json()
     assert body["address"] == geo_target.json("reverseGeocode", location=xy(geo_target.point))["address"]
+
+
+@pytest.mark.req("GEO-API-6", "H-SCN-6")
+@pytest.mark.provider_state("arcgis-city-address-points")
+def test_a_city_address_point_geocodes_to_its_exact_location(geo_target, provider_state):
+    """Where a city publishes a surveyed point, a report's location must be that point, not somewhere along the
+    street: two neighbours a dozen metres apart must each come back where they stand, and back again."""
+    for a in provider_state.section("arcgis")["addresses"]:
+        text = f"{a['number']} {a['street']}"
+        spot = (a["lon"], a["lat"])
+        body = geo_target.json("findAddressCandidates", SingleLine=f"{text}, {a['postal']}", maxLocations=1)
+        assert body.get("candidates"), f"provider state {provider_state.name}: no candidate for {text}"
+        best = body["candidates"][0]
+        where = (best["location"]["x"], best["location"]["y"])
+        assert best["address"].startswith(text) and best["score"] >= 90, (
+            f"provider state {provider_state.name}: {text} found as {best['address']} (score {best['score']})"
+        )
+        assert metres(spot, where) < 1, (
+            f"provider state {provider_state.name}: {text} is at {xy(spot)}, geocoded {metres(spot, where):.0f} m off"
+        )
+        back = geo_target.json("reverseGeocode", location=xy(spot))["address"]
+        assert back["Address"] == text, f"provider state {provider_state.name}: {xy(spot)} gives {back['Address']}"

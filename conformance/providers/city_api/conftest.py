@@ -14,6 +14,7 @@ import requests
 from conformance import evidence
 from conformance.targets import simulator_at, target_urls
 
+from ..states import state_fixture
 from .client import WidgetEndpoint
 
 NAME = "city-api"
@@ -105,16 +106,26 @@ def city_api(request: pytest.FixtureRequest) -> Iterator[dict[str, WidgetEndpoin
         assert not broken, f"the bundled simulator broke its own contract: {broken[:5]}"
 
 
-def _test_accounts(control: str) -> list[tuple[str, str]]:
+def _test_accounts(control: str, accounts: list[tuple[str, str]] = TEST_ACCOUNTS) -> list[tuple[str, str]]:
     """Utility accounts with known credentials, made through the control plane (simulators only)."""
-    for number, verification in TEST_ACCOUNTS:
+    for number, verification in accounts:
         resp = requests.post(
             f"{control}/actions/create-account",
             json={"account_number": number, "verification": verification},
             timeout=30,
         )
         assert resp.status_code in (200, 409), resp.text[:300]
-    return TEST_ACCOUNTS
+    return accounts
+
+
+def _accounts_again(request: pytest.FixtureRequest, endpoint: WidgetEndpoint) -> None:
+    """A state starts the city's records afresh: the suite's test accounts are made again."""
+    if endpoint.control is not None and endpoint.accounts:
+        _test_accounts(endpoint.control, endpoint.accounts)
+
+
+# The library scenario the check's `provider_state` mark names, played for the check (conformance/providers/states.py).
+provider_state = state_fixture("endpoint", control=lambda e: e.control, afresh=_accounts_again)
 
 
 @pytest.fixture(scope="session")

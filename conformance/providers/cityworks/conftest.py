@@ -11,9 +11,8 @@ import requests
 
 from conformance import evidence
 from conformance.targets import simulator_at, target_urls
-from contracts.scenario import Scenario
 
-from ..states import playing, state_named
+from ..states import state_fixture
 from .client import CityworksClient, family
 
 NAME = "cityworks"
@@ -99,17 +98,14 @@ def needs_control(cw_target: Target) -> Target:
     return cw_target
 
 
-@pytest.fixture
-def provider_state(request: pytest.FixtureRequest, cw_target: Target, cw: CityworksClient) -> Iterator[Scenario]:
-    """The library scenario the check's `provider_state` mark names, played for the check. Playing one starts
-    the site afresh (its tokens too), so the suite's client signs in again before and after."""
-    name = state_named(request.node)
-    if name is None:
-        raise pytest.UsageError(f"{request.node.nodeid} asks for provider_state but names none (mark it)")
-    with playing(cw_target.url, name, cw_target.control) as scenario:
-        cw.forget_token()
-        yield scenario
-    cw.forget_token()
+def _signs_in_again(request: pytest.FixtureRequest, target: Target) -> None:
+    request.getfixturevalue("cw").forget_token()  # a state starts the site afresh, its tokens too
+
+
+# The library scenario the check's `provider_state` mark names, played for the check (conformance/providers/states.py).
+provider_state = state_fixture(
+    "cw_target", control=lambda t: f"{t.url}/_sim" if t.control else None, afresh=_signs_in_again
+)
 
 
 def needs_licence(target: Target, licence: str) -> None:

@@ -13,6 +13,8 @@ import requests
 from conformance import evidence
 from conformance.targets import simulator_at, target_urls
 
+from ..states import state_fixture
+
 NAME = "opengov"
 TIMEOUT_S = 30
 
@@ -71,3 +73,7 @@ def og(request: pytest.FixtureRequest) -> Iterator[Eam]:
     )
     with ThreadedStack({NAME: sim}) as stack:
         yield Eam(evidence.watch(stack.urls[NAME], "session"), login, password, requester, comment, control=True)
+
+
+# The library scenario the check's `provider_state` mark names, played for the check (conformance/providers/states.py).
+provider_state = state_fixture("og", control=lambda og: f"{og.url}/_sim" if og.control else None)

@@ -256,3 +256,41 @@ def test_lenient_json_bodies_are_accepted(og):
     body = "{ 'cgRequestsClass' : [ { 'IssueField' : 'Litter', }, ], }"
     resp = og.call("POST", f"classes/{REQUESTS}", data=body, headers={"Content-Type": "application/json;odata=verbose"})
     assert resp.status_code in (200, 201) and resp.json()[REQUESTS][0]["IssueField"] == "Litter"
+
+
+# What integrations send to offer categories (gateway/vendors/opengov.py, OG-CAT-1).
+OFFERED = "(([Inactive] is equal to false) AND ([Public] is equal to true))"
+
+
+@pytest.mark.req("OG-API-1", "OG-API-3", "H-SCN-6")
+@pytest.mark.provider_state("opengov-request-catalogue")
+def test_a_retired_or_hidden_request_issue_is_not_offered(og, provider_state):
+    listed = provider_state.section("opengov")["issues"]
+    every = {r["IssueField"] for r in og.records(ISSUES, limit=100000)[0]}
+    offered, _ = og.records(ISSUES, filter=OFFERED, limit=100000)
+    names = {r["IssueField"] for r in offered}
+    for issue in listed:
+        name = issue["IssueField"]
+        assert name in every, f"provider state {provider_state.name}: {name} is not on the server"
+        wanted = issue["PublicField"] and not issue["InactiveField"]
+        assert (name in names) == wanted, (
+            f"provider state {provider_state.name}: {name} (public {issue['PublicField']}, inactive "
+            f"{issue['InactiveField']}) {'is' if name in names else 'is not'} offered by {OFFERED}"
+        )
+
+
+@pytest.mark.req("OG-API-2", "OG-API-3", "H-SCN-6")
+@pytest.mark.provider_state("opengov-request-catalogue")
+def test_a_requester_the_city_entered_is_found_by_email_in_any_capitals(og, provider_state):
+    """The city typed Pat.Resident@Example.ORG; an integration looks the citizen up as they typed it (lower
+    case) with their names, as OpenGov's own intake matches, and must find that record and no other."""
+    entered = provider_state.section("opengov")["requesters"][0]
+    query = (
+        f'(([Email] is equal to "{entered["EmailField"].lower()}") AND ([FirstName] is equal to '
+        f'"{entered["FirstNameField"]}") AND ([LastName] is equal to "{entered["LastNameField"]}"))'
+    )
+    found, meta = og.records(og.requester_class, filter=query)
+    emails = [r["EmailField"] for r in found]
+    assert emails == [entered["EmailField"]] and meta["totalCount"] == 1, (
+        f"provider state {provider_state.name}: {query} found {emails}"
+    )
