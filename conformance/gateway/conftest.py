@@ -178,7 +178,9 @@ async def link_opengov(gw: Gateway, scenario: Any = None) -> AsyncIterator[Gatew
     from harness.bundled import simulator_config
     from harness.stack import Stack
 
-    configs = {"opengov": simulator_config("opengov", seed=4), "arcgis": simulator_config("arcgis")}
+    # whole answers in the journal: a check counts the records each page answered
+    opengov = simulator_config("opengov", seed=4, journal_body_limit=1 << 20)
+    configs = {"opengov": opengov, "arcgis": simulator_config("arcgis")}
     async with Stack(configs, scenario=scenario) as stack:
         og, arcgis = (
             evidence.watch(stack.url(name), journal=stack.journal(name), name=name) for name in ("opengov", "arcgis")

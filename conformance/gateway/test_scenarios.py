@@ -177,8 +177,10 @@ async def test_paging_under_concurrent_writes_misses_nothing_and_counts_nothing_
     writes between their pages; each must end with every record that matched throughout, once."""
     g = og_paging
     og = g.ids["opengov"]
-    played = Played(library_scenario("paging-reorder"), SimControl(g.http, og))
+    control = SimControl(g.http, og)
+    played = Played(library_scenario("paging-reorder"), control)
     integration = g.ids["integration"]
+    await control.clear_journal()
 
     # The catalogue: an issue on page 1 retired, one added, an old one restored before the offset.
     run = await g.run("category_sync", integration_id=integration)
@@ -195,8 +197,8 @@ async def test_paging_under_concurrent_writes_misses_nothing_and_counts_nothing_
     vendor_ids = [int(c["vendor_id"]) for c in await synced(g) if c["active"]]
     missing = sorted(throughout - set(vendor_ids))
     assert not missing, played.says(retire, f"issues {missing}, offered throughout the sync, never became categories")
-    twice = sorted({v for v in vendor_ids if vendor_ids.count(v) > 1})
-    assert not twice, played.says(restore, f"issues {twice} became two categories each")
+    twice = await read_twice(control, "cgRequestIssuesClass")  # the categories are keyed: count the reads
+    assert not twice, played.says(restore, f"the sync read issues {twice} twice")
     for step in (add, restore):  # the sync is over: a step that has not fired never will
         await played.reached(step, timeout_s=1)
     again = await g.run("category_sync", integration_id=integration)
@@ -208,6 +210,7 @@ async def test_paging_under_concurrent_writes_misses_nothing_and_counts_nothing_
     # The import: a request on its first page deleted.
     await g.ok("PATCH", f"/agencies/{g.ids['agency']}", json={"importer_enabled": True})
     before = await public_requests(g)
+    await control.clear_journal()
     imported = await g.run("import", integration_id=integration)
     assert imported["status"] == "ok", imported
     step = "a request on the import's first page is deleted"
@@ -218,31 +221,63 @@ async def test_paging_under_concurrent_writes_misses_nothing_and_counts_nothing_
     assert not missing, played.says(step, f"never imported: {missing}")
     twice = sorted({d for d in new if new.count(d) > 1})
     assert not twice, played.says(step, f"imported twice: {twice}")
+    twice = await read_twice(control, "cgRequestsClass")
+    assert not twice, played.says(step, f"the import read requests {twice} twice")
 
-    # The poll: its first incremental read pages the closed requests by modification; a crew note on the
-    # first page moves that request to the end of that order.
+    # The poll: its first incremental read pages the requests modified since its cursor, Oid first. After its
+    # first page a crew comments on and closes the first request on it (read open), the site's clock runs on
+    # five minutes and a clerk enters a request, which the last page shows: the cursor must not pass the close.
     code = next(c["code"] for c in await synced(g) if c["active"])
     rids = [await post(g, code) for _ in range(8)]
     await deliver_all(g)
     first = await g.run("status_poll", integration_id=integration)  # full: sets the cursor
     assert first["status"] == "ok", first
     oids = {rid: (await og_request(g, rid))[0]["Oid"] for rid in rids}
-    for rid in rids:
+    await sim(g.http, og, "add-task", Oid=oids[rids[0]], activity="Inspect")  # changed, still open: page 1's first
+    for rid in rids[1:]:
         await sim(g.http, og, "close-request", Oid=oids[rid])
     step = "a crew note moves a request the poll has read"
+    await control.clear_journal()
     second = await g.run("status_poll", integration_id=integration)
     assert second["status"] == "ok", second
     assert (await played.steps())[step]["state"] == "done", played.says(
         step, f"the poll read no page of requests modified since its cursor: {second}"
     )
-    still_open = [rid for rid in rids if (await public_record(g, rid))["status"] != "closed"]
+    still_open = [rid for rid in rids[1:] if (await public_record(g, rid))["status"] != "closed"]
     assert not still_open, played.says(step, f"closed at OpenGov before the poll, still open after it: {still_open}")
+    twice = await read_twice(control, "cgRequestsClass")
+    assert not twice, played.says(step, f"the poll read requests {twice} twice")
     target = (await played.reached(step))["target"]["Oid"]
-    noted = next(rid for rid in rids if oids[rid] == target)
-    await g.run("status_poll", integration_id=integration)
-    _, _, text = await g.open311("GET", f"/requests/{noted}/comments.json")
+    assert target == oids[rids[0]], played.says(step, f"page 1 began with Oid {target}, not the changed request")
+    later = "a clerk enters a request phoned in meanwhile"
+    await played.reached(later, timeout_s=1)
+    third = await g.run("status_poll", integration_id=integration)
+    assert third["status"] == "ok" and not third["counts"]["full"], third  # incremental: from the cursor
+    status = (await public_record(g, rids[0]))["status"]
+    assert status == "closed", played.says(
+        later,
+        f"closed at OpenGov after the poll read its page, {status} here after the next poll: the cursor "
+        "passed the close by a later page's newer change",
+    )
+    _, _, text = await g.open311("GET", f"/requests/{rids[0]}/comments.json")
     notes = [c["description"] for c in json.loads(text)].count("Crew on site.")
     assert notes == 1, played.says(step, f"the crew note is on the public request {notes} times")
+
+
+async def read_twice(control: SimControl, class_name: str) -> list[int]:
+    """The Oids the client's listings of `class_name` answered more than once since the journal was cleared (a
+    keyed result hides a record read twice; the answers do not), and clear it."""
+    entries = (await control.journal(source="client", limit=1000))["entries"]
+    await control.clear_journal()
+    pages = [e for e in entries if e["path"].rstrip("/").endswith(f"/classes/{class_name}")]
+    assert not any(e["response_truncated"] for e in pages), "the journal keeps whole answers (link_opengov)"
+    oids = [
+        record["Oid"]
+        for e in entries
+        if e["method"] == "GET" and e["path"].rstrip("/").endswith(f"/classes/{class_name}") and e["status"] == 200
+        for record in (e["response_body"] or {}).get(class_name, [])
+    ]
+    return sorted({oid for oid in oids if oids.count(oid) > 1})
 
 
 async def og_all(g, class_name: str, filter: str) -> list[dict]:

@@ -42,8 +42,10 @@ class Opengov:
         self.headers = {"Authorization": aiohttp.encode_basic_auth(login, password)}
         self.requester_class, self.comment_class, self.id_field = requester_class, comment_class, id_field
         self.modified_filter = modified_filter
+        self.calls = 0  # calls made through this connector (a job's cost at the vendor)
 
     async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        self.calls += 1
         async with self.http.observed("opengov", operation_of(method, path)):
             reply = await self.http.request(
                 method, f"{self.base}/{path}", idempotent=idempotent, headers=self.headers, **kwargs
@@ -67,7 +69,9 @@ class Opengov:
 
     async def records(self, class_name: str, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         body = await self._call("GET", f"classes/{class_name}", idempotent=True, params=params)
-        return self._records(body, class_name), body.get("_metadata", {})
+        records = self._records(body, class_name)  # Uncertain unless a mapping holding the class
+        meta = body.get("_metadata")
+        return records, meta if isinstance(meta, dict) else {}
 
     async def all_records(self, class_name: str, filter: str | None = None) -> list[dict[str, Any]]:
         """Every matching record, each once, paged on Oid to exhaustion (AGY-4, OG-PAGE-1).
@@ -79,6 +83,9 @@ class Opengov:
         (one written meanwhile is read in its new state, or by the next run). The end: a page holding no more
         than the server says are left (`totalCount`), or fewer than a page holds (`_metadata.limit`, for a
         server that caps `limit`).
+
+        A page that does not move past the last Oid read (a server that ignores the filter's Oid clause or the
+        sort) is Uncertain: reading on would loop for ever.
         """
         out: list[dict[str, Any]] = []
         after: int | None = None
@@ -89,10 +96,18 @@ class Opengov:
                 params["filter"] = clauses[0] if len(clauses) == 1 else f"({' AND '.join(clauses)})"
             page, meta = await self.records(class_name, **params)
             out += page
-            total, holds = meta.get("totalCount"), min(PAGE, int(meta.get("limit") or PAGE))
+            total, limit = meta.get("totalCount"), meta.get("limit")
+            holds = min(PAGE, limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else PAGE
             if not page or (len(page) >= total if isinstance(total, int) else len(page) < holds):
                 return out
-            after = int(page[-1]["Oid"])
+            last = max(_oid(r, class_name) for r in page)
+            if after is not None and last <= after:
+                raise Uncertain(
+                    f"OpenGov {class_name}: a page after Oid {after} ends at Oid {last}: the server did not narrow "
+                    "the list by Oid, so paging cannot go on",
+                    fault="paging",
+                )
+            after = last
 
     async def get(self, class_name: str, oid: int) -> dict[str, Any] | None:
         try:
@@ -147,3 +162,10 @@ class Opengov:
             params={"fileName": filename},
         )
         return self._records(body, attachment_class)[0]
+
+
+def _oid(record: Any, class_name: str) -> int:
+    oid = record.get("Oid") if isinstance(record, dict) else None
+    if not isinstance(oid, int) or isinstance(oid, bool):
+        raise Uncertain(f"OpenGov {class_name}: a listed record without an integer Oid", fault="envelope")
+    return oid

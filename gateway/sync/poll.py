@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,6 +68,7 @@ async def poll_status(
     newest = _utc(cursor.get("modified"))
     full = not vendor.incremental or everything or newest is None or cursor.get("polls", 0) + 1 >= cadence.full_every
     since = None if full else newest - cadence.overlap  # type: ignore[operator]
+    started = datetime.now(UTC)
     for seen in await vendor.read_back(sorted(linked), since, counts):
         if seen.modified_at is not None and (newest is None or seen.modified_at > newest):
             newest = seen.modified_at
@@ -90,6 +91,9 @@ async def poll_status(
     if vendor.incremental:
         counts["full"] = int(full)
         if newest is not None and not everything:
+            # Not past the read's start: the read pages in Oid order, so a record changed on a page already
+            # read while a later page showed a newer change would fall behind the cursor (OG-PAGE-1).
+            newest = min(newest, started)
             polls = 0 if full else cursor.get("polls", 0) + 1
             state = {"modified": newest.isoformat(timespec="seconds"), "polls": polls}
             await cursors.write(engine, JOB, integration["id"], json.dumps(state))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..connectors.http import Http, Rejected
-from ..connectors.opengov import PAGE, Opengov, quoted
+from ..connectors.opengov import Opengov, quoted
 from ..domain.questions import requester_answers
 from ..domain.requesters import requester_fields
 from ..domain.vendor_time import VendorClock
@@ -163,15 +163,15 @@ class OpengovSide:
     async def read_back(self, linked: list[str], since: datetime | None, counts: Counts) -> list[Seen]:
         """`since` given: the requests modified since then (any, linked or not: the poll's cursor follows them
         all); otherwise the linked ones by Oid, a hundred per call. Comments are read per request on demand."""
+        calls = self.og.calls
         if since is None:
             oids = sorted(int(v) for v in linked)
             records = []
             for start in range(0, len(oids), BATCH):
                 records += await self.og.by_oids(REQUESTS, oids[start : start + BATCH])
-                counts["vendor_calls"] += 1
         else:
             records = await self.og.modified_since(REQUESTS, self.clock.since_text(since))
-            counts["vendor_calls"] += 1 + len(records) // PAGE
+        counts["vendor_calls"] += self.og.calls - calls  # every page, however many the server cut the list into
         return [
             Seen(
                 str(r["Oid"]),
