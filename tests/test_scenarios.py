@@ -19,8 +19,10 @@ from harness.cli import main
 from harness.stack import Stack
 from simulators.arcgis import ArcgisConfig
 from simulators.cityworks import CityworksConfig
+from simulators.cityworks import create_app as create_cityworks
 from simulators.kit import city as kit_city
 from simulators.opengov import OpengovConfig
+from simulators.opengov import create_app as create_opengov
 from tests.test_cityworks_sim import Client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -526,6 +528,151 @@ timeline:
         # 01:59:3x EDT and a minute is 01:00:3x EST: the text goes back, the moment on
         assert re.fullmatch(r"2026-11-01T01:00:3\d\.\d{3}", after["EntryDateField"]), after["EntryDateField"]
         assert after["cgLastModifiedField"] == after["EntryDateField"]
+
+
+ZONED = {
+    "opengov": """
+version: 1
+name: zoned
+vendors:
+  opengov:
+%s
+    generate: {request_issues: 3, requests: 4, requesters: 2, comments: 3, open_requests: 0}
+    requests: [{DescriptionField: Phoned in}]
+""",
+    "cityworks": """
+version: 1
+name: zoned
+vendors:
+  cityworks:
+%s
+    generate: {problems: 3, requests: 4}
+    problems: [{ProblemCode: P, Description: P}]
+    requests: [{ProblemCode: P, comments: [Phoned in]}]
+""",
+}
+ZONE_CONFIGS = {"opengov": OpengovConfig, "cityworks": CityworksConfig}
+ZONE_APPS = {"opengov": create_opengov, "cityworks": create_cityworks}
+
+
+@pytest.mark.req("H-SCN-2", "H-SCN-7")
+@pytest.mark.parametrize("vendor", ["opengov", "cityworks"])
+@pytest.mark.parametrize("how", ["started", "loaded"])
+async def test_a_scenarios_timezone_writes_the_same_records_as_the_option(vendor, how):
+    """A section's `timezone` is the zone the generated and listed records are written in, as `--timezone` is:
+    the same city either way, whether the simulator starts with the scenario or loads it while running."""
+    zoned = loads(ZONED[vendor] % "    timezone: America/New_York")
+    plain = loads(ZONED[vendor] % "")
+    config = ZONE_CONFIGS[vendor]
+    async with (
+        Stack({vendor: config(seed=0, timezone="America/New_York")}, scenario=plain) as by_option,
+        Stack({vendor: config(seed=0)}, scenario=zoned if how == "started" else None) as by_scenario,
+        aiohttp.ClientSession() as http,
+    ):
+        if how == "loaded":
+            status, body = await _post(http, by_scenario.url(vendor), json.dumps(zoned.document))
+            assert status == 200, body
+        expected = await _get(http, by_option.url(vendor), "state")
+        assert await _get(http, by_scenario.url(vendor), "state") == expected, f"{vendor}: another city"
+        if vendor == "opengov":  # listed records carry a fixed moment, written in the server's zone
+            url = f"{by_scenario.url(vendor)}/api/v1/classes/cgRequestsClass?filter=%s&limit=1"
+            async with http.get(url % '([Description] is equal to "Phoned in")', headers=OG_AUTH) as resp:
+                (listed,) = (await resp.json())["cgRequestsClass"]
+            assert listed["EntryDateField"] == "2025-12-31T19:00:00.000", "2026-01-01 00:00 UTC in New York"
+
+
+@pytest.mark.req("H-SCN-1", "H-SCN-7")
+@pytest.mark.parametrize("vendor", ["opengov", "cityworks"])
+async def test_an_unknown_zone_in_a_scenario_is_refused_by_the_simulators_one_check(vendor):
+    text = ZONED[vendor] % "    timezone: Nowhere/Land"
+    problem = f"$.vendors.{vendor}.timezone: unknown time zone 'Nowhere/Land'; an IANA name such as America/New_York"
+    with pytest.raises(ScenarioError) as refused:  # started with it (sim VENDOR --scenario FILE)
+        ZONE_APPS[vendor](ZONE_CONFIGS[vendor](seed=0), scenario=loads(text))
+    assert refused.value.problems == [problem]
+    async with Stack({vendor: ZONE_CONFIGS[vendor](seed=0)}) as stack, aiohttp.ClientSession() as http:
+        before = await _get(http, stack.url(vendor), "state")
+        status, body = await _post(http, stack.url(vendor), text)
+        assert status == 422 and body["error"]["details"] == [problem], body
+        assert await _get(http, stack.url(vendor), "state") == before, "a refused scenario changes nothing"
+
+
+PAGED = """
+version: 1
+name: paged
+vendors:
+  opengov:
+    issues: [{IssueField: Pothole}]
+    requests:
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: one}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: two}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: three}
+timeline:
+"""
+
+
+async def _og_page(http: aiohttp.ClientSession, url: str, **query: str) -> list[int]:
+    async with http.get(f"{url}/api/v1/classes/cgRequestsClass", params=query, headers=OG_AUTH) as resp:
+        assert resp.status == 200, await resp.text()
+        return [r["Oid"] for r in (await resp.json())["cgRequestsClass"]]
+
+
+@pytest.mark.req("H-SCN-3")
+async def test_a_listed_step_acts_on_the_page_the_client_got_when_another_step_fires_on_the_same_call():
+    """A created record's poll step earlier in the timeline closes the record on the very listing call a listed
+    step waits for: the listed step's target is still the first record the client received, not the first of
+    the window cut again afterwards."""
+    scenario = loads(
+        PAGED
+        + """
+  - {name: closed at once, vendor: opengov, when: {created: {DescriptionField: mine}},
+     after: {polls: 1, poll: listRecords}, action: close-request}
+  - {name: note on the page, vendor: opengov, when: {listed: {class: cgRequestsClass}},
+     action: add-comment, payload: {text: Seen.}}
+"""
+    )
+    async with (
+        Stack({"opengov": OpengovConfig(seed=0)}, scenario=scenario) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("opengov")
+        async with http.post(
+            f"{url}/api/v1/classes/cgRequestsClass",
+            json={"cgRequestsClass": [{"IssueField": "Pothole", "StatusField": "Open", "DescriptionField": "mine"}]},
+            headers=OG_AUTH,
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+            mine = (await resp.json())["cgRequestsClass"][0]["Oid"]
+        got = await _og_page(http, url, filter='([Status] is equal to "Open")', sort="Oid:desc", limit="2")
+        assert got[0] == mine, got
+        closed, noted = (await _get(http, url, "scenario"))["steps"]
+        assert closed["state"] == "done" and closed["target"] == {"Oid": mine}, closed
+        assert noted["target"] == {"Oid": got[0]}, f"the client read {got}; the step acted on {noted['target']}"
+        assert noted["state"] == "done", noted
+
+
+@pytest.mark.req("H-SCN-3")
+async def test_an_empty_answer_is_no_page_of_a_listing():
+    """`page: 2` is the second page with records on it: the empty answer a client reads at a listing's end is
+    not counted (a client stopping at a short page never reads it) and never fires a step without a target."""
+    scenario = loads(
+        PAGED
+        + """
+  - {name: on page two, vendor: opengov, when: {listed: {class: cgRequestsClass}, page: 2},
+     action: add-comment, payload: {text: Seen.}}
+"""
+    )
+    async with (
+        Stack({"opengov": OpengovConfig(seed=0)}, scenario=scenario) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("opengov")
+        assert await _og_page(http, url, sort="Oid:asc", limit="2")
+        assert await _og_page(http, url, sort="Oid:asc", limit="2", offset="50") == []
+        (step,) = (await _get(http, url, "scenario"))["steps"]
+        assert step["state"] == "waiting" and step["pages"] == 1 and "target" not in step, step
+        second = await _og_page(http, url, sort="Oid:asc", limit="2", offset="2")
+        (step,) = (await _get(http, url, "scenario"))["steps"]
+        assert step["state"] == "done" and step["pages"] == 2 and step["target"] == {"Oid": second[0]}, step
 
 
 @pytest.mark.req("H-SCN-2")

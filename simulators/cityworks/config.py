@@ -6,9 +6,9 @@ import argparse
 import functools
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit import SimConfig
+from simulators.kit.clock import zone_named
 from simulators.kit.spec import check_defects
 
 MINOR_15 = tuple(f"15.{n}" for n in range(9))
@@ -60,10 +60,7 @@ class CityworksConfig(SimConfig):
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}; an IANA name such as America/New_York") from None
+        zone_named(self.timezone)
         if self.version not in VERSIONS:
             raise ValueError(f"unknown Cityworks version {self.version!r}; one of {', '.join(VERSIONS)}")
         check_defects(self.defects, DEFECTS)

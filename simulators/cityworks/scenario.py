@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
@@ -16,7 +15,8 @@ from .auth import TokenSigner
 from .dialect import cw_date
 from .state import ACTIVITY_SR, CityworksState
 
-# Listed records carry a fixed date, not the wall clock, so the same file gives the same state.
+# Listed records carry a fixed date, not the wall clock, so the same file gives the same state. Like the
+# generated ones (seed.py), it is local text whatever the site's zone: a zone changes no record.
 LISTED_DATE = cw_date(EPOCH.replace(tzinfo=None))
 POLLS = frozenset(
     op.lower()
@@ -30,11 +30,8 @@ POLLS = frozenset(
 
 
 def apply(state: CityworksState, section: Mapping[str, Any]) -> None:
-    if "timezone" in section:
-        try:
-            state.zone = ZoneInfo(section["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone: unknown time zone {section['timezone']!r}") from None
+    """The listed configuration and records, after the generated ones. The site's zone is the section's
+    already (config_from, a live setting)."""
     if "statuses" in section:
         _statuses(state, section["statuses"])
     with state.seeding():
@@ -95,8 +92,12 @@ def _problem(state: CityworksState, listed: Mapping[str, Any], index: int) -> No
 
 
 def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
-    users = section.get("users")
-    return {"users": tuple((u["login"], u["password"]) for u in users)} if users else {}
+    out: dict[str, Any] = {}
+    if section.get("users"):
+        out["users"] = tuple((u["login"], u["password"]) for u in section["users"])
+    if "timezone" in section:  # the site's zone: Cityworks writes its local time
+        out["timezone"] = section["timezone"]
+    return out
 
 
 def find_created(state: CityworksState, fields: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -114,6 +115,7 @@ def expire_sessions(state: CityworksState) -> None:
 SUPPORT = ScenarioSupport(
     apply=apply,
     config_from=config_from,
+    live_settings=frozenset(("timezone",)),
     find_created=find_created,
     creates=frozenset(("ams_servicerequest_create", "ams_servicerequest_create_get")),
     polls=POLLS,

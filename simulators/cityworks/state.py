@@ -16,9 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from simulators.kit.clock import Clock
+from simulators.kit.clock import Clock, zone_named
 
 from .auth import TokenSigner
 from .config import CityworksConfig
@@ -154,7 +153,7 @@ class CityworksState:
         # The site's clock and zone: Cityworks writes its local time without an offset. A scenario may move the
         # clock (a step's `clock`) and set the zone (its section's `timezone`).
         self.clock = Clock()
-        self.zone: tzinfo = ZoneInfo(config.timezone)
+        self.zone: tzinfo = zone_named(config.timezone)
         # The site's request statuses (Ams/ServiceRequest/Statuses); a scenario may list a city's own.
         self.statuses: list[dict[str, str]] = [dict(s) for s in STATUSES]
         self.status_codes: frozenset[str] = STATUS_CODES

@@ -6,6 +6,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """A simulator's time zone from its IANA name: the one check of it, for a `--timezone` option and a
+    scenario section's `timezone` alike (both reach it through the simulator's configuration)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: unknown time zone {name!r}; an IANA name such as America/New_York") from None
 
 
 class Clock:

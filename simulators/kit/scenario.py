@@ -36,14 +36,24 @@ def matches(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
 
 
 def config_for(spec: SimulatorSpec, config: SimConfig, scenario: Scenario) -> SimConfig:
-    """The simulator's configuration with what the scenario's section sets (users, names) and its seed."""
+    """The simulator's configuration with what the scenario's section sets (users, names, time zone) and its
+    seed. A value the configuration refuses (an unknown time zone) is a ScenarioError at the section's path."""
     changes: dict[str, Any] = {}
     section = scenario.section(spec.name)
     if section is not None and spec.scenario is not None and spec.scenario.config_from is not None:
         changes.update(spec.scenario.config_from(section))
     if scenario.seed is not None:
         changes["seed"] = scenario.seed
-    return dataclasses.replace(config, **changes) if changes else config
+    try:
+        return dataclasses.replace(config, **changes) if changes else config
+    except ValueError as exc:  # the configuration's own check (__post_init__), the one place a value is judged
+        raise ScenarioError([_at(spec.name, str(exc))], scenario.source or scenario.name) from None
+
+
+def _at(vendor: str, text: str) -> str:
+    """A vendor rule's refusal as a problem at the vendor's section; `requests[0].ProblemCode: ...` and
+    `timezone: ...` name a path inside it."""
+    return f"$.vendors.{vendor}{'.' if _RELATIVE_PATH.match(text) else ': '}{text}"
 
 
 def check_against(spec: SimulatorSpec, config: SimConfig, operations: Mapping[str, str], scenario: Scenario) -> None:
@@ -57,12 +67,19 @@ def check_against(spec: SimulatorSpec, config: SimConfig, operations: Mapping[st
             problems.append(f"$.vendors.{spec.name}: the {spec.name} simulator reads no scenario section")
         elif support.config_from is not None:
             wanted = support.config_from(section)
-            differs = sorted(k for k, v in wanted.items() if getattr(config, k, None) != v)
+            differs = sorted(
+                k for k, v in wanted.items() if k not in support.live_settings and getattr(config, k, None) != v
+            )
             if differs:
                 problems.append(
                     f"$.vendors.{spec.name}: sets {', '.join(differs)}, which this running simulator was started "
                     f"with otherwise; start it with the scenario (sim {spec.name} --scenario FILE)"
                 )
+            else:
+                try:
+                    config_for(spec, config, scenario)
+                except ScenarioError as exc:
+                    problems += exc.problems
         known = probe.seed_sizes
         for size in section.get("generate") or {}:
             if size not in known:
@@ -108,8 +125,10 @@ def _step_problems(spec: SimulatorSpec, operations: Mapping[str, str], step: Ste
 
 def build(spec: SimulatorSpec, config: SimConfig, seed: int, scenario: Scenario) -> Any:
     """A fresh backend holding the scenario's city for this simulator: generated records (`generate`, from
-    the seed) and then the listed ones. No section for this simulator: its usual seeded data."""
-    backend = spec.new_backend(config)
+    the seed) and then the listed ones. No section for this simulator: its usual seeded data. The backend is
+    made with the section's settings (check_against has refused any but the live ones that differ from the
+    running simulator's), so its time zone is the scenario's before a record is written."""
+    backend = spec.new_backend(config_for(spec, config, scenario))
     section = scenario.section(spec.name)
     sizes = {**backend.seed_sizes, **config.seed_sizes}
     if section is None:
@@ -123,7 +142,5 @@ def build(spec: SimulatorSpec, config: SimConfig, seed: int, scenario: Scenario)
         except ScenarioError:
             raise
         except Exception as exc:  # a vendor rule refusing a listed record (unknown problem code, bad field)
-            text = str(exc)
-            joined = "." if _RELATIVE_PATH.match(text) else ": "  # `requests[0].ProblemCode: ...` is a path
-            raise ScenarioError([f"$.vendors.{spec.name}{joined}{text}"], scenario.source or scenario.name) from None
+            raise ScenarioError([_at(spec.name, str(exc))], scenario.source or scenario.name) from None
     return backend

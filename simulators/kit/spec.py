@@ -123,8 +123,13 @@ class ScenarioSupport:
 
     # (backend, section) -> the section's listed configuration and records added to a fresh backend
     apply: Callable[[Any, Mapping[str, Any]], None]
-    # (section) -> SimConfig fields the section sets (users, class names); applied when the simulator starts
+    # (section) -> SimConfig fields the section sets (users, class names, time zone); applied when the simulator
+    # starts, and checked by the configuration's own rules (its __post_init__)
     config_from: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # Of those, the ones a scenario loaded into a running simulator may set otherwise: they shape only the
+    # backend its scenario builds (the time zone its records are written in), so that backend is built with
+    # them, and before it is seeded. Any other setting that differs is refused: it needs a restart.
+    live_settings: frozenset[str] = frozenset()
     # (backend, fields) -> the action target naming the newest record whose fields match (kit.scenario.matches),
     # e.g. {"RequestId": 7}, or None: a step's `when: {created: ...}`, asked after each of the client's creates
     find_created: Callable[[Any, Mapping[str, Any]], dict[str, Any] | None] | None = None

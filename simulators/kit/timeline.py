@@ -118,16 +118,16 @@ class Timeline:
         if entry.source != "client":
             return
         try:
-            page: Any = None  # the page the call read, asked once for all the steps that wait on one
-            for run in self.steps:
-                if run.state not in (WAITING, TRIGGERED):
-                    continue
+            # The page the call read, cut once and before any step acts: a step earlier in the list (a created
+            # record's poll) may change the backend on this same call, and a listed step's window and target
+            # must be the page the client received.
+            waiting = [run for run in self.steps if run.state in (WAITING, TRIGGERED)]
+            page = self._page_of(entry) if any(run.step.listed is not None for run in waiting) else ()
+            for run in waiting:  # a step changes only its own state
                 if run.step.created is not None:
                     self._advance(run, entry)
-                elif run.step.listed is not None:
-                    page = self._page_of(entry) if page is None else page
-                    if page:
-                        self._turn(run, *page)
+                elif run.step.listed is not None and page:
+                    self._turn(run, *page)
         except Exception:  # a timeline bug must never break the vendor call it watched
             log.exception("simulator %s: the scenario timeline failed on a client call", self.spec.name)
 
@@ -167,14 +167,16 @@ class Timeline:
 
     def _turn(self, run: StepRun, listing: dict[str, Any], records: list[dict[str, Any]]) -> None:
         """A page of a listing was read: the step's page (the Nth matching one) fires it, on the page's first
-        record, before the client can ask for the next page."""
+        record, before the client can ask for the next page. An empty answer is no page: it is where a listing
+        ends, which one client reads and another (stopping at a short page) does not, so counting it would make
+        `page: N` mean different pages for the same records; and it has no record to act on."""
         assert run.step.listed is not None
-        if not matches(listing, run.step.listed):
+        if not records or not matches(listing, run.step.listed):
             return
         run.pages += 1
         if run.pages < run.step.page:
             return
-        run.target = dict(records[0]) if records else None
+        run.target = dict(records[0])
         run.state = DUE
         if run.step.after_s:
             later = asyncio.get_running_loop().call_later(run.step.after_s / self.speed, self._fire, run)

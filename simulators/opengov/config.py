@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit import SimConfig
+from simulators.kit.clock import zone_named
 from simulators.kit.spec import check_defects
 
 DEFECTS = {
@@ -50,10 +50,7 @@ class OpengovConfig(SimConfig):
     defects: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}; an IANA name such as America/New_York") from None
+        zone_named(self.timezone)
         check_defects(self.defects, DEFECTS)
         for name in (self.requester_class, self.comment_class):
             if not name.endswith("Class"):

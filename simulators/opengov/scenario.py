@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulators.kit.scenario import matches
 from simulators.kit.seeding import EPOCH
@@ -16,21 +15,16 @@ from simulators.kit.spec import ScenarioSupport
 from .dialect import OpengovError
 from .routes import window
 from .shapes import point_shape
-from .state import OpengovState
+from .state import OpengovState, local_text
 
 ISSUES, REQUESTS = "cgRequestIssuesClass", "cgRequestsClass"
-# Listed records carry a fixed date, not the wall clock, so the same file gives the same state.
-LISTED_DATE = EPOCH.replace(tzinfo=None).isoformat(timespec="milliseconds")
 POLLS = frozenset(op.lower() for op in ("listRecords", "getRecord", "listChildren"))
 CLASS_SETTINGS = ("requester_class", "comment_class", "integration_id_field")
 
 
 def apply(state: OpengovState, section: Mapping[str, Any]) -> None:
-    if "timezone" in section:  # the server's zone (inferred): its clock's local time is what it writes
-        try:
-            state.zone = ZoneInfo(section["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone: unknown time zone {section['timezone']!r}") from None
+    """The listed records, after the generated ones. The server's zone is the section's already (config_from,
+    a live setting): both are written in it."""
     user = next(iter(state.users.values()))[0]
     config = state.config
     for cls, records in (
@@ -49,13 +43,19 @@ def apply(state: OpengovState, section: Mapping[str, Any]) -> None:
             item = {"CommentField": comment["text"], "PublicField": comment.get("public", True), "AuthorField": user}
             created = state.create(config.comment_class, [item], user, parent=(REQUESTS, request["Oid"]))
             _dated(state, config.comment_class, created)
-        state.records[REQUESTS][request["Oid"]]["cgLastModifiedField"] = LISTED_DATE
+        state.records[REQUESTS][request["Oid"]]["cgLastModifiedField"] = listed_date(state)
+
+
+def listed_date(state: OpengovState) -> str:
+    """Listed records carry a fixed moment, not the wall clock, so the same file gives the same state; written
+    as the server writes any date, in its zone."""
+    return local_text(EPOCH, state.zone)
 
 
 def _dated(state: OpengovState, class_name: str, records: list[dict[str, Any]]) -> None:
     stored = state.records[state.class_def(class_name).name]
     for r in records:
-        stored[r["Oid"]]["EntryDateField"] = stored[r["Oid"]]["cgLastModifiedField"] = LISTED_DATE
+        stored[r["Oid"]]["EntryDateField"] = stored[r["Oid"]]["cgLastModifiedField"] = listed_date(state)
 
 
 def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,6 +68,8 @@ def config_from(section: Mapping[str, Any]) -> dict[str, Any]:
         out["custom_fields"] = tuple(classes["custom_fields"])
     if "page_limit" in section:
         out["page_limit"] = section["page_limit"]
+    if "timezone" in section:  # the server's zone (inferred): its clock's local time is what it writes
+        out["timezone"] = section["timezone"]
     return out
 
 
@@ -109,6 +111,7 @@ def expire_sessions(state: OpengovState) -> None:
 SUPPORT = ScenarioSupport(
     apply=apply,
     config_from=config_from,
+    live_settings=frozenset(("timezone",)),
     find_created=find_created,
     creates=frozenset(("createrecords",)),
     polls=POLLS,

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from simulators.kit.clock import Clock
+from simulators.kit.clock import Clock, zone_named
 
 from . import filters
 from .config import OpengovConfig
@@ -198,7 +197,7 @@ class OpengovState:
         # local time without an offset (vendor-notes: "local server time", inferred). A scenario may move the
         # clock (a step's `clock`) and set the zone (its section's `timezone`); sessions expire by the clock.
         self.clock = Clock()
-        self.zone: tzinfo = ZoneInfo(config.timezone)
+        self.zone: tzinfo = zone_named(config.timezone)
 
     def now(self) -> str:
         """The server's local time, as it writes dates."""
