@@ -99,6 +99,19 @@ def test_scrubbing_is_deterministic_and_keeps_the_public_prefix():
     assert scrub.verification("lnk_a") == scrub.verification("lnk_a") != scrub.verification("lnk_b")
 
 
+def test_opengov_personal_fields_are_scrubbed_whatever_their_type_and_an_oid_is_kept():
+    from harness.capture.opengov import _scrubbed
+
+    record = {"Oid": 7, "PrimaryPhoneField": 9195551234, "EmailField": {"home": "ana@example.org"},
+              "RequesterField": 42, "RequesterOidField": 5, "requester_oid": 6, "CityField": "Raleigh"}  # fmt: skip
+    out = _scrubbed(record)
+    assert out["PrimaryPhoneField"] == scrub.phone("9195551234"), "a phone sent as a number is scrubbed as its text"
+    assert out["EmailField"].endswith("@example.invalid") and "ana" not in json.dumps(out)
+    assert out["RequesterField"].startswith("Person ")
+    assert (out["RequesterOidField"], out["requester_oid"]) == (5, 6), "an Oid is a reference, not a person"
+    assert out["CityField"] == "Raleigh" and "Oid" not in out
+
+
 # -- the city widget API: no listing call, so what a signed client sees ------------------------------------------
 
 CITY_READS = {"describeWidget", "getContent", "listLinks"}
@@ -279,3 +292,36 @@ def test_city_api_content_of_another_shape_is_one_sentence_not_a_traceback():
     with pytest.raises(city_api.CaptureError, match=r"^the jobs widget's content cannot be read back .*'apply'"):
         city_api._read_back("jobs", city_api_content.jobs, rows)
     assert city_api_content.engagement({"html": "<p>Our own page</p>"}) is None, "kept as the city's own HTML"
+
+
+@pytest.mark.parametrize(
+    ("years", "dues", "expected"),
+    [
+        ((2024, 2025), ("2024-12-31", "2025-12-31"), "2024-12-31"),  # due in its own tax year, not the next
+        ((2019, 2020), ("2020-01-05", "2021-01-05"), "2020-01-05"),  # due the year after
+        ((2022, 2023), ("2023-02-28", "2024-02-29"), "2023-02-28"),  # 29 February only in a leap year
+        ((2019, 2023), ("2020-02-29", "2024-02-29"), "2020-02-29"),
+    ],
+)
+def test_city_api_capture_dates_an_earlier_tax_bill_as_the_latest_one_is_dated(years, dues, expected):
+    """Content shows only the latest bill's due date: an earlier one is as far from its tax year, on that day,
+    so the property renders again with the same content."""
+    from harness.capture.city_api_content import property_record
+    from simulators.city_api.content import property_taxes
+
+    bills = [{"year": y, "amount": "100.00", "paid": "0.00", "due": d} for y, d in zip(years, dues, strict=True)]
+    prop = {"parcel_id": "P-1", "address": "1 Elm St", "assessed": [[2024, "1000.00"]], "bills": bills}
+    read = property_record(property_taxes(prop, "expanded"))
+    assert [b["due"] for b in read["bills"]] == [expected, dues[1]]
+
+
+def test_city_api_capture_refuses_tax_bills_without_a_due_date_in_one_sentence():
+    from harness.capture import city_api, city_api_content
+    from simulators.city_api.content import property_taxes
+
+    bills = [{"year": 2024, "amount": "1.00", "paid": "0.00", "due": "2025-01-05"}] * 2
+    body = property_taxes({"parcel_id": "P-1", "address": "1 Elm St", "assessed": [[2024, "9.00"]], "bills": bills},
+                          "expanded")  # fmt: skip
+    body["items"] = [i for i in body["items"] if i["label"] != "Due date"]
+    with pytest.raises(city_api.CaptureError, match=r"^the property-taxes widget's .* due date '' is not a date"):
+        city_api._read_back("property-taxes", city_api_content.property_record, body)
