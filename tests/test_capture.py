@@ -325,3 +325,68 @@ def test_city_api_capture_refuses_tax_bills_without_a_due_date_in_one_sentence()
     body["items"] = [i for i in body["items"] if i["label"] != "Due date"]
     with pytest.raises(city_api.CaptureError, match=r"^the property-taxes widget's .* due date '' is not a date"):
         city_api._read_back("property-taxes", city_api_content.property_record, body)
+
+
+@pytest.mark.req("H-SCN-5")
+@pytest.mark.parametrize(
+    "links",
+    [
+        {"links": [{"id": "lnk_1", "account": {"number": "••••0042"}}]},  # other member names
+        {"links": [{"link_id": "lnk_1", "account": "••••0042", "method": "pin", "linked_at": "2026-01-01"}]},
+        {"links": ["lnk_1"]},
+    ],
+    ids=["other-names", "account-as-text", "ids-only"],
+)
+async def test_city_api_capture_of_links_of_another_shape_is_one_sentence(links, tmp_path, capsys):
+    """A city whose `/utilities/v1/links` answers otherwise than the contract's `Link`: capture says so in one
+    sentence and writes nothing (a real server on loopback, offering the utilities widget only)."""
+    from harness.mutate.proxy import ThreadedApp
+
+    async def widget(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if request.match_info["widget"] != "utilities":
+            return aiohttp.web.json_response({"error": {"code": "not_found", "message": "no such widget"}}, status=404)
+        return aiohttp.web.json_response({"id": "utilities", "title": "Utilities"})
+
+    async def answer(_: aiohttp.web.Request) -> aiohttp.web.Response:
+        return aiohttp.web.json_response(links)
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/{widget}/v1/widget", widget)
+    app.router.add_get("/utilities/v1/links", answer)
+    out = tmp_path / "city.yaml"
+    with ThreadedApp(app) as server:
+        args = ["capture", "city-api", "--url", server.url, "--secret", SECRET, "--user", CITIZEN, "-o", str(out)]
+        code = await asyncio.to_thread(main, args)
+    said = capsys.readouterr().err
+    assert code == 2 and not out.exists(), said
+    assert said.startswith("civic-harness: the utilities widget's links cannot be read back into records"), said
+    assert len(said.strip().splitlines()) == 1 and "Traceback" not in said, said
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_keeps_one_account_that_two_citizens_linked(tmp_path, capsys, monkeypatch):
+    secrets = tuple((w, SECRET) for w in WIDGETS)
+    out, again = tmp_path / "city.yaml", tmp_path / "again.yaml"
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", SECRET)
+    async with (
+        Stack({"city-api": CityApiConfig(seed=1, secrets=secrets)}) as source,
+        Stack({"city-api": CityApiConfig(seed=2, secrets=secrets)}) as target,
+    ):
+        url, loaded_url = source.url("city-api"), target.url("city-api")
+        properties, _ = await asyncio.to_thread(_city_set_up, url)
+        link = {"user": "citizen-8", "account_number": "UT-CAP-0001", "verification": "2468"}
+        assert (await asyncio.to_thread(_signed, url, "POST", "/utilities/v1/links", link)).status_code == 201
+        assert await asyncio.to_thread(_capture, url, out, properties, "--user", "citizen-8") == 0
+        assert "2 accounts (numbers and PINs are stand-ins)" in capsys.readouterr().out
+        section = yaml.safe_load(out.read_text())["vendors"]["city-api"]
+        numbers = [a["number"] for a in section["accounts"]]
+        assert [n[-4:] for n in numbers] == ["0001", "0002"], "one account, however many citizens linked it"
+        by_user = {(lk["user"], lk["account_number"]) for lk in section["links"]}
+        assert by_user == {(CITIZEN, numbers[0]), (CITIZEN, numbers[1]), ("citizen-8", numbers[0])}
+        loaded = await asyncio.to_thread(
+            requests.post, f"{loaded_url}/_sim/scenario", data=out.read_text(),
+            headers={"Content-Type": "application/yaml"}, timeout=30,
+        )  # fmt: skip
+        assert loaded.status_code == 200, loaded.text
+        assert await asyncio.to_thread(_capture, loaded_url, again, properties, "--user", "citizen-8") == 0
+        assert again.read_text() == out.read_text(), "the loaded simulator captures to the same file"

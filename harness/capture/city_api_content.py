@@ -161,6 +161,21 @@ def property_record(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def links(body: dict[str, Any]) -> list[dict[str, str]]:
+    """A citizen's links (`/utilities/v1/links`): each one's id, how and when it was made, the last four characters
+    of the account's number and its label (`Service at 12 Elm St`), as the contract's `Link` gives them."""
+    return [
+        {
+            "link_id": str(link["link_id"]),
+            "method": str(link["method"]),
+            "linked_at": str(link["linked_at"]),
+            "last_four": str(link["account"]["masked_number"])[-4:],
+            "label": str(link["account"].get("label") or ""),
+        }
+        for link in body.get("links") or []
+    ]
+
+
 def account(body: dict[str, Any]) -> dict[str, Any]:
     """One linked account's content (`link_id` given) as the record's shown fields: holder (not yet scrubbed),
     autopay, bills oldest first, usage."""
