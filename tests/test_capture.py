@@ -99,6 +99,19 @@ def test_scrubbing_is_deterministic_and_keeps_the_public_prefix():
     assert scrub.verification("lnk_a") == scrub.verification("lnk_a") != scrub.verification("lnk_b")
 
 
+def test_opengov_personal_fields_are_scrubbed_whatever_their_type_and_an_oid_is_kept():
+    from harness.capture.opengov import _scrubbed
+
+    record = {"Oid": 7, "PrimaryPhoneField": 9195551234, "EmailField": {"home": "ana@example.org"},
+              "RequesterField": 42, "RequesterOidField": 5, "requester_oid": 6, "CityField": "Raleigh"}  # fmt: skip
+    out = _scrubbed(record)
+    assert out["PrimaryPhoneField"] == scrub.phone("9195551234"), "a phone sent as a number is scrubbed as its text"
+    assert out["EmailField"].endswith("@example.invalid") and "ana" not in json.dumps(out)
+    assert out["RequesterField"].startswith("Person ")
+    assert (out["RequesterOidField"], out["requester_oid"]) == (5, 6), "an Oid is a reference, not a person"
+    assert out["CityField"] == "Raleigh" and "Oid" not in out
+
+
 # -- the city widget API: no listing call, so what a signed client sees ------------------------------------------
 
 CITY_READS = {"describeWidget", "getContent", "listLinks"}
@@ -279,3 +292,101 @@ def test_city_api_content_of_another_shape_is_one_sentence_not_a_traceback():
     with pytest.raises(city_api.CaptureError, match=r"^the jobs widget's content cannot be read back .*'apply'"):
         city_api._read_back("jobs", city_api_content.jobs, rows)
     assert city_api_content.engagement({"html": "<p>Our own page</p>"}) is None, "kept as the city's own HTML"
+
+
+@pytest.mark.parametrize(
+    ("years", "dues", "expected"),
+    [
+        ((2024, 2025), ("2024-12-31", "2025-12-31"), "2024-12-31"),  # due in its own tax year, not the next
+        ((2019, 2020), ("2020-01-05", "2021-01-05"), "2020-01-05"),  # due the year after
+        ((2022, 2023), ("2023-02-28", "2024-02-29"), "2023-02-28"),  # 29 February only in a leap year
+        ((2019, 2023), ("2020-02-29", "2024-02-29"), "2020-02-29"),
+    ],
+)
+def test_city_api_capture_dates_an_earlier_tax_bill_as_the_latest_one_is_dated(years, dues, expected):
+    """Content shows only the latest bill's due date: an earlier one is as far from its tax year, on that day,
+    so the property renders again with the same content."""
+    from harness.capture.city_api_content import property_record
+    from simulators.city_api.content import property_taxes
+
+    bills = [{"year": y, "amount": "100.00", "paid": "0.00", "due": d} for y, d in zip(years, dues, strict=True)]
+    prop = {"parcel_id": "P-1", "address": "1 Elm St", "assessed": [[2024, "1000.00"]], "bills": bills}
+    read = property_record(property_taxes(prop, "expanded"))
+    assert [b["due"] for b in read["bills"]] == [expected, dues[1]]
+
+
+def test_city_api_capture_refuses_tax_bills_without_a_due_date_in_one_sentence():
+    from harness.capture import city_api, city_api_content
+    from simulators.city_api.content import property_taxes
+
+    bills = [{"year": 2024, "amount": "1.00", "paid": "0.00", "due": "2025-01-05"}] * 2
+    body = property_taxes({"parcel_id": "P-1", "address": "1 Elm St", "assessed": [[2024, "9.00"]], "bills": bills},
+                          "expanded")  # fmt: skip
+    body["items"] = [i for i in body["items"] if i["label"] != "Due date"]
+    with pytest.raises(city_api.CaptureError, match=r"^the property-taxes widget's .* due date '' is not a date"):
+        city_api._read_back("property-taxes", city_api_content.property_record, body)
+
+
+@pytest.mark.req("H-SCN-5")
+@pytest.mark.parametrize(
+    "links",
+    [
+        {"links": [{"id": "lnk_1", "account": {"number": "••••0042"}}]},  # other member names
+        {"links": [{"link_id": "lnk_1", "account": "••••0042", "method": "pin", "linked_at": "2026-01-01"}]},
+        {"links": ["lnk_1"]},
+    ],
+    ids=["other-names", "account-as-text", "ids-only"],
+)
+async def test_city_api_capture_of_links_of_another_shape_is_one_sentence(links, tmp_path, capsys):
+    """A city whose `/utilities/v1/links` answers otherwise than the contract's `Link`: capture says so in one
+    sentence and writes nothing (a real server on loopback, offering the utilities widget only)."""
+    from harness.mutate.proxy import ThreadedApp
+
+    async def widget(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if request.match_info["widget"] != "utilities":
+            return aiohttp.web.json_response({"error": {"code": "not_found", "message": "no such widget"}}, status=404)
+        return aiohttp.web.json_response({"id": "utilities", "title": "Utilities"})
+
+    async def answer(_: aiohttp.web.Request) -> aiohttp.web.Response:
+        return aiohttp.web.json_response(links)
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/{widget}/v1/widget", widget)
+    app.router.add_get("/utilities/v1/links", answer)
+    out = tmp_path / "city.yaml"
+    with ThreadedApp(app) as server:
+        args = ["capture", "city-api", "--url", server.url, "--secret", SECRET, "--user", CITIZEN, "-o", str(out)]
+        code = await asyncio.to_thread(main, args)
+    said = capsys.readouterr().err
+    assert code == 2 and not out.exists(), said
+    assert said.startswith("civic-harness: the utilities widget's links cannot be read back into records"), said
+    assert len(said.strip().splitlines()) == 1 and "Traceback" not in said, said
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_keeps_one_account_that_two_citizens_linked(tmp_path, capsys, monkeypatch):
+    secrets = tuple((w, SECRET) for w in WIDGETS)
+    out, again = tmp_path / "city.yaml", tmp_path / "again.yaml"
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", SECRET)
+    async with (
+        Stack({"city-api": CityApiConfig(seed=1, secrets=secrets)}) as source,
+        Stack({"city-api": CityApiConfig(seed=2, secrets=secrets)}) as target,
+    ):
+        url, loaded_url = source.url("city-api"), target.url("city-api")
+        properties, _ = await asyncio.to_thread(_city_set_up, url)
+        link = {"user": "citizen-8", "account_number": "UT-CAP-0001", "verification": "2468"}
+        assert (await asyncio.to_thread(_signed, url, "POST", "/utilities/v1/links", link)).status_code == 201
+        assert await asyncio.to_thread(_capture, url, out, properties, "--user", "citizen-8") == 0
+        assert "2 accounts (numbers and PINs are stand-ins)" in capsys.readouterr().out
+        section = yaml.safe_load(out.read_text())["vendors"]["city-api"]
+        numbers = [a["number"] for a in section["accounts"]]
+        assert [n[-4:] for n in numbers] == ["0001", "0002"], "one account, however many citizens linked it"
+        by_user = {(lk["user"], lk["account_number"]) for lk in section["links"]}
+        assert by_user == {(CITIZEN, numbers[0]), (CITIZEN, numbers[1]), ("citizen-8", numbers[0])}
+        loaded = await asyncio.to_thread(
+            requests.post, f"{loaded_url}/_sim/scenario", data=out.read_text(),
+            headers={"Content-Type": "application/yaml"}, timeout=30,
+        )  # fmt: skip
+        assert loaded.status_code == 200, loaded.text
+        assert await asyncio.to_thread(_capture, loaded_url, again, properties, "--user", "citizen-8") == 0
+        assert again.read_text() == out.read_text(), "the loaded simulator captures to the same file"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import subprocess
 import sys
@@ -14,8 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 import requests
+from aiohttp import web
 
 from contracts import load_contract
 from contracts.widget_content import content_problems
@@ -27,6 +30,7 @@ from contracts.widget_signing import (
     signature,
     verify,
 )
+from harness.mutate.proxy import ThreadedApp
 from simulators.city_api import WIDGETS
 
 from .certify_runner import certify, simulator
@@ -294,6 +298,40 @@ def test_the_provider_state_checks_fail_against_wrong_modes(defect, widget):
         code, output, verdicts = certify("city-api", f"{url}/{widget}", *SECRET, "-k", "standing")
     assert code == 1 and verdicts["WID-API-8"] == "FAIL", output[-3000:]
     assert "provider state city-api-bill-standing" in output
+
+
+def _advertising_autopay(upstream: str) -> web.Application:
+    """The simulator behind a forwarder (its control plane too) that adds to the utilities dashboard what a city
+    may well say of an account without autopay: an invitation to set it up."""
+
+    async def forward(request: web.Request) -> web.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        body = await request.read()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(request.method, upstream + request.path_qs, headers=headers, data=body) as answer,
+        ):
+            content = await answer.read()
+            kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "etag", "cache-control")}
+            status = answer.status
+        if request.path == "/utilities/v1/content" and status == 200:
+            doc = json.loads(content)
+            doc["texts"] = [*doc.get("texts", []), "Set up autopay for account ••••0043 and never miss a bill."]
+            content = json.dumps(doc).encode()
+        return web.Response(status=status, body=content, headers=kept)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    return app
+
+
+@pytest.mark.req("H-CON-1", "H-SCN-6")
+def test_the_autopay_check_passes_a_city_that_advertises_autopay():
+    """Only "Autopay is on" for an account is a statement that it is; an invitation to set it up for an account
+    without it is not, so the check passes such a city."""
+    with simulator("city-api") as url, ThreadedApp(_advertising_autopay(url)) as forwarder:
+        code, output, verdicts = certify("city-api", f"{forwarder.url}/utilities", *SECRET, "-k", "autopay")
+    assert code == 0 and verdicts["WID-API-8"] == "PASS", output[-3000:]
 
 
 @pytest.mark.req("H-CON-1", "H-SIM-2")

@@ -85,6 +85,16 @@ def test_an_opengov_requesters_name_on_a_request_is_redacted_and_its_oid_kept():
     assert record["DescriptionField"] == "Hole"
 
 
+def test_a_personal_field_is_redacted_whatever_its_type_and_an_oid_field_kept():
+    masking = Masking(frozenset(), b"k" * 32)
+    body = {"PrimaryPhoneField": 9195551234, "RequesterField": 42, "RequesterOidField": 5, "requester_oid": "6",
+            "CountField": 3}  # fmt: skip
+    record = json.loads(masking.text(json.dumps(body)))
+    assert record["PrimaryPhoneField"] == masking.pseudonym("9195551234", "phone"), "a number is a phone too"
+    assert record["RequesterField"].startswith("name-")
+    assert (record["RequesterOidField"], record["requester_oid"], record["CountField"]) == (5, "6", 3)
+
+
 def test_redacted_traffic_is_judged_alike():
     p = profile("opengov")
     masking = Masking(frozenset(), b"k" * 32)

@@ -9,6 +9,7 @@ content renders again; an account's number and PIN are never shown whole, so the
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -76,14 +77,16 @@ class Reader:
         return self.get(widget, "content", view="expanded", **params)
 
 
-def _read_back(widget: str, reader: Callable[[dict[str, Any]], Any], body: dict[str, Any]) -> Any:
-    """Content turned back into records, or one sentence: content shaped otherwise than the contract's rows,
-    items and charts as the simulator writes them cannot be read back."""
+def _read_back(
+    widget: str, reader: Callable[[dict[str, Any]], Any], body: dict[str, Any], what: str = "content"
+) -> Any:
+    """Content (or links) turned back into records, or one sentence: an answer shaped otherwise than the
+    contract's rows, items, charts and links as the simulator writes them cannot be read back."""
     try:
         return reader(body)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise CaptureError(
-            f"the {widget} widget's content cannot be read back into records ({type(exc).__name__}: {exc})"
+            f"the {widget} widget's {what} cannot be read back into records ({type(exc).__name__}: {exc})"
         ) from None
 
 
@@ -134,35 +137,37 @@ def _linked_accounts(
     r: Reader, offered: list[str], users: list[str], found: dict[str, dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(accounts, links) of the accounts these citizens have linked: what content shows, with stand-ins for the
-    number and PIN (digests of the link id, which the file keeps) and the holder scrubbed."""
-    accounts: list[dict[str, Any]] = []
+    number and PIN and the holder scrubbed. The city never shows a number whole, so an account is known by what
+    it shows: the last four, the label, the (scrubbed) holder and its bills and usage. An account two citizens
+    linked is one account with two links, and its stand-ins come out the same from a simulator the file loads."""
+    accounts: dict[str, dict[str, Any]] = {}
     links: list[dict[str, Any]] = []
     for user in users:
         if "utilities" not in offered:
             raise CaptureError("the city offers no utilities widget, so --user has nothing to read")
-        for link in r.get("utilities", "links", user=user)[1].get("links") or []:
-            account = _read_back(
-                "utilities", parse.account, r.content("utilities", user=user, link_id=link["link_id"])[1]
-            )
-            last_four = link["account"]["masked_number"][-4:]
-            account = {
-                "number": scrub.account_number(link["link_id"], last_four),
-                "pin": scrub.verification(link["link_id"]),
-                "holder": scrub.name(account.pop("holder")),
-                "parcel_id": _parcel_of(r, offered, link["account"].get("label") or "", found),
-                **account,
-            }
-            accounts.append(account)
+        for link in _read_back("utilities", parse.links, r.get("utilities", "links", user=user)[1], "links"):
+            body = r.content("utilities", user=user, link_id=link["link_id"])[1]
+            shown = _read_back("utilities", parse.account, body)
+            shown["holder"] = scrub.name(shown["holder"])
+            key = json.dumps([link["last_four"], link["label"], shown], sort_keys=True)
+            if key not in accounts:
+                accounts[key] = {
+                    "number": scrub.account_number(key, link["last_four"]),
+                    "pin": scrub.verification(key),
+                    "holder": shown.pop("holder"),
+                    "parcel_id": _parcel_of(r, offered, link["label"], found),
+                    **shown,
+                }
             links.append(
                 {
                     "user": user,
-                    "account_number": account["number"],
+                    "account_number": accounts[key]["number"],
                     "link_id": link["link_id"],
                     "method": link["method"],
                     "linked_at": link["linked_at"],
                 }
             )
-    return accounts, links
+    return list(accounts.values()), links
 
 
 def _property(r: Reader, offered: list[str], wanted: str) -> dict[str, Any] | None:

@@ -3,14 +3,15 @@ city API section lists. Pure: content in, records out.
 
 What content does not show is assigned so the same content renders again: a program's kind (the pie chart
 shows only counts per kind: kinds are handed out in the chart's order, as many as it counts), a tax bill's due
-date other than the latest one's (the next year, on the latest one's day), a property's point (the demo city's
-sample point), an engagement opportunity's kind (none)."""
+date other than the latest one's (as many years after its tax year as the latest one's, on the latest one's
+day), a property's point (the demo city's sample point), an engagement opportunity's kind (none)."""
 
 from __future__ import annotations
 
+import calendar
 import html
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -117,10 +118,30 @@ def engagement(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     return out if render(out, "expanded", None)["html"] == fragment else None
 
 
+def _due_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"the latest tax bill's due date {text!r} is not a date") from None
+
+
+def earlier_due(latest_year: int, latest_due: str, year: int) -> str:
+    """An earlier tax bill's due date, which content does not show: as many years after its tax year as the latest
+    bill's (`latest_due`, shown) is after that bill's, on the same day; 29 February is 28 February in other years.
+    A latest due date that is not a date raises ValueError (a sentence through `_read_back`)."""
+    latest = _due_date(latest_due)
+    due_year = year + latest.year - latest_year
+    day = 28 if (latest.month, latest.day) == (2, 29) and not calendar.isleap(due_year) else latest.day
+    return latest.replace(year=due_year, day=day).isoformat()
+
+
 def property_record(body: dict[str, Any]) -> dict[str, Any]:
     items = _items(body)
     bills = list(reversed(_rows(body)))  # the table is newest first
     latest_due = str(items.get("Due date") or "")
+    latest_year = int(bills[-1]["year"]) if bills else 0
+    if bills:
+        _due_date(latest_due)  # none shown (or not a date): refused, not written as a bill due on ""
     point = demo_city().point()
     return {
         "parcel_id": items["Parcel"],
@@ -133,11 +154,26 @@ def property_record(body: dict[str, Any]) -> dict[str, Any]:
                 "year": int(row["year"]),
                 "amount": row["amount"]["amount"],
                 "paid": row["paid"]["amount"],
-                "due": latest_due if n == len(bills) - 1 else f"{int(row['year']) + 1}{latest_due[4:]}",
+                "due": latest_due if n == len(bills) - 1 else earlier_due(latest_year, latest_due, int(row["year"])),
             }
             for n, row in enumerate(bills)
         ],
     }
+
+
+def links(body: dict[str, Any]) -> list[dict[str, str]]:
+    """A citizen's links (`/utilities/v1/links`): each one's id, how and when it was made, the last four characters
+    of the account's number and its label (`Service at 12 Elm St`), as the contract's `Link` gives them."""
+    return [
+        {
+            "link_id": str(link["link_id"]),
+            "method": str(link["method"]),
+            "linked_at": str(link["linked_at"]),
+            "last_four": str(link["account"]["masked_number"])[-4:],
+            "label": str(link["account"].get("label") or ""),
+        }
+        for link in body.get("links") or []
+    ]
 
 
 def account(body: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ scrubbed (scrub.py)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -136,9 +137,9 @@ def _scrubbed(record: dict[str, Any]) -> dict[str, Any]:
     for key, value in record.items():
         if key in SYSTEM or value in (None, ""):
             continue
-        kind = personal_kind(key) if isinstance(value, str) else None
+        kind = personal_kind(key)  # by the name alone: a phone sent as a number is a phone all the same
         if kind is not None:
-            out[key] = scrub.BY_KIND[kind](value)
+            out[key] = scrub.BY_KIND[kind](value if isinstance(value, str) else json.dumps(value, sort_keys=True))
         elif isinstance(value, str) and key not in ("CityField", "StateField", "ZipCodeField"):
             out[key] = scrub.free_text(value)
         else:

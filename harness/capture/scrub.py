@@ -47,7 +47,7 @@ def free_text(value: object) -> str:
 
 def account_number(key: str, last_four: str) -> str:
     """A stand-in for an account number a capture never sees whole: a digest of what identifies the account
-    to the capture (its link), then the last four characters the city shows."""
+    to the capture (what the account shows), then the last four characters the city shows."""
     return f"STANDIN-{_tag('account', key)[:6]}-{last_four}"
 
 

@@ -5,7 +5,8 @@ around it stays as sent (a file in a multipart body is never touched, so its has
 
 Redaction replaces personal data with pseudonyms keyed per run: every e-mail address wherever it stands, and the
 value of every JSON member or form field whose name says it holds a person's name, phone or e-mail (`FirstName`,
-`LastNameField`, `CallerHomePhone`, `email`, ...), in JSON text inside a form field too (Cityworks' `data`). The
+`LastNameField`, `CallerHomePhone`, `email`, ...) whatever its type (a phone sent as a number too; an Oid field such
+as `RequesterOidField` is a reference, kept), in JSON text inside a form field too (Cityworks' `data`). The
 same value always becomes the same pseudonym (an e-mail address in any case), so a rule that counts requesters
 by e-mail and name judges redacted traffic alike."""
 
@@ -57,12 +58,16 @@ class Masking:
         return self.pseudonym(value, "email" if kind == "email" or "@" in value else kind)
 
     def _redacted(self, value: Any, name: str = "") -> Any:
-        if isinstance(value, dict):
+        if isinstance(value, dict):  # members by their own names: a class (`cgRequestersClass`) is no person
             return {k: self._redacted(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self._redacted(v, name) for v in value]
         if isinstance(value, str):
             return self._personal(name, value)
+        if value is not None and personal_kind(name) is not None:
+            # The name decides, as in capture's scrubbing: a phone sent as a number is personal all the same. An
+            # Oid field (`RequesterOidField`) is a reference and is kept (personal_kind says so).
+            return self._personal(name, json.dumps(value))
         return value
 
     def headers(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -47,8 +47,12 @@ PERSONAL = (
 
 def personal_kind(name: str) -> str | None:
     """`name`, `email` or `phone` for a field that holds a person's data (`CallerFirstName`, `EmailField`,
-    `RequesterField`, `caller_home_phone`), else None."""
+    `RequesterField`, `caller_home_phone`), whatever type its value has, else None. A field named as an Oid
+    (`RequesterOidField`, `requester_oid`) is a reference to a record, not a person's data: it is kept as it is,
+    so a request still points at its requester."""
     key = name.lower().replace("_", "").replace("-", "")
+    if key.removesuffix("field").endswith("oid"):
+        return None
     return next((kind for part, kind in PERSONAL if part in key), None)
 
 

@@ -5,6 +5,7 @@ target simulator plays, conformance/providers/states.py) and is skipped, naming 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ import pytest
 from .client import WidgetEndpoint, error_code
 
 STATE = "city-api-bill-standing"
+AUTOPAY_ON = re.compile(r"\bautopay is on\b", re.IGNORECASE)
 
 
 def _widget(endpoint: WidgetEndpoint, wanted: str) -> WidgetEndpoint:
@@ -58,6 +60,13 @@ def test_a_property_with_a_long_unpaid_tax_bill_shows_delinquent(taxes, user, pr
             assert any(s["tone"] == "critical" for s in shown), f"a delinquent property is not critical: {shown}"
 
 
+def says_autopay_is_on(texts: list[str], last4: str) -> bool:
+    """Whether a text states that autopay is on for the account ending `last4`, as the contract's example does
+    ("Autopay is on for account ••••0042."). A mere mention ("Set up autopay for ••••0043") is a city advertising
+    autopay, not a statement about the account, so it does not count."""
+    return any(last4 in t and AUTOPAY_ON.search(t) for t in texts)
+
+
 @pytest.mark.req("WID-API-8", "H-SCN-6")
 @pytest.mark.provider_state(STATE)
 def test_an_account_on_autopay_says_so(utilities, user, provider_state):
@@ -72,8 +81,7 @@ def test_an_account_on_autopay_says_so(utilities, user, provider_state):
     said = [t for t in content.get("texts", []) if "autopay" in t.lower()]
     for account in accounts:
         last4 = account["number"][-4:]
-        mentioned = any(last4 in t for t in said)
-        assert mentioned == account["autopay"], (
+        assert says_autopay_is_on(said, last4) == account["autopay"], (
             f"provider state {provider_state.name}: account ••••{last4} (autopay {account['autopay']}): "
             f"the texts say {said}"
         )
