@@ -4,6 +4,7 @@ section, its timeline, reset to its start, the same state from the same file and
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from pathlib import Path
@@ -684,3 +685,35 @@ def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.req("H-SCN-6")
+async def test_a_provider_state_gives_the_site_back_as_it_was():
+    """A state played for one check and dropped returns the simulator to what it held: the scenario it was started
+    with (a captured city) and the records clients wrote since, not the plain seeded data; reset still returns to
+    that scenario's start."""
+    auth = {"Authorization": "Basic " + base64.b64encode(b"harness:harness").decode()}
+    async with (
+        Stack({"opengov": OpengovConfig(seed=0)}, scenario=load("paging-reorder")) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        url = stack.url("opengov")
+        made = {"cgRequestsClass": [{"IssueField": "Graffiti", "DescriptionField": "Written before the state"}]}
+        async with http.post(f"{url}/api/v1/classes/cgRequestsClass", json=made, headers=auth) as resp:
+            assert resp.status in (200, 201), await resp.text()
+            oid = (await resp.json())["cgRequestsClass"][0]["Oid"]
+        before = await _get(http, url, "state")
+        state = load("opengov-request-catalogue")
+        status, body = await _post(http, url, yaml.safe_dump(state.document))
+        assert status == 200, body
+        assert (await _get(http, url, "state"))["digest"] != before["digest"], "the state is played"
+        async with http.delete(f"{url}/_sim/scenario") as resp:
+            assert resp.status == 200 and (await resp.json())["scenario"] == "paging-reorder"
+        assert await _get(http, url, "state") == before, "the site as it was, the record written before included"
+        assert (await _get(http, url, "scenario"))["scenario"] == "paging-reorder"
+        async with http.get(f"{url}/api/v1/classes/cgRequestsClass/{oid}", headers=auth) as resp:
+            assert resp.status == 200
+        async with http.post(f"{url}/_sim/reset") as resp:
+            assert (await resp.json())["scenario"] == "paging-reorder"
+        async with http.get(f"{url}/api/v1/classes/cgRequestsClass/{oid}", headers=auth) as resp:
+            assert resp.status == 404, "reset: the scenario's start, without what clients wrote"

@@ -34,12 +34,14 @@ BACKEND = web.AppKey("sim_backend", BackendSlot)
 class ScenarioSlot:
     """The scenario a simulator plays (None: plain seeded data) and its running timeline."""
 
-    __slots__ = ("scenario", "speed", "timeline")
+    __slots__ = ("before", "scenario", "speed", "timeline")
 
     def __init__(self, scenario: Any = None, speed: float = 1.0) -> None:
         self.scenario = scenario  # contracts.scenario.Scenario | None
         self.speed = speed  # the timeline runs this much faster than its file says
         self.timeline: Any = None  # timeline.Timeline | None
+        # What a loaded scenario replaced (backend, scenario, speed), for DELETE /_sim/scenario to put back.
+        self.before: tuple[Any, Any, float] | None = None
 
 
 SCENARIO = web.AppKey("sim_scenario", ScenarioSlot)

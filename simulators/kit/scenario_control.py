@@ -92,7 +92,10 @@ async def load_scenario(request: web.Request) -> web.Response:
     try:
         scenario = check(parse_text(raw, "request body"), "request body")
         check_against(app[SPEC], app[CONFIG], operations(app), scenario)
+        slot = app[SCENARIO]
+        before = slot.before or (app[BACKEND].current, slot.scenario, slot.speed)
         await restart(app, scenario, speed, clean=False)
+        slot.before = before  # the first load's: a state played over a state still returns to the site's own
     except ScenarioError as exc:
         return control_error(422, "invalid_scenario", "; ".join(exc.problems), details=exc.problems)
     return web.json_response(
@@ -139,9 +142,24 @@ async def get_scenario(request: web.Request) -> web.Response:
 
 
 async def drop_scenario(request: web.Request) -> web.Response:
-    """Back to the plain seeded data the simulator was started with."""
-    await restart(request.app, None, clean=False)
-    return web.json_response({"scenario": None, "seed": request.app[CONFIG].seed})
+    """Back to what the simulator held before a scenario was loaded — its records as they were then, with what
+    clients wrote since its start, and the scenario it was started with — so a provider state played for one
+    check gives the site back. Its timeline is not played again (its steps would fire twice). Nothing loaded:
+    the plain seeded data."""
+    app = request.app
+    slot = app[SCENARIO]
+    if slot.before is None:
+        await restart(app, None, clean=False)
+    else:
+        backend, scenario, speed = slot.before
+        if slot.timeline is not None:
+            slot.timeline.stop()
+            slot.timeline = None
+        app[BACKEND].current, slot.scenario, slot.speed, slot.before = backend, scenario, speed, None
+    scenario = slot.scenario
+    return web.json_response(
+        {"scenario": scenario.name if scenario is not None else None, "seed": seed_of(app, scenario)}
+    )
 
 
 SCENARIO_ROUTES = [
