@@ -148,12 +148,7 @@ class Timeline:
         elif self._is_poll(run.step, entry.operation):
             run.polls += 1
         if run.polls >= run.step.after_polls:
-            run.state = DUE
-            if run.step.after_s:
-                later = asyncio.get_running_loop().call_later(run.step.after_s / self.speed, self._fire, run)
-                self._timers.append(later)
-            else:
-                self._fire(run)
+            self._due(run)
 
     def _page_of(self, entry: Entry) -> tuple[Any, ...]:
         """(listing values, records on the page) of an answered client call; () when it read no page."""
@@ -177,6 +172,10 @@ class Timeline:
         if run.pages < run.step.page:
             return
         run.target = dict(records[0])
+        self._due(run)
+
+    def _due(self, run: StepRun) -> None:
+        """The step's moment has come: it fires now, or `after.seconds` later."""
         run.state = DUE
         if run.step.after_s:
             later = asyncio.get_running_loop().call_later(run.step.after_s / self.speed, self._fire, run)
