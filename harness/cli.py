@@ -71,12 +71,50 @@ def did_you_mean(own: argparse.ArgumentParser, command: str, unknown: Sequence[s
     return None
 
 
+def near_miss(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """A misspelt command, vendor (a choice given right after the command) or option, said before argparse
+    judges the rest: its own words for these would be "the following arguments are required: --url" and a
+    usage block, which hide the typo that caused them."""
+    parsers: dict[str, argparse.ArgumentParser] = parser.get_default("parsers")
+    if not argv or argv[0].startswith("-"):
+        return None
+    command, rest = argv[0], list(argv[1:])
+    if command not in parsers:
+        close = difflib.get_close_matches(command, list(parsers), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "the commands: " + ", ".join(parsers)
+        return f"no command {command!r}; {hint}"
+    own = parsers[command]
+    choice = next((a for a in own._actions if not a.option_strings and a.choices), None)
+    if choice is not None and rest and not rest[0].startswith("-") and rest[0] not in choice.choices:
+        options = [str(c) for c in choice.choices]
+        close = difflib.get_close_matches(rest[0], options, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "one of " + ", ".join(options)
+        return f"{command} has no {choice.metavar or choice.dest} {rest[0]!r}; {hint}"
+    given = [a.split("=", 1)[0] for a in rest if a.startswith("--")]
+    suggestion = did_you_mean(own, command, given)
+    if suggestion:
+        return suggestion
+    # an option the command requires, missing, and a near miss of it given (a looser match: it must be one)
+    missing = [
+        o for a in own._actions if a.required and a.option_strings and not set(a.option_strings) & set(given)
+        for o in a.option_strings if o.startswith("--")
+    ]  # fmt: skip
+    for name in given:
+        close = difflib.get_close_matches(name, missing, n=1, cutoff=0.6)
+        if close:
+            return f"{command} has no option {name}; did you mean {close[0]}?"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(argv)
     except UsageError as exc:
         return complain(str(exc))
+    mistake = near_miss(parser, argv)
+    if mistake:
+        return complain(mistake)
     args, passthrough = parser.parse_known_args(argv)
     command = COMMANDS[args.command]
     suggestion = did_you_mean(args.parsers[args.command], args.command, passthrough)

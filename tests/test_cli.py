@@ -126,6 +126,21 @@ def test_unknown_options_are_refused_outside_the_suite_commands():
     assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["captur", "cityworks"], "no command 'captur'; did you mean capture?"),
+        (["capture", "city-ap", "--url", "http://127.0.0.1:9"], "capture has no vendor 'city-ap'; did you mean city-api?"),
+        (["certify", "cityworks", "--ulr", "http://127.0.0.1:9"], "certify has no option --ulr; did you mean --url?"),
+        (["capture", "opengov", "--ouptut", "x"], "capture has no option --ouptut; did you mean --output?"),
+    ],
+)  # fmt: skip
+def test_a_typo_is_named_before_argparse_judges_the_rest(args, said):
+    """Not "the following arguments are required: --url" and a usage block: the typo that caused it."""
+    result = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.strip() == f"civic-harness: {said}", result.stderr
+
+
 @pytest.mark.req("H-CON-1")
 def test_conformance_workers_split_bundled_runs_and_keep_shared_state_to_one(monkeypatch):
     from harness.conformance_cli import MOST_WORKERS, workers
