@@ -163,6 +163,23 @@ async def test_opengov_dst_change_the_poll_misses_no_status_change(og_linked):
 OFFERED = "(([Inactive] is equal to false) AND ([Public] is equal to true))"  # what the catalogue offers
 
 
+@pytest.mark.req("OG-CAT-1", "AGY-4", "H-SCN-4")
+async def test_large_city_catalogue_arrives_whole(gw):
+    """large-city: OpenGov with 2,000 request issues (and 55,000 requests) at the city's own page size: the
+    catalogue sync pages through every issue and offers exactly the public, active ones."""
+    async with link_opengov(gw, library_scenario("large-city")) as g:
+        run = await g.run("category_sync", integration_id=g.ids["integration"])
+        assert run["status"] == "ok", f"scenario large-city: the catalogue sync failed: {run}"
+        upstream = sorted(r["Oid"] for r in await og_all(g, "cgRequestIssuesClass", OFFERED))
+        offered = sorted(int(c["vendor_id"]) for c in await synced(g) if c["active"])
+        assert len(upstream) > 1000, f"scenario large-city: only {len(upstream)} issues offered: no second page"
+        missing, extra = sorted(set(upstream) - set(offered)), sorted(set(offered) - set(upstream))
+        assert not missing and not extra, (
+            f"scenario large-city: the catalogue lacks {len(missing)} of OpenGov's {len(upstream)} offered issues "
+            f"(first {missing[:5]}) and offers {len(extra)} it should not (first {extra[:5]})"
+        )
+
+
 @pytest.fixture
 async def og_paging(gw):
     """An OpenGov integration to a simulator playing paging-reorder from its start: five records a page, and
