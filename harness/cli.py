@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import functools
+import re
 import sys
 from collections.abc import Sequence
 
@@ -127,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as exc:  # e.g. the port is taken
+        if exc.errno == errno.EADDRINUSE:
+            where = re.search(r"\('([^']+)', (\d+)\)", str(exc))
+            at = f"{where.group(1)}:{where.group(2)}" if where else "the port asked for"
+            return complain(f"{at} is in use: another server listens there (address already in use); pick another")
         return complain(str(exc))
     except UsageError as exc:
         return complain(str(exc))

@@ -55,7 +55,8 @@ def test_a_taken_port_is_a_clear_error():
         result = subprocess.run(
             [*CLI, "sim", "tests.kit_sim:SPEC", "--port", port], cwd=ROOT, capture_output=True, text=True
         )
-    assert result.returncode == 2 and "address already in use" in result.stderr.lower()
+    assert result.returncode == 2 and f"127.0.0.1:{port} is in use" in result.stderr, result.stderr
+    assert "address already in use" in result.stderr and "Errno" not in result.stderr
 
 
 def test_every_subcommand_has_help():
