@@ -241,7 +241,7 @@ async def test_city_api_capture_refuses_a_wrong_secret_without_quoting_it(tmp_pa
     # the server is gone now: unreachable, one sentence
     code = await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "--secret", SECRET, "-o", str(out)])
     said = capsys.readouterr().err
-    assert code == 2 and f"cannot read {url}: ConnectionError" in said and len(said.strip().splitlines()) == 1, said
+    assert code == 2 and f"{url} is unreachable: ConnectionError" in said and len(said.strip().splitlines()) == 1, said
 
 
 @pytest.mark.req("H-SCN-5")
@@ -390,3 +390,85 @@ async def test_city_api_capture_keeps_one_account_that_two_citizens_linked(tmp_p
         assert loaded.status_code == 200, loaded.text
         assert await asyncio.to_thread(_capture, loaded_url, again, properties, "--user", "citizen-8") == 0
         assert again.read_text() == out.read_text(), "the loaded simulator captures to the same file"
+
+
+# -- OpenGov paging, records deleted meanwhile, credentials and errors (a new user's walk-through) ---------------
+
+
+def _total(url: str, class_name: str) -> int:
+    """What the server says it holds (`_metadata.totalCount`), read as a client would."""
+    resp = requests.get(f"{url}/api/v1/classes/{class_name}", params={"limit": "1"}, auth=("harness", "harness"))
+    return resp.json()["_metadata"]["totalCount"]
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_opengov_capture_reads_every_record_of_a_server_that_caps_its_pages(tmp_path, capsys):
+    """A server answering three records a page, whatever `limit` asks: capture pages on Oid to the end (it read
+    the first page only, paging by offset and stopping on a page shorter than it asked for)."""
+    out = tmp_path / "og.yaml"
+    async with Stack({"opengov": OpengovConfig(seed=1, page_limit=3)}) as stack:
+        url = stack.url("opengov")
+        args = ["capture", "opengov", "--url", url, "--password", "harness", "-o", str(out)]
+        assert await asyncio.to_thread(main, args) == 0
+        said = capsys.readouterr()
+        totals = {c: await asyncio.to_thread(_total, url, c) for c in ("cgRequestIssuesClass", "cgRequestersClass",
+                                                                          "cgRequestsClass")}  # fmt: skip
+    section = yaml.safe_load(out.read_text())["vendors"]["opengov"]
+    read = [len(section["issues"]), len(section["requesters"]), len(section["requests"])]
+    assert read == list(totals.values()) == [60, 100, 300], read
+    assert said.out.startswith("read 60 request issues, 100 requesters, 300 requests, "), said.out
+    assert "warning" not in said.err, said.err
+
+
+def test_opengov_paging_ends_at_the_count_a_short_page_or_an_empty_one_and_refuses_a_page_that_does_not_move():
+    from contracts import opengov_paging as paging
+
+    page = [{"Oid": 4}, {"Oid": 9}]
+    assert paging.params(None) == {"limit": "1000", "sort": "Oid:asc"}
+    assert paging.params(9, "(([X] is equal to 1))")["filter"] == "((([X] is equal to 1)) AND ([Oid] is greater than 9))"
+    assert paging.next_after("C", [], {"totalCount": 5}, None) is None, "an empty page ends it"
+    assert paging.next_after("C", page, {"totalCount": 2}, None) is None, "all that is left"
+    assert paging.next_after("C", page, {"totalCount": 7}, None) == 9, "more left: after the last Oid"
+    assert paging.next_after("C", page, {"limit": 3}, None) is None, "shorter than the server's cap"
+    assert paging.next_after("C", page, {"limit": 2}, None) == 9, "a full capped page: on"
+    with pytest.raises(paging.NoProgress, match="after Oid 9 ends at Oid 9"):
+        paging.next_after("C", page, {"limit": 2}, 9)
+    with pytest.raises(paging.NoOid):
+        paging.next_after("C", [{"Oid": "4"}, {"Oid": 5}], {"limit": 2}, None)
+
+
+DELETED_MIDWAY = """
+version: 1
+name: deleted-while-captured
+vendors:
+  opengov:
+    page_limit: 3
+    issues: [{IssueField: Pothole, CodeField: RI1, PublicField: true, InactiveField: false}]
+    requests:
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: one, lat: 35.78, long: -78.64}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: two, lat: 35.78, long: -78.64}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: three, lat: 35.78, long: -78.64,
+         comments: [{text: Seen, public: true}]}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: four, lat: 35.78, long: -78.64}
+timeline:
+  - name: staff delete a request the capture has just listed
+    vendor: opengov
+    when: {listed: {class: cgRequestsClass}, page: 1}
+    action: delete-request
+"""
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_opengov_capture_skips_a_request_deleted_while_it_reads_and_says_so(tmp_path, capsys):
+    out = tmp_path / "og.yaml"
+    async with Stack({"opengov": OpengovConfig(seed=1)}, scenario=loads(DELETED_MIDWAY)) as stack:
+        url = stack.url("opengov")
+        args = ["capture", "opengov", "--url", url, "--password", "harness", "-o", str(out)]
+        code = await asyncio.to_thread(main, args)
+        said = capsys.readouterr()
+        state = (await asyncio.to_thread(requests.get, f"{url}/_sim/scenario", timeout=30)).json()
+    assert code == 0, said.err
+    assert [s["state"] for s in state["steps"]] == ["done"], state  # the deletion happened, after page 1
+    requests_read = yaml.safe_load(out.read_text())["vendors"]["opengov"]["requests"]
+    assert len(requests_read) == 3 and all(r["DescriptionField"] != scrub.free_text("one") for r in requests_read)
+    assert ", 3 requests, 1 comment, 1 request deleted while reading, skipped in " in said.out, said.out
