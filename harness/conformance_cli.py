@@ -226,11 +226,8 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
         )
         return EXIT_USAGE
     if args.name in PASSWORD_ENV and not (args.password or os.environ.get(PASSWORD_ENV[args.name])):
-        print(
-            f"civic-harness: no password given (--password or {PASSWORD_ENV[args.name]}): trying 'harness', "
-            "the simulators' default",
-            file=sys.stderr,
-        )
+        where = f"--password or {PASSWORD_ENV[args.name]}"
+        print(f"civic-harness: {preflight.defaulted('password', where, 'harness')}", file=sys.stderr)
     try:
         found = preflight.check(
             preflight.Target(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 
@@ -39,10 +40,43 @@ def check(target: Target) -> str:
     checks = {"cityworks": cityworks, "opengov": opengov, "arcgis": arcgis, "city-api": city_api, "gateway": gateway}
     try:
         return checks[target.name](target)
-    except requests.Timeout:
-        raise NotReady(f"{target.url} did not answer within {TIMEOUT_S:.0f} s") from None
     except requests.RequestException as exc:
-        raise NotReady(f"{target.url} is unreachable: {exc.__class__.__name__}") from None
+        raise NotReady(unreachable(target.url, exc)) from None
+
+
+def unreachable(url: str, exc: requests.RequestException) -> str:
+    """The sentence for a server that could not be read at all (certify and capture say the same)."""
+    if isinstance(exc, requests.Timeout):
+        return f"{url} did not answer within {TIMEOUT_S:.0f} s"
+    return f"{url} is unreachable: {exc.__class__.__name__}"
+
+
+def url_problem(url: str, option: str = "--url") -> str | None:
+    """Why `url` cannot be a site root (None: it can): without a scheme, requests fails with a class name."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{option} must be an http:// or https:// URL, got {url!r}"
+    return None
+
+
+def defaulted(what: str, where: str, default: str) -> str:
+    """The warning for a credential not given: the simulators' default is tried (a real server refuses it)."""
+    return f"no {what} given ({where}): trying {default!r}, the simulators' default"
+
+
+def site_root_404(url: str, resp: requests.Response, where: str) -> str:
+    kind = "an HTML 404" if _html_404(resp) else "HTTP 404"
+    return f"{url} answers {kind}: is --url the site root ({where})?"
+
+
+def cityworks_refusal(envelope: dict, user: str) -> str:
+    """Cityworks' own words for a sign-in it refused (a wrong password, a locked user)."""
+    items = envelope.get("ErrorMessages") or []
+    said = envelope.get("Message") or next((i.get("DisplayText") for i in items if isinstance(i, dict)), None)
+    return (
+        f"Cityworks answered Status {envelope['Status']} to signing in as {user!r}: {said or 'no message'} "
+        "(--username, and --password or CIVIC_HARNESS_CW_PASSWORD)"
+    )
 
 
 def _html_404(resp: requests.Response) -> bool:
@@ -74,8 +108,7 @@ def cityworks(t: Target) -> str:
     resp = requests.post(base + path, data=credentials, timeout=TIMEOUT_S)
     if resp.status_code == 404:
         where = "the part before /Services" if not old else f"and does the site speak Cityworks {version}"
-        kind = "an HTML 404" if _html_404(resp) else "HTTP 404"
-        raise NotReady(f"{base}{path} answers {kind}: is --url the site root ({where})?")
+        raise NotReady(site_root_404(base + path, resp, where))
     envelope = _json(resp)
     if not isinstance(envelope, dict) or "Status" not in envelope:
         raise NotReady(
@@ -83,12 +116,7 @@ def cityworks(t: Target) -> str:
             f"{resp.headers.get('Content-Type', 'no Content-Type')}): is --url the Cityworks site root?"
         )
     if envelope["Status"] != 0:
-        items = envelope.get("ErrorMessages") or []
-        said = envelope.get("Message") or next((i.get("DisplayText") for i in items if isinstance(i, dict)), None)
-        raise NotReady(
-            f"Cityworks answered Status {envelope['Status']} to signing in as {user!r}: {said or 'no message'} "
-            "(--username, and --password or CIVIC_HARNESS_CW_PASSWORD)"
-        )
+        raise NotReady(cityworks_refusal(envelope, user))
     token = (envelope.get("Value") or {}).get("Token") if isinstance(envelope.get("Value"), dict) else None
     if not token:
         raise NotReady(f"Cityworks signed {user!r} in but gave no token: is this Cityworks {version}?")
@@ -122,16 +150,20 @@ def opengov(t: Target) -> str:
         timeout=TIMEOUT_S,
     )  # fmt: skip
     if resp.status_code in (401, 403):
-        raise NotReady(
-            f"OpenGov answered HTTP {resp.status_code} to {user!r}: wrong user name or password "
-            "(--username, and --password or CIVIC_HARNESS_OG_PASSWORD)"
-        )
+        raise NotReady(opengov_refusal(resp.status_code, user))
     if resp.status_code == 404:
         raise NotReady(f"{base}/api/v1/classes answers HTTP 404: is --url the site root (the part before /api/v1)?")
     body = _json(resp)
     if not isinstance(body, dict) or "cgRequestsClass" not in body:
         raise NotReady(f"{base}/api/v1/classes/cgRequestsClass does not answer like OpenGov (HTTP {resp.status_code})")
     return f"OpenGov, signed in as {user!r}"
+
+
+def opengov_refusal(status: int, user: str) -> str:
+    return (
+        f"OpenGov answered HTTP {status} to {user!r}: wrong user name or password "
+        "(--username, and --password or CIVIC_HARNESS_OG_PASSWORD)"
+    )
 
 
 def arcgis(t: Target) -> str:

@@ -241,7 +241,7 @@ async def test_city_api_capture_refuses_a_wrong_secret_without_quoting_it(tmp_pa
     # the server is gone now: unreachable, one sentence
     code = await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "--secret", SECRET, "-o", str(out)])
     said = capsys.readouterr().err
-    assert code == 2 and f"cannot read {url}: ConnectionError" in said and len(said.strip().splitlines()) == 1, said
+    assert code == 2 and f"{url} is unreachable: ConnectionError" in said and len(said.strip().splitlines()) == 1, said
 
 
 @pytest.mark.req("H-SCN-5")
@@ -257,7 +257,7 @@ async def test_city_api_capture_keeps_the_citys_own_html_and_the_widgets_it_offe
         assert html.status_code == 200
         before = await asyncio.to_thread(requests.get, f"{url}/_sim/state", timeout=30)
         assert await asyncio.to_thread(main, ["capture", "city-api", "--url", url, "-o", str(out)]) == 0
-        assert capsys.readouterr().out.startswith("read 3 widgets, 30 listings, 1 engagement HTML fragments in ")
+        assert capsys.readouterr().out.startswith("read 3 widgets, 30 listings, 1 engagement HTML fragment in ")
         engagement = await asyncio.to_thread(_signed, url, "GET", "/engagement/v1/content?view=expanded")
     text = out.read_text()
     section = yaml.safe_load(text)["vendors"]["city-api"]
@@ -390,3 +390,206 @@ async def test_city_api_capture_keeps_one_account_that_two_citizens_linked(tmp_p
         assert loaded.status_code == 200, loaded.text
         assert await asyncio.to_thread(_capture, loaded_url, again, properties, "--user", "citizen-8") == 0
         assert again.read_text() == out.read_text(), "the loaded simulator captures to the same file"
+
+
+# -- OpenGov paging, records deleted meanwhile, credentials and errors (a new user's walk-through) ---------------
+
+
+def _total(url: str, class_name: str) -> int:
+    """What the server says it holds (`_metadata.totalCount`), read as a client would."""
+    resp = requests.get(f"{url}/api/v1/classes/{class_name}", params={"limit": "1"}, auth=("harness", "harness"))
+    return resp.json()["_metadata"]["totalCount"]
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_opengov_capture_reads_every_record_of_a_server_that_caps_its_pages(tmp_path, capsys):
+    """A server answering three records a page, whatever `limit` asks: capture pages on Oid to the end (it read
+    the first page only, paging by offset and stopping on a page shorter than it asked for)."""
+    out = tmp_path / "og.yaml"
+    async with Stack({"opengov": OpengovConfig(seed=1, page_limit=3)}) as stack:
+        url = stack.url("opengov")
+        args = ["capture", "opengov", "--url", url, "--password", "harness", "-o", str(out)]
+        assert await asyncio.to_thread(main, args) == 0
+        said = capsys.readouterr()
+        totals = {c: await asyncio.to_thread(_total, url, c) for c in ("cgRequestIssuesClass", "cgRequestersClass",
+                                                                          "cgRequestsClass")}  # fmt: skip
+    section = yaml.safe_load(out.read_text())["vendors"]["opengov"]
+    read = [len(section["issues"]), len(section["requesters"]), len(section["requests"])]
+    assert read == list(totals.values()) == [60, 100, 300], read
+    assert said.out.startswith("read 60 request issues, 100 requesters, 300 requests, "), said.out
+    assert "warning" not in said.err, said.err
+
+
+def test_opengov_paging_ends_at_the_count_a_short_page_or_an_empty_one_and_refuses_a_page_that_does_not_move():
+    from contracts import opengov_paging as paging
+
+    page = [{"Oid": 4}, {"Oid": 9}]
+    assert paging.params(None) == {"limit": "1000", "sort": "Oid:asc"}
+    assert (
+        paging.params(9, "(([X] is equal to 1))")["filter"] == "((([X] is equal to 1)) AND ([Oid] is greater than 9))"
+    )
+    assert paging.next_after("C", [], {"totalCount": 5}, None) is None, "an empty page ends it"
+    assert paging.next_after("C", page, {"totalCount": 2}, None) is None, "all that is left"
+    assert paging.next_after("C", page, {"totalCount": 7}, None) == 9, "more left: after the last Oid"
+    assert paging.next_after("C", page, {"limit": 3}, None) is None, "shorter than the server's cap"
+    assert paging.next_after("C", page, {"limit": 2}, None) == 9, "a full capped page: on"
+    with pytest.raises(paging.NoProgress, match="after Oid 9 ends at Oid 9"):
+        paging.next_after("C", page, {"limit": 2}, 9)
+    with pytest.raises(paging.NoOid):
+        paging.next_after("C", [{"Oid": "4"}, {"Oid": 5}], {"limit": 2}, None)
+
+
+DELETED_MIDWAY = """
+version: 1
+name: deleted-while-captured
+vendors:
+  opengov:
+    page_limit: 3
+    issues: [{IssueField: Pothole, CodeField: RI1, PublicField: true, InactiveField: false}]
+    requests:
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: one, lat: 35.78, long: -78.64}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: two, lat: 35.78, long: -78.64}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: three, lat: 35.78, long: -78.64,
+         comments: [{text: Seen, public: true}]}
+      - {IssueField: Pothole, StatusField: Open, DescriptionField: four, lat: 35.78, long: -78.64}
+timeline:
+  - name: staff delete a request the capture has just listed
+    vendor: opengov
+    when: {listed: {class: cgRequestsClass}, page: 1}
+    action: delete-request                  # the page's first record ("one")
+  - name: and enter one
+    vendor: opengov
+    when: {listed: {class: cgRequestsClass}, page: 1}
+    action: create-request
+    payload: {IssueField: Pothole, StatusField: Open, DescriptionField: five}
+"""
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_opengov_capture_skips_a_request_deleted_while_it_reads_and_says_so(tmp_path, capsys):
+    out = tmp_path / "og.yaml"
+    async with Stack({"opengov": OpengovConfig(seed=1)}, scenario=loads(DELETED_MIDWAY)) as stack:
+        url = stack.url("opengov")
+        args = ["capture", "opengov", "--url", url, "--password", "harness", "-o", str(out)]
+        code = await asyncio.to_thread(main, args)
+        said = capsys.readouterr()
+        state = (await asyncio.to_thread(requests.get, f"{url}/_sim/scenario", timeout=30)).json()
+    assert code == 0, said.err
+    assert [s["state"] for s in state["steps"]] == ["done", "done"], state  # both happened, after page 1
+    requests_read = yaml.safe_load(out.read_text())["vendors"]["opengov"]["requests"]
+    texts = [r["DescriptionField"] for r in requests_read]
+    assert texts == [scrub.free_text(t) for t in ("two", "three", "four", "five")], "the new one read on page 2"
+    assert ", 4 requests, 1 comment, 1 request deleted while reading, skipped in " in said.out, said.out
+    assert said.err == (
+        "civic-harness: warning: read 5 cgRequestsClass records where OpenGov counted 4 (records written while "
+        "reading?)\n"
+    ), said.err
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_capture_warns_when_it_tries_the_simulators_default_credentials(tmp_path, capsys, monkeypatch):
+    """No password, no secret: the simulators' defaults are tried, and said (certify's warning); a secret given
+    is never printed. One property read is "1 property"."""
+    for env in ("CIVIC_HARNESS_CW_PASSWORD", "CIVIC_HARNESS_OG_PASSWORD", "CIVIC_HARNESS_WID_SECRET"):
+        monkeypatch.delenv(env, raising=False)
+    configs = {
+        "cityworks": CityworksConfig(seed=1),
+        "opengov": OpengovConfig(seed=1),
+        "city-api": CityApiConfig(seed=1),
+    }
+    async with Stack(configs) as stack:
+        for vendor, env in (("cityworks", "CIVIC_HARNESS_CW_PASSWORD"), ("opengov", "CIVIC_HARNESS_OG_PASSWORD")):
+            args = ["capture", vendor, "--url", stack.url(vendor), "--max-records", "0", "-o", str(tmp_path / "x.yaml")]
+            assert await asyncio.to_thread(main, args) == 0
+            assert capsys.readouterr().err == (
+                f"civic-harness: no password given (--password or {env}): trying 'harness', the simulators' default\n"
+            )
+        monkeypatch.setenv("CIVIC_HARNESS_OG_PASSWORD", "harness")
+        args = ["capture", "opengov", "--url", stack.url("opengov"), "--max-records", "0", "-o", str(tmp_path / "x")]
+        assert await asyncio.to_thread(main, args) == 0
+        assert capsys.readouterr().err == "", "a password given: no warning"
+
+        city = ["capture", "city-api", "--url", stack.url("city-api"), "--property", "1 Civic Center Plaza"]
+        assert await asyncio.to_thread(main, [*city, "-o", str(tmp_path / "c.yaml")]) == 0
+        said = capsys.readouterr()
+        assert said.err == (
+            "civic-harness: no signing secret given (--secret or CIVIC_HARNESS_WID_SECRET): trying "
+            "'harness-widget-secret', the simulators' default\n"
+        )
+        assert ", 1 property in " in said.out, said.out
+        given = "harness-widget-secret"  # the simulator's, given this time: never echoed
+        assert await asyncio.to_thread(main, [*city, "--secret", given, "-o", str(tmp_path / "c.yaml")]) == 0
+        said = capsys.readouterr()
+        assert given not in said.err + said.out
+
+
+def _one_sentence(capsys) -> str:
+    said = capsys.readouterr()
+    assert len(said.err.strip().splitlines()) == 1 and "Traceback" not in said.err, said.err
+    return said.err.strip().removeprefix("civic-harness: ")
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_capture_says_what_is_wrong_with_the_url_the_password_or_the_output_in_one_sentence(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", "harness-widget-secret")
+    out = str(tmp_path / "x.yaml")
+    configs = {
+        "cityworks": CityworksConfig(seed=1),
+        "opengov": OpengovConfig(seed=1),
+        "city-api": CityApiConfig(seed=1),
+    }
+    async with Stack(configs) as stack, aiohttp.ClientSession() as http:
+        urls = {v: stack.url(v) for v in configs}
+
+        async def capture(vendor: str, url: str, *extra: str, to: str = out) -> str:
+            args = ["capture", vendor, "--url", url, "--password", "harness", "-o", to, *extra]
+            assert await asyncio.to_thread(main, args) == 2
+            return _one_sentence(capsys)
+
+        for vendor in configs:
+            assert await capture(vendor, "http://127.0.0.1:1") == "http://127.0.0.1:1 is unreachable: ConnectionError"
+            bare = urls[vendor].removeprefix("http://")
+            assert await capture(vendor, bare) == f"--url must be an http:// or https:// URL, got {bare!r}"
+        # Another vendor's site: where certify's pre-flight would say the same.
+        assert await capture("city-api", urls["cityworks"]) == (
+            f"{urls['cityworks']}/property-taxes/v1/widget answers HTTP 404 without the contract's error: is --url "
+            "the city API's root (the part before /{widget})?"
+        )
+        said = await capture("cityworks", urls["opengov"])
+        assert said.startswith(f"{urls['opengov']}/Services/General/Authentication/Authenticate answers "), said
+        assert said.endswith("404: is --url the site root (the part before /Services)?"), said
+        said = await capture("opengov", urls["cityworks"])
+        assert said.startswith(f"{urls['cityworks']}/api/v1/meta/Classes answers "), said
+        assert said.endswith("404: is --url the site root (the part before /api/v1)?"), said
+        # A wrong password: the vendor's own words (certify's sentence).
+        said = await capture("cityworks", urls["cityworks"], "--password", "WrongPassw0rd!")
+        assert said.startswith("Cityworks answered Status ") and "to signing in as 'harness': " in said, said
+        assert "WrongPassw0rd!" not in said
+        assert await capture("opengov", urls["opengov"], "--password", "WrongPassw0rd!") == (
+            "OpenGov answered HTTP 401 to 'harness': wrong user name or password (--username, and --password or "
+            "CIVIC_HARNESS_OG_PASSWORD)"
+        )
+        # An -o that cannot be written: said before anything is read.
+        missing = tmp_path / "no-such-dir" / "x.yaml"
+        for vendor, url in urls.items():
+            mark = (await _get(http, url, "journal?source=client&limit=10000"))["entries"]
+            assert (
+                await capture(vendor, url, to=str(missing)) == f"-o {missing}: there is no directory {missing.parent}"
+            )
+            after = (await _get(http, url, "journal?source=client&limit=10000"))["entries"]
+            assert after == mark, "nothing read"
+        assert await capture("opengov", urls["opengov"], to=str(tmp_path)) == (
+            f"-o {tmp_path} is a directory: give the scenario file to write"
+        )
+
+
+@pytest.mark.req("H-SCN-5")
+async def test_city_api_capture_of_a_citizen_without_links_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CIVIC_HARNESS_WID_SECRET", "harness-widget-secret")
+    out = tmp_path / "c.yaml"
+    async with Stack({"city-api": CityApiConfig(seed=1)}) as stack:
+        args = ["capture", "city-api", "--url", stack.url("city-api"), "--user", "nobody", "-o", str(out)]
+        assert await asyncio.to_thread(main, args) == 2
+    assert _one_sentence(capsys) == "citizen 'nobody' has linked no accounts" and not out.exists()

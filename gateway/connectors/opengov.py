@@ -9,9 +9,10 @@ from typing import Any
 
 import aiohttp
 
+from contracts import opengov_paging as paging
+
 from .http import Http, Rejected, Uncertain
 
-PAGE = 1000
 OID = re.compile(r"/\d+(?=/|$)")
 
 
@@ -74,40 +75,22 @@ class Opengov:
         return records, meta if isinstance(meta, dict) else {}
 
     async def all_records(self, class_name: str, filter: str | None = None) -> list[dict[str, Any]]:
-        """Every matching record, each once, paged on Oid to exhaustion (AGY-4, OG-PAGE-1).
-
-        Not by offset: other users write between the pages (an issue retired, a request deleted, a record
-        modified), and every such write shifts an offset window, so a record slides back onto a page already
-        read and is never seen, or another is read twice. Oid never changes: each page asks for the records
-        after the last Oid read, in Oid order, so every record that matches throughout is read exactly once
-        (one written meanwhile is read in its new state, or by the next run). The end: a page holding no more
-        than the server says are left (`totalCount`), or fewer than a page holds (`_metadata.limit`, for a
-        server that caps `limit`).
-
-        A page that does not move past the last Oid read (a server that ignores the filter's Oid clause or the
-        sort) is Uncertain: reading on would loop for ever.
-        """
+        """Every matching record, each once, paged on Oid to exhaustion (AGY-4, OG-PAGE-1): the rule and why
+        are contracts/opengov_paging.py, which `capture opengov` shares. A page that does not move past the
+        last Oid read, or a record without an Oid, is Uncertain."""
         out: list[dict[str, Any]] = []
         after: int | None = None
         while True:
-            clauses = [c for c in (filter, f"([Oid] is greater than {after})" if after is not None else None) if c]
-            params: dict[str, Any] = {"limit": PAGE, "sort": "Oid:asc"}
-            if clauses:
-                params["filter"] = clauses[0] if len(clauses) == 1 else f"({' AND '.join(clauses)})"
-            page, meta = await self.records(class_name, **params)
+            page, meta = await self.records(class_name, **paging.params(after, filter))
             out += page
-            total, limit = meta.get("totalCount"), meta.get("limit")
-            holds = min(PAGE, limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else PAGE
-            if not page or (len(page) >= total if isinstance(total, int) else len(page) < holds):
+            try:
+                after = paging.next_after(class_name, page, meta, after)
+            except paging.NoProgress as exc:
+                raise Uncertain(str(exc), fault="paging") from None
+            except paging.NoOid as exc:
+                raise Uncertain(str(exc), fault="envelope") from None
+            if after is None:
                 return out
-            last = max(_oid(r, class_name) for r in page)
-            if after is not None and last <= after:
-                raise Uncertain(
-                    f"OpenGov {class_name}: a page after Oid {after} ends at Oid {last}: the server did not narrow "
-                    "the list by Oid, so paging cannot go on",
-                    fault="paging",
-                )
-            after = last
 
     async def get(self, class_name: str, oid: int) -> dict[str, Any] | None:
         try:
@@ -162,10 +145,3 @@ class Opengov:
             params={"fileName": filename},
         )
         return self._records(body, attachment_class)[0]
-
-
-def _oid(record: Any, class_name: str) -> int:
-    oid = record.get("Oid") if isinstance(record, dict) else None
-    if not isinstance(oid, int) or isinstance(oid, bool):
-        raise Uncertain(f"OpenGov {class_name}: a listed record without an integer Oid", fault="envelope")
-    return oid

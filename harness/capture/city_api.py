@@ -69,8 +69,14 @@ class Reader:
             )
         if resp.status_code == 404 and code in ("not_found", "property_unknown"):
             return 404, body
+        if resp.status_code == 404:  # not the contract's 404: another site (a raw HTML page is no message)
+            raise CaptureError(
+                f"{self.base}/{widget}/v1/{path} answers HTTP 404 without the contract's error: is --url the city "
+                "API's root (the part before /{widget})?"
+            )
         if resp.status_code != 200 or not isinstance(body, dict):
-            raise CaptureError(f"GET /{widget}/v1/{path} answered HTTP {resp.status_code}: {resp.text[:300]}")
+            said = resp.text[:300] if body is not None else resp.headers.get("Content-Type", "no Content-Type")
+            raise CaptureError(f"GET /{widget}/v1/{path} answered HTTP {resp.status_code}: {said}")
         return 200, body
 
     def content(self, widget: str, **params: str) -> tuple[int, Any]:
@@ -145,7 +151,10 @@ def _linked_accounts(
     for user in users:
         if "utilities" not in offered:
             raise CaptureError("the city offers no utilities widget, so --user has nothing to read")
-        for link in _read_back("utilities", parse.links, r.get("utilities", "links", user=user)[1], "links"):
+        linked = _read_back("utilities", parse.links, r.get("utilities", "links", user=user)[1], "links")
+        if not linked:  # a misspelt citizen reads as one without links: said, like an unknown --property
+            raise CaptureError(f"citizen {user!r} has linked no accounts")
+        for link in linked:
             body = r.content("utilities", user=user, link_id=link["link_id"])[1]
             shown = _read_back("utilities", parse.account, body)
             shown["holder"] = scrub.name(shown["holder"])

@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from .. import preflight
 from . import scrub
 
 AUTH = ("/Services/General/Authentication/Authenticate", "/Services/Authentication/Authenticate")
@@ -55,10 +56,17 @@ class Reader:
         return envelope.get("Value")
 
     def sign_in(self) -> None:
+        """Signs in where this site's version takes it (23+ first, then before), or one sentence, as certify's
+        pre-flight says it: a 404 at both is not the site root; a refusal is quoted in Cityworks' own words."""
         credentials = {"data": json.dumps({"LoginName": self.username, "Password": self.password})}
+        refused: dict[str, Any] | None = None
+        not_found: requests.Response | None = None
         for path in AUTH:
             resp = self.http.post(self.base + path, data=credentials, timeout=TIMEOUT_S)
             self.calls[path] += 1
+            if resp.status_code == 404:
+                not_found = not_found or resp
+                continue
             try:
                 envelope = resp.json()
             except ValueError:
@@ -66,7 +74,13 @@ class Reader:
             if isinstance(envelope, dict) and envelope.get("Status") == 0:
                 self.token = envelope["Value"]["Token"]
                 return
-        raise CaptureError(f"cannot sign in to Cityworks at {self.base} as {self.username!r}")
+            if isinstance(envelope, dict) and "Status" in envelope:
+                refused = refused or envelope
+        if refused is not None:
+            raise CaptureError(preflight.cityworks_refusal(refused, self.username))
+        if not_found is not None:
+            raise CaptureError(preflight.site_root_404(self.base + AUTH[0], not_found, "the part before /Services"))
+        raise CaptureError(f"{self.base}{AUTH[0]} does not answer like Cityworks: is --url the Cityworks site root?")
 
 
 def capture(base: str, username: str, password: str, max_records: int = 1000) -> tuple[dict[str, Any], Counter[str]]:

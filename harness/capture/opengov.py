@@ -6,17 +6,19 @@ scrubbed (scrub.py)."""
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from typing import Any
 
 import requests
 
+from contracts import opengov_paging as paging
 from simulators.kit.secrets import personal_kind
 
+from .. import preflight
 from . import scrub
 
 TIMEOUT_S = 30
-PAGE = 500
 REQUESTS, ISSUES = "cgRequestsClass", "cgRequestIssuesClass"
 SYSTEM = {"Oid", "IDField", "EntryDateField", "cgLastModifiedField", "EnteredBy"}
 # The request fields every OpenGov site has (the simulator's, from the vendor's documentation and clients);
@@ -55,24 +57,54 @@ class Reader:
         self.base = base.rstrip("/") + "/api/v1"
         self.http = requests.Session()
         self.http.auth = (username, password)
+        self.username = username
         self.calls = 0
+        self.warnings: list[str] = []
 
-    def get(self, path: str, **params: str) -> Any:
+    def get(self, path: str, gone: bool = False, **params: str) -> Any:
+        """The answer's JSON; with `gone`, None for a 404 (a record deleted since it was listed)."""
         resp = self.http.get(f"{self.base}/{path}", params=params, timeout=TIMEOUT_S)
         self.calls += 1
         if resp.status_code in (401, 403):
-            raise CaptureError(f"OpenGov answered HTTP {resp.status_code}: wrong user name or password")
+            raise CaptureError(preflight.opengov_refusal(resp.status_code, self.username))
+        if gone and resp.status_code == 404:
+            return None
+        if resp.status_code == 404 and self.calls == 1:  # the first read: a wrong --url, as certify says it
+            where = "the part before /api/v1"
+            raise CaptureError(preflight.site_root_404(f"{self.base}/{path}", resp, where))
         if resp.status_code != 200:
             raise CaptureError(f"GET {path} answered HTTP {resp.status_code}: {resp.text[:300]}")
-        return resp.json()
+        try:
+            return resp.json()
+        except ValueError:
+            raise CaptureError(f"{self.base}/{path} does not answer like OpenGov (HTTP 200, not JSON)") from None
 
     def records(self, class_name: str, most: int | None = None) -> list[dict[str, Any]]:
+        """Up to `most` records in Oid order, paged on Oid as the gateway pages (contracts/opengov_paging.py): a
+        server that caps its pages, or users writing meanwhile, make no record go unread. What was read of a whole
+        listing differs from the server's count: a warning."""
         out: list[dict[str, Any]] = []
+        after: int | None = None
+        total: int | None = None
         while most is None or len(out) < most:
-            page = self.get(f"classes/{class_name}", limit=str(PAGE), offset=str(len(out)), sort="Oid:asc")
-            items = page.get(class_name) or []
-            out += items
-            if len(items) < PAGE:
+            body = self.get(f"classes/{class_name}", **paging.params(after))
+            page = body.get(class_name) if isinstance(body, dict) else None
+            if not isinstance(page, list):
+                raise CaptureError(f"GET classes/{class_name} answered without a {class_name} list")
+            meta = body.get("_metadata") if isinstance(body.get("_metadata"), dict) else {}
+            if after is None:
+                total = paging.total_count(meta)
+            out += page
+            try:
+                after = paging.next_after(class_name, page, meta, after)
+            except paging.PagingError as exc:
+                raise CaptureError(str(exc)) from None
+            if after is None:
+                if total is not None and len(out) != total:
+                    self.warnings.append(
+                        f"read {len(out)} {class_name} records where OpenGov counted {total} "
+                        "(records written while reading?)"
+                    )
                 break
         return out if most is None else out[:most]
 
@@ -92,11 +124,16 @@ def capture(base: str, username: str, password: str, max_records: int = 1000) ->
         read["requesters"] = len(section["requesters"])
         section["requests"] = []
         comment_class = classes["comment_class"]
+        read["requests"] = read["comments"] = 0
         for request in r.records(REQUESTS, max_records):
             listed = {k: request[k] for k in REQUEST_KEPT if request.get(k) not in (None, "")}
             listed.update({k: scrub.free_text(request[k]) for k in FREE_TEXT if request.get(k)})
             listed.update(_point(request.get("CgShape")))
-            children = r.get(f"classes/{REQUESTS}/{request['Oid']}/{comment_class}").get(comment_class) or []
+            answer = r.get(f"classes/{REQUESTS}/{request['Oid']}/{comment_class}", gone=True)
+            if answer is None:  # deleted since it was listed (a shared sandbox): skipped, and said
+                read["requests deleted while reading, skipped"] += 1
+                continue
+            children = answer.get(comment_class) or []
             comments = [
                 {"text": scrub.free_text(c.get("CommentField")), "public": bool(c.get("PublicField"))}
                 for c in children
@@ -107,7 +144,12 @@ def capture(base: str, username: str, password: str, max_records: int = 1000) ->
             section["requests"].append(listed)
             read["requests"] += 1
             read["comments"] += len(comments)
+    gone = read.pop("requests deleted while reading, skipped", 0)
+    if gone:
+        read["requests deleted while reading, skipped"] = gone  # said after what was read
     read["calls"] = r.calls
+    for warning in r.warnings:
+        print(f"civic-harness: warning: {warning}", file=sys.stderr)
     return section, read
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,21 +57,28 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
 def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequence[str] = ()) -> int:
     from contracts.scenario import ScenarioError, check
 
+    from .. import preflight
     from ..capture import city_api, cityworks, opengov
 
     module = {"cityworks": cityworks, "opengov": opengov, "city-api": city_api}[args.vendor]
     if args.max_records < 0:
         return complain("--max-records: 0 or more")
+    problem = preflight.url_problem(args.url) or _unwritable(Path(args.output))
+    if problem:
+        return complain(problem)  # before any read: a capture is minutes on a large city
     try:
         if module is city_api:
             section, read = _city_api(args)
         else:
-            password = args.password or os.environ.get(PASSWORD_ENV[args.vendor]) or "harness"
+            password = args.password or os.environ.get(PASSWORD_ENV[args.vendor])
+            if not password:
+                password = "harness"
+                _warn(preflight.defaulted("password", f"--password or {PASSWORD_ENV[args.vendor]}", password))
             section, read = module.capture(args.url, args.username, password, args.max_records)
     except module.CaptureError as exc:
         return complain(str(exc))
     except requests.RequestException as exc:
-        return complain(f"cannot read {args.url}: {type(exc).__name__}")
+        return complain(preflight.unreachable(args.url, exc))
     document = {"version": 1, "name": args.name or f"captured-{args.vendor}", "vendors": {args.vendor: section}}
     try:
         check(document, args.output)  # what is written can be played
@@ -78,17 +86,53 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         return complain(f"the capture does not make a valid scenario: {'; '.join(exc.problems[:5])}")
     Path(args.output).write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     calls = read.pop("calls", 0)
-    counts = ", ".join(f"{n} {what}" for what, n in read.items())
+    counts = ", ".join(counted(n, what) for what, n in read.items())
     print(f"read {counts or 'nothing'} in {calls} read-only calls; wrote {args.output}")
     return 0
+
+
+def counted(n: int, what: str) -> str:
+    """`2 properties` but `1 property`: the first plural word of `what` made singular for one."""
+    if n != 1:
+        return f"{n} {what}"
+    words = what.split(" ")
+    for i, word in enumerate(words):
+        if word.endswith("s"):
+            if word.endswith("ies"):
+                words[i] = word[:-3] + "y"
+            elif word.endswith(("uses", "sses")):
+                words[i] = word[:-2]
+            else:
+                words[i] = word[:-1]
+            break
+    return f"1 {' '.join(words)}"
+
+
+def _unwritable(output: Path) -> str | None:
+    folder = output.parent
+    if output.is_dir():
+        return f"-o {output} is a directory: give the scenario file to write"
+    if not folder.is_dir():
+        return f"-o {output}: there is no directory {folder}"
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        return f"-o {output} cannot be written"
+    return None
+
+
+def _warn(message: str) -> None:
+    print(f"civic-harness: {message}", file=sys.stderr)
 
 
 def _city_api(args: argparse.Namespace) -> tuple[dict, Counter[str]]:
     from simulators.city_api.config import DEFAULT_SECRET
 
+    from .. import preflight
     from ..capture import city_api
 
-    secret = args.secret or os.environ.get(SECRET_ENV) or DEFAULT_SECRET
+    secret = args.secret or os.environ.get(SECRET_ENV)
+    if not secret:
+        secret = DEFAULT_SECRET  # public: the simulators' own; a secret given is never printed
+        _warn(preflight.defaulted("signing secret", f"--secret or {SECRET_ENV}", DEFAULT_SECRET))
     properties = list(args.property)
     if args.properties_file:
         try:
