@@ -15,7 +15,16 @@ import pytest
 import yaml
 
 from conformance.requirements import load as requirement_catalogue
-from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
+from contracts.scenario import (
+    SCHEMA_PATH,
+    ScenarioError,
+    demo_city,
+    directory_name,
+    library,
+    load,
+    loads,
+    parse_duration,
+)
 from harness.cli import main
 from harness.stack import Stack
 from simulators.arcgis import ArcgisConfig
@@ -173,6 +182,11 @@ def test_a_directory_is_one_city_and_a_vendor_may_not_repeat(tmp_path):
     )
     merged = load(tmp_path)
     assert set(merged.vendors) == {"cityworks", "opengov"} and len(merged.timeline) == 1
+    assert merged.name == directory_name(tmp_path) != "mine"  # the city's directory, not its first file
+    city = tmp_path / "My City_2"
+    city.mkdir()
+    (city / "a.yaml").write_text("version: 1\nname: captured-city-api\nvendors: {cityworks: {generate: {}}}\n")
+    assert load(city).name == "my-city-2"
     (tmp_path / "again.yaml").write_text("version: 1\nname: again\nvendors: {opengov: {generate: {}}}\n")
     with pytest.raises(ScenarioError, match=r"\$\.vendors\.opengov: in both"):
         load(tmp_path)
