@@ -701,6 +701,26 @@ def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.req("H-SCN-2")
+def test_every_simulators_problems_are_named_in_one_run(tmp_path, capsys):
+    """A refused setting (an unknown zone) does not hide the same simulator's timeline problems, and one
+    simulator's problems do not hide another's: `up` and `sim` name them all at once."""
+    (tmp_path / "cityworks.yaml").write_text(
+        "version: 1\nname: mine\ntimeline: [{vendor: cityworks, at: 1s, action: close-everything}]\n"
+    )
+    (tmp_path / "opengov.yaml").write_text(
+        "version: 1\nname: mine\nvendors: {opengov: {timezone: Mars/Olympus}}\n"
+        "timeline: [{vendor: opengov, at: 1s, action: close-everything}]\n"
+    )
+    assert main(["up", "--scenario", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err, err
+    assert "$.vendors.opengov.timezone: " in err and "$.timeline[1].action: opengov has no action" in err, err
+    assert main(["sim", "opengov", "--scenario", str(tmp_path / "opengov.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "$.vendors.opengov.timezone: " in err and "$.timeline[0].action: opengov has no action" in err, err
+
+
 @pytest.mark.req("H-SCN-6")
 async def test_a_provider_state_gives_the_site_back_as_it_was():
     """A state played for one check and dropped returns the simulator to what it held: the scenario it was started
