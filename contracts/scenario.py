@@ -356,7 +356,7 @@ def load(path: str | Path) -> Scenario:
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
         if not files:
             raise ScenarioError([f"$: no .yaml, .yml or .json file in {path}"], str(path))
-        return merge([load(p) for p in files], str(path))
+        return merge([load(p) for p in files], str(path), name=directory_name(path))
     try:
         text = path.read_bytes()
     except OSError as exc:
@@ -376,8 +376,16 @@ def resolve(name: str | Path) -> Path:
     raise ScenarioError([f"$: no file {name!r} and no library scenario of that name (library: {known})"], str(name))
 
 
-def merge(parts: Sequence[Scenario], source: str) -> Scenario:
-    """Several files as one city: vendor sections may not repeat; one city; timelines in file order."""
+def directory_name(path: Path) -> str | None:
+    """A directory's name as a scenario name (`My City_2` -> `my-city-2`), or None when nothing of it fits."""
+    slug = re.sub(r"[^a-z0-9]+", "-", path.resolve().name.lower()).strip("-")[:63].rstrip("-")
+    return slug or None
+
+
+def merge(parts: Sequence[Scenario], source: str, name: str | None = None) -> Scenario:
+    """Several files as one city: vendor sections may not repeat; one city; timelines in file order. `name`: the
+    merged scenario's (a directory's: each file's own name is its vendor's, e.g. captured-city-api); by default
+    the first file's."""
     problems = []
     vendors: dict[str, Mapping[str, Any]] = {}
     owner: dict[str, str] = {}
@@ -396,7 +404,7 @@ def merge(parts: Sequence[Scenario], source: str) -> Scenario:
         steps += list(part.document.get("timeline") or ())
     document: dict[str, Any] = {
         "version": VERSION,
-        "name": parts[0].name,
+        "name": name or parts[0].name,
         "vendors": {k: dict(v) for k, v in vendors.items()},
         "timeline": steps,
     }

@@ -84,7 +84,7 @@ async def seed_demo_city(
     `routed=False`: the four services are made by hand and go to no vendor (the load profiles measure the
     gateway alone; nothing is delivered behind their backs). `city`: a scenario's city (default: the demo city)
     as the geography. `timezones`: the zone a vendor writes its local dates in, by vendor (a scenario's Cityworks
-    site zone), set on its integration."""
+    site zone, its OpenGov server's), set on its integration."""
     zones = dict(timezones or {})
     city = city or demo_city()
     admin = f"{gateway}/admin/v1"
@@ -126,6 +126,7 @@ async def seed_demo_city(
                     "username": "harness",
                     "secret": "harness",
                     "intervals": INTERVALS if routed else {},
+                    **({"timezone": zones["opengov"]} if zones.get("opengov") else {}),
                 },
             )
         agencies = {}

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from contracts.scenario import ScenarioError
 from simulators.kit import SimConfig, create_app
 
 from .registry import load_simulator
@@ -70,9 +71,18 @@ class Stack:
 
     async def start(self) -> Stack:
         try:
+            # Every simulator judges the scenario before any serves, so one run names every simulator's problems.
+            apps: dict[str, web.Application] = {}
+            refused: list[ScenarioError] = []
             for name, config in self.wanted.items():
-                spec = load_simulator(name)
-                app = create_app(spec, config, scenario=self.scenario)
+                try:
+                    apps[name] = create_app(load_simulator(name), config, scenario=self.scenario)
+                except ScenarioError as exc:
+                    refused.append(exc)
+            if refused:
+                problems = [p for exc in refused for p in exc.problems]
+                raise ScenarioError(list(dict.fromkeys(problems)), refused[0].source)
+            for name, app in apps.items():
                 await self._serve(name, app)
             if self.gateway is not None:
                 from gateway.app import create_app as create_gateway

@@ -229,6 +229,39 @@ def test_operator_actions_refuse_what_cannot_be_done():
         assert bill == {"period": "2026-01", "amount": "12.50", "due": "2026-02-15", "paid": False}
 
 
+@pytest.mark.req("H-SIM-1")
+def test_an_operator_links_a_test_citizen_without_signing():
+    """The link reads back through the signed API as the citizen's own, is journaled as an operator entry, and an
+    unknown account, a user id no portal could send or a widget that does not link is refused in the control
+    plane's error shape."""
+    with simulator("city-api") as url:
+        act = lambda name, **p: requests.post(f"{url}/_sim/actions/{name}", json=p, timeout=10)  # noqa: E731
+        assert act("create-account", account_number="UT-9000001", verification="424242").status_code == 200
+        made = act("link-account", user="test-citizen-1", account_number="UT-9000001")
+        assert made.status_code == 200, made.text
+        link = made.json()["result"]
+        assert link["new"] and link["widget"] == "utilities" and link["user"] == "test-citizen-1"
+        again = act("link-account", user="test-citizen-1", account_number="UT-9000001").json()["result"]
+        assert again["link_id"] == link["link_id"] and not again["new"]
+        target = "/utilities/v1/links?user=test-citizen-1"
+        headers = sign("utilities", "harness-widget-secret", "GET", target, b"", time.time())
+        listed = requests.get(f"{url}{target}", headers=headers, timeout=10).json()["links"]
+        assert [k["link_id"] for k in listed] == [link["link_id"]]
+        for payload, status, code in (
+            ({"user": "test-citizen-1", "account_number": "NOPE"}, 404, "unknown_account"),
+            ({"user": "a b/../c", "account_number": "UT-9000001"}, 422, "invalid_payload"),
+            ({"user": "", "account_number": "UT-9000001"}, 422, "invalid_payload"),
+            ({"account_number": "UT-9000001"}, 422, "invalid_payload"),
+            ({"user": "u-1", "account_number": "UT-9000001", "widget": "jobs"}, 404, "unknown_widget"),
+            ({"user": "u-1", "account_number": "UT-9000001", "widget": "nope"}, 404, "unknown_widget"),
+        ):
+            refused = act("link-account", **payload)
+            assert refused.status_code == status, (payload, refused.text)
+            assert refused.json()["error"]["code"] == code, refused.text
+        entries = requests.get(f"{url}/_sim/journal", params={"source": "operator"}, timeout=10).json()["entries"]
+        assert [e["operation"] for e in entries].count("action:link-account") == 8
+
+
 def test_the_sign_in_page_escapes_what_it_shows():
     with simulator("city-api") as url:
         resp = requests.get(f"{url}/utilities/external/authorize", params={"session": '"><script>x</script>'})

@@ -190,3 +190,56 @@ def test_up_takes_the_gateways_log_settings_and_refuses_a_bad_one(monkeypatch, c
     assert main(["up"]) == 2
     err = capsys.readouterr().err
     assert "log_format is text or json, not 'jsn'" in err and "Traceback" not in err
+
+
+@pytest.mark.req("H-SCN-2")
+def test_sim_warns_when_the_scenario_has_nothing_for_it(tmp_path):
+    """`sim opengov --scenario cityworks.yaml` serves the seeded data, and says so on stderr; a scenario with an
+    opengov section, or only opengov timeline steps, plays without the warning."""
+    wrong = tmp_path / "cityworks.yaml"
+    wrong.write_text("version: 1\nname: mine\nvendors: {cityworks: {generate: {}}}\n")
+    steps = tmp_path / "steps.yaml"
+    steps.write_text("version: 1\nname: steps\ntimeline: [{vendor: opengov, at: 1h, expire_sessions: true}]\n")
+    said = {}
+    for scenario in (wrong, steps, "opengov-request-catalogue"):
+        with running("sim", "opengov", "--scenario", str(scenario)) as (proc, line):
+            assert line.startswith("listening on"), (line, proc.stderr)
+        said[scenario] = proc.stderr.read()
+    assert said[wrong] == "civic-harness: cityworks.yaml has no opengov section: serving the seeded data\n"
+    assert said[steps] == said["opengov-request-catalogue"] == ""
+
+
+def test_sim_options_name_themselves_and_sim_help_points_to_a_simulators_own():
+    refused = subprocess.run([*CLI, "sim", "opengov", "--page-limit", "0"], cwd=ROOT, capture_output=True, text=True)
+    assert (refused.returncode, refused.stderr) == (2, "civic-harness: --page-limit must be at least 1, got 0\n")
+    helped = subprocess.run([*CLI, "sim", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert "civic-harness sim NAME --help" in " ".join(helped.stdout.split())
+
+
+@pytest.mark.req("H-SCN-2", "H-SCN-7")
+def test_up_names_a_directory_after_it_and_hands_each_vendors_zone_to_its_integration(tmp_path):
+    """A city's directory of captured files plays as one scenario named after the directory (not after its first
+    file), each integration gets its own vendor's zone, and a simulator the files give nothing plays its seeded
+    data, said on stderr."""
+    city = tmp_path / "my-city"
+    city.mkdir()
+    (city / "a-cityworks.yaml").write_text(
+        "version: 1\nname: captured-cityworks\nvendors: {cityworks: {timezone: America/Denver, generate: {}}}\n"
+    )
+    (city / "b-opengov.yaml").write_text(
+        "version: 1\nname: captured-opengov\nvendors: {opengov: {timezone: America/New_York, generate: {}}}\n"
+    )
+    with running("up", "--json", "--scenario", str(city)) as (proc, line):
+        summary = json.loads(line)
+        request = urllib.request.Request(
+            f"{summary['gateway']}/admin/v1/integrations", headers={"Authorization": f"Bearer {summary['admin_token']}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            zones = {i["vendor"]: i["timezone"] for i in json.loads(resp.read())["items"]}
+        assert get_json(summary["simulators"]["opengov"] + "/_sim/scenario")["scenario"] == "my-city"
+    assert summary["scenario"] == "my-city"
+    assert zones == {"cityworks": "America/Denver", "opengov": "America/New_York"}
+    warned = proc.stderr.read()
+    for vendor in ("city-api", "arcgis"):
+        assert f"civic-harness: my-city has no {vendor} section: serving the seeded data\n" in warned, warned
+    assert "no cityworks section" not in warned and "no opengov section" not in warned

@@ -116,3 +116,27 @@ def test_a_yes_no_field_left_out_is_false_and_filters_as_false():
     assert issue["InactiveField"] is False
     listed = state.list("cgRequestIssuesClass", filter_text="(([Inactive] is equal to false))")
     assert issue["Oid"] in {r["Oid"] for r in listed}
+
+
+@pytest.mark.req("H-SCN-7")
+def test_every_date_an_action_or_a_client_writes_is_to_the_millisecond():
+    """close-request's CloseDate reads as its cgLastModified does (not with microseconds), and a Date a client
+    sets, with or without a fraction, is written the same way."""
+    from datetime import UTC, datetime
+
+    from simulators.opengov.actions import close_request, set_fields
+
+    state = OpengovState(OpengovConfig(timezone="America/New_York"))
+    state.clock.set(datetime(2026, 11, 1, 6, 1, 15, 83_000, tzinfo=UTC))  # 01:01:15.083 EST
+    (request,) = state.create("cgRequestsClass", [{"IssueField": "Pothole"}], "api")
+    state.clock.jump(0.000_456)
+    closed = close_request(state, {"Oid": request["Oid"]})
+    assert closed["CloseDateField"] == closed["cgLastModifiedField"] == "2026-11-01T01:01:15.083"
+    for given, written in (
+        ("2026-12-01T09:30:00", "2026-12-01T09:30:00.000"),
+        ("2026-12-01T09:30:00.5", "2026-12-01T09:30:00.500"),
+    ):
+        assert set_fields(state, {"Oid": request["Oid"], "DueDateField": given})["DueDateField"] == written
+    date = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$")
+    for record in state.records["cgRequestsClass"].values():
+        assert all(date.match(record[f]) for f in ("EntryDateField", "cgLastModifiedField")), record

@@ -15,7 +15,16 @@ import pytest
 import yaml
 
 from conformance.requirements import load as requirement_catalogue
-from contracts.scenario import SCHEMA_PATH, ScenarioError, demo_city, library, load, loads, parse_duration
+from contracts.scenario import (
+    SCHEMA_PATH,
+    ScenarioError,
+    demo_city,
+    directory_name,
+    library,
+    load,
+    loads,
+    parse_duration,
+)
 from harness.cli import main
 from harness.stack import Stack
 from simulators.arcgis import ArcgisConfig
@@ -173,6 +182,11 @@ def test_a_directory_is_one_city_and_a_vendor_may_not_repeat(tmp_path):
     )
     merged = load(tmp_path)
     assert set(merged.vendors) == {"cityworks", "opengov"} and len(merged.timeline) == 1
+    assert merged.name == directory_name(tmp_path) != "mine"  # the city's directory, not its first file
+    city = tmp_path / "My City_2"
+    city.mkdir()
+    (city / "a.yaml").write_text("version: 1\nname: captured-city-api\nvendors: {cityworks: {generate: {}}}\n")
+    assert load(city).name == "my-city-2"
     (tmp_path / "again.yaml").write_text("version: 1\nname: again\nvendors: {opengov: {generate: {}}}\n")
     with pytest.raises(ScenarioError, match=r"\$\.vendors\.opengov: in both"):
         load(tmp_path)
@@ -685,6 +699,26 @@ def test_up_refuses_a_scenario_a_simulator_cannot_play(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.req("H-SCN-2")
+def test_every_simulators_problems_are_named_in_one_run(tmp_path, capsys):
+    """A refused setting (an unknown zone) does not hide the same simulator's timeline problems, and one
+    simulator's problems do not hide another's: `up` and `sim` name them all at once."""
+    (tmp_path / "cityworks.yaml").write_text(
+        "version: 1\nname: mine\ntimeline: [{vendor: cityworks, at: 1s, action: close-everything}]\n"
+    )
+    (tmp_path / "opengov.yaml").write_text(
+        "version: 1\nname: mine\nvendors: {opengov: {timezone: Mars/Olympus}}\n"
+        "timeline: [{vendor: opengov, at: 1s, action: close-everything}]\n"
+    )
+    assert main(["up", "--scenario", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "$.timeline[0].action: cityworks has no action 'close-everything'" in err, err
+    assert "$.vendors.opengov.timezone: " in err and "$.timeline[1].action: opengov has no action" in err, err
+    assert main(["sim", "opengov", "--scenario", str(tmp_path / "opengov.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "$.vendors.opengov.timezone: " in err and "$.timeline[0].action: opengov has no action" in err, err
 
 
 @pytest.mark.req("H-SCN-6")

@@ -24,7 +24,7 @@ from ..observability.logs import event
 from ..settings import Settings
 from ..storage import outage, repo
 from ..storage import schema as t
-from ..vendors import Vendors
+from ..vendors import Vendors, has_questions
 from . import leases
 from .categories import sync_categories
 from .delivery import Delivery
@@ -47,6 +47,9 @@ Runner = Callable[["Context", dict[str, Any] | None], Awaitable[dict[str, int]]]
 class Job:
     run: Runner
     per_integration: bool  # runs once per integration (with it), or once for the gateway
+    # (per-integration jobs) whether the vendor has anything for it: the scheduler runs it only then, so an
+    # interval set for a job the vendor cannot do is not a failed run at every beat (run by hand, it still says why)
+    for_vendor: Callable[[str], bool] = lambda _vendor: True
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,7 @@ def sync_jobs() -> dict[str, Job]:
     return {
         "deliver_outbox": Job(_deliver, False),
         "category_sync": Job(_categories, True),
-        "question_sync": Job(_questions, True),
+        "question_sync": Job(_questions, True, has_questions),
         "status_poll": Job(_poll, True),
         "import": Job(_import, True),
         "reconcile": Job(_reconcile, True),
@@ -247,6 +250,8 @@ async def due_jobs(ctx: Context) -> list[tuple[str, dict[str, Any] | None]]:
         for integration in await repo.many(conn, i.select().where(i.c.vendor != "none")):
             for job, seconds in json.loads(integration["intervals"]).items():
                 if job not in ctx.jobs or not ctx.jobs[job].per_integration:
+                    continue
+                if not ctx.jobs[job].for_vendor(integration["vendor"]):
                     continue
                 last = await conn.scalar(
                     sa.select(sa.func.max(r.c.started_at)).where(

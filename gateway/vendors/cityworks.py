@@ -86,6 +86,7 @@ class CityworksSide:
     )
     category_key = "vendor_id"  # a Cityworks SR names its problem type by ProblemSid
     incremental = False  # its search has no modification-time filter: every linked request is read back
+    has_questions = True  # Cityworks QA
 
     def __init__(self, cw: Cityworks, clock: VendorClock, default_mode: str | None = None) -> None:
         self.cw, self.clock = cw, clock

@@ -38,6 +38,7 @@ class OpengovSide:
     category_key = "name"  # an OpenGov request names its issue by name
     category_mode = None
     incremental = True
+    has_questions = False  # request issues carry no questions (question sync is not scheduled for OpenGov)
 
     def __init__(self, og: Opengov, clock: VendorClock) -> None:
         self.og, self.clock = og, clock

@@ -26,6 +26,12 @@ def default_status_map(vendor: str) -> list[dict[str, str]]:
     return [dict(e) for e in kind.default_status_map] if kind is not None else []
 
 
+def has_questions(vendor: str) -> bool:
+    """Whether the vendor's categories carry questions: question sync is scheduled only for those."""
+    kind = KINDS.get(vendor)
+    return kind is not None and kind.has_questions
+
+
 class Vendors:
     def __init__(self, http: Http, sides: dict[str, Factory] | None = None) -> None:
         self.http = http

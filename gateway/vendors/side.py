@@ -71,6 +71,7 @@ class VendorSide(Protocol):
     category_key: str  # which category column a vendor request's `Candidate.category` names
     category_mode: str | None  # the mode new categories get (Cityworks: sr or wo)
     incremental: bool  # the poll may read only what changed since a time
+    has_questions: bool  # the vendor's categories carry questions to sync (else question_sync is not scheduled)
 
     # -- delivery: each effect can be looked up by the gateway's own reference before it is done again
     async def find_request(self, request: dict[str, Any], category: dict[str, Any]) -> str | None: ...

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 from ..stack import Stack
 
@@ -19,6 +21,21 @@ class UsageError(Exception):
 def complain(message: str) -> int:
     print(f"civic-harness: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def warn(message: str) -> None:
+    print(f"civic-harness: {message}", file=sys.stderr, flush=True)
+
+
+def warn_unplayed(scenario: Any, simulators: Iterable[str]) -> None:
+    """A scenario that gives a simulator nothing to play (no section of its vendor, no timeline step): that
+    simulator serves its seeded data, which a newcomer who picked the wrong file would not otherwise see."""
+    from contracts.scenario import VENDORS
+
+    where = Path(scenario.source).name if scenario.source else scenario.name
+    for name in simulators:
+        if name in VENDORS and scenario.section(name) is None and not scenario.steps_for(name):
+            warn(f"{where} has no {name} section: serving the seeded data")
 
 
 async def serve(stack: Stack, announce: Callable[[Stack], Awaitable[None]]) -> None:

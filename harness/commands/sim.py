@@ -11,10 +11,14 @@ from simulators.kit import SimConfig, SimulatorSpec
 
 from ..registry import SIMULATORS, NotBuilt, load_simulator
 from ..stack import Stack
-from .common import UsageError, complain, serve
+from .common import UsageError, complain, serve, warn_unplayed
 
 NAME = "sim"
 HELP = "run one simulator in the foreground"
+EPILOG = (
+    "Each simulator has options of its own (OpenGov's --page-limit and --timezone, Cityworks' --version, ...): "
+    "`civic-harness sim NAME --help` lists them."
+)
 
 
 def _user(text: str) -> tuple[str, str]:
@@ -114,6 +118,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     except ValueError as exc:  # options that each parse but do not fit together
         return complain(str(exc))
+    if scenario is not None:
+        warn_unplayed(scenario, [spec.name])
     stack = Stack({args.name: config}, host=args.host, ports={args.name: args.port}, scenario=scenario)
 
     async def announce(s: Stack) -> None:

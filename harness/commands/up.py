@@ -15,7 +15,7 @@ from contracts.scenario import demo_city
 
 from ..registry import built_simulators, load_simulator
 from ..stack import Stack
-from .common import complain, serve
+from .common import complain, serve, warn_unplayed
 
 NAME = "up"
 HELP = "every bundled simulator and the gateway on free ports, with a demo city"
@@ -71,6 +71,8 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
         return complain(f"{exc.source}: " + "; ".join(exc.problems[:10]))
     except ValueError as exc:  # e.g. an address file that cannot be read, named with its line
         return complain(str(exc))
+    if args.scenario:  # the default demo city plays every simulator
+        warn_unplayed(scenario, names)
     city = scenario.city or demo_city()  # a scenario of vendors alone plays in the demo city
     sample_point = city.point()
     with tempfile.TemporaryDirectory(prefix="civic-harness-") as scratch:
@@ -89,7 +91,9 @@ def run(args: argparse.Namespace, passthrough: Sequence[str] = (), argv: Sequenc
 
         async def announce(s: Stack) -> None:
             simulators = {n: u for n, u in s.urls.items() if n != "gateway"}
-            zones = {v: z for v in ("cityworks",) if (z := (scenario.section(v) or {}).get("timezone"))}
+            # each vendor's zone (a Cityworks site's, an OpenGov server's) reaches its integration: the gateway reads
+            # and writes that vendor's offset-less dates in it
+            zones = {v: z for v in ("cityworks", "opengov") if (z := (scenario.section(v) or {}).get("timezone"))}
             made = await seed_demo_city(s.url("gateway"), settings.admin_token, simulators, city=city, timezones=zones)
             services = routes(made)
             summary = {

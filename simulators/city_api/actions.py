@@ -1,13 +1,16 @@
 """What city staff do in their own systems, so a portal's change detection and notifications can be tested:
-a new utility bill, a payment, new HTML for the engagement widget, a new account with known credentials."""
+a new utility bill, a payment, new HTML for the engagement widget, a new account with known credentials, and
+a test citizen's link to it (what a capture's `--user` reads)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from contracts import load_contract
 from simulators.kit import Action, ActionError
 
-from .state import CityState
+from .content import WIDGETS
+from .state import CityState, clock
 
 
 def _account(state: CityState, number: str) -> None:
@@ -53,6 +56,18 @@ def create_account(state: CityState, payload: dict[str, Any]) -> Any:
         }
     )
     return {"account_number": number, "parcel_id": parcel}
+
+
+def link_account(state: CityState, payload: dict[str, Any]) -> Any:
+    """What the citizen's signed POST /{widget}/v1/links does, without the signing and the verification
+    value: staff set up a test citizen (the number need not be known to them, only to exist)."""
+    widget = payload.get("widget", "utilities")
+    if widget not in state.config.widgets or not WIDGETS[widget]["linking"]["account"]:
+        linking = [w for w in state.config.widgets if WIDGETS[w]["linking"]["account"]]
+        raise ActionError(404, "unknown_widget", f"no widget {widget!r} that links accounts; known: {linking}")
+    _account(state, payload["account_number"])
+    link, new = state.link(widget, payload["user"], payload["account_number"], "account", clock())
+    return {**link, "user": payload["user"], "widget": widget, "new": new}
 
 
 ACCOUNT_NUMBER = {"type": "string", "minLength": 1, "maxLength": 64}
@@ -122,5 +137,22 @@ ACTIONS = (
             },
         },
         "A utility account with known credentials, to link in a test.",
+    ),
+    Action(
+        "link-account",
+        link_account,
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["user", "account_number"],
+            "properties": {
+                # the contract's User: an id a portal could send, or the link could never be read back
+                "user": load_contract("city-widget")["components"]["schemas"]["User"],
+                "account_number": ACCOUNT_NUMBER,
+                "widget": {"type": "string", "default": "utilities"},
+            },
+        },
+        "Link an account to a test citizen (`user`) as a signed POST /{widget}/v1/links would, without the "
+        "verification value (widget defaults to utilities); linking twice returns the same link.",
     ),
 )

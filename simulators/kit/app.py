@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
 
 from contracts import load_contract
-from contracts.scenario import Scenario
+from contracts.scenario import Scenario, ScenarioError
 
 from .appkeys import BACKEND, CONFIG, DIALECT, FAULTS, JOURNAL, SCENARIO, SPEC, VALIDATOR, BackendSlot, ScenarioSlot
 from .contract import ContractValidator
@@ -32,7 +33,9 @@ def create_app(
     if not isinstance(config, spec.config_type):
         raise TypeError(f"{spec.name} needs a {spec.config_type.__name__}, got {type(config).__name__}")
     if scenario is not None:
-        config = config_for(spec, config, scenario)
+        # A refused setting (an unknown zone) is named by check_against below with every other problem.
+        with contextlib.suppress(ScenarioError):
+            config = config_for(spec, config, scenario)
     dialect = spec.dialect_for(config)
     app = web.Application(client_max_size=config.max_body_bytes)
     app[SPEC] = spec
@@ -49,7 +52,7 @@ def create_app(
     if scenario is None:
         app[BACKEND] = BackendSlot(build_backend(spec, config, config.seed, {}))
     else:
-        check_against(spec, config, operations(app), scenario)
+        check_against(spec, config, operations(app), scenario, starting=True)
         app[BACKEND] = BackendSlot(build(spec, config, config.seed, scenario))
     app[SCENARIO] = ScenarioSlot(scenario)
     app.on_startup.append(start_playing)

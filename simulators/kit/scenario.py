@@ -56,8 +56,16 @@ def _at(vendor: str, text: str) -> str:
     return f"$.vendors.{vendor}{'.' if _RELATIVE_PATH.match(text) else ': '}{text}"
 
 
-def check_against(spec: SimulatorSpec, config: SimConfig, operations: Mapping[str, str], scenario: Scenario) -> None:
-    """What the file cannot say alone, judged for this simulator; a ScenarioError with JSON paths."""
+def check_against(
+    spec: SimulatorSpec,
+    config: SimConfig,
+    operations: Mapping[str, str],
+    scenario: Scenario,
+    starting: bool = False,
+) -> None:
+    """What the file cannot say alone, judged for this simulator; a ScenarioError with JSON paths, every problem
+    at once. `starting`: the simulator starts with the scenario, so its section's settings are its own (none can
+    differ from the running simulator's) and a refused one is named with the rest."""
     problems: list[str] = []
     section = scenario.section(spec.name)
     support = spec.scenario
@@ -70,7 +78,7 @@ def check_against(spec: SimulatorSpec, config: SimConfig, operations: Mapping[st
             differs = sorted(
                 k for k, v in wanted.items() if k not in support.live_settings and getattr(config, k, None) != v
             )
-            if differs:
+            if differs and not starting:
                 problems.append(
                     f"$.vendors.{spec.name}: sets {', '.join(differs)}, which this running simulator was started "
                     f"with otherwise; start it with the scenario (sim {spec.name} --scenario FILE)"
@@ -90,7 +98,7 @@ def check_against(spec: SimulatorSpec, config: SimConfig, operations: Mapping[st
     for step in scenario.steps_for(spec.name):
         problems += _step_problems(spec, operations, step, hasattr(probe, "clock"))
     if problems:
-        raise ScenarioError(problems, scenario.source or scenario.name)
+        raise ScenarioError(list(dict.fromkeys(problems)), scenario.source or scenario.name)
 
 
 def _step_problems(spec: SimulatorSpec, operations: Mapping[str, str], step: Step, has_clock: bool) -> list[str]:

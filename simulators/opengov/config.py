@@ -101,6 +101,9 @@ def add_arguments(group: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    # Checked here as well as by the config, so the sentence names the option the user typed, not the setting.
+    if args.page_limit is not None and args.page_limit < 1:
+        raise ValueError(f"--page-limit must be at least 1, got {args.page_limit}")
     return {
         "requester_class": args.requester_class,
         "comment_class": args.comment_class,

@@ -133,9 +133,15 @@ def class_defs(config: OpengovConfig) -> dict[str, ClassDef]:
     return {d.name.lower(): d for d in defs}
 
 
+def date_text(moment: datetime) -> str:
+    """A date as the server writes every date (system stamps, Date fields a client or the UI sets): ISO 8601
+    without an offset, to the millisecond."""
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
 def local_text(moment: datetime, zone: tzinfo) -> str:
-    """An aware moment as the server writes dates: ISO 8601 in its zone without an offset, to the millisecond."""
-    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    """An aware moment in the server's zone, as it writes dates."""
+    return date_text(moment.astimezone(zone))
 
 
 def coerce(kind: str, field: str, value: Any) -> Any:
@@ -157,7 +163,7 @@ def coerce(kind: str, field: str, value: Any) -> Any:
                 raise ValueError
             return float(value)
         if kind == DATE:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None).isoformat()
+            return date_text(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
         if kind == SHAPE:
             if not isinstance(value, dict) or not isinstance(value.get("Points"), list):
                 raise ValueError

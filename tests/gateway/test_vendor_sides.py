@@ -4,6 +4,7 @@ or vendor-record write outside storage/outbox.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime
@@ -211,3 +212,35 @@ async def test_a_third_vendor_needs_a_side_and_nothing_in_the_jobs(database_url)
         lat, lon = city.SAMPLE_POINT["lat"], city.SAMPLE_POINT["long"]
         stub.entered = [Candidate("S-99", False, lon, lat, "7", False, "Entered at the vendor", None, None, None)]
         assert (await g.run("import", integration_id=integration_id))["counts"]["imported"] == 1
+
+
+@pytest.mark.req("AGY-5")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_scheduler_runs_question_sync_only_for_a_vendor_with_questions(database_url):
+    """A fresh OpenGov integration given the demo's intervals (question_sync among them, as `up` gives it) records
+    no question_sync run at all — OpenGov request issues have no questions, so a run could only fail — while its
+    other jobs and the Cityworks integration's question sync are scheduled as before. Run by hand, it still says why."""
+    from harness.democity import INTERVALS
+    from simulators.opengov import OpengovConfig
+
+    sims = {"cityworks": CityworksConfig(version="23"), "opengov": OpengovConfig()}
+    async with Stack(sims) as stack:
+        async for g in start_gateway(database_url, scheduler_tick_s=0.05):
+            made = {}
+            for vendor, version in (("cityworks", "23"), ("opengov", "v1")):
+                body = {"name": vendor, "vendor": vendor, "version": version, "base_url": stack.url(vendor)}
+                body |= {"username": "harness", "secret": "harness", "intervals": INTERVALS}
+                made[vendor] = (await g.ok("POST", "/integrations", json=body))["id"]
+            wanted = {(job, made[v]) for v in made for job in ("category_sync", "status_poll")}
+            wanted.add(("question_sync", made["cityworks"]))
+            for _ in range(200):  # each due once, at the first ticks
+                runs = (await g.ok("GET", "/jobs/runs"))["items"]
+                seen = {(r["job"], r["integration_id"]) for r in runs if r["status"] != "running"}
+                if wanted <= seen:
+                    break
+                await asyncio.sleep(0.05)
+            assert wanted <= seen, runs
+            assert not [r for r in runs if r["job"] == "question_sync" and r["integration_id"] == made["opengov"]]
+            assert not [r for r in runs if r["status"] == "failed"], runs
+            by_hand = await g.run("question_sync", integration_id=made["opengov"])
+            assert by_hand["status"] == "failed" and "no questions" in by_hand["errors"][0]
