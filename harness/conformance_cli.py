@@ -243,6 +243,8 @@ def run_certify(args: argparse.Namespace, passthrough: Sequence[str] = (), argv:
                 token=getattr(args, "token", None),
                 key_id=getattr(args, "key_id", None),
                 secret=getattr(args, "secret", None) or os.environ.get(SECRET_ENV.get(args.name, "")),
+                hidden_problems=getattr(args, "hidden_problems", None),
+                hidden_templates=getattr(args, "hidden_templates", None),
             )
         )
     except preflight.NotReady as exc:
