@@ -99,6 +99,9 @@ def test_options_say_what_they_mean():
         argv = ["certify", "cityworks", "--url", "u", handed_on, "x"]
         args, rest = build_parser(argv).parse_known_args(argv)
         assert did_you_mean(args.parsers["certify"], "certify", rest) is None, handed_on
+    certify = build_parser(["certify"]).parse_known_args(["certify", "x", "--url", "u"])[0].parsers["certify"]
+    password = next(a.help for a in certify._actions if "--password" in a.option_strings)
+    assert "CIVIC_HARNESS_CW_PASSWORD" in password and "CIVIC_HARNESS_OG_PASSWORD" in password  # walk #15
     helped = run_cli("certify", "--help").stdout
     assert "exit codes:" in helped and "--og-requester-class" in helped and "--seed" in helped
 
