@@ -64,7 +64,7 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
             tw.line("no mutation score recorded for this suite (civic-harness mutate NAME --record)", yellow=True)
     if report.get("writes") == [] and any(c["outcome"] == "passed" for c in report["checks"]):
         # certify warned up front that the run writes; which checks write shows only as they run
-        tw.line("written to the target: nothing (the checks that ran only read)")
+        tw.line("the run wrote nothing to the target (the checks that ran only read)")
     if report.get("writes"):
         tw.section("written to the target (find and remove these on a shared sandbox)")
         for line in writes.describe(report["writes"]):
