@@ -126,6 +126,8 @@ def target_problem(target: str, passthrough: Sequence[str]) -> str | None:
         values["password"] = values.get("password") or os.environ.get(PASSWORD_ENV[name])
     if name in SECRET_ENV:
         values["secret"] = values.get("secret") or os.environ.get(SECRET_ENV[name])
+    if name == "cityworks":
+        values["suite_options"] = True  # a wrong hidden id is named as the user spelt its option
     if name == "gateway":  # the suite reads the gateway's admin token from the environment only
         values["token"] = os.environ.get("CIVIC_HARNESS_GW_ADMIN_TOKEN")
     try:
@@ -137,7 +139,13 @@ def target_problem(target: str, passthrough: Sequence[str]) -> str | None:
 
 # The suite options (conformance/plugin.py) a target's pre-flight needs, by preflight.Target field.
 PREFLIGHT_OPTIONS = {
-    "cityworks": {"version": "--cw-version", "username": "--cw-user", "password": "--cw-password"},
+    "cityworks": {
+        "version": "--cw-version",
+        "username": "--cw-user",
+        "password": "--cw-password",
+        "hidden_problems": "--cw-hidden-problems",
+        "hidden_templates": "--cw-hidden-templates",
+    },
     "opengov": {"username": "--og-user", "password": "--og-password"},
     "arcgis": {"service_path": "--geo-service-path", "token": "--geo-token"},
     "city-api": {"key_id": "--wid-key-id", "secret": "--wid-secret"},

@@ -34,6 +34,7 @@ class Target:
     secret: str | None = None
     hidden_problems: str | None = None  # Cityworks: --hidden-problems as given (ProblemSids, comma-separated)
     hidden_templates: str | None = None  # Cityworks: --hidden-templates as given (WOTemplateIds)
+    suite_options: bool = False  # name the suite's options (--cw-hidden-problems: conformance --target), not certify's
 
 
 def check(target: Target) -> str:
@@ -87,7 +88,8 @@ HIDDEN = (
 
 def cityworks(t: Target) -> str:
     version = known_version(t.version)
-    listed_ids(t.hidden_problems, "--hidden-problems", numbers=True)  # before any call: a typo costs no sign-in
+    spelt = "--cw-" if t.suite_options else "--"
+    listed_ids(t.hidden_problems, f"{spelt}hidden-problems", numbers=True)  # before any call: a typo costs no sign-in
     base = t.url.rstrip("/")
     old = family(version) in ("2013", "2014")
     path = OLD_AUTH if old else NEW_AUTH
@@ -134,6 +136,7 @@ def cityworks(t: Target) -> str:
             "does the site speak that version (--version)?"
         )
     for field, option, list_path, key, kind in HIDDEN:
+        option = spelt + option.removeprefix("--")
         given = listed_ids(getattr(t, field), option, numbers=field == "hidden_problems")
         if given:
             _on_the_site(base + list_path, probe, headers, given, option, key, kind, numbers=field == "hidden_problems")

@@ -160,3 +160,17 @@ def _cityworks_list(base: str, path: str) -> list[dict]:
     from conformance.providers.cityworks.client import CityworksClient
 
     return CityworksClient(base, "23", "harness", "harness").call(path, {}).value
+
+
+@pytest.mark.req("H-CON-1", "CW-CAT-1")
+def test_conformance_names_the_suites_hidden_option_as_the_user_spelt_it(urls):
+    for given, said in (
+        (
+            "--cw-hidden-problems=SIDEWALK",
+            "--cw-hidden-problems: 'SIDEWALK' is not a ProblemSid (numbers such as 12,15)",
+        ),
+        ("--cw-hidden-templates=999", "--cw-hidden-templates: the site has no template 999"),
+    ):
+        result = run_cli("conformance", "--target", f"cityworks={urls['cityworks']}", given)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.startswith(f"civic-harness: --target cityworks: {said}"), result.stderr
