@@ -154,11 +154,14 @@ def _on_the_site(
     numbers: bool,
 ) -> None:
     """NotReady naming the ids of `given` that the unfiltered list at `url` lacks (one read-only call). A list
-    the site will not give (not licensed, an error) decides nothing here: the check itself says so."""
+    the site will not give (not licensed, an error, ids missing) decides nothing here: the checks judge it."""
     answer = _json(requests.post(url, data=probe, headers=headers, timeout=TIMEOUT_S))
     if not isinstance(answer, dict) or answer.get("Status") != 0 or not isinstance(answer.get("Value"), list):
         return
-    listed = {str(item.get(key)) for item in answer["Value"] if isinstance(item, dict)}
+    items = answer["Value"]
+    if not all(isinstance(item, dict) and key in item for item in items):
+        return  # a list that does not name its ids is the vendor's to answer for, in the checks
+    listed = {str(item[key]) for item in items}
     missing = [i for i in given if (str(int(i)) if numbers else i) not in listed]  # as the check compares them
     if missing:
         ids = ", ".join(missing)
