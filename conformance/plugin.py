@@ -387,6 +387,7 @@ class RequirementTracker:
             writes=written.summary() if written is not None else None,
             power=[p for p in (power.recorded(s, self._vendor_version(s)) for s in suites) if p is not None],
             run_tag=writes.run_tag(),
+            tagged=writes.tag_fields(written.summary()) if written is not None else None,
             seed=self.config.getoption("harness_seed", None),
             command=command,
             started=self.started.isoformat(timespec="seconds"),

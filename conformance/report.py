@@ -11,7 +11,7 @@ from typing import Any
 
 from .requirements import Requirement
 from .scorecard import FAIL, NOT_COVERED, PASS, SKIPPED, Verdict, totals
-from .wanting import is_wanting
+from .wanting import is_wanting, state_of
 
 FORMAT = "civic-harness-report/1"
 MAX_DETAIL = 12_000
@@ -61,11 +61,13 @@ def model(
     writes: list[dict[str, Any]] | None = None,
     power: list[dict[str, Any]] | None = None,
     run_tag: str | None = None,
+    tagged: str | None = None,
 ) -> dict[str, Any]:
     """`writes`: what the run created or changed at its target(s) (conformance/writes.py); None when it ran
     against the bundled stack only. `power`: the recorded mutation scores of the provider suites that ran
-    (conformance/power.py)."""
+    (conformance/power.py). `tagged`: the fields the written records carry `run_tag` in (writes.tag_fields)."""
     counts = totals(verdicts)
+    shown = {v.requirement.id for v in verdicts}  # a state's IDs as the scorecard's scope shows them
     return {
         "format": FORMAT,
         "command": command,
@@ -94,7 +96,14 @@ def model(
             for c in checks.values()
             if c.outcome == "skipped" and is_wanting(c.message)
         ],
+        # checks skipped because the target cannot play the provider state they need (conformance/providers/states.py)
+        "provider_states": [
+            {"state": state, "check": c.id, "requirements": [rid for rid in c.requirements if rid in shown]}
+            for c in checks.values()
+            if c.outcome == "skipped" and (state := state_of(c.message)) is not None
+        ],
         "run_tag": run_tag,  # what every record the run created carries (conformance/writes.py)
+        "tagged": tagged,  # where those records carry it ("Cityworks: OtherSystemId, ..."); None: no record does
     }
 
 

@@ -161,6 +161,18 @@ def install(writes: Writes) -> Callable[[], None]:
     return undo
 
 
+# Where each suite that tags its records puts the run's tag (the city widget API's links and ArcGIS carry none).
+TAG_FIELDS = {"cityworks": "Cityworks: OtherSystemId, work order Text1", "opengov": "OpenGov: IntegrationID"}
+
+
+def tag_fields(summary: list[dict[str, Any]] | None) -> str | None:
+    """Where the records this run wrote carry its tag ("Cityworks: OtherSystemId, ..."); None when it wrote
+    nowhere that tags, so a report never promises a tag a record does not carry."""
+    written = {item["operation"].split(" ", 1)[0] for item in summary or []}
+    fields = [TAG_FIELDS[name] for name in sorted(written) if name in TAG_FIELDS]
+    return "; ".join(fields) or None
+
+
 def describe(summary: list[dict[str, Any]]) -> list[str]:
     """Lines for people: what the run created or changed at the target."""
     return [

@@ -33,6 +33,9 @@ class Target:
     token: str | None = None
     key_id: str | None = None
     secret: str | None = None
+    hidden_problems: str | None = None  # Cityworks: --hidden-problems as given (ProblemSids, comma-separated)
+    hidden_templates: str | None = None  # Cityworks: --hidden-templates as given (WOTemplateIds)
+    suite_options: bool = False  # name the suite's options (--cw-hidden-problems: conformance --target), not certify's
 
 
 def check(target: Target) -> str:
@@ -98,8 +101,29 @@ def known_version(version: str | None) -> str:
     return version
 
 
+def listed_ids(text: str | None, option: str, numbers: bool) -> list[str]:
+    """The ids of a comma-separated option; NotReady naming the option when `numbers` and one is not a number."""
+    ids = [part.strip() for part in (text or "").split(",") if part.strip()]
+    words = [i for i in ids if numbers and not i.lstrip("-").isdigit()]
+    if words:
+        shown = ", ".join(repr(w) for w in words)
+        what = "is not a ProblemSid" if len(words) == 1 else "are not ProblemSids"
+        raise NotReady(f"{option}: {shown} {what} (numbers such as 12,15)")
+    return ids
+
+
+# What --hidden-problems and --hidden-templates name, read unfiltered: an id the site does not list at all is the
+# user's typo, never a vendor's failure (the check of ForPublicOnly needs ids the site has).
+HIDDEN = (
+    ("hidden_problems", "--hidden-problems", "/Services/Ams/ServiceRequest/Problems", "ProblemSid", "problem type"),
+    ("hidden_templates", "--hidden-templates", "/Services/Ams/WorkOrder/Templates", "WOTemplateId", "template"),
+)
+
+
 def cityworks(t: Target) -> str:
     version = known_version(t.version)
+    spelt = "--cw-" if t.suite_options else "--"
+    listed_ids(t.hidden_problems, f"{spelt}hidden-problems", numbers=True)  # before any call: a typo costs no sign-in
     base = t.url.rstrip("/")
     old = family(version) in ("2013", "2014")
     path = OLD_AUTH if old else NEW_AUTH
@@ -139,7 +163,40 @@ def cityworks(t: Target) -> str:
             f"Cityworks refused its own token sent in {scheme}, as Cityworks {version} sends it: "
             "does the site speak that version (--version)?"
         )
+    for field, option, list_path, key, kind in HIDDEN:
+        option = spelt + option.removeprefix("--")
+        given = listed_ids(getattr(t, field), option, numbers=field == "hidden_problems")
+        if given:
+            _on_the_site(base + list_path, probe, headers, given, option, key, kind, numbers=field == "hidden_problems")
     return f"Cityworks {version}, signed in as {user!r}"
+
+
+def _on_the_site(
+    url: str,
+    probe: dict[str, str],
+    headers: dict[str, str],
+    given: list[str],
+    option: str,
+    key: str,
+    kind: str,
+    numbers: bool,
+) -> None:
+    """NotReady naming the ids of `given` that the unfiltered list at `url` lacks (one read-only call). A list
+    the site will not give (not licensed, an error, ids missing) decides nothing here: the checks judge it."""
+    answer = _json(requests.post(url, data=probe, headers=headers, timeout=TIMEOUT_S))
+    if not isinstance(answer, dict) or answer.get("Status") != 0 or not isinstance(answer.get("Value"), list):
+        return
+    items = answer["Value"]
+    if not all(isinstance(item, dict) and key in item for item in items):
+        return  # a list that does not name its ids is the vendor's to answer for, in the checks
+    listed = {str(item[key]) for item in items}
+    missing = [i for i in given if (str(int(i)) if numbers else i) not in listed]  # as the check compares them
+    if missing:
+        ids = ", ".join(missing)
+        raise NotReady(
+            f"{option}: the site has no {kind} {ids} (its unfiltered list of {len(listed)} does not name "
+            f"{'it' if len(missing) == 1 else 'them'}): give ids of {kind}s the site has"
+        )
 
 
 def opengov(t: Target) -> str:

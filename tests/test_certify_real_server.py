@@ -29,6 +29,19 @@ ACCOUNTS = [("UT-PROXY-0001", "246810"), ("UT-PROXY-0002", "135791")]
 WIDGET_SECRET = ("--secret", "harness-widget-secret")
 
 
+# -- a vendor's certificate -----------------------------------------------------------------------------
+
+
+def test_every_harness_id_certify_leaves_off_is_in_the_harness_section():
+    """certify leaves every H- ID off a vendor's certificate (walk #6): they must all describe the harness."""
+    from conformance.requirements import load
+    from harness.conformance_cli import HARNESS_IDS
+
+    sections = {r.section for rid, r in load().items() if rid.startswith(HARNESS_IDS)}
+    assert sections == {"Harness-wide"}
+    assert not [rid for rid, r in load().items() if r.section == "Harness-wide" and not rid.startswith(HARNESS_IDS)]
+
+
 # -- the proxy itself -------------------------------------------------------------------------------------
 
 
@@ -260,6 +273,13 @@ def test_opengov_passes_behind_iis():
     assert {verdicts[f"OG-API-{n}"] for n in range(1, 7)} == {"PASS"}
     # checks that need a provider state cannot be set up on a real server: skipped, naming the state
     assert "needs the provider state 'opengov-request-catalogue'" in output, output[-3000:]
+    # ... and the scorecard names it with the IDs whose checks it held, though those IDs PASS on their others
+    # (walk #6); the harness's own provider-state requirement is not the vendor's, so it is left off
+    line = "needs a simulator (provider states): opengov-request-catalogue — OG-API-1, OG-API-2, OG-API-3"
+    assert line in output.splitlines(), output[-3000:]
+    assert not [rid for rid in verdicts if rid.startswith("H-")], verdicts
+    # the records it wrote carry the tag where OpenGov keeps a creating system's reference (and only there)
+    assert re.search(r"carries the tag civic-harness-\S+ \(OpenGov: IntegrationID\)", output), output[-3000:]
 
 
 @pytest.mark.req("H-CON-1")
@@ -289,6 +309,20 @@ def test_arcgis_passes_behind_a_proxy():
     assert {verdicts[f"GEO-API-{n}"] for n in range(1, 5)} == {"PASS"}
     assert verdicts["GEO-API-6"] == "SKIPPED", output[-3000:]  # only a provider state's points can prove it
     assert "needs the provider state 'arcgis-city-address-points'" in output, output[-3000:]
+    assert "needs a simulator (provider states): arcgis-city-address-points — GEO-API-6" in output, output[-3000:]
+
+
+@pytest.mark.req("H-CON-1", "GEO-API-3")
+def test_arcgis_without_a_token_is_not_asked_for_one_it_does_not_need():
+    """walk #15: the World service answers without a token; its token checks do not apply — neither a vendor's
+    failure nor input the city could give."""
+    select = ("-k", "wants_its_token or service_description", "-rs")
+    with simulator("arcgis", seed=2) as sim, behind_proxy(sim) as url:
+        code, output, verdicts = certify("arcgis", url, *select)
+    assert code == 0 and verdicts["GEO-API-3"] == "PASS", output[-3000:]  # its service path, checked on the target
+    assert "does not apply: this server answers without a token" in output, output[-3000:]
+    assert "skipped for want of input" not in output and "a token, to certify" not in output, output[-3000:]
+    assert "the run wrote nothing to the target" in output and "carries the tag" not in output, output[-3000:]
 
 
 @pytest.mark.req("H-CON-1")
@@ -324,6 +358,8 @@ def test_the_city_widget_api_passes_behind_a_proxy():
     assert "changing an account needs the simulator's control plane" in output
     assert verdicts["WID-API-8"] == "SKIPPED", output[-3000:]
     assert "needs the provider state 'city-api-bill-standing'" in output, output[-3000:]
+    # its links carry no run tag: the closing line promises none (walk #15)
+    assert "written to the target" in output and "carries the tag" not in output, output[-3000:]
 
 
 @pytest.mark.req("H-CON-1")

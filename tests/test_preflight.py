@@ -99,6 +99,9 @@ def test_options_say_what_they_mean():
         argv = ["certify", "cityworks", "--url", "u", handed_on, "x"]
         args, rest = build_parser(argv).parse_known_args(argv)
         assert did_you_mean(args.parsers["certify"], "certify", rest) is None, handed_on
+    certify = build_parser(["certify"]).parse_known_args(["certify", "x", "--url", "u"])[0].parsers["certify"]
+    password = next(a.help for a in certify._actions if "--password" in a.option_strings)
+    assert "CIVIC_HARNESS_CW_PASSWORD" in password and "CIVIC_HARNESS_OG_PASSWORD" in password  # walk #15
     helped = run_cli("certify", "--help").stdout
     assert "exit codes:" in helped and "--og-requester-class" in helped and "--seed" in helped
 
@@ -119,3 +122,55 @@ def test_a_missing_password_is_said_not_silently_defaulted(urls):
     assert code == 2 and "no password given" not in output
     result = run_cli("certify", "opengov", "--url", urls["opengov"] + "/eam")
     assert "no password given (--password or CIVIC_HARNESS_OG_PASSWORD): trying 'harness'" in result.stderr
+
+
+@pytest.mark.req("H-CON-1", "CW-CAT-1")
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (("--hidden-problems", "SIDEWALK"), "--hidden-problems: 'SIDEWALK' is not a ProblemSid (numbers such as 12"),
+        (("--hidden-problems", "12,abc,x"), "--hidden-problems: 'abc', 'x' are not ProblemSids"),
+        (("--hidden-problems", "987654"), "--hidden-problems: the site has no problem type 987654 (its unfiltered"),
+        (("--hidden-templates", "999"), "--hidden-templates: the site has no template 999 (its unfiltered list"),
+        (("--hidden-templates", "103,abc"), "--hidden-templates: the site has no template abc (its unfiltered list"),
+    ],
+    ids=["word", "words", "unknown-problem", "unknown-template", "template-word"],
+)
+def test_hidden_ids_the_site_lacks_are_the_users_mistake_not_the_vendors(urls, given, said):
+    """walk #4: a typo in --hidden-problems/--hidden-templates once failed CW-CAT-1 (exit 1); it is a usage
+    error, said in one sentence before any check runs."""
+    code, output, verdicts = certify("cityworks", urls["cityworks"], *given)
+    assert code == 2 and verdicts == {}, output[-2000:]
+    assert said in output and "Traceback" not in output and "UsageError" not in output
+    assert "--cw-hidden" not in output  # the option the user typed, not the suite's
+
+
+@pytest.mark.req("H-CON-1")
+def test_hidden_ids_the_site_has_pass_the_preflight(urls):
+    base = urls["cityworks"]
+    sids = [p["ProblemSid"] for p in _cityworks_list(base, "/Services/Ams/ServiceRequest/Problems")[:2]]
+    templates = [t["WOTemplateId"] for t in _cityworks_list(base, "/Services/Ams/WorkOrder/Templates")[:1]]
+    target = preflight.Target(
+        "cityworks", base, hidden_problems=",".join(map(str, sids)), hidden_templates=str(templates[0])
+    )
+    assert preflight.check(target).startswith("Cityworks 23")
+
+
+def _cityworks_list(base: str, path: str) -> list[dict]:
+    from conformance.providers.cityworks.client import CityworksClient
+
+    return CityworksClient(base, "23", "harness", "harness").call(path, {}).value
+
+
+@pytest.mark.req("H-CON-1", "CW-CAT-1")
+def test_conformance_names_the_suites_hidden_option_as_the_user_spelt_it(urls):
+    for given, said in (
+        (
+            "--cw-hidden-problems=SIDEWALK",
+            "--cw-hidden-problems: 'SIDEWALK' is not a ProblemSid (numbers such as 12,15)",
+        ),
+        ("--cw-hidden-templates=999", "--cw-hidden-templates: the site has no template 999"),
+    ):
+        result = run_cli("conformance", "--target", f"cityworks={urls['cityworks']}", given)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.startswith(f"civic-harness: --target cityworks: {said}"), result.stderr

@@ -179,3 +179,56 @@ def test_evidence_shows_the_failing_checks_own_calls_what_went_wrong_first():
         assert [(e["path"], e["own"]) for e in found] == [("/x/6?a=1", False), ("/x/7?a=1", False)]
     finally:
         evidence.forget_function_scoped()
+
+
+@pytest.mark.req("H-CON-2", "H-SCN-6")
+def test_the_reports_name_the_provider_states_a_target_could_not_play_and_where_records_carry_the_tag():
+    """walk #6 and #15: every format names the unplayed state with the in-scope IDs its checks held; the run
+    tag is promised with the fields of the suites that wrote, never of ones that tag nothing."""
+    from conformance import writes
+    from conformance.wanting import needs_state, state_of
+
+    catalogue = requirements.load()
+    reason = needs_state("opengov-request-catalogue", " (a library scenario a simulator plays); no /_sim/ here")
+    assert state_of(reason) == "opengov-request-catalogue" and state_of("needs the simulator control plane") is None
+    covered = {"t::a": ["OG-API-1", "H-SCN-6"], "t::b": ["WID-10", "WID-2"], "t::c": ["OG-API-2"]}
+    outcomes = {"t::a": "skipped", "t::b": "skipped", "t::c": "passed"}
+    shown = [v for v in verdicts(catalogue, covered, outcomes) if v.checks and not v.requirement.id.startswith("H-")]
+    checks = {
+        "t::a": report.Check("t::a", "providers/opengov", "skipped", requirements=covered["t::a"], message=reason),
+        "t::b": report.Check("t::b", "providers/opengov", "skipped", requirements=covered["t::b"], message=reason),
+        "t::c": report.Check("t::c", "providers/opengov", "passed", requirements=covered["t::c"]),
+    }
+    city_links = [{"operation": "city-api POST /v1/links", "calls": 1, "ids": ["lnk_1"]}]
+    assert writes.tag_fields(city_links) is None and writes.tag_fields(None) is None
+    og = [{"operation": "opengov POST /api/v1/classes/cgRequestsClass", "calls": 1, "ids": ["7"]}]
+    model = report.model(
+        shown, checks, seed=0, command="c", started="s", duration_s=1, writes=og, run_tag="civic-harness-x",
+        tagged=writes.tag_fields(og),
+    )  # fmt: skip
+    assert [s["requirements"] for s in model["provider_states"]] == [["OG-API-1"], ["WID-10", "WID-2"]]
+
+    class Terminal:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def section(self, title: str, **_: object) -> None:
+            self.lines.append(f"== {title}")
+
+        def line(self, text: str = "", **_: object) -> None:
+            self.lines.append(text)
+
+    tw = Terminal()
+    writers.terminal.write(tw, model)
+    assert "needs a simulator (provider states): opengov-request-catalogue — OG-API-1, WID-2, WID-10" in tw.lines
+    assert "every record it created carries the tag civic-harness-x (OpenGov: IntegrationID): search for it to " \
+        "find them" in tw.lines  # fmt: skip
+    html = writers.html.render(model)
+    assert "<code>opengov-request-catalogue</code>: OG-API-1, WID-10, WID-2" in html
+    assert "(OpenGov: IntegrationID)" in html and "Cityworks: OtherSystemId" not in html
+    linked = report.model(shown, checks, seed=0, command="c", started="s", duration_s=1, writes=city_links,
+                          run_tag="civic-harness-x", tagged=None)  # fmt: skip
+    tw = Terminal()
+    writers.terminal.write(tw, linked)
+    assert not [line for line in tw.lines if "carries the tag" in line]
+    assert "carries the tag" not in writers.html.render(linked)

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.wanting import needs_state
 from contracts.scenario import Scenario, ScenarioError, library_scenario
 
 TIMEOUT_S = 60
@@ -38,14 +39,14 @@ def playing(control: str | None, name: str) -> Iterator[Scenario]:
     """The library scenario `name` played by the simulator whose control plane is at `control` (its `/_sim`
     URL; None for a server without one) for as long as the block runs."""
     if control is None:
-        pytest.skip(f"needs the provider state {name!r} (a library scenario a simulator plays); no /_sim/ here")
+        pytest.skip(needs_state(name, " (a library scenario a simulator plays); no /_sim/ here"))
     try:
         scenario = library_scenario(name)
     except ScenarioError as exc:
         raise pytest.UsageError(f"provider state {name!r}: {exc}") from None
     resp = requests.post(f"{control}/scenario", json=dict(scenario.document), timeout=TIMEOUT_S)
     if resp.status_code == 404:
-        pytest.skip(f"needs the provider state {name!r}; this simulator plays no scenarios")
+        pytest.skip(needs_state(name, "; this simulator plays no scenarios"))
     assert resp.status_code == 200, f"provider state {name!r} refused: {resp.text[:500]}"
     try:
         yield scenario

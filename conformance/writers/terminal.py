@@ -44,6 +44,9 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
         f"{totals['not_covered']} not covered (gaps, not passes) of {totals['requirements']} requirement IDs"
         + (" in this suite's scope" if report["scope"] == "covered" else "")
     )
+    unplayed = states_line(report.get("provider_states") or [])
+    if unplayed:
+        tw.line(unplayed, yellow=True)
     wanting = report.get("wanting") or []
     if wanting:
         tw.section("skipped for want of input (give it to run them)")
@@ -59,14 +62,17 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
             tw.line(power.describe(record))
         if not report["power"]:
             tw.line("no mutation score recorded for this suite (civic-harness mutate NAME --record)", yellow=True)
+    if report.get("writes") == [] and any(c["outcome"] == "passed" for c in report["checks"]):
+        # certify warned up front that the run writes; which checks write shows only as they run
+        tw.line("the run wrote nothing to the target (the checks that ran only read)")
     if report.get("writes"):
         tw.section("written to the target (find and remove these on a shared sandbox)")
         for line in writes.describe(report["writes"]):
             tw.line(line, yellow=True)
-        if report.get("run_tag"):
+        if report.get("run_tag") and report.get("tagged"):  # only suites that tag their records say so
             tw.line(
-                f"every record it created carries the tag {report['run_tag']} (Cityworks: OtherSystemId, work "
-                "order Text1; OpenGov: IntegrationID): search for it to find them",
+                f"every record it created carries the tag {report['run_tag']} ({report['tagged']}): search for it "
+                "to find them",
                 yellow=True,
             )
     noted = [(c["id"], note) for c in report["checks"] for note in c["notes"]]
@@ -74,3 +80,21 @@ def write(tw: Any, report: Mapping[str, Any]) -> None:
         tw.section("front door (reported, not judged)")
         for nodeid, note in noted:
             tw.line(f"{nodeid.split('::', 1)[-1]}: {note}", yellow=True)
+
+
+def states_line(held: list[dict[str, Any]]) -> str | None:
+    """`needs a simulator (provider states): NAME — IDs; ...`: the states the run could not play (a target
+    without /_sim/) and the requirement IDs whose checks they held, which may read PASS on their other checks."""
+    by_state: dict[str, set[str]] = {}
+    for item in held:
+        by_state.setdefault(item["state"], set()).update(item["requirements"])
+    if not by_state:
+        return None
+    parts = [f"{state} — {', '.join(sorted(ids, key=_natural)) or 'no ID'}" for state, ids in sorted(by_state.items())]
+    return "needs a simulator (provider states): " + "; ".join(parts)
+
+
+def _natural(rid: str) -> tuple[str, int]:
+    """OG-API-2 before OG-API-10."""
+    head, _, number = rid.rpartition("-")
+    return (head, int(number)) if number.isdigit() else (rid, 0)

@@ -38,7 +38,11 @@ def add_arguments(p: argparse.ArgumentParser, argv: Sequence[str] = ()) -> None:
     )
     p.add_argument("--version", help="the vendor version the API speaks (Cityworks: 2013 ... 23)")
     p.add_argument("--username", help="login name")
-    p.add_argument("--password", help="password (better: CIVIC_HARNESS_CW_PASSWORD in the environment; never echoed)")
+    p.add_argument(
+        "--password",
+        help="password (better in the environment: CIVIC_HARNESS_CW_PASSWORD for cityworks, CIVIC_HARNESS_OG_PASSWORD "
+        "for opengov; never echoed)",
+    )
     p.add_argument(
         "--licences",
         "--licence",

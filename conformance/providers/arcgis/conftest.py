@@ -78,11 +78,9 @@ def geo_target(request: pytest.FixtureRequest) -> Iterator[Geocoder]:
 
 @pytest.fixture(scope="session")
 def customer_server(geo_target: Geocoder) -> Iterator[Geocoder]:
-    """A server that requires a token under its own path: a second bundled simulator configured like a city's
-    own ArcGIS Server, or the target itself when it was given with a token."""
+    """A server under its own service path: a second bundled simulator configured like a city's own ArcGIS
+    Server (it requires a token), or the target itself when one was given."""
     if not geo_target.bundled:
-        if not geo_target.token:
-            pytest.skip(wanting("a token, to certify a server that requires one", "--token TOKEN", "--geo-token"))
         yield geo_target
         return
     from harness.bundled import simulator_config
@@ -93,6 +91,22 @@ def customer_server(geo_target: Geocoder) -> Iterator[Geocoder]:
         path = "/server/rest/services/Locators/City/GeocodeServer"
         url = evidence.watch(stack.urls[NAME])
         yield Geocoder(url, path, "t0ken", geo_target.point, geo_target.far_point, bundled=True)
+
+
+@pytest.fixture
+def token_server(customer_server: Geocoder) -> Geocoder:
+    """The customer's server when it requires a token (GEO-API-3's 499 and 498). A target given without a token
+    that answers without one requires none: its token checks do not apply — a vendor is not judged on them and
+    there is nothing for the city to give. One that wants a token the run lacks is skipped for want of it."""
+    if customer_server.token:
+        return customer_server
+    answer = customer_server.call("", with_token=False).json()
+    if isinstance(answer, dict) and answer.get("error", {}).get("code") == 499:
+        pytest.skip(wanting("a token, to certify a server that requires one", "--token TOKEN", "--geo-token"))
+    pytest.skip(
+        "does not apply: this server answers without a token, so it requires none (given --token, the run "
+        "checks that it refuses calls without one)"
+    )
 
 
 # The library scenario the check's `provider_state` mark names, played for the check (conformance/providers/states.py).

