@@ -232,3 +232,30 @@ def test_the_reports_name_the_provider_states_a_target_could_not_play_and_where_
     writers.terminal.write(tw, linked)
     assert not [line for line in tw.lines if "carries the tag" in line]
     assert "carries the tag" not in writers.html.render(linked)
+
+
+@pytest.mark.req("H-CON-2")
+def test_the_scorecard_fits_a_phone_with_long_call_paths(tmp_path):
+    """The written-to-the-target list names calls such as `opengov POST /api/v1/attachments/cgRequestsClass/611/
+    cgRequests_cgAttachmentsClass`, one unbroken word: at 390 px it must wrap, not widen the page."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI installs Chromium: .ci/run")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    long = "opengov POST /api/v1/attachments/cgRequestsClass/611/cgRequests_cgAttachmentsClass/upload"
+    writes = [{"operation": long, "calls": 1, "ids": ["611"]}]
+    command = "civic-harness certify opengov --url http://127.0.0.1:36463/" + "x" * 40
+    model = report.model([], {}, seed=0, command=command, started="s", duration_s=1, writes=writes,
+                         run_tag="civic-harness-x", tagged=None)  # fmt: skip
+    page_file = tmp_path / "card.html"
+    page_file.write_text(writers.html.render(model))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto(page_file.resolve().as_uri())
+        assert long.split()[-1] in page.inner_text("body")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    assert width <= 390, f"the page is {width} px wide on a 390 px phone"
