@@ -5,6 +5,7 @@ the slow phase — a bounded sample per vendor that fails when a written mutatio
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -381,3 +382,50 @@ def test_a_survivor_that_changed_nothing_reads_never_triggered(capsys):
     print_summary(report)
     lines = [line for line in capsys.readouterr().out.splitlines() if "SURVIVED" in line]
     assert "never triggered" in lines[0] and "no check calls Validate" in lines[1], lines
+
+
+@pytest.mark.req("H-CON-3")
+def test_the_mutation_report_reads_on_a_phone_and_a_desktop(tmp_path):
+    """Chromium at 1280 and 390 px: nothing wider than the window, no console error; on a phone each number of
+    the per-requirement table keeps its column's name (the header row is hidden there)."""
+    import shutil
+
+    from conformance.writers import html
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI installs Chromium: .ci/run")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    tally = {"score": 50.0, "mutations": 2, "killed": 1, "preflight": 0, "survived": 1, "not reached": 0,
+             "unobservable": 0, "void": 0}  # fmt: skip
+    change = {"call": "POST /Services/Ams/ServiceRequest/Create" + "/x" * 60, "check": "test_x", "answer": "y" * 300}
+    survivor = {"id": "drop:Ams_ServiceRequest_Create:Value", "source": "generated", "requirements": ["CW-SUB-1"],
+                "outcome": "survived", "description": "drops Value", "operations": ["Create"], "changes": [change],
+                "changed": 1, "killed_by": {"requirements": [], "checks": []}, "errors": [],
+                "duration_s": 1.0}  # fmt: skip
+    report = {
+        "suite": "cityworks", "version": "23", "date": "d", "harness": "0.1.0", "duration_s": 1, "jobs": 2,
+        "sample": None, "command": "civic-harness mutate cityworks --jobs 2 --json " + "/tmp/" + "r" * 80,
+        "totals": {"all": tally, "generated": tally, "written": tally},
+        "requirements": [{"id": "CW-SUB-1", **tally}], "survivors": [survivor], "unobservable": [], "void": [],
+        "mutations": [survivor],
+    }  # fmt: skip
+    page_file = tmp_path / "mutation.html"
+    html.write_mutation(page_file, report)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for width in (1280, 390):
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(page_file.resolve().as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"wider than {width} px"
+            label = page.evaluate(
+                "getComputedStyle(document.querySelector('td[data-label=\"killed\"]'), '::before').content"
+            )
+            assert (label == '"killed: "') == (width == 390), f"{width} px: the killed column reads {label}"
+        browser.close()
+    assert errors == []
