@@ -251,24 +251,22 @@ def _hidden_problem(sim: str) -> str:
 
 
 @pytest.mark.req("H-CON-1", "CW-CAT-1")
-def test_an_ignored_public_flag_fails_behind_iis_given_the_sites_hidden_problems():
+@pytest.mark.parametrize(
+    ("option", "select", "hide", "said"),
+    [
+        ("--hidden-problems", "catalogue", _hidden_problem, "is kept from the public but ForPublicOnly offers it"),
+        ("--hidden-templates", "templates", _hidden_template, "template {} is kept from the public but ForPublicOnly"),
+    ],
+    ids=["problems", "templates"],
+)
+def test_an_ignored_public_flag_fails_behind_iis_given_what_the_site_hides(option, select, hide, said):
+    """The failing half: the version families above pass with a hidden problem type and template given."""
     defects = frozenset({"ignore-public-flag"})
     with simulator("cityworks", version="23", defects=defects) as sim, behind_proxy(sim, IIS) as url:
-        hidden = _hidden_problem(sim)
-        code, output, verdicts = certify("cityworks", url, "--hidden-problems", hidden, "-k", "catalogue", "-rs")
+        hidden = hide(sim)
+        code, output, verdicts = certify("cityworks", url, option, hidden, "-k", select, "-rs")
     assert code == 1 and verdicts["CW-CAT-1"] == "FAIL", output[-3000:]
-    assert "is kept from the public but ForPublicOnly offers it" in output
-
-
-@pytest.mark.req("H-CON-1", "CW-CAT-1")
-def test_an_ignored_public_flag_on_templates_fails_behind_iis_given_the_sites_hidden_templates():
-    """The failing half; the families above pass with a hidden template given."""
-    defects = frozenset({"ignore-public-flag"})
-    with simulator("cityworks", version="23", defects=defects) as sim, behind_proxy(sim, IIS) as url:
-        hidden = _hidden_template(sim)
-        code, output, verdicts = certify("cityworks", url, "--hidden-templates", hidden, "-k", "templates", "-rs")
-    assert code == 1 and verdicts["CW-CAT-1"] == "FAIL", output[-3000:]
-    assert f"template {hidden} is kept from the public but ForPublicOnly offers it" in output
+    assert said.format(hidden) in output
 
 
 # -- OpenGov, ArcGIS, the city widget API --------------------------------------------------------------------
